@@ -1,0 +1,114 @@
+"""The public factory: ``create_detector`` and friends."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
+from hifipose.detector import PoseDetector
+from hifipose.errors import ConfigError
+from hifipose.models import ensure_model, landmark_model_name
+from hifipose.runtimes.base import SessionOptions, open_session
+from hifipose.runtimes.base import available_runtimes as _available_runtimes
+
+__all__ = ["available_runtimes", "create_detector", "list_models"]
+
+logger = logging.getLogger(__name__)
+
+FAMILIES = ("blazepose",)
+
+
+def create_detector(
+    family: str = "blazepose",
+    *,
+    model_type: ModelType = "full",
+    runtime: RuntimeName = "litert",
+    device: Device = "cpu",
+    static_image_mode: bool = False,
+    enable_smoothing: bool = True,
+    enable_segmentation: bool = False,
+    smooth_segmentation: bool = True,
+    min_detection_confidence: float = 0.5,
+    min_tracking_confidence: float = 0.5,
+    num_poses: int = 1,
+    model_dir: str | Path | None = None,
+    num_threads: int | None = None,
+    strict_timestamps: bool = False,
+) -> PoseDetector:
+    """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
+
+    Model files are taken from ``model_dir`` if given, else from the per-user cache; a
+    missing cached file is fetched here (never during ``estimate_poses``).
+
+    Args:
+        family: The model family; only ``"blazepose"``.
+        model_type: Landmark model: ``"lite"`` (fastest), ``"full"`` or ``"heavy"`` (most
+            accurate).
+        runtime: ``"litert"`` (default, CPU).
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CPU when no GPU runtime applies).
+        static_image_mode: Treat every frame as an unrelated image: the detector runs on
+            each, nothing is tracked or smoothed.
+        enable_smoothing: Smooth landmarks over time in video mode.
+        enable_segmentation: Return a person mask with each pose.
+        smooth_segmentation: Blend masks over time in video mode.
+        min_detection_confidence: Minimum detector score to start a track, in [0, 1].
+        min_tracking_confidence: Minimum pose presence to report a pose and keep tracking
+            it, in [0, 1]; below it the next frame runs the detector again.
+        num_poses: Must be 1: MediaPipe's Pose graph tracks one person.
+        model_dir: A folder holding the four model files, used instead of the cache.
+        num_threads: Inference threads per model; None lets the runtime choose.
+        strict_timestamps: Raise on a timestamp that does not increase instead of repairing
+            it.
+
+    Returns:
+        A ready :class:`~hifipose.detector.PoseDetector`.
+
+    Raises:
+        ConfigError: An option is invalid.
+        ModelNotFoundError: A model file is missing and cannot be fetched.
+        ModelIntegrityError: A model file in ``model_dir`` is corrupt.
+        RuntimeUnavailableError: The runtime is not installed.
+
+    Example:
+        >>> import hifipose
+        >>> detector = hifipose.create_detector(model_type="lite")  # doctest: +SKIP
+    """
+    if family not in FAMILIES:
+        msg = f"unknown model family {family!r}; choose one of: {', '.join(FAMILIES)}"
+        raise ConfigError(msg)
+    config = DetectorConfig(
+        model_type=model_type,
+        runtime=runtime,
+        device=device,
+        static_image_mode=static_image_mode,
+        enable_smoothing=enable_smoothing,
+        enable_segmentation=enable_segmentation,
+        smooth_segmentation=smooth_segmentation,
+        min_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+        num_poses=num_poses,
+        model_dir=None if model_dir is None else Path(model_dir),
+        num_threads=num_threads,
+        strict_timestamps=strict_timestamps,
+    )
+    options = SessionOptions(num_threads=config.num_threads, device=config.device)
+    detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
+    landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
+    detector_session = open_session(config.runtime, detector_path, options)
+    try:
+        landmark_session = open_session(config.runtime, landmark_path, options)
+    except BaseException:
+        detector_session.close()
+        raise
+    return PoseDetector(config, detector_session, landmark_session)
+
+
+def list_models() -> tuple[str, ...]:
+    """Return the landmark model types: ``("lite", "full", "heavy")``."""
+    return MODEL_TYPES
+
+
+def available_runtimes() -> tuple[str, ...]:
+    """Return the runtimes whose packages are installed, e.g. ``("litert",)``."""
+    return _available_runtimes()

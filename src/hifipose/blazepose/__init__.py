@@ -1,0 +1,1 @@
+"""Pure numpy stages of the BlazePose pipeline, in data-flow order (no state, no runtime)."""

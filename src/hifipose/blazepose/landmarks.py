@@ -1,0 +1,151 @@
+"""⑤ Landmark model outputs → refined, projected image landmarks and rotated world landmarks.
+
+Conventions:
+    Crop-normalised coordinates are fractions of the (letterboxed) 256×256 crop, x right,
+    y down; crop z is divided by the crop width like x. Projected image landmarks are in
+    pixels of the frame; their z is in the same pixel scale as x (MediaPipe's normalised z
+    times the frame width), 0 at the hip-centre depth, smaller is nearer the camera.
+    World landmarks are metres, origin between the hips, y down; they are rotated by the
+    ROI angle (positive: clockwise on screen) about z, never translated or scaled
+    (blazepose-spec §3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.blazepose.roi import Roi
+
+__all__ = [
+    "NUM_MODEL_LANDMARKS",
+    "decode_landmarks",
+    "decode_world_landmarks",
+    "project_landmarks",
+    "refine_with_heatmap",
+]
+
+NUM_MODEL_LANDMARKS = 39  # 33 body + 2 auxiliary (hip centre, size/rotation point) + 4 unused
+LANDMARK_INPUT_SIZE = 256
+HEATMAP_KERNEL = 7
+MIN_CONFIDENCE_TO_REFINE = 0.5
+
+
+def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    with np.errstate(over="ignore"):  # exp(large) = inf gives the correct probability 0
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def decode_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Decode the (1, 195) landmark tensor (MediaPipe ``TensorsToLandmarks``).
+
+    Args:
+        raw: 39 × (x, y, z in crop pixels, visibility logit, presence logit).
+
+    Returns:
+        (39, 5) float32: x, y, z crop-normalised (all divided by 256), visibility and
+        presence as probabilities.
+    """
+    out = raw.reshape(NUM_MODEL_LANDMARKS, 5).astype(np.float32)
+    out[:, :3] /= np.float32(LANDMARK_INPUT_SIZE)
+    out[:, 3:5] = _sigmoid(out[:, 3:5])
+    return out
+
+
+def refine_with_heatmap(
+    landmarks: NDArray[np.float32], heatmap_logits: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Refine x, y with the heatmap (MediaPipe ``RefineLandmarksFromHeatmap``, kernel 7).
+
+    For each landmark, the cell (trunc(x·64), trunc(y·64)) is located (C-style truncation
+    toward zero); landmarks whose cell is outside the 64×64 grid are left unchanged. Over
+    the 7×7 window around the cell (clipped at the grid's edges) the confidences
+    c = sigmoid(logit) are summed; if the largest is ≥ 0.5, x and y become the
+    confidence-weighted mean cell index divided by 64 (no half-cell offset, as upstream).
+
+    Args:
+        landmarks: (N, ≥2) crop-normalised landmarks (x, y first).
+        heatmap_logits: (64, 64, N) or (1, 64, 64, N) heatmap logits, rows = y.
+
+    Returns:
+        A refined copy of ``landmarks``; columns other than x and y are unchanged.
+    """
+    heatmap = heatmap_logits.reshape(heatmap_logits.shape[-3:])
+    grid_h, grid_w, count = heatmap.shape
+    out = landmarks.copy()
+    cols = np.trunc(landmarks[:count, 0] * grid_w).astype(np.int64)
+    rows = np.trunc(landmarks[:count, 1] * grid_h).astype(np.int64)
+    inside = (cols >= 0) & (cols < grid_w) & (rows >= 0) & (rows < grid_h)
+    if not inside.any():
+        return out
+    index = np.flatnonzero(inside)
+    offsets = np.arange(HEATMAP_KERNEL) - HEATMAP_KERNEL // 2
+    win_rows = rows[index, None] + offsets  # (K, 7)
+    win_cols = cols[index, None] + offsets
+    row_ok = (win_rows >= 0) & (win_rows < grid_h)
+    col_ok = (win_cols >= 0) & (win_cols < grid_w)
+    values = heatmap[
+        np.clip(win_rows, 0, grid_h - 1)[:, :, None],
+        np.clip(win_cols, 0, grid_w - 1)[:, None, :],
+        index[:, None, None],
+    ]
+    confidence = _sigmoid(values.astype(np.float32)) * (row_ok[:, :, None] & col_ok[:, None, :])
+    total = confidence.sum(axis=(1, 2))
+    peak = confidence.max(axis=(1, 2))
+    refine = (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
+    if refine.any():
+        weighted_col = (confidence * win_cols[:, None, :]).sum(axis=(1, 2))
+        weighted_row = (confidence * win_rows[:, :, None]).sum(axis=(1, 2))
+        target = index[refine]
+        out[target, 0] = weighted_col[refine] / grid_w / total[refine]
+        out[target, 1] = weighted_row[refine] / grid_h / total[refine]
+    return out
+
+
+def project_landmarks(
+    landmarks: NDArray[np.float32],
+    roi: Roi,
+    padding: tuple[float, float, float, float],
+) -> NDArray[np.float32]:
+    """Map crop-normalised landmarks to frame pixels (letterbox removal + projection).
+
+    Args:
+        landmarks: (N, ≥3) crop-normalised x, y, z (more columns are carried along).
+        roi: The ROI the crop was cut from, *before* letterbox padding.
+        padding: The crop's (left, top, right, bottom) letterbox padding.
+
+    Returns:
+        (N, same columns) float32: x, y in frame pixels, z in pixel scale (z·ROI width).
+        This is the exact inverse of the crop. MediaPipe's ``LandmarkProjection`` scales
+        after rotating, which agrees for the square ROIs the pose graph uses.
+    """
+    left, top, right, bottom = padding
+    out = landmarks.astype(np.float32, copy=True)
+    width, height = roi.size_px
+    x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
+    y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
+    cos, sin = math.cos(roi.angle_rad), math.sin(roi.angle_rad)
+    out[:, 0] = cos * x - sin * y + roi.center_px[0]
+    out[:, 1] = sin * x + cos * y + roi.center_px[1]
+    out[:, 2] = landmarks[:, 2] / (1 - left - right) * width
+    return out
+
+
+def decode_world_landmarks(raw: NDArray[np.float32], angle_rad: float) -> NDArray[np.float32]:
+    """Decode the (1, 117) world tensor and rotate it by the ROI angle about z.
+
+    Args:
+        raw: 39 × (x, y, z) in metres, in the crop's orientation.
+        angle_rad: The ROI angle (positive clockwise on screen).
+
+    Returns:
+        (39, 3) float32 metres: x' = cos·x − sin·y, y' = sin·x + cos·y, z' = z.
+    """
+    world = raw.reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
+    cos, sin = math.cos(angle_rad), math.sin(angle_rad)
+    x, y = world[:, 0].copy(), world[:, 1].copy()
+    world[:, 0] = cos * x - sin * y
+    world[:, 1] = sin * x + cos * y
+    return world

@@ -1,0 +1,91 @@
+"""DetectorConfig: every option of ``create_detector``, frozen and validated before any work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from hifipose._checks import check_choice, check_unit_interval
+from hifipose.errors import ConfigError
+
+__all__ = ["DEVICES", "MODEL_TYPES", "RUNTIME_NAMES", "DetectorConfig"]
+
+MODEL_TYPES: Final = ("lite", "full", "heavy")
+RUNTIME_NAMES: Final = ("litert", "onnxruntime", "torch", "mediapipe")
+DEVICES: Final = ("cpu", "cuda", "auto")
+
+ModelType = Literal["lite", "full", "heavy"]
+RuntimeName = Literal["litert", "onnxruntime", "torch", "mediapipe"]
+Device = Literal["cpu", "cuda", "auto"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectorConfig:
+    """The options of a :class:`~hifipose.detector.PoseDetector` (see ``create_detector``).
+
+    Attributes:
+        model_type: Landmark model: ``"lite"``, ``"full"`` or ``"heavy"``.
+        runtime: Inference runtime for the models.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        static_image_mode: Run the detector on every frame; no tracking, no smoothing.
+        enable_smoothing: Smooth landmarks over time (video mode only).
+        enable_segmentation: Also return a person mask per pose.
+        smooth_segmentation: Blend each mask with the previous one (video mode only).
+        min_detection_confidence: Minimum detector score, in [0, 1].
+        min_tracking_confidence: Minimum pose presence to keep a pose (and the track), in [0, 1].
+        num_poses: Maximum number of poses; MediaPipe's Pose graph tracks one.
+        model_dir: Read model files from this folder instead of the cache.
+        num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT).
+        strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
+            does not increase, as MediaPipe does, instead of repairing it.
+    """
+
+    model_type: ModelType = "full"
+    runtime: RuntimeName = "litert"
+    device: Device = "cpu"
+    static_image_mode: bool = False
+    enable_smoothing: bool = True
+    enable_segmentation: bool = False
+    smooth_segmentation: bool = True
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    num_poses: int = 1
+    model_dir: Path | None = None
+    num_threads: int | None = None
+    strict_timestamps: bool = False
+
+    def __post_init__(self) -> None:
+        check_choice("model_type", self.model_type, MODEL_TYPES)
+        check_choice("runtime", self.runtime, RUNTIME_NAMES)
+        check_choice("device", self.device, DEVICES)
+        for name in (
+            "static_image_mode",
+            "enable_smoothing",
+            "enable_segmentation",
+            "smooth_segmentation",
+            "strict_timestamps",
+        ):
+            if not isinstance(getattr(self, name), bool):
+                msg = f"{name} must be True or False, got {getattr(self, name)!r}"
+                raise ConfigError(msg)
+        check_unit_interval("min_detection_confidence", self.min_detection_confidence)
+        check_unit_interval("min_tracking_confidence", self.min_tracking_confidence)
+        if isinstance(self.num_poses, bool) or not isinstance(self.num_poses, int):
+            msg = f"num_poses must be an integer, got {self.num_poses!r}"
+            raise ConfigError(msg)
+        if self.num_poses != 1:
+            msg = (
+                f"num_poses={self.num_poses} is not supported: MediaPipe's Pose graph, which "
+                "hifipose reproduces, tracks exactly one person; use num_poses=1"
+            )
+            raise ConfigError(msg)
+        if self.num_threads is not None and (
+            isinstance(self.num_threads, bool)
+            or not isinstance(self.num_threads, int)
+            or self.num_threads < 1
+        ):
+            msg = f"num_threads must be a positive integer or None, got {self.num_threads!r}"
+            raise ConfigError(msg)
+        if self.model_dir is not None:
+            object.__setattr__(self, "model_dir", Path(self.model_dir).expanduser())

@@ -1,0 +1,65 @@
+"""The exception tree: every error hifipose raises on purpose.
+
+Each class subclasses :class:`HifiposeError` and, where one fits, the built-in error it
+really is, so callers can catch either ``hifipose.HifiposeError`` or e.g. ``ValueError``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DetectorClosedError",
+    "HifiposeError",
+    "InvalidImageError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
+    "OutputError",
+    "RuntimeUnavailableError",
+    "TimestampError",
+    "UnsupportedOperatorError",
+    "VideoReadError",
+]
+
+
+class HifiposeError(Exception):
+    """Base class of every error hifipose raises on purpose."""
+
+
+class ConfigError(HifiposeError, ValueError):
+    """An option passed to ``create_detector`` (or a writer, or the CLI) is invalid."""
+
+
+class InvalidImageError(HifiposeError, ValueError):
+    """A frame has the wrong type, shape or dtype, or is empty."""
+
+
+class TimestampError(HifiposeError, ValueError):
+    """A timestamp is not finite, or (with ``strict_timestamps=True``) not increasing."""
+
+
+class ModelNotFoundError(HifiposeError, FileNotFoundError):
+    """A model file is not in ``model_dir`` or the cache and could not be fetched."""
+
+
+class ModelIntegrityError(HifiposeError):
+    """A model file has the wrong size or SHA-256; it is never loaded."""
+
+
+class RuntimeUnavailableError(HifiposeError, ImportError):
+    """An optional dependency (a runtime or an output format) is not installed."""
+
+
+class UnsupportedOperatorError(HifiposeError, NotImplementedError):
+    """A model graph uses an operator a converter does not handle."""
+
+
+class VideoReadError(HifiposeError, OSError):
+    """A video, image, folder or camera cannot be opened or decoded."""
+
+
+class OutputError(HifiposeError, OSError):
+    """An output file or folder cannot be written."""
+
+
+class DetectorClosedError(HifiposeError, RuntimeError):
+    """A method was called on a detector after ``close()``."""

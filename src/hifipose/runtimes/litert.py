@@ -1,0 +1,106 @@
+"""The LiteRT runtime (``ai-edge-litert``, XNNPACK on CPU): the default and the reference."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.errors import (
+    ConfigError,
+    DetectorClosedError,
+    ModelIntegrityError,
+    RuntimeUnavailableError,
+)
+from hifipose.runtimes.base import Session, SessionOptions
+
+__all__ = ["open_litert"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NUM_THREADS = 2
+
+
+class _LiteRTSession:
+    """A LiteRT interpreter with tensors addressed by name."""
+
+    def __init__(self, model_path: Path, num_threads: int) -> None:
+        try:
+            interpreter_module = importlib.import_module("ai_edge_litert.interpreter")
+        except ImportError as exc:
+            msg = "the litert runtime needs ai-edge-litert: pip install ai-edge-litert"
+            raise RuntimeUnavailableError(msg) from exc
+        try:
+            self._interpreter = interpreter_module.Interpreter(
+                model_path=str(model_path), num_threads=num_threads
+            )
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            msg = f"LiteRT cannot load {model_path}: {exc}"
+            raise ModelIntegrityError(msg) from exc
+        inputs = self._interpreter.get_input_details()
+        outputs = self._interpreter.get_output_details()
+        self._input_index = {d["name"]: d["index"] for d in inputs}
+        self._input_shape = {d["name"]: tuple(d["shape"]) for d in inputs}
+        self._output_index = {d["name"]: d["index"] for d in outputs}
+        self.input_names = tuple(self._input_index)
+        self.output_names = tuple(self._output_index)
+        self._closed = False
+
+    def run(
+        self,
+        inputs: Mapping[str, NDArray[np.float32]],
+        output_names: Sequence[str] | None = None,
+    ) -> dict[str, NDArray[np.float32]]:
+        if self._closed:
+            msg = "this LiteRT session is closed"
+            raise DetectorClosedError(msg)
+        for name, value in inputs.items():
+            if name not in self._input_index:
+                msg = f"unknown input {name!r}; the model takes {self.input_names}"
+                raise ConfigError(msg)
+            if value.shape != self._input_shape[name]:
+                msg = f"input {name!r} must have shape {self._input_shape[name]}, got {value.shape}"
+                raise ConfigError(msg)
+            self._interpreter.set_tensor(self._input_index[name], value)
+        self._interpreter.invoke()
+        names = self.output_names if output_names is None else output_names
+        return {name: self._interpreter.get_tensor(self._output_index[name]) for name in names}
+
+    def close(self) -> None:
+        self._closed = True
+        self.__dict__.pop("_interpreter", None)
+
+
+def open_litert(model_path: Path, options: SessionOptions) -> Session:
+    """Open a .tflite model on LiteRT's CPU interpreter (XNNPACK delegate).
+
+    Args:
+        model_path: A verified .tflite file.
+        options: ``num_threads`` (default 2); ``device`` must be ``"cpu"`` or ``"auto"``.
+
+    Returns:
+        The session.
+
+    Raises:
+        ConfigError: ``device="cuda"``: LiteRT's Python package runs on the CPU only.
+        ModelIntegrityError: LiteRT cannot parse the file.
+    """
+    if options.device == "cuda":
+        msg = "the litert runtime runs on the CPU only; use device='cpu' or device='auto'"
+        raise ConfigError(msg)
+    started = time.perf_counter()
+    num_threads = options.num_threads or DEFAULT_NUM_THREADS
+    session = _LiteRTSession(model_path, num_threads)
+    logger.debug(
+        "opened %s on litert (%d threads) in %.1f ms",
+        model_path.name,
+        num_threads,
+        1e3 * (time.perf_counter() - started),
+    )
+    return session

@@ -1,0 +1,113 @@
+"""Shared fixtures: the shared data folder, the model files, decoded clips, MediaPipe."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv")
+
+
+def _is_photo(path: Path) -> bool:
+    # Reference masks (e.g. pose_segmentation.png) are data, not pictures of people.
+    return path.suffix.lower() in IMAGE_SUFFIXES and "segmentation" not in path.stem
+
+
+def shared_images() -> list[Path]:
+    """Every photo in ../shared/data (recursively)."""
+    return sorted(p for p in SHARED_DATA.rglob("*") if _is_photo(p))
+
+
+def shared_clips() -> list[Path]:
+    """Every video clip in ../shared/data (recursively)."""
+    return sorted(p for p in SHARED_DATA.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+@functools.cache
+def read_rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None, f"cannot read {path}"
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+@functools.cache
+def clip_frames(path: Path) -> tuple[np.ndarray, ...]:
+    """All frames of a clip as RGB arrays, decoded once per test session."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    assert frames, f"cannot decode {path}"
+    return tuple(frames)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared test data is missing: expected it at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The verified model cache (filled by `hifipose models fetch` before the tests)."""
+    from hifipose.models import MODEL_SPECS, ensure_model
+
+    paths = [ensure_model(name, fetch=False) for name in MODEL_SPECS]
+    return paths[0].parent
+
+
+@pytest.fixture(scope="session")
+def mediapipe_solution(model_dir: Path) -> Iterator[object]:
+    """mediapipe.solutions.pose, with the npm lite/heavy models placed where it looks first.
+
+    mediapipe 0.10.14 bundles the full landmark model (byte-identical to the npm file) and
+    looks in its own ``modules/pose_landmark/`` folder before downloading lite or heavy.
+    """
+    import shutil
+
+    import mediapipe
+    from mediapipe.python.solutions import pose as mp_pose
+
+    from hifipose.errors import ModelIntegrityError
+    from hifipose.models import MODEL_SPECS, verify_file
+
+    target = Path(mediapipe.__file__).parent / "modules" / "pose_landmark"
+    for name in ("pose_landmark_lite", "pose_landmark_full", "pose_landmark_heavy"):
+        spec = MODEL_SPECS[name]
+        destination = target / spec.filename
+        try:
+            verify_file(destination, spec)
+        except (OSError, ModelIntegrityError):  # missing or stale: (re)place it
+            shutil.copyfile(model_dir / spec.filename, destination)
+            verify_file(destination, spec)
+    return mp_pose
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+# Figures that parity tests report; printed at the end of the run.
+REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("hifipose fidelity figures")
+        for line in REPORT:
+            terminalreporter.write_line(line)

@@ -1,0 +1,75 @@
+"""Shared helpers for the integration tests: running hifipose and MediaPipe side by side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import hifipose
+
+COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
+
+
+@dataclass
+class ParityStats:
+    """Per-frame agreement between hifipose and MediaPipe on one sequence."""
+
+    rel_errors: list[float] = field(default_factory=list)  # mean px distance / box diagonal
+    world_errors_m: list[float] = field(default_factory=list)  # mean 3D distance, metres
+    visibility_errors: list[float] = field(default_factory=list)  # mean |Δ visibility|
+    presence_mismatches: list[int] = field(default_factory=list)  # frame indices
+    frames: int = 0
+
+    def summary(self) -> str:
+        rel = 100 * np.mean(self.rel_errors) if self.rel_errors else float("nan")
+        rel_max = 100 * np.max(self.rel_errors) if self.rel_errors else float("nan")
+        world = 100 * np.mean(self.world_errors_m) if self.world_errors_m else float("nan")
+        vis = np.mean(self.visibility_errors) if self.visibility_errors else float("nan")
+        return (
+            f"{len(self.rel_errors)}/{self.frames} frames with a pose, "
+            f"{len(self.presence_mismatches)} pose/no-pose mismatches; "
+            f"landmarks mean {rel:.3f}% of box diagonal (worst frame {rel_max:.3f}%), "
+            f"world mean {world:.3f} cm, visibility mean |Δ| {vis:.4f}"
+        )
+
+
+def mediapipe_arrays(result: object, size_wh: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """MediaPipe's (33, 4) x_px, y_px, z_px, visibility and (33, 3) world landmarks, or None."""
+    landmarks = getattr(result, "pose_landmarks", None)
+    if landmarks is None:
+        return None
+    width, height = size_wh
+    image = np.array([[p.x * width, p.y * height, p.z * width, p.visibility] for p in landmarks.landmark])
+    world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark])  # type: ignore[attr-defined]
+    return image, world
+
+
+def compare_sequences(
+    frames: Sequence[np.ndarray],
+    detector: hifipose.detector.PoseDetector,
+    solution: object,
+) -> ParityStats:
+    """Feed the same frames to both, in order, and collect the agreement."""
+    stats = ParityStats()
+    for index, frame in enumerate(frames):
+        height, width = frame.shape[:2]
+        ours = detector.estimate_poses(frame)
+        reference = mediapipe_arrays(solution.process(frame), (width, height))  # type: ignore[attr-defined]
+        stats.frames += 1
+        if (reference is None) != (not ours):
+            stats.presence_mismatches.append(index)
+            continue
+        if reference is None:
+            continue
+        ref_image, ref_world = reference
+        pose = ours[0]
+        diagonal = float(np.hypot(*(ref_image[:, :2].max(0) - ref_image[:, :2].min(0))))
+        distance = np.linalg.norm(pose.image_array[:, :2] - ref_image[:, :2], axis=1).mean()
+        stats.rel_errors.append(float(distance) / diagonal)
+        stats.world_errors_m.append(
+            float(np.linalg.norm(pose.world_array_m - ref_world, axis=1).mean())
+        )
+        stats.visibility_errors.append(float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean()))
+    return stats

@@ -1,0 +1,51 @@
+import dataclasses
+import inspect
+
+import pytest
+
+from hifipose.api import create_detector
+from hifipose.config import DetectorConfig
+from hifipose.errors import ConfigError
+
+
+def test_create_detector_exposes_every_config_field() -> None:
+    factory_params = set(inspect.signature(create_detector).parameters) - {"family"}
+    assert factory_params == {f.name for f in dataclasses.fields(DetectorConfig)}
+
+
+def test_defaults_match_the_contract() -> None:
+    config = DetectorConfig()
+    assert (config.model_type, config.runtime, config.device) == ("full", "litert", "cpu")
+    assert config.static_image_mode is False
+    assert config.enable_smoothing is True
+    assert config.enable_segmentation is False
+    assert config.smooth_segmentation is True
+    assert config.min_detection_confidence == config.min_tracking_confidence == 0.5
+    assert config.num_poses == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"model_type": "huge"}, "model_type"),
+        ({"runtime": "tensorflow"}, "runtime"),
+        ({"device": "tpu"}, "device"),
+        ({"min_detection_confidence": 1.5}, "min_detection_confidence"),
+        ({"min_tracking_confidence": -0.1}, "min_tracking_confidence"),
+        ({"num_poses": 2}, "num_poses"),
+        ({"num_poses": 1.0}, "num_poses"),
+        ({"num_threads": 0}, "num_threads"),
+        ({"static_image_mode": "yes"}, "static_image_mode"),
+    ],
+)
+def test_exception_invalid_options(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        DetectorConfig(**kwargs)
+
+
+def test_factory_validates_before_loading_anything(tmp_path) -> None:
+    # An empty model_dir would raise ModelNotFoundError; the bad option must win first.
+    with pytest.raises(ConfigError, match="model_type"):
+        create_detector(model_type="huge", model_dir=tmp_path)
+    with pytest.raises(ConfigError, match="family"):
+        create_detector("movenet", model_dir=tmp_path)
