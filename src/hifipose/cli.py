@@ -1,0 +1,296 @@
+"""The ``hifipose`` command line: the only module that prints.
+
+Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
+(the same on a built-in sample), ``models list|fetch|verify|path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose._version import __version__
+from hifipose.errors import HifiposeError
+
+__all__ = ["main"]
+
+DEMO_DIR = Path("hifipose-demo")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, total: int | None, *, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled and sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self._last = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.perf_counter()
+        if not self.enabled or now - self._last < 0.2:
+            return
+        self._last = now
+        rate = done / max(now - self.started, 1e-9)
+        if self.total:
+            eta = (self.total - done) / rate if rate > 0 else math.inf
+            bar = "#" * int(30 * done / self.total)
+            text = f"\r[{bar:<30}] {done}/{self.total} frames  {rate:5.1f} fps  ETA {eta:5.1f}s"
+        else:
+            text = f"\r{done} frames  {rate:5.1f} fps"
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+@dataclass
+class TrackSummary:
+    """What ``track`` did."""
+
+    frames: int = 0
+    frames_with_pose: int = 0
+    detector_runs: int = 0
+    seconds: float = 0.0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_track(args: argparse.Namespace) -> TrackSummary:
+    """Track every frame of ``args.input``; write keypoints and/or an overlay."""
+    from hifipose.api import create_detector
+    from hifipose.io.render import draw_poses, open_renderer
+    from hifipose.io.sources import open_source
+    from hifipose.io.writers import open_writer
+    from hifipose.pose import FrameResult
+
+    summary = TrackSummary()
+    source = open_source(args.input, max_frames=args.max_frames)
+    static = args.static or source.kind in {"image", "images"}
+    with ExitStack() as stack:
+        stack.enter_context(source)
+        writer = stack.enter_context(open_writer(args.output)) if args.output else None
+        detector = stack.enter_context(
+            create_detector(
+                model_type=args.model,
+                runtime=args.runtime,
+                static_image_mode=static,
+                enable_smoothing=not args.no_smoothing,
+                enable_segmentation=args.segmentation,
+                model_dir=args.model_dir,
+            )
+        )
+        renderer = None
+        progress = _Progress(source.frame_count, enabled=not args.quiet)
+        started = time.perf_counter()
+        for frame in source:
+            poses = detector.estimate_poses(frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms)
+            summary.frames += 1
+            summary.frames_with_pose += bool(poses)
+            height, width = frame.image_rgb.shape[:2]
+            if writer is not None:
+                writer.write(FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses)))
+            if args.render or args.show:
+                elapsed = time.perf_counter() - started
+                caption = f"{args.model} | {args.runtime} | {summary.frames / max(elapsed, 1e-9):.1f} fps"
+                drawn = draw_poses(frame.image_rgb, poses, segmentation=args.segmentation, caption=caption)
+                if args.render:
+                    if renderer is None:
+                        renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
+                        stack.callback(renderer.close)
+                    renderer.write(drawn)
+                if args.show:
+                    _show(drawn)
+            progress.update(summary.frames)
+        progress.done()
+        summary.seconds = time.perf_counter() - started
+        summary.detector_runs = detector.detector_runs
+    return summary
+
+
+def _show(image_rgb: NDArray[np.uint8]) -> None:
+    import cv2
+
+    try:
+        cv2.imshow("hifipose", cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+        cv2.waitKey(1)
+    except cv2.error as exc:
+        msg = "--show needs a display and an OpenCV build with GUI support (opencv-python)"
+        raise HifiposeError(msg) from exc
+
+
+def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
+    print(
+        f"{summary.frames} frames, {summary.frames_with_pose} with a pose, detector ran "
+        f"{summary.detector_runs} times, {summary.fps:.1f} fps"
+    )
+    for label, path in (("keypoints", args.output), ("overlay", args.render)):
+        if path:
+            print(f"{label}: {Path(path).resolve()}")
+
+
+def demo_frames(frames: int = 45, size_wh: tuple[int, int] = (480, 360)) -> list[NDArray[np.uint8]]:
+    """A short clip from scikit-image's astronaut photo, filmed by a slowly moving camera.
+
+    Raises:
+        RuntimeUnavailableError: scikit-image is not installed (``hifipose[demo]``).
+    """
+    import cv2
+
+    from hifipose._optional import require
+
+    data = require("skimage.data", extra="demo")
+    photo = data.astronaut()
+    height, width = photo.shape[:2]
+    out_w, out_h = size_wh
+    clip = []
+    for i in range(frames):
+        phase = i / max(frames - 1, 1)
+        zoom = 1.0 + 0.25 * math.sin(math.pi * phase)
+        angle = 6.0 * math.sin(2 * math.pi * phase)
+        shift = 40.0 * (phase - 0.5)
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, zoom * out_h / height)
+        matrix[0, 2] += (out_w - width) / 2 + shift
+        matrix[1, 2] += (out_h - height) / 2
+        clip.append(cv2.warpAffine(photo, matrix, size_wh, borderMode=cv2.BORDER_REFLECT))
+    return clip
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Write the demo clip, then track it into ``args.output``."""
+    from hifipose.io.render import OverlayVideoWriter
+
+    folder = Path(args.output)
+    clip_path = folder / "sample.mp4"
+    frames = demo_frames()
+    with OverlayVideoWriter(clip_path, 15.0, (frames[0].shape[1], frames[0].shape[0])) as writer:
+        for frame in frames:
+            writer.write(frame)
+    track_args = argparse.Namespace(
+        input=str(clip_path),
+        output=str(folder / "keypoints.jsonl"),
+        render=str(folder / "overlay.mp4"),
+        model=args.model,
+        runtime="litert",
+        static=False,
+        no_smoothing=False,
+        segmentation=False,
+        max_frames=None,
+        show=False,
+        quiet=args.quiet,
+        model_dir=args.model_dir,
+    )
+    summary = run_track(track_args)
+    print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
+    _print_summary(summary, track_args)
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """``hifipose models list|fetch|verify|path``."""
+    from hifipose.models import fetch_models, model_status, models_dir
+
+    if args.action == "path":
+        print(Path(args.model_dir) if args.model_dir else models_dir())
+        return 0
+    if args.action == "fetch":
+        shown: set[str] = set()
+
+        def progress(done: int, total: int, filename: str) -> None:
+            if done == total and filename not in shown and not args.quiet:
+                shown.add(filename)
+                print(f"  {filename}: {total / 1e6:.1f} MB verified")
+
+        paths = fetch_models(force=args.force, progress=progress)
+        print(f"{len(paths)} model files ready in {paths[0].parent}")
+        return 0
+    rows = model_status(Path(args.model_dir) if args.model_dir else None)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:<22} {row['size_bytes']:>10} B  sha256 {row['sha256']}…  {row['state']}")
+    bad = [r for r in rows if r["state"] != "ok"]
+    if args.action == "verify" and bad:
+        print(f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hifipose`` command."""
+    parser = argparse.ArgumentParser(prog="hifipose", description="High-fidelity BlazePose pose tracking.")
+    parser.add_argument("--version", action="version", version=f"hifipose {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
+    track.add_argument("input", help="video file, image, folder of images, glob, or webcam index (0)")
+    track.add_argument("-o", "--output", help="keypoints file: .jsonl, .csv, .parquet or .json (COCO)")
+    track.add_argument("--render", help="overlay output: a .mp4 file, or a folder for PNGs")
+    track.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
+    track.add_argument("--runtime", default="litert", help="inference runtime (default: litert)")
+    track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
+    track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
+    track.add_argument("--segmentation", action="store_true", help="compute (and tint) the person mask")
+    track.add_argument("--max-frames", type=int, help="stop after N frames")
+    track.add_argument("--show", action="store_true", help="show the overlay in a window")
+    track.add_argument("--quiet", action="store_true", help="no progress bar")
+    track.add_argument("--model-dir", type=Path, help="use model files from this folder")
+
+    demo = sub.add_parser("demo", help="track the built-in sample clip into ./hifipose-demo/")
+    demo.add_argument("--output", type=Path, default=DEMO_DIR, help="output folder")
+    demo.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
+    demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--model-dir", type=Path)
+
+    models = sub.add_parser("models", help="list, fetch or verify the model files")
+    models.add_argument("action", choices=("list", "fetch", "verify", "path"))
+    models.add_argument("--force", action="store_true", help="fetch again even if cached")
+    models.add_argument("--json", action="store_true", help="list/verify as JSON")
+    models.add_argument("--model-dir", type=Path, help="check this folder instead of the cache")
+    models.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 error, 130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "models":
+            return run_models(args)
+        if args.command == "demo":
+            return run_demo(args)
+        if args.output is None and args.render is None and not args.show:
+            print("hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY", file=sys.stderr)
+            return 2
+        summary = run_track(args)
+        _print_summary(summary, args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: no output was published (partial files end in .partial)", file=sys.stderr)
+        return 130
+    except (HifiposeError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"hifipose: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

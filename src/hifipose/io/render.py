@@ -1,0 +1,196 @@
+"""⑨ Drawing poses on frames, and writing overlay videos or PNG sequences.
+
+Conventions:
+    Images are HxWx3 uint8 RGB; colours are RGB tuples. Keypoints are pixels of the frame.
+    A keypoint is hidden when its visibility is below ``DrawStyle.min_visibility`` or its
+    presence below 0.5 (MediaPipe's drawing rule); an edge is drawn only when both ends are
+    shown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.errors import OutputError
+from hifipose.pose import Pose
+from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
+
+__all__ = ["DEFAULT_STYLE", "DrawStyle", "FrameSink", "OverlayVideoWriter", "PngSequenceWriter", "draw_poses", "open_renderer"]
+
+RGB = tuple[int, int, int]
+MIN_PRESENCE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class DrawStyle:
+    """Colours and sizes for :func:`draw_poses`."""
+
+    left_rgb: RGB = (255, 138, 0)
+    right_rgb: RGB = (0, 217, 231)
+    middle_rgb: RGB = (255, 255, 255)
+    thickness: int = 2
+    radius: int = 4
+    min_visibility: float = 0.5
+    mask_rgb: RGB = (80, 200, 120)
+    mask_opacity: float = 0.4
+
+
+DEFAULT_STYLE = DrawStyle()
+_SIDE = {kp: keypoint_side(kp) for kp in Kp}
+
+
+def _colour(style: DrawStyle, side: str) -> RGB:
+    return {"left": style.left_rgb, "right": style.right_rgb}.get(side, style.middle_rgb)
+
+
+def draw_poses(
+    image_rgb: NDArray[np.uint8],
+    poses: Sequence[Pose],
+    *,
+    style: DrawStyle = DEFAULT_STYLE,
+    out: NDArray[np.uint8] | None = None,
+    segmentation: bool = False,
+    caption: str | None = None,
+) -> NDArray[np.uint8]:
+    """Draw the 35-edge skeleton of each pose, optionally a mask tint and a caption.
+
+    Args:
+        image_rgb: The frame (not modified unless it is also ``out``).
+        poses: The poses to draw.
+        style: Colours and sizes.
+        out: Draw into this array instead of a copy.
+        segmentation: Tint each pose's mask, if it has one.
+        caption: Text for a box in the top-left corner (e.g. model, runtime, FPS).
+
+    Returns:
+        The drawn image.
+    """
+    canvas = image_rgb.copy() if out is None else out
+    for pose in poses:
+        if segmentation and pose.segmentation is not None:
+            alpha = (pose.segmentation * style.mask_opacity)[..., None]
+            tint = np.array(style.mask_rgb, np.float32)
+            canvas[:] = (canvas * (1 - alpha) + tint * alpha).astype(np.uint8)
+        array = pose.image_array
+        shown = (array[:, 3] >= style.min_visibility) & (array[:, 4] >= MIN_PRESENCE) & np.isfinite(array[:, :2]).all(1)
+        points = np.round(array[:, :2]).astype(np.int32)
+        for start, end in SKELETON_EDGES:
+            if shown[start] and shown[end]:
+                side = _SIDE[start] if _SIDE[start] == _SIDE[end] else "middle"
+                cv2.line(canvas, tuple(points[start].tolist()), tuple(points[end].tolist()), _colour(style, side), style.thickness, cv2.LINE_AA)
+        for kp in Kp:
+            if shown[kp]:
+                cv2.circle(canvas, tuple(points[kp].tolist()), style.radius, _colour(style, _SIDE[kp]), -1, cv2.LINE_AA)
+    if caption:
+        scale = max(0.4, canvas.shape[0] / 900)
+        (w, h), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        cv2.rectangle(canvas, (0, 0), (w + 12, h + base + 12), (0, 0, 0), -1)
+        cv2.putText(canvas, caption, (6, h + 6), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return canvas
+
+
+class FrameSink(Protocol):
+    """Where rendered frames go."""
+
+    path: Path
+
+    def write(self, image_rgb: NDArray[np.uint8]) -> None:
+        """Append one RGB frame."""
+        ...
+
+    def close(self) -> None:
+        """Finish and publish."""
+        ...
+
+
+class OverlayVideoWriter:
+    """An mp4 (or avi) of rendered frames, written to a temporary name and renamed on close.
+
+    Args:
+        path: The final video path.
+        fps: Frame rate (the input's).
+        size_wh: Frame (width, height) (the input's).
+    """
+
+    def __init__(self, path: str | Path, fps: float, size_wh: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.stem + ".partial" + self.path.suffix)
+        self.size_wh = size_wh
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() != ".avi" else "MJPG"))
+        self._writer = cv2.VideoWriter(str(self.partial), fourcc, float(fps), size_wh)
+        if not self._writer.isOpened():
+            msg = f"cannot write video {self.path}: the folder is not writable or the format is unsupported"
+            raise OutputError(msg)
+        self._closed = False
+
+    def write(self, image_rgb: NDArray[np.uint8]) -> None:
+        """Append one RGB frame of the writer's size."""
+        if image_rgb.shape[1::-1] != self.size_wh:
+            msg = f"frame size {image_rgb.shape[1::-1]} differs from the video's {self.size_wh}"
+            raise OutputError(msg)
+        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        """Finish the video and rename it into place. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._writer.release()
+            os.replace(self.partial, self.path)
+
+    def abort(self) -> None:
+        """Stop without publishing; the temporary file stays."""
+        if not self._closed:
+            self._closed = True
+            self._writer.release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class PngSequenceWriter:
+    """Rendered frames as ``frame_000000.png``, ``frame_000001.png``, … in a folder."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.path = Path(folder)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
+        self._index = 0
+
+    def write(self, image_rgb: NDArray[np.uint8]) -> None:
+        """Write the next frame as a PNG."""
+        target = self.path / f"frame_{self._index:06d}.png"
+        if not cv2.imwrite(str(target), cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR)):
+            msg = f"cannot write {target}"
+            raise OutputError(msg)
+        self._index += 1
+
+    def close(self) -> None:
+        """Nothing to finish: each PNG is complete when written."""
+
+
+def open_renderer(path: str | Path, fps: float, size_wh: tuple[int, int]) -> OverlayVideoWriter | PngSequenceWriter:
+    """An mp4/avi writer for a video suffix, else a folder of PNGs."""
+    if Path(path).suffix.lower() in {".mp4", ".avi", ".mov", ".m4v"}:
+        return OverlayVideoWriter(path, fps, size_wh)
+    return PngSequenceWriter(path)

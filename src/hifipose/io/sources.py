@@ -1,0 +1,250 @@
+"""Frame sources: a video file, an image, a folder or glob of images, or a webcam.
+
+Conventions:
+    Frames are HxWx3 uint8 **RGB** (OpenCV's BGR never leaves this module). Video
+    timestamps are the container's presentation times in milliseconds (0 for a first
+    frame at the start); images of a folder or glob are spaced 1000/30 ms apart; camera
+    frames carry the wall-clock milliseconds since the camera was opened.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import math
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Self
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.errors import VideoReadError
+
+__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "Frame", "FrameSource", "open_source"]
+
+logger = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+IMAGE_INTERVAL_MS = 1000.0 / 30.0
+_END = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame: its 0-based index, its time in ms and its RGB pixels."""
+
+    index: int
+    timestamp_ms: float
+    image_rgb: NDArray[np.uint8]
+
+
+def _natural_key(path: Path) -> list[object]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def _read_image(path: Path) -> NDArray[np.uint8]:
+    frame_bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame_bgr is None:
+        msg = f"cannot read image {path}: not an image file, or corrupt"
+        raise VideoReadError(msg)
+    return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+
+
+class FrameSource:
+    """An iterable of :class:`Frame` from one input; a context manager.
+
+    Video and camera frames are decoded on a background thread into a bounded queue, so
+    decoding overlaps the caller's work. Leaving the ``with`` block (or calling
+    :meth:`close`) stops and joins that thread.
+
+    Attributes:
+        kind: ``"video"``, ``"image"``, ``"images"`` or ``"camera"``.
+        name: A short name for messages.
+        fps: Frames per second (None for single images).
+        size_wh: (width, height) of the frames, when known before reading.
+        frame_count: Number of frames, when known (an estimate for videos).
+    """
+
+    def __init__(
+        self,
+        kind: Literal["video", "image", "images", "camera"],
+        name: str,
+        *,
+        paths: list[Path] | None = None,
+        capture: cv2.VideoCapture | None = None,
+        max_frames: int | None = None,
+        prefetch: int = 8,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self._paths = paths or []
+        self._capture = capture
+        self._max_frames = max_frames
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, prefetch))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.fps: float | None = None
+        self.size_wh: tuple[int, int] | None = None
+        self.frame_count: int | None = len(self._paths) if self._paths else None
+        if capture is not None:
+            fps = capture.get(cv2.CAP_PROP_FPS)
+            self.fps = fps if math.isfinite(fps) and fps > 0 else 30.0
+            width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+            height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            self.size_wh = (width, height) if width > 0 and height > 0 else None
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+            self.frame_count = count if count > 0 and kind == "video" else None
+        elif kind == "images":
+            self.fps = 1000.0 / IMAGE_INTERVAL_MS
+        if max_frames is not None and self.frame_count is not None:
+            self.frame_count = min(self.frame_count, max_frames)
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._capture is None:
+            yield from self._iter_images()
+            return
+        if self._thread is not None:
+            msg = f"{self.name} can be read only once"
+            raise VideoReadError(msg)
+        self._thread = threading.Thread(target=self._decode, name="hifipose-decode", daemon=True)
+        self._thread.start()
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Frame)  # noqa: S101 - the queue holds only these
+            yield item
+
+    def _iter_images(self) -> Iterator[Frame]:
+        for index, path in enumerate(self._paths):
+            if self._max_frames is not None and index >= self._max_frames:
+                return
+            image = _read_image(path)
+            if self.size_wh is None:
+                self.size_wh = (image.shape[1], image.shape[0])
+            yield Frame(index, index * IMAGE_INTERVAL_MS, image)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def _decode(self) -> None:
+        capture = self._capture
+        assert capture is not None  # noqa: S101 - only started for captures
+        started = time.monotonic()
+        last_ms = -math.inf
+        index = 0
+        try:
+            while not self._stop.is_set():
+                if self._max_frames is not None and index >= self._max_frames:
+                    break
+                ok, frame_bgr = capture.read()
+                if not ok or frame_bgr is None:
+                    if index == 0 and self.kind == "video":
+                        msg = f"cannot decode any frame of {self.name}: unsupported or corrupt video"
+                        self._put(VideoReadError(msg))
+                        return
+                    break
+                if self.kind == "camera":
+                    timestamp = 1000.0 * (time.monotonic() - started)
+                else:
+                    timestamp = capture.get(cv2.CAP_PROP_POS_MSEC)
+                    if not math.isfinite(timestamp) or timestamp <= last_ms:
+                        fallback = index * 1000.0 / (self.fps or 30.0)
+                        logger.debug("frame %d: container time %s unusable, using %.3f ms", index, timestamp, fallback)
+                        timestamp = max(fallback, last_ms + 1e-3)
+                last_ms = timestamp
+                if not self._put(Frame(index, timestamp, cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))):
+                    return
+                index += 1
+        except cv2.error as exc:
+            self._put(VideoReadError(f"decoding {self.name} failed: {exc}"))
+            return
+        self._put(_END)
+
+    def close(self) -> None:
+        """Stop decoding and release the file or camera. Idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._capture is not None:
+            self._capture.release()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_source(spec: str | Path | int, *, max_frames: int | None = None, prefetch: int = 8) -> FrameSource:
+    """Open a video file, an image, a folder or glob of images, or a webcam index.
+
+    Args:
+        spec: A path, a glob pattern (``*``, ``?``, ``[``), or a camera index (an int, or a
+            string of digits such as ``"0"``).
+        max_frames: Stop after this many frames.
+        prefetch: Frames decoded ahead (videos and cameras).
+
+    Returns:
+        The source; use it in a ``with`` block.
+
+    Raises:
+        VideoReadError: The input does not exist, holds no images, or cannot be opened.
+    """
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        index = int(spec)
+        capture = cv2.VideoCapture(index)
+        if not capture.isOpened():
+            msg = f"cannot open camera {index}: is a webcam connected and free to use?"
+            raise VideoReadError(msg)
+        return FrameSource("camera", f"camera {index}", capture=capture, max_frames=max_frames, prefetch=prefetch)
+    text = str(spec)
+    if any(ch in text for ch in "*?[") and not Path(text).exists():
+        paths = sorted((Path(p) for p in glob.glob(text)), key=_natural_key)  # noqa: PTH207 - user glob
+        images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+        if not images:
+            msg = f"no images match {text!r} (looked for {', '.join(IMAGE_SUFFIXES)})"
+            raise VideoReadError(msg)
+        return FrameSource("images", text, paths=images, max_frames=max_frames)
+    path = Path(text).expanduser()
+    if not path.exists():
+        msg = f"input not found: {path}"
+        raise VideoReadError(msg)
+    if path.is_dir():
+        images = sorted(
+            (p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=_natural_key
+        )
+        if not images:
+            msg = f"no images in folder {path} (looked for {', '.join(IMAGE_SUFFIXES)})"
+            raise VideoReadError(msg)
+        return FrameSource("images", str(path), paths=images, max_frames=max_frames)
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return FrameSource("image", str(path), paths=[path], max_frames=max_frames)
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not capture.isOpened():
+        capture.release()
+        msg = f"cannot open {path} as a video: unsupported format or corrupt file"
+        raise VideoReadError(msg)
+    return FrameSource("video", str(path), capture=capture, max_frames=max_frames, prefetch=prefetch)
