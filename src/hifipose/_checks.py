@@ -44,14 +44,13 @@ def check_image(image: object, *, name: str = "image_rgb") -> NDArray[np.uint8]:
     if type(image).__module__.startswith("PIL.") and hasattr(image, "mode"):
         image = _from_pil(image)
     if not isinstance(image, np.ndarray):
-        msg = f"{name} must be a numpy array (HxWx3 uint8 RGB) or a PIL image, got {type(image).__name__}"
+        kind = type(image).__name__
+        msg = f"{name} must be a numpy array (HxWx3 uint8 RGB) or a PIL image, got {kind}"
         raise InvalidImageError(msg)
     if image.dtype != np.uint8:
         hint = ""
         if np.issubdtype(image.dtype, np.floating):
-            hint = (
-                "; for floats in [0, 1] use (image * 255).round().clip(0, 255).astype(np.uint8)"
-            )
+            hint = "; for floats in [0, 1] use (image * 255).round().clip(0, 255).astype(np.uint8)"
         msg = f"{name} must have dtype uint8 (0..255 RGB), got {image.dtype}{hint}"
         raise InvalidImageError(msg)
     if image.ndim == 3 and image.shape[2] == 1:

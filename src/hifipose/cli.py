@@ -98,16 +98,24 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
         progress = _Progress(source.frame_count, enabled=not args.quiet)
         started = time.perf_counter()
         for frame in source:
-            poses = detector.estimate_poses(frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms)
+            poses = detector.estimate_poses(
+                frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
+            )
             summary.frames += 1
             summary.frames_with_pose += bool(poses)
             height, width = frame.image_rgb.shape[:2]
             if writer is not None:
-                writer.write(FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses)))
+                writer.write(
+                    FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
+                )
             if args.render or args.show:
                 elapsed = time.perf_counter() - started
-                caption = f"{args.model} | {args.runtime} | {summary.frames / max(elapsed, 1e-9):.1f} fps"
-                drawn = draw_poses(frame.image_rgb, poses, segmentation=args.segmentation, caption=caption)
+                caption = (
+                    f"{args.model} | {args.runtime} | {summary.frames / max(elapsed, 1e-9):.1f} fps"
+                )
+                drawn = draw_poses(
+                    frame.image_rgb, poses, segmentation=args.segmentation, caption=caption
+                )
                 if args.render:
                     if renderer is None:
                         renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
@@ -166,7 +174,8 @@ def demo_frames(frames: int = 45, size_wh: tuple[int, int] = (480, 360)) -> list
         matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, zoom * out_h / height)
         matrix[0, 2] += (out_w - width) / 2 + shift
         matrix[1, 2] += (out_h - height) / 2
-        clip.append(cv2.warpAffine(photo, matrix, size_wh, borderMode=cv2.BORDER_REFLECT))
+        frame = cv2.warpAffine(photo, matrix, size_wh, borderMode=cv2.BORDER_REFLECT)
+        clip.append(np.asarray(frame, dtype=np.uint8))
     return clip
 
 
@@ -223,30 +232,42 @@ def run_models(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(f"{row['name']:<22} {row['size_bytes']:>10} B  sha256 {row['sha256']}…  {row['state']}")
+            name, size, digest = row["name"], row["size_bytes"], row["sha256"]
+            print(f"{name:<22} {size:>10} B  sha256 {digest}…  {row['state']}")
     bad = [r for r in rows if r["state"] != "ok"]
     if args.action == "verify" and bad:
-        print(f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`", file=sys.stderr)
+        print(
+            f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hifipose`` command."""
-    parser = argparse.ArgumentParser(prog="hifipose", description="High-fidelity BlazePose pose tracking.")
+    parser = argparse.ArgumentParser(
+        prog="hifipose", description="High-fidelity BlazePose pose tracking."
+    )
     parser.add_argument("--version", action="version", version=f"hifipose {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
 
     track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
-    track.add_argument("input", help="video file, image, folder of images, glob, or webcam index (0)")
-    track.add_argument("-o", "--output", help="keypoints file: .jsonl, .csv, .parquet or .json (COCO)")
+    track.add_argument(
+        "input", help="video file, image, folder of images, glob, or webcam index (0)"
+    )
+    track.add_argument(
+        "-o", "--output", help="keypoints file: .jsonl, .csv, .parquet or .json (COCO)"
+    )
     track.add_argument("--render", help="overlay output: a .mp4 file, or a folder for PNGs")
     track.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
     track.add_argument("--runtime", default="litert", help="inference runtime (default: litert)")
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
     track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
-    track.add_argument("--segmentation", action="store_true", help="compute (and tint) the person mask")
+    track.add_argument(
+        "--segmentation", action="store_true", help="compute (and tint) the person mask"
+    )
     track.add_argument("--max-frames", type=int, help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -270,19 +291,28 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "models":
             return run_models(args)
         if args.command == "demo":
             return run_demo(args)
         if args.output is None and args.render is None and not args.show:
-            print("hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY", file=sys.stderr)
+            print(
+                "hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY",
+                file=sys.stderr,
+            )
             return 2
         summary = run_track(args)
         _print_summary(summary, args)
     except KeyboardInterrupt:
-        print("\ninterrupted: no output was published (partial files end in .partial)", file=sys.stderr)
+        print(
+            "\ninterrupted: no output was published (partial files end in .partial)",
+            file=sys.stderr,
+        )
         return 130
     except (HifiposeError, OSError) as exc:
         if args.debug:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -82,9 +81,7 @@ class PoseDetector:
         """How many times the person detector has run since creation."""
         return self._state.detector_runs
 
-    def estimate_poses(
-        self, image_rgb: object, timestamp_ms: float | None = None
-    ) -> list[Pose]:
+    def estimate_poses(self, image_rgb: object, timestamp_ms: float | None = None) -> list[Pose]:
         """Find the pose in one frame.
 
         In video mode (``static_image_mode=False``) frames are taken as consecutive frames of

@@ -26,7 +26,7 @@ __all__ = ["Box", "FrameResult", "Keypoint", "Pose"]
 
 
 class Keypoint(NamedTuple):
-    """One keypoint: position, visibility score, presence and name (see the module's conventions)."""
+    """One keypoint: position, visibility score, presence and name (see module conventions)."""
 
     x: float
     y: float
@@ -107,7 +107,9 @@ class Pose:
     def keypoints(self) -> tuple[Keypoint, ...]:
         """The 33 image keypoints (pixels) as :class:`Keypoint` objects."""
         rows = self.image_array.tolist()
-        return tuple(Keypoint(*row, name=name) for name, row in zip(KEYPOINT_NAMES, rows, strict=True))
+        return tuple(
+            Keypoint._make([*row, name]) for name, row in zip(KEYPOINT_NAMES, rows, strict=True)
+        )
 
     @property
     def keypoints3d(self) -> tuple[Keypoint, ...]:
@@ -115,7 +117,8 @@ class Pose:
         xyz = self.world_array_m.tolist()
         vis = self.image_array[:, 3:5].tolist()
         return tuple(
-            Keypoint(*p, *v, name=name) for name, p, v in zip(KEYPOINT_NAMES, xyz, vis, strict=True)
+            Keypoint._make([*p, *v, name])
+            for name, p, v in zip(KEYPOINT_NAMES, xyz, vis, strict=True)
         )
 
     @property

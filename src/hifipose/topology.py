@@ -170,7 +170,10 @@ COCO17_SKELETON: Final[tuple[tuple[int, int], ...]] = (
 )
 
 _SIDES: Final = MappingProxyType(
-    {kp: ("left" if kp in LEFT_KEYPOINTS else "right" if kp in RIGHT_KEYPOINTS else "middle") for kp in Kp}
+    {
+        kp: ("left" if kp in LEFT_KEYPOINTS else "right" if kp in RIGHT_KEYPOINTS else "middle")
+        for kp in Kp
+    }
 )
 
 

@@ -35,13 +35,17 @@ class ParityStats:
         )
 
 
-def mediapipe_arrays(result: object, size_wh: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+def mediapipe_arrays(
+    result: object, size_wh: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | None:
     """MediaPipe's (33, 4) x_px, y_px, z_px, visibility and (33, 3) world landmarks, or None."""
     landmarks = getattr(result, "pose_landmarks", None)
     if landmarks is None:
         return None
     width, height = size_wh
-    image = np.array([[p.x * width, p.y * height, p.z * width, p.visibility] for p in landmarks.landmark])
+    image = np.array(
+        [[p.x * width, p.y * height, p.z * width, p.visibility] for p in landmarks.landmark]
+    )
     world = np.array([[p.x, p.y, p.z] for p in result.pose_world_landmarks.landmark])  # type: ignore[attr-defined]
     return image, world
 
@@ -71,5 +75,7 @@ def compare_sequences(
         stats.world_errors_m.append(
             float(np.linalg.norm(pose.world_array_m - ref_world, axis=1).mean())
         )
-        stats.visibility_errors.append(float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean()))
+        stats.visibility_errors.append(
+            float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean())
+        )
     return stats

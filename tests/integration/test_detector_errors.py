@@ -13,8 +13,10 @@ from tests.conftest import read_rgb
 
 
 @pytest.fixture(scope="module")
-def detector(model_dir: Path):  # noqa: ANN201
-    with hifipose.create_detector(model_type="lite", static_image_mode=True, model_dir=model_dir) as det:
+def detector(model_dir: Path):
+    with hifipose.create_detector(
+        model_type="lite", static_image_mode=True, model_dir=model_dir
+    ) as det:
         yield det
 
 
@@ -30,28 +32,30 @@ def detector(model_dir: Path):  # noqa: ANN201
         (None, "numpy array"),
     ],
 )
-def test_bad_frames_raise_invalid_image_error(detector, frame: object, match: str) -> None:  # noqa: ANN001
+def test_bad_frames_raise_invalid_image_error(detector, frame: object, match: str) -> None:
     with pytest.raises(hifipose.InvalidImageError, match=match):
         detector.estimate_poses(frame)
 
 
-def test_converted_inputs_give_the_same_pose(detector, shared_data: Path) -> None:  # noqa: ANN001
+def test_converted_inputs_give_the_same_pose(detector, shared_data: Path) -> None:
     from PIL import Image
 
     image = read_rgb(shared_data / "tfjs_golden" / "pose.jpg")
     reference = detector.estimate_poses(image)[0].image_array
-    rgba = np.concatenate([image, np.full(image.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    rgba = np.concatenate([image, np.full((*image.shape[:2], 1), 255, np.uint8)], axis=2)
     flipped_view = image[:, ::-1][:, ::-1]  # a non-contiguous view of the same pixels
     readonly = image.copy()
     readonly.flags.writeable = False
     for variant in (rgba, flipped_view, readonly, Image.fromarray(image)):
-        np.testing.assert_allclose(detector.estimate_poses(variant)[0].image_array, reference, atol=1e-3)
+        np.testing.assert_allclose(
+            detector.estimate_poses(variant)[0].image_array, reference, atol=1e-3
+        )
     gray = detector.estimate_poses(image.mean(axis=2).astype(np.uint8))
     assert len(gray) == 1  # grayscale works too (values differ: it is a different image)
 
 
 @pytest.mark.parametrize("size", [(1, 1), (3, 500), (500, 3), (64, 64)])
-def test_tiny_and_blank_frames_give_no_pose(detector, size: tuple[int, int]) -> None:  # noqa: ANN001
+def test_tiny_and_blank_frames_give_no_pose(detector, size: tuple[int, int]) -> None:
     assert detector.estimate_poses(np.zeros((*size, 3), np.uint8)) == []
 
 
@@ -65,12 +69,14 @@ def test_closed_detector_raises(model_dir: Path) -> None:
 
 def test_missing_model_dir_file_is_model_not_found(tmp_path: Path, model_dir: Path) -> None:
     shutil.copy(model_dir / "pose_detection.tflite", tmp_path)
-    with pytest.raises(hifipose.ModelNotFoundError, match="pose_landmark_full.tflite"):
+    with pytest.raises(hifipose.ModelNotFoundError, match=r"pose_landmark_full\.tflite"):
         hifipose.create_detector(model_dir=tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "tamper"])
-def test_corrupt_model_in_model_dir_is_never_loaded(tmp_path: Path, model_dir: Path, damage: str) -> None:
+def test_corrupt_model_in_model_dir_is_never_loaded(
+    tmp_path: Path, model_dir: Path, damage: str
+) -> None:
     for path in model_dir.glob("*.tflite"):
         shutil.copy(path, tmp_path)
     target = tmp_path / "pose_landmark_lite.tflite"

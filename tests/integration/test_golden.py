@@ -15,7 +15,9 @@ from tests.conftest import REPORT, read_rgb
 
 
 @pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
-def test_golden_image_within_tfjs_tolerances(model_type: str, shared_data: Path, model_dir: Path) -> None:
+def test_golden_image_within_tfjs_tolerances(
+    model_type: str, shared_data: Path, model_dir: Path
+) -> None:
     folder = shared_data / "tfjs_golden"
     expected = json.loads((folder / "pose_expected.json").read_text())
     image = read_rgb(folder / "pose.jpg")

@@ -9,7 +9,9 @@ import pytest
 from hifipose.models import MODEL_SPECS, ensure_model, fetch_models, verify_file
 
 
-def test_fetch_from_npm_then_repair_a_truncated_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_from_npm_then_repair_a_truncated_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HIFIPOSE_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("HIFIPOSE_MODEL_MIRROR", raising=False)
     monkeypatch.delenv("HIFIPOSE_OFFLINE", raising=False)

@@ -18,10 +18,12 @@ from tests.integration.helpers import COMPLEXITY, compare_sequences
 MODEL_TYPES = ("lite", "full", "heavy")
 
 
-def _assert_parity(stats, label: str) -> None:  # noqa: ANN001
+def _assert_parity(stats, label: str) -> None:
     REPORT.append(f"{label}: {stats.summary()}")
     assert stats.rel_errors, f"{label}: no frame with a pose"
-    assert not stats.presence_mismatches, f"{label}: pose/no-pose differs on frames {stats.presence_mismatches}"
+    assert not stats.presence_mismatches, (
+        f"{label}: pose/no-pose differs on frames {stats.presence_mismatches}"
+    )
     mean_rel = sum(stats.rel_errors) / len(stats.rel_errors)
     mean_world = sum(stats.world_errors_m) / len(stats.world_errors_m)
     assert mean_rel <= tol.PARITY_MEAN_REL, f"{label}: {stats.summary()}"
@@ -31,7 +33,7 @@ def _assert_parity(stats, label: str) -> None:  # noqa: ANN001
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_static_mode_matches_mediapipe(
     model_type: str, shared_data: Path, model_dir: Path, mediapipe_solution
-) -> None:  # noqa: ANN001
+) -> None:
     frames = [read_rgb(p) for p in shared_images()]
     for clip in shared_clips():
         frames.extend(clip_frames(clip))
@@ -51,7 +53,7 @@ def test_static_mode_matches_mediapipe(
 @pytest.mark.parametrize("clip", shared_clips(), ids=lambda p: p.name)
 def test_video_mode_matches_mediapipe(
     clip: Path, model_type: str, model_dir: Path, mediapipe_solution
-) -> None:  # noqa: ANN001
+) -> None:
     frames = clip_frames(clip)
     with (
         hifipose.create_detector(model_type=model_type, model_dir=model_dir) as detector,

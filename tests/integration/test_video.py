@@ -26,7 +26,9 @@ def test_squats_within_tfjs_video_tolerances(shared_data: Path, model_dir: Path)
         for frame, ref_px, ref_m in zip(frames, expected_px, expected_m, strict=True):
             poses = detector.estimate_poses(frame)  # default clock: 33.333 ms apart, as recorded
             assert len(poses) == 1
-            errors_px.append(np.linalg.norm(poses[0].image_array[:, :2] - ref_px[:, :2], axis=1).max())
+            errors_px.append(
+                np.linalg.norm(poses[0].image_array[:, :2] - ref_px[:, :2], axis=1).max()
+            )
             errors_m.append(np.abs(poses[0].world_array_m - ref_m).max())
     REPORT.append(
         f"TF.js squats fixture (full, video): worst frame {max(errors_px):.1f} px "
@@ -37,17 +39,23 @@ def test_squats_within_tfjs_video_tolerances(shared_data: Path, model_dir: Path)
 
 
 @pytest.mark.parametrize("clip", shared_clips(), ids=lambda p: p.name)
-def test_detector_runs_on_under_5_percent_of_frames_of_a_steady_clip(clip: Path, model_dir: Path) -> None:
+def test_detector_runs_on_under_5_percent_of_frames_of_a_steady_clip(
+    clip: Path, model_dir: Path
+) -> None:
     frames = clip_frames(clip)
     with hifipose.create_detector(model_type="lite", model_dir=model_dir) as detector:
         with_pose = sum(bool(detector.estimate_poses(frame)) for frame in frames)
         runs = detector.detector_runs
-    REPORT.append(f"detector ran on {runs} of {len(frames)} frames of {clip.name} ({with_pose} with a pose)")
+    REPORT.append(
+        f"detector ran on {runs} of {len(frames)} frames of {clip.name} ({with_pose} with a pose)"
+    )
     assert with_pose == len(frames)
     assert runs / len(frames) < 0.05
 
 
-def test_detector_runs_again_after_a_frame_without_a_person(shared_data: Path, model_dir: Path) -> None:
+def test_detector_runs_again_after_a_frame_without_a_person(
+    shared_data: Path, model_dir: Path
+) -> None:
     frames = clip_frames(shared_data / SQUATS)[:6]
     blank = np.zeros_like(frames[0])
     with hifipose.create_detector(model_type="lite", model_dir=model_dir) as detector:
@@ -65,7 +73,9 @@ def test_detector_runs_again_after_a_frame_without_a_person(shared_data: Path, m
 
 def test_static_mode_runs_the_detector_on_every_frame(shared_data: Path, model_dir: Path) -> None:
     frames = clip_frames(shared_data / SQUATS)[:4]
-    with hifipose.create_detector(model_type="lite", static_image_mode=True, model_dir=model_dir) as detector:
+    with hifipose.create_detector(
+        model_type="lite", static_image_mode=True, model_dir=model_dir
+    ) as detector:
         for frame in frames:
             detector.estimate_poses(frame)
         assert detector.detector_runs == 4
@@ -78,7 +88,9 @@ def test_smoothing_reduces_jitter_but_follows_motion(shared_data: Path, model_di
         with hifipose.create_detector(
             model_type="full", enable_smoothing=smoothing, model_dir=model_dir
         ) as detector:
-            tracks[smoothing] = np.stack([detector.estimate_poses(f)[0].image_array[:, :2] for f in frames])
+            tracks[smoothing] = np.stack(
+                [detector.estimate_poses(f)[0].image_array[:, :2] for f in frames]
+            )
     # second differences measure jitter; the smoothed track has less of it
     jitter = {k: np.abs(np.diff(v, n=2, axis=0)).mean() for k, v in tracks.items()}
     assert jitter[True] < jitter[False]
@@ -95,7 +107,9 @@ def test_smoothing_reduces_jitter_but_follows_motion(shared_data: Path, model_di
         [1000.0, 1033.0, 0.0, 33.0, 66.0],  # a jump back (e.g. a looped video)
     ],
 )
-def test_odd_timestamps_never_crash_or_corrupt(timestamps: list[float], shared_data: Path, model_dir: Path) -> None:
+def test_odd_timestamps_never_crash_or_corrupt(
+    timestamps: list[float], shared_data: Path, model_dir: Path
+) -> None:
     frames = clip_frames(shared_data / SQUATS)[:5]
     with hifipose.create_detector(model_type="lite", model_dir=model_dir) as detector:
         for frame, ts in zip(frames, timestamps, strict=True):
@@ -107,7 +121,9 @@ def test_odd_timestamps_never_crash_or_corrupt(timestamps: list[float], shared_d
 
 def test_strict_timestamps_raise_timestamp_error(shared_data: Path, model_dir: Path) -> None:
     frame = clip_frames(shared_data / SQUATS)[0]
-    with hifipose.create_detector(model_type="lite", strict_timestamps=True, model_dir=model_dir) as detector:
+    with hifipose.create_detector(
+        model_type="lite", strict_timestamps=True, model_dir=model_dir
+    ) as detector:
         detector.estimate_poses(frame, timestamp_ms=100.0)
         with pytest.raises(hifipose.TimestampError, match="increase"):
             detector.estimate_poses(frame, timestamp_ms=100.0)

@@ -17,9 +17,15 @@ does_not_raise = contextlib.nullcontext
         (np.zeros((4, 4, 4), np.uint8), does_not_raise()),  # RGBA: alpha dropped
         (np.zeros((4, 4), np.uint8), does_not_raise()),  # grayscale: replicated
         (np.zeros((4, 4, 1), np.uint8), does_not_raise()),
-        (np.zeros((4, 4, 3), np.float32), pytest.raises(InvalidImageError, match=r"astype\(np.uint8\)")),
+        (
+            np.zeros((4, 4, 3), np.float32),
+            pytest.raises(InvalidImageError, match=r"astype\(np.uint8\)"),
+        ),
         (np.zeros((4, 4, 3), np.uint16), pytest.raises(InvalidImageError, match="uint8")),
-        (np.zeros((4, 4, 2), np.uint8), pytest.raises(InvalidImageError, match=r"\(height, width, 3\)")),
+        (
+            np.zeros((4, 4, 2), np.uint8),
+            pytest.raises(InvalidImageError, match=r"\(height, width, 3\)"),
+        ),
         (np.zeros((2, 4, 4, 3), np.uint8), pytest.raises(InvalidImageError, match="shape")),
         (np.zeros((0, 4, 3), np.uint8), pytest.raises(InvalidImageError, match="empty")),
         (np.zeros((4, 0), np.uint8), pytest.raises(InvalidImageError, match="empty")),

@@ -17,7 +17,9 @@ def test_import_hifipose_pulls_in_no_heavy_module() -> None:
 
 
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(hifipose.__path__, prefix="hifipose.") if "__main__" not in m.name
+    m.name
+    for m in pkgutil.walk_packages(hifipose.__path__, prefix="hifipose.")
+    if "__main__" not in m.name
 )
 
 

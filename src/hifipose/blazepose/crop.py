@@ -50,10 +50,14 @@ class Crop:
 def whole_image_roi(size_wh: tuple[int, int]) -> Roi:
     """The ROI MediaPipe uses when there is none: the whole frame, unrotated."""
     width, height = size_wh
-    return Roi(center_px=(width / 2, height / 2), size_px=(float(width), float(height)), angle_rad=0)
+    return Roi(
+        center_px=(width / 2, height / 2), size_px=(float(width), float(height)), angle_rad=0
+    )
 
 
-def letterbox_roi(roi: Roi, tensor_wh: tuple[int, int]) -> tuple[Roi, tuple[float, float, float, float]]:
+def letterbox_roi(
+    roi: Roi, tensor_wh: tuple[int, int]
+) -> tuple[Roi, tuple[float, float, float, float]]:
     """Grow ``roi`` to the tensor's aspect ratio (MediaPipe ``PadRoi``).
 
     Args:
@@ -120,5 +124,5 @@ def crop_image(
         tensor=tensor[None],
         roi=padded,
         padding=padding,
-        crop_from_image=crop_from_image,
+        crop_from_image=np.asarray(crop_from_image, dtype=np.float64),
     )

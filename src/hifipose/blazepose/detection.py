@@ -148,9 +148,7 @@ def weighted_nms(
     return merged
 
 
-def remove_letterbox(
-    detection: Detection, padding: tuple[float, float, float, float]
-) -> Detection:
+def remove_letterbox(detection: Detection, padding: tuple[float, float, float, float]) -> Detection:
     """Map a detection from letterboxed input coordinates to frame-normalised ones.
 
     Args:

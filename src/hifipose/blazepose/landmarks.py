@@ -35,7 +35,7 @@ MIN_CONFIDENCE_TO_REFINE = 0.5
 
 def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
     with np.errstate(over="ignore"):  # exp(large) = inf gives the correct probability 0
-        return 1.0 / (1.0 + np.exp(-x))
+        return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
 
 
 def decode_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -73,7 +73,8 @@ def refine_with_heatmap(
         A refined copy of ``landmarks``; columns other than x and y are unchanged.
     """
     heatmap = heatmap_logits.reshape(heatmap_logits.shape[-3:])
-    grid_h, grid_w, count = heatmap.shape
+    shape: tuple[int, ...] = heatmap.shape
+    grid_h, grid_w, count = shape[-3], shape[-2], shape[-1]
     out = landmarks.copy()
     cols = np.trunc(landmarks[:count, 0] * grid_w).astype(np.int64)
     rows = np.trunc(landmarks[:count, 1] * grid_h).astype(np.int64)

@@ -38,7 +38,7 @@ def mask_to_image(
         np.exp(mask, out=mask)
     mask += 1.0
     np.reciprocal(mask, out=mask)
-    return cv2.warpAffine(
+    warped = cv2.warpAffine(
         mask,
         np.ascontiguousarray(crop_from_image[:2]),
         size_wh,
@@ -46,3 +46,4 @@ def mask_to_image(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0.0,
     )
+    return np.asarray(warped, dtype=np.float32)

@@ -63,7 +63,9 @@ class OneEuroFilter:
         result = 1.0 / (1.0 + tau * self.frequency)
         return float(result) if np.ndim(result) == 0 else result
 
-    def apply(self, value: ArrayLike, timestamp_us: int, value_scale: float = 1.0) -> NDArray[np.float64]:
+    def apply(
+        self, value: ArrayLike, timestamp_us: int, value_scale: float = 1.0
+    ) -> NDArray[np.float64]:
         """Filter one sample taken at ``timestamp_us``; see the class docstring."""
         x = np.asarray(value, dtype=np.float64)
         if self._last_us is not None:

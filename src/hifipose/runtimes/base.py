@@ -1,4 +1,4 @@
-"""The Session protocol, its options, and ``open_session``: runtime name → loader, imported lazily."""
+"""The Session protocol, its options, and ``open_session`` (runtime name → lazy loader)."""
 
 from __future__ import annotations
 
@@ -94,6 +94,4 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
 
 def available_runtimes() -> tuple[str, ...]:
     """Return the names of the model runtimes whose packages are installed (no import done)."""
-    return tuple(
-        name for name, (_, module) in _LOADERS.items() if importlib.util.find_spec(module)
-    )
+    return tuple(name for name, (_, module) in _LOADERS.items() if importlib.util.find_spec(module))

@@ -61,7 +61,9 @@ def test_values_zero_border_becomes_minus_one() -> None:
         ((64.0, 64.0), (64.0, 64.0), (0.0, 0.0, 0.0, 0.0)),  # square: nothing to pad
     ],
 )
-def test_values_letterbox(size: tuple[float, float], padded: tuple[float, float], padding: tuple) -> None:
+def test_values_letterbox(
+    size: tuple[float, float], padded: tuple[float, float], padding: tuple
+) -> None:
     roi, pads = letterbox_roi(Roi((0.0, 0.0), size, 0.0), (224, 224))
     assert roi.size_px == pytest.approx(padded)
     assert pads == pytest.approx(padding)

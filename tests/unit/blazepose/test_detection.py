@@ -74,8 +74,12 @@ def test_values_weighted_nms_averages_overlapping_boxes() -> None:
     assert len(merged) == 2
     assert merged[0].score == pytest.approx(0.9)  # keeps the top score, not the mean
     w = 0.9 / 1.5
-    np.testing.assert_allclose(merged[0].box, [0.1 * (1 - w), 0, 1.0 * w + 1.1 * (1 - w), 1], atol=1e-6)
-    np.testing.assert_allclose(merged[0].keypoints, np.full((4, 2), 0.2 * w + 0.5 * (1 - w)), atol=1e-6)
+    np.testing.assert_allclose(
+        merged[0].box, [0.1 * (1 - w), 0, 1.0 * w + 1.1 * (1 - w), 1], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        merged[0].keypoints, np.full((4, 2), 0.2 * w + 0.5 * (1 - w)), atol=1e-6
+    )
     np.testing.assert_allclose(merged[1].box, c.box)
 
 

@@ -4,12 +4,24 @@ from pathlib import Path
 import pytest
 
 from hifipose.errors import ModelIntegrityError, ModelNotFoundError
-from hifipose.models import MODEL_SPECS, ModelSpec, cache_dir, ensure_model, fetch_models, verify_file
+from hifipose.models import (
+    MODEL_SPECS,
+    ModelSpec,
+    cache_dir,
+    ensure_model,
+    fetch_models,
+    verify_file,
+)
 from hifipose.models import fetch as fetch_module
 
 
 def test_registry_pins_the_four_files() -> None:
-    assert set(MODEL_SPECS) == {"pose_detection", "pose_landmark_lite", "pose_landmark_full", "pose_landmark_heavy"}
+    assert set(MODEL_SPECS) == {
+        "pose_detection",
+        "pose_landmark_lite",
+        "pose_landmark_full",
+        "pose_landmark_heavy",
+    }
     assert MODEL_SPECS["pose_detection"].npm_member == "package/pose_solution_packed_assets.data"
     assert all(len(s.sha256) == 64 for s in MODEL_SPECS.values())
     with pytest.raises(TypeError):
@@ -69,7 +81,7 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Mode
 
 
 def test_fetch_from_a_file_mirror_is_atomic_and_verified(fake_registry, tmp_path: Path) -> None:
-    spec, mirror = fake_registry
+    spec, _mirror = fake_registry
     (path,) = fetch_models()
     assert path == tmp_path / "cache" / "models" / spec.filename
     assert verify_file(path, spec) == path
@@ -95,7 +107,9 @@ def test_corrupt_cached_file_is_refetched(fake_registry, tmp_path: Path) -> None
     assert verify_file(path, spec) == path
 
 
-def test_offline_with_empty_cache_says_what_to_run(fake_registry, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_with_empty_cache_says_what_to_run(
+    fake_registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HIFIPOSE_OFFLINE", "1")
     with pytest.raises(ModelNotFoundError, match="hifipose models fetch"):
         ensure_model("pose_detection")

@@ -37,6 +37,7 @@ def open_writer(path: str | Path) -> AtomicWriter:
     """
     suffix = Path(path).suffix.lower()
     if suffix not in WRITER_SUFFIXES:
-        msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {', '.join(WRITER_SUFFIXES)}"
+        known = ", ".join(WRITER_SUFFIXES)
+        msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
     return WRITER_SUFFIXES[suffix](path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Protocol, Self
+from typing import Any, Protocol, Self
 
 from hifipose.errors import OutputError
 from hifipose.pose import FrameResult
@@ -43,8 +43,11 @@ class AtomicWriter:
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: IO[str] | IO[bytes] = (
-                self.partial.open("wb") if self.binary else self.partial.open("w", encoding="utf-8", newline="")
+            # IO[str], or IO[bytes] when `binary`: subclasses know which they opened
+            self._file: Any = (
+                self.partial.open("wb")
+                if self.binary
+                else self.partial.open("w", encoding="utf-8", newline="")
             )
         except OSError as exc:
             msg = f"cannot write {self.path}: {exc.strerror or exc}"

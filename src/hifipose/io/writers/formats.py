@@ -44,7 +44,12 @@ def row_values(result: FrameResult) -> list[float | int | None]:
     if not result.poses:
         return head + [None] * (len(COLUMNS) - len(head))
     pose = result.poses[0]
-    return [*head, pose.score, *pose.image_array.ravel().tolist(), *pose.world_array_m.ravel().tolist()]
+    return [
+        *head,
+        pose.score,
+        *pose.image_array.ravel().tolist(),
+        *pose.world_array_m.ravel().tolist(),
+    ]
 
 
 class JsonlWriter(AtomicWriter):
@@ -52,7 +57,7 @@ class JsonlWriter(AtomicWriter):
 
     def _write(self, result: FrameResult) -> None:
         data = _rounded(result.to_dict())
-        self._file.write(json.dumps(data, separators=(",", ":")) + "\n")  # type: ignore[arg-type]
+        self._file.write(json.dumps(data, separators=(",", ":")) + "\n")
 
 
 def _rounded(value: Any) -> Any:  # noqa: ANN401 - JSON-shaped data
@@ -73,12 +78,14 @@ class CsvWriter(AtomicWriter):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
-        self._csv = csv.writer(self._file)  # type: ignore[arg-type]
+        self._csv = csv.writer(self._file)
         self._csv.writerow(COLUMNS)
 
     def _write(self, result: FrameResult) -> None:
         row = row_values(result)
-        self._csv.writerow(["" if v is None else _round(v) if isinstance(v, float) else v for v in row])
+        self._csv.writerow(
+            ["" if v is None else _round(v) if isinstance(v, float) else v for v in row]
+        )
 
 
 class ParquetWriter(AtomicWriter):
@@ -114,10 +121,15 @@ class ParquetWriter(AtomicWriter):
     def _flush(self) -> None:
         if self._rows:
             columns = list(zip(*self._rows, strict=True))
-            self._writer.write_table(self._pa.Table.from_arrays(
-                [self._pa.array(c, type=f.type) for c, f in zip(columns, self._schema, strict=True)],
-                schema=self._schema,
-            ))
+            self._writer.write_table(
+                self._pa.Table.from_arrays(
+                    [
+                        self._pa.array(c, type=f.type)
+                        for c, f in zip(columns, self._schema, strict=True)
+                    ],
+                    schema=self._schema,
+                )
+            )
             self._rows = []
 
     def _finish(self) -> None:
@@ -137,7 +149,7 @@ class CocoWriter(AtomicWriter):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
-        self._file.write("[")  # type: ignore[arg-type]
+        self._file.write("[")
         self._first = True
 
     def _write(self, result: FrameResult) -> None:
@@ -148,11 +160,11 @@ class CocoWriter(AtomicWriter):
                 "keypoints": coco_keypoints(pose),
                 "score": _round(pose.score),
             }
-            self._file.write(("" if self._first else ",\n") + json.dumps(entry))  # type: ignore[arg-type]
+            self._file.write(("" if self._first else ",\n") + json.dumps(entry))
             self._first = False
 
     def _finish(self) -> None:
-        self._file.write("]\n")  # type: ignore[arg-type]
+        self._file.write("]\n")
 
 
 def coco_keypoints(pose: Pose) -> list[float]:
