@@ -118,8 +118,9 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 )
                 if args.render:
                     if renderer is None:
-                        renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
-                        stack.callback(renderer.close)
+                        renderer = stack.enter_context(
+                            open_renderer(args.render, source.fps or 30.0, (width, height))
+                        )
                     renderer.write(drawn)
                 if args.show:
                     _show(drawn)

@@ -228,6 +228,17 @@ class PngSequenceWriter:
     def close(self) -> None:
         """Nothing to finish: each PNG is complete when written."""
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 def open_renderer(
     path: str | Path, fps: float, size_wh: tuple[int, int]

@@ -1,0 +1,188 @@
+import csv
+import json
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from hifipose.errors import ConfigError, OutputError, VideoReadError
+from hifipose.io import draw_poses, open_renderer, open_source, open_writer
+from hifipose.io.writers import COLUMNS
+from hifipose.pose import FrameResult, Pose
+
+
+def _make_video(path: Path, frames: int = 10, fps: float = 10.0) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (64, 48))
+    for i in range(frames):
+        frame_bgr = np.zeros((48, 64, 3), np.uint8)
+        frame_bgr[:, :, 2] = 200  # red in BGR
+        frame_bgr[:, : 4 + 5 * i, 1] = 255
+        writer.write(frame_bgr)
+    writer.release()
+
+
+def test_video_source_timestamps_and_rgb(tmp_path: Path) -> None:
+    path = tmp_path / "clip.mp4"
+    _make_video(path)
+    with open_source(path) as source:
+        assert source.kind == "video"
+        assert source.size_wh == (64, 48)
+        frames = list(source)
+    assert [f.index for f in frames] == list(range(10))
+    np.testing.assert_allclose([f.timestamp_ms for f in frames], np.arange(10) * 100.0, atol=1e-6)
+    assert frames[0].image_rgb[0, -1, 0] > 150  # red lands in channel 0 (RGB)
+    assert frames[0].image_rgb[0, -1, 2] < 50
+
+
+def test_early_break_stops_the_decoder_thread(tmp_path: Path) -> None:
+    path = tmp_path / "clip.mp4"
+    _make_video(path, frames=30)
+    before = threading.active_count()
+    with open_source(path, prefetch=2) as source:
+        for frame in source:
+            if frame.index == 2:
+                break
+    assert threading.active_count() == before
+    with open_source(path, max_frames=4) as source:
+        assert len(list(source)) == 4
+
+
+def test_images_folder_and_glob(tmp_path: Path) -> None:
+    for i in (10, 2, 1):
+        cv2.imwrite(str(tmp_path / f"img{i}.png"), np.full((8, 8, 3), i, np.uint8))
+    (tmp_path / "notes.txt").write_text("not an image")
+    with open_source(tmp_path) as source:
+        frames = list(source)
+    assert [int(f.image_rgb[0, 0, 0]) for f in frames] == [1, 2, 10]  # natural order
+    with open_source(str(tmp_path / "img1*.png")) as source:
+        assert len(list(source)) == 2
+    with open_source(tmp_path / "img2.png") as source:
+        assert source.kind == "image"
+        assert len(list(source)) == 1
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "empty_dir", "bad_glob", "bad_image"])
+def test_unreadable_inputs_raise_video_read_error(tmp_path: Path, kind: str) -> None:
+    if kind == "missing":
+        spec = tmp_path / "nope.mp4"
+    elif kind == "corrupt":
+        spec = tmp_path / "fake.mp4"
+        spec.write_text("this is not a video")
+    elif kind == "empty_dir":
+        spec = tmp_path
+    elif kind == "bad_glob":
+        spec = tmp_path / "*.jpg"
+    else:
+        spec = tmp_path / "broken.jpg"
+        spec.write_bytes(b"\xff\xd8 broken")
+    with pytest.raises(VideoReadError), open_source(spec) as source:
+        list(source)
+
+
+def _pose(x: float = 10.0, visibility: float = 0.9) -> Pose:
+    image = np.zeros((33, 5), np.float32)
+    image[:, 0], image[:, 1] = x + np.arange(33), 20.0
+    image[:, 3], image[:, 4] = visibility, 0.95
+    return Pose(image, np.full((33, 3), 0.25, np.float32), score=0.8)
+
+
+RESULTS = [
+    FrameResult(0, 0.0, (64, 48), (_pose(),)),
+    FrameResult(1, 33.3, (64, 48), ()),
+    FrameResult(2, 66.7, (64, 48), (_pose(5.0),)),
+]
+
+
+def test_jsonl_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with open_writer(path) as writer:
+        for result in RESULTS:
+            writer.write(result)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["frame"] for line in lines] == [0, 1, 2]
+    assert lines[1]["poses"] == []
+    assert lines[0]["poses"][0]["keypoints"][32]["name"] == "right_foot_index"
+    assert lines[2]["poses"][0]["keypoints"][1]["x"] == pytest.approx(6.0)
+
+
+def test_csv_and_parquet_share_fixed_columns(tmp_path: Path) -> None:
+    for suffix in (".csv", ".parquet"):
+        with open_writer(tmp_path / f"out{suffix}") as writer:
+            for result in RESULTS:
+                writer.write(result)
+    with (tmp_path / "out.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 3
+    assert rows[1]["nose_x"] == ""  # no pose: empty cells
+    assert float(rows[2]["nose_x"]) == pytest.approx(5.0)
+    assert float(rows[0]["left_shoulder_world_z"]) == pytest.approx(0.25)
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert tuple(table.column_names) == COLUMNS
+    assert str(table.schema.field("frame").type) == "int64"
+    assert str(table.schema.field("nose_x").type) == "float"
+    assert table.column("nose_x").to_pylist()[1] is None
+    assert table.column("nose_score").to_pylist()[0] == pytest.approx(0.9)
+
+
+def test_coco_results_schema(tmp_path: Path) -> None:
+    with open_writer(tmp_path / "out.json") as writer:
+        for result in RESULTS:
+            writer.write(result)
+    entries = json.loads((tmp_path / "out.json").read_text())
+    assert [e["image_id"] for e in entries] == [0, 2]
+    assert all(e["category_id"] == 1 and len(e["keypoints"]) == 51 for e in entries)
+    assert entries[0]["keypoints"][3] == pytest.approx(12.0)  # COCO left_eye = BlazePose 2
+    assert entries[0]["score"] == pytest.approx(0.8)
+
+
+def test_exception_inside_with_publishes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt), open_writer(path) as writer:
+        writer.write(RESULTS[0])
+        raise KeyboardInterrupt
+    assert not path.exists()
+    assert (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_writer_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=".jsonl"):
+        open_writer(tmp_path / "out.xlsx")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        open_writer(blocker / "out.csv")
+    writer = open_writer(tmp_path / "ok.csv")
+    writer.close()
+    writer.close()
+    with pytest.raises(OutputError, match="closed"):
+        writer.write(RESULTS[0])
+
+
+def test_draw_poses_hides_low_visibility_and_leaves_input_alone() -> None:
+    image = np.zeros((48, 96, 3), np.uint8)
+    drawn = draw_poses(image, [_pose()])
+    assert drawn.shape == image.shape
+    assert image.max() == 0
+    assert drawn.max() > 0
+    hidden = draw_poses(image, [_pose(visibility=0.1)])
+    assert hidden.max() == 0
+
+
+def test_overlay_video_has_the_input_size_and_frame_count(tmp_path: Path) -> None:
+    path = tmp_path / "overlay.mp4"
+    with open_renderer(path, 12.0, (64, 48)) as renderer:  # type: ignore[union-attr]
+        for _ in range(7):
+            renderer.write(np.zeros((48, 64, 3), np.uint8))
+    capture = cv2.VideoCapture(str(path))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 7
+    assert (capture.get(cv2.CAP_PROP_FRAME_WIDTH), capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (
+        64,
+        48,
+    )
+    pngs = open_renderer(tmp_path / "pngs", 12.0, (64, 48))
+    pngs.write(np.zeros((48, 64, 3), np.uint8))
+    assert (tmp_path / "pngs" / "frame_000000.png").exists()
