@@ -73,7 +73,12 @@ class TrackSummary:
 def run_track(args: argparse.Namespace) -> TrackSummary:
     """Track every frame of ``args.input``; write keypoints and/or an overlay."""
     from hifipose.api import create_detector
-    from hifipose.io.render import draw_poses, open_renderer
+    from hifipose.io.render import (
+        OverlayVideoWriter,
+        PngSequenceWriter,
+        draw_poses,
+        open_renderer,
+    )
     from hifipose.io.sources import open_source
     from hifipose.io.writers import open_writer
     from hifipose.pose import FrameResult
@@ -94,7 +99,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 model_dir=args.model_dir,
             )
         )
-        renderer = None
+        renderer: OverlayVideoWriter | PngSequenceWriter | None = None
         progress = _Progress(source.frame_count, enabled=not args.quiet)
         started = time.perf_counter()
         for frame in source:
@@ -118,9 +123,8 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 )
                 if args.render:
                     if renderer is None:
-                        renderer = stack.enter_context(
-                            open_renderer(args.render, source.fps or 30.0, (width, height))
-                        )
+                        renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
+                        stack.enter_context(renderer)
                     renderer.write(drawn)
                 if args.show:
                     _show(drawn)

@@ -149,7 +149,7 @@ def test_exception_inside_with_publishes_nothing(tmp_path: Path) -> None:
 
 
 def test_writer_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=".jsonl"):
+    with pytest.raises(ConfigError, match=r"\.jsonl"):
         open_writer(tmp_path / "out.xlsx")
     blocker = tmp_path / "file"
     blocker.write_text("x")
