@@ -186,3 +186,12 @@ def test_overlay_video_has_the_input_size_and_frame_count(tmp_path: Path) -> Non
     pngs = open_renderer(tmp_path / "pngs", 12.0, (64, 48))
     pngs.write(np.zeros((48, 64, 3), np.uint8))
     assert (tmp_path / "pngs" / "frame_000000.png").exists()
+
+
+def test_world_pose_png(tmp_path: Path) -> None:
+    from hifipose.io.plot3d import save_world_pose_png
+
+    path = save_world_pose_png(_pose(), tmp_path / "world.png")
+    image = cv2.imread(str(path))
+    assert image is not None
+    assert image.shape[:2] == (500, 500)

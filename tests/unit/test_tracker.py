@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from hifipose.errors import TimestampError
+from hifipose.tracker import PoseFilters, StreamClock, object_scale, roi_from_aux
+
+
+def test_object_scale_is_twice_the_aux_distance_in_pixels() -> None:
+    aux = np.array([[100.0, 200.0, 0, 0, 1], [103.0, 196.0, 0, 0, 1]], np.float32)
+    assert object_scale(aux) == pytest.approx(10.0)  # 2 · hypot(3, 4), no 1.25 expansion
+    roi = roi_from_aux(aux)
+    assert roi.size_px == pytest.approx((12.5, 12.5))  # the next ROI is expanded 1.25×
+    assert roi.center_px == pytest.approx((100.0, 200.0))
+
+
+def test_clock_default_is_mediapipes_33333_us_step() -> None:
+    clock = StreamClock()
+    assert [clock.tick(None) for _ in range(3)] == [0, 33_333, 66_666]
+
+
+@pytest.mark.parametrize(
+    ("stamps_ms", "expected_us"),
+    [
+        ([0, 40, 40, 80], [0, 40_000, 80_000, 120_000]),  # duplicate: +last interval, then on
+        ([0, 50, 20, 200], [0, 50_000, 100_000, 200_000]),  # backwards jitter repaired
+        ([-66.6, -33.3, 0], [-66_600, -33_300, 0]),  # negative but increasing is fine
+    ],
+)
+def test_clock_repairs_non_increasing_timestamps(
+    stamps_ms: list[float], expected_us: list[int]
+) -> None:
+    clock = StreamClock()
+    assert [clock.tick(t) for t in stamps_ms] == expected_us
+
+
+def test_clock_strict_raises_and_keeps_state() -> None:
+    clock = StreamClock(strict=True)
+    clock.tick(10.0)
+    with pytest.raises(TimestampError, match="increase"):
+        clock.tick(10.0)
+    assert clock.tick(20.0) == 20_000
+
+
+def test_filters_reset_rules_on_a_lost_frame() -> None:
+    filters = PoseFilters()
+    body = np.zeros((33, 5), np.float32)
+    aux = np.array([[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]], np.float32)
+    filters.smooth_landmarks(body, aux, 0)
+    filters.smooth_world(np.zeros((33, 3), np.float32), 0)
+    filters.previous_mask = np.zeros((2, 2), np.float32)
+    filters.on_lost()
+    moved = body.copy()
+    moved[:, :2] = 100.0
+    # the 2D filter was reset: the next sample passes through unsmoothed
+    np.testing.assert_allclose(filters.smooth_landmarks(moved, aux, 33_333)[:, :2], 100.0)
+    assert filters.previous_mask is None
+    # the world filter kept its state: the next sample is smoothed toward the old value
+    assert filters.smooth_world(np.ones((33, 3), np.float32), 33_333).max() < 1.0
