@@ -13,14 +13,14 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.errors import OutputError
+from hifipose.io.writers.base import PublishOnSuccess
 from hifipose.pose import Pose
 from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
 
@@ -147,7 +147,7 @@ class FrameSink(Protocol):
         ...
 
 
-class OverlayVideoWriter:
+class OverlayVideoWriter(PublishOnSuccess):
     """An mp4 (or avi) of rendered frames, written to a temporary name and renamed on close.
 
     Args:
@@ -191,22 +191,8 @@ class OverlayVideoWriter:
             self._closed = True
             self._writer.release()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class PngSequenceWriter:
+class PngSequenceWriter(PublishOnSuccess):
     """Rendered frames as ``frame_000000.png``, ``frame_000001.png``, … in a folder."""
 
     def __init__(self, folder: str | Path) -> None:
@@ -228,16 +214,8 @@ class PngSequenceWriter:
     def close(self) -> None:
         """Nothing to finish: each PNG is complete when written."""
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+    def abort(self) -> None:
+        """Nothing to undo: the PNGs written so far stay."""
 
 
 def open_renderer(

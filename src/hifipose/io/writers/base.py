@@ -10,7 +10,37 @@ from typing import Any, Protocol, Self
 from hifipose.errors import OutputError
 from hifipose.pose import FrameResult
 
-__all__ = ["AtomicWriter", "PoseWriter"]
+__all__ = ["AtomicWriter", "PoseWriter", "PublishOnSuccess"]
+
+
+class PublishOnSuccess:
+    """Context-manager behaviour of every output: publish only on a clean exit.
+
+    ``close()`` (publish) runs when the ``with`` block ends normally, ``abort()`` (keep the
+    temporary file, publish nothing) when an exception leaves it.
+    """
+
+    def close(self) -> None:
+        """Finish and publish."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Stop without publishing."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class PoseWriter(Protocol):
@@ -27,7 +57,7 @@ class PoseWriter(Protocol):
         ...
 
 
-class AtomicWriter:
+class AtomicWriter(PublishOnSuccess):
     """Base class: output goes to ``<name>.partial`` and is renamed on a clean close.
 
     As a context manager, an exception keeps the ``.partial`` file (for debugging) and
@@ -80,17 +110,3 @@ class AtomicWriter:
         if not self._closed:
             self._closed = True
             self._file.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
