@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
 from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
-from hifipose.detector import PoseDetector
+from hifipose.detector import MediaPipeTasksDetector, PoseDetector
 from hifipose.errors import ConfigError
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
+from hifipose.runtimes.mediapipe_tasks import TasksPipeline, build_task_bundle
 
 __all__ = ["available_runtimes", "create_detector", "list_models"]
 
@@ -45,7 +47,9 @@ def create_detector(
         family: The model family; only ``"blazepose"``.
         model_type: Landmark model: ``"lite"`` (fastest), ``"full"`` or ``"heavy"`` (most
             accurate).
-        runtime: ``"litert"`` (default, CPU).
+        runtime: ``"litert"`` (default, CPU), ``"onnxruntime"``, ``"torch"``, or
+            ``"mediapipe"``: the whole pipeline in MediaPipe Tasks' PoseLandmarker (no
+            smoothing there; see :class:`~hifipose.detector.MediaPipeTasksDetector`).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CPU when no GPU runtime applies).
         static_image_mode: Treat every frame as an unrelated image: the detector runs on
             each, nothing is tracked or smoothed.
@@ -55,7 +59,8 @@ def create_detector(
         min_detection_confidence: Minimum detector score to start a track, in [0, 1].
         min_tracking_confidence: Minimum pose presence to report a pose and keep tracking
             it, in [0, 1]; below it the next frame runs the detector again.
-        num_poses: Must be 1: MediaPipe's Pose graph tracks one person.
+        num_poses: 1: MediaPipe's Pose graph tracks one person (``runtime="mediapipe"``
+            can find more).
         model_dir: A folder holding the four model files, used instead of the cache.
         num_threads: Inference threads per model; None lets the runtime choose.
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing
@@ -92,9 +97,22 @@ def create_detector(
         num_threads=num_threads,
         strict_timestamps=strict_timestamps,
     )
-    options = SessionOptions(num_threads=config.num_threads, device=config.device)
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
+    if config.runtime == "mediapipe":
+        if config.device == "cuda":
+            msg = "runtime 'mediapipe' runs on the CPU only here; use device='cpu' or 'auto'"
+            raise ConfigError(msg)
+        pipeline = TasksPipeline(
+            build_task_bundle(detector_path, landmark_path),
+            video=not config.static_image_mode,
+            num_poses=config.num_poses,
+            min_detection_confidence=config.min_detection_confidence,
+            min_tracking_confidence=config.min_tracking_confidence,
+            segmentation=config.enable_segmentation,
+        )
+        return MediaPipeTasksDetector(config, pipeline)
+    options = SessionOptions(num_threads=config.num_threads, device=config.device)
     detector_session = open_session(config.runtime, detector_path, options)
     try:
         landmark_session = open_session(config.runtime, landmark_path, options)
@@ -110,5 +128,6 @@ def list_models() -> tuple[str, ...]:
 
 
 def available_runtimes() -> tuple[str, ...]:
-    """Return the runtimes whose packages are installed, e.g. ``("litert",)``."""
-    return _available_runtimes()
+    """Return the runtimes whose packages are installed, e.g. ``("litert", "mediapipe")``."""
+    whole_pipeline = ("mediapipe",) if importlib.util.find_spec("mediapipe") else ()
+    return _available_runtimes() + whole_pipeline

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._version import __version__
+from hifipose.config import RUNTIME_NAMES
 from hifipose.errors import HifiposeError
 
 __all__ = ["main"]
@@ -62,7 +63,7 @@ class TrackSummary:
 
     frames: int = 0
     frames_with_pose: int = 0
-    detector_runs: int = 0
+    detector_runs: int | None = 0
     seconds: float = 0.0
 
     @property
@@ -147,9 +148,10 @@ def _show(image_rgb: NDArray[np.uint8]) -> None:
 
 
 def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
+    runs = "" if summary.detector_runs is None else f"detector ran {summary.detector_runs} times, "
     print(
-        f"{summary.frames} frames, {summary.frames_with_pose} with a pose, detector ran "
-        f"{summary.detector_runs} times, {summary.fps:.1f} fps"
+        f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
+        f"{runs}{summary.fps:.1f} fps"
     )
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
@@ -267,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--render", help="overlay output: a .mp4 file, or a folder for PNGs")
     track.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
-    track.add_argument("--runtime", default="litert", help="inference runtime (default: litert)")
+    track.add_argument(
+        "--runtime", choices=RUNTIME_NAMES, default="litert", help="inference runtime"
+    )
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
     track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
     track.add_argument(

@@ -34,7 +34,8 @@ class DetectorConfig:
         smooth_segmentation: Blend each mask with the previous one (video mode only).
         min_detection_confidence: Minimum detector score, in [0, 1].
         min_tracking_confidence: Minimum pose presence to keep a pose (and the track), in [0, 1].
-        num_poses: Maximum number of poses; MediaPipe's Pose graph tracks one.
+        num_poses: Maximum number of poses; MediaPipe's Pose graph tracks one (more only
+            with ``runtime="mediapipe"``).
         model_dir: Read model files from this folder instead of the cache.
         num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
@@ -74,10 +75,11 @@ class DetectorConfig:
         if isinstance(self.num_poses, bool) or not isinstance(self.num_poses, int):
             msg = f"num_poses must be an integer, got {self.num_poses!r}"
             raise ConfigError(msg)
-        if self.num_poses != 1:
+        if self.num_poses < 1 or (self.num_poses != 1 and self.runtime != "mediapipe"):
             msg = (
                 f"num_poses={self.num_poses} is not supported: MediaPipe's Pose graph, which "
-                "hifipose reproduces, tracks exactly one person; use num_poses=1"
+                "hifipose reproduces, tracks exactly one person; use num_poses=1 (only "
+                "runtime='mediapipe', MediaPipe Tasks, finds several)"
             )
             raise ConfigError(msg)
         if self.num_threads is not None and (

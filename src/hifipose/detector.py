@@ -31,10 +31,11 @@ from hifipose.config import DetectorConfig
 from hifipose.errors import DetectorClosedError
 from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
+from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
 from hifipose.tracker import AUX_END, TrackState, roi_from_aux
 
-__all__ = ["PoseDetector"]
+__all__ = ["MediaPipeTasksDetector", "PoseDetector"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,8 @@ class PoseDetector:
         )
 
     @property
-    def detector_runs(self) -> int:
-        """How many times the person detector has run since creation."""
+    def detector_runs(self) -> int | None:
+        """How many times the person detector has run since creation (None: not known)."""
         return self._state.detector_runs
 
     def estimate_poses(self, image_rgb: object, timestamp_ms: float | None = None) -> list[Pose]:
@@ -108,12 +109,19 @@ class PoseDetector:
                 ``strict_timestamps=True``.
             DetectorClosedError: The detector was closed.
         """
-        if self._detector is None:
+        if self.closed:
             msg = "this PoseDetector is closed; create a new one with hifipose.create_detector()"
             raise DetectorClosedError(msg)
         image = check_image(image_rgb)
         ts = None if timestamp_ms is None else check_timestamp_ms(timestamp_ms)
-        t_us = self._state.clock.tick(ts)
+        return self._run(image, self._state.clock.tick(ts))
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._detector is None
+
+    def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         if self.config.static_image_mode:
             roi = self._detect(image)
             raw = None if roi is None else self._landmark_pass(image, roi)
@@ -215,8 +223,51 @@ class PoseDetector:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._detector is None else "open"
+        state = "closed" if self.closed else "open"
         return f"PoseDetector({self.config.model_type!r}, runtime={self.config.runtime!r}, {state})"
+
+
+class MediaPipeTasksDetector(PoseDetector):
+    """A :class:`PoseDetector` whose whole pipeline runs in MediaPipe Tasks' PoseLandmarker.
+
+    Created by ``create_detector(runtime="mediapipe")``. Input checks and the timestamp rule
+    are hifipose's (see :class:`~hifipose.tracker.StreamClock`); detection, tracking and
+    landmarks are MediaPipe's Tasks graph, which smooths nothing: ``enable_smoothing`` and
+    ``smooth_segmentation`` have no effect, and ``detector_runs`` is None (Tasks does not
+    report it). See :mod:`hifipose.runtimes.mediapipe_tasks` for how results are mapped.
+    """
+
+    def __init__(self, config: DetectorConfig, pipeline: TasksPipeline) -> None:
+        self.config = config
+        self._pipeline: TasksPipeline | None = pipeline
+        self._state = TrackState()
+        self._state.clock.strict = config.strict_timestamps
+
+    @property
+    def detector_runs(self) -> int | None:
+        """None: MediaPipe Tasks does not say when its detector ran."""
+        return None
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._pipeline is None
+
+    def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
+        assert self._pipeline is not None  # noqa: S101 - checked by estimate_poses
+        return self._pipeline.run(image, t_us)
+
+    def reset(self) -> None:
+        """Start a new stream: the Tasks landmarker is created again and the clock reset."""
+        self._state.reset()
+        if self._pipeline is not None:
+            self._pipeline.reset()
+
+    def close(self) -> None:
+        """Release the landmarker. Calling it again does nothing."""
+        if self._pipeline is not None:
+            self._pipeline.close()
+        self._pipeline = None
 
 
 def _to_pose(

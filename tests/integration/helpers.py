@@ -79,3 +79,26 @@ def compare_sequences(
             float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean())
         )
     return stats
+
+
+@dataclass(frozen=True)
+class GoldenErrors:
+    """How far one pose on pose.jpg is from the TF.js expected values."""
+
+    max_px: float
+    max_world_m: float
+    mask_iou: float
+
+
+def golden_errors(
+    pose: hifipose.Pose, expected: dict[str, list[list[float]]], mask_expected: np.ndarray
+) -> GoldenErrors:
+    """Largest image / world landmark errors and the mask IoU against the TF.js fixture."""
+    image_error = np.linalg.norm(
+        pose.image_array[:, :2] - np.array(expected["landmarks_px"])[:, :2], axis=1
+    ).max()
+    world_error = np.abs(pose.world_array_m - np.array(expected["world_landmarks_m"])[:, :3]).max()
+    assert pose.segmentation is not None
+    mask = pose.segmentation > 0.5
+    iou = (mask & mask_expected).sum() / (mask | mask_expected).sum()
+    return GoldenErrors(float(image_error), float(world_error), float(iou))
