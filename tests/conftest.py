@@ -76,23 +76,11 @@ def mediapipe_solution(model_dir: Path) -> Iterator[object]:
     mediapipe 0.10.14 bundles the full landmark model (byte-identical to the npm file) and
     looks in its own ``modules/pose_landmark/`` folder before downloading lite or heavy.
     """
-    import shutil
-
-    import mediapipe
     from mediapipe.python.solutions import pose as mp_pose
 
-    from hifipose.errors import ModelIntegrityError
-    from hifipose.models import MODEL_SPECS, verify_file
+    from hifipose.bench import install_solution_models
 
-    target = Path(mediapipe.__file__).parent / "modules" / "pose_landmark"
-    for name in ("pose_landmark_lite", "pose_landmark_full", "pose_landmark_heavy"):
-        spec = MODEL_SPECS[name]
-        destination = target / spec.filename
-        try:
-            verify_file(destination, spec)
-        except (OSError, ModelIntegrityError):  # missing or stale: (re)place it
-            shutil.copyfile(model_dir / spec.filename, destination)
-            verify_file(destination, spec)
+    install_solution_models()
     return mp_pose
 
 

@@ -1,6 +1,7 @@
 """The ``hifipose`` command line: the only module that prints.
 
-Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
+Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``serve``
+(the live web demo), ``demo``
 (the same on a built-in sample), ``models list|fetch|verify|path``.
 """
 
@@ -12,7 +13,7 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,41 +159,26 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
             print(f"{label}: {Path(path).resolve()}")
 
 
-def demo_frames(frames: int = 45, size_wh: tuple[int, int] = (480, 360)) -> list[NDArray[np.uint8]]:
-    """A short clip from scikit-image's astronaut photo, filmed by a slowly moving camera.
-
-    Raises:
-        RuntimeUnavailableError: scikit-image is not installed (``hifipose[demo]``).
-    """
-    import cv2
-
-    from hifipose._optional import require
-
-    data = require("skimage.data", extra="demo")
-    photo = data.astronaut()
-    height, width = photo.shape[:2]
-    out_w, out_h = size_wh
-    clip = []
-    for i in range(frames):
-        phase = i / max(frames - 1, 1)
-        zoom = 1.0 + 0.25 * math.sin(math.pi * phase)
-        angle = 6.0 * math.sin(2 * math.pi * phase)
-        shift = 40.0 * (phase - 0.5)
-        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, zoom * out_h / height)
-        matrix[0, 2] += (out_w - width) / 2 + shift
-        matrix[1, 2] += (out_h - height) / 2
-        frame = cv2.warpAffine(photo, matrix, size_wh, borderMode=cv2.BORDER_REFLECT)
-        clip.append(np.asarray(frame, dtype=np.uint8))
-    return clip
+def run_track_command(args: argparse.Namespace) -> int:
+    """``hifipose track``: check there is something to write, track, print the summary."""
+    if args.output is None and args.render is None and not args.show:
+        print(
+            "hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY",
+            file=sys.stderr,
+        )
+        return 2
+    _print_summary(run_track(args), args)
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Write the demo clip, then track it into ``args.output``."""
     from hifipose.io.render import OverlayVideoWriter
+    from hifipose.io.sample import sample_frames
 
     folder = Path(args.output)
     clip_path = folder / "sample.mp4"
-    frames = demo_frames()
+    frames = sample_frames()
     with OverlayVideoWriter(clip_path, 15.0, (frames[0].shape[1], frames[0].shape[0])) as writer:
         for frame in frames:
             writer.write(frame)
@@ -251,6 +237,104 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if min(size) < 32:
+        msg = f"expected WIDTHxHEIGHT, e.g. 640x480, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return size
+
+
+def _threads(text: str) -> tuple[int | None, ...]:
+    try:
+        return tuple(None if t == "default" else int(t) for t in text.split(","))
+    except ValueError:
+        msg = f"expected thread counts like 'default,1', got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """``hifipose bench``: time hifipose (and MediaPipe) and print the tables."""
+    from hifipose import bench
+    from hifipose.io.sample import sample_frames
+    from hifipose.io.sources import open_source
+
+    if args.input:
+        with open_source(args.input, max_frames=args.frames) as source:
+            frames = bench.letterbox([frame.image_rgb for frame in source], args.size)
+    else:
+        frames = sample_frames(args.frames, args.size)
+    if len(frames) < 2:
+        print("hifipose bench: the input has fewer than 2 frames", file=sys.stderr)
+        return 2
+    options = bench.BenchOptions(
+        models=tuple(args.models.split(",")),
+        runtimes=tuple(args.runtimes.split(",")),
+        threads=args.threads,
+        rounds=args.rounds,
+        vs_mediapipe=args.vs_mediapipe,
+        cold_start=args.cold_start,
+        overhead_sizes=tuple(dict.fromkeys((args.size, (1920, 1080)))),
+    )
+    say = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
+    report = bench.run_bench(frames, options, progress=say)
+    text = bench.markdown(report)
+    if args.memory_frames:
+        points = bench.rss_growth_mb(frames, args.memory_frames, model=options.models[0])
+        (first_n, first_mb), (last_n, last_mb) = points[0], points[-1]
+        text += (
+            f"\nRSS over {last_n} tracking frames ({options.models[0]}): {first_mb:.1f} MB after "
+            f"{first_n} frames, {last_mb:.1f} MB at the end: growth {last_mb - first_mb:+.1f} MB.\n"
+        )
+    print(text)
+    if args.json:
+        Path(args.json).write_text(report.to_json())
+    if args.markdown:
+        Path(args.markdown).write_text(text)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """``hifipose serve``: the live web demo (webcam in the browser) on uvicorn."""
+    import secrets
+
+    from hifipose._optional import require
+
+    for module in ("starlette", "uvicorn", "websockets"):
+        require(module, extra="serve")
+    from hifipose.serve import ServeConfig, is_loopback_host, run_server
+
+    token = args.token
+    if token is None and not is_loopback_host(args.host):
+        token = secrets.token_urlsafe(24)
+        print(
+            "\n" + "!" * 78 + f"\n!! WARNING: --host {args.host} exposes the demo (and the webcam "
+            "frames sent to it)\n!! to your network. No --token was given, so this one was "
+            f"generated:\n!!     {token}\n!! Anyone with the URL below can use the server. "
+            "Browsers allow the camera only\n!! on localhost or over https.\n" + "!" * 78,
+            file=sys.stderr,
+        )
+    config = ServeConfig(
+        host=args.host,
+        port=args.port,
+        token=token,
+        model_type=args.model,
+        max_frame_bytes=args.max_frame_kb * 1024,
+        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        model_dir=args.model_dir,
+    )
+    shown = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown
+    query = f"?token={token}" if token else ""
+    print(f"hifipose serve: open http://{shown}:{args.port}/{query}  (Ctrl-C stops)")
+    run_server(config, log_level="info" if args.debug else "warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hifipose`` command."""
     parser = argparse.ArgumentParser(
@@ -288,6 +372,34 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true")
     demo.add_argument("--model-dir", type=Path)
 
+    bench = sub.add_parser("bench", help="time hifipose, optionally against MediaPipe")
+    bench.add_argument("--models", default="lite,full,heavy", help="comma-separated models")
+    bench.add_argument("--runtimes", default="litert", help="comma-separated runtimes")
+    bench.add_argument("--frames", type=int, default=60, help="frames per pass")
+    bench.add_argument(
+        "--threads", type=_threads, default=(None, 1), help="thread counts (default: default,1)"
+    )
+    bench.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    bench.add_argument("--size", type=_size, default=(640, 480), help="frame size WxH")
+    bench.add_argument("--input", help="a video to time on (default: the built-in sample)")
+    bench.add_argument(
+        "--vs-mediapipe", action="store_true", help="also time MediaPipe Tasks and solution"
+    )
+    bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
+    bench.add_argument("--memory-frames", type=int, default=0, help="RSS check over N frames")
+    bench.add_argument("--json", help="write the report as JSON here")
+    bench.add_argument("--markdown", help="write the tables as Markdown here")
+    bench.add_argument("--quiet", action="store_true")
+
+    serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
+    serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
+    serve.add_argument("--max-frame-kb", type=int, default=1024, help="largest frame accepted")
+    serve.add_argument("--max-upload-mb", type=int, default=200, help="largest video upload")
+    serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
+
     models = sub.add_parser("models", help="list, fetch or verify the model files")
     models.add_argument("action", choices=("list", "fetch", "verify", "path"))
     models.add_argument("--force", action="store_true", help="fetch again even if cached")
@@ -304,19 +416,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "track": run_track_command,
+        "demo": run_demo,
+        "bench": run_bench,
+        "models": run_models,
+        "serve": run_serve,
+    }
     try:
-        if args.command == "models":
-            return run_models(args)
-        if args.command == "demo":
-            return run_demo(args)
-        if args.output is None and args.render is None and not args.show:
-            print(
-                "hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY",
-                file=sys.stderr,
-            )
-            return 2
-        summary = run_track(args)
-        _print_summary(summary, args)
+        return commands[args.command](args)
     except KeyboardInterrupt:
         print(
             "\ninterrupted: no output was published (partial files end in .partial)",
@@ -328,7 +436,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"hifipose: error: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
@@ -35,7 +36,7 @@ from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
 from hifipose.tracker import AUX_END, TrackState, roi_from_aux
 
-__all__ = ["MediaPipeTasksDetector", "PoseDetector"]
+__all__ = ["MediaPipeTasksDetector", "PoseDetector", "StageTimes"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,37 @@ class _RawPose:
     mask: NDArray[np.float32] | None
 
 
+@dataclass(slots=True)
+class StageTimes:
+    """Wall time per pipeline stage, summed over frames (seconds), for benchmarks.
+
+    Stages: ``preprocess`` (input checks, the crops into model tensors), ``inference`` (the
+    model runs), ``postprocess`` (decoding, NMS, ROI, heatmap refinement, projection, world
+    rotation, mask warp) and ``smoothing`` (filters and the next frame's ROI). Off unless
+    ``enabled``; then each stage boundary costs one ``perf_counter`` call.
+    """
+
+    enabled: bool = False
+    seconds: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("preprocess", "inference", "postprocess", "smoothing"), 0.0
+        )
+    )
+    _last: float = 0.0
+
+    def start(self) -> None:
+        """Start timing a frame."""
+        if self.enabled:
+            self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Add the time since the previous lap (or ``start``) to ``stage``."""
+        if self.enabled:
+            now = time.perf_counter()
+            self.seconds[stage] += now - self._last
+            self._last = now
+
+
 class PoseDetector:
     """Finds and tracks one person's pose in a stream of RGB frames.
 
@@ -73,6 +105,7 @@ class PoseDetector:
         self._landmarks: Session | None = landmarks
         self._state = TrackState()
         self._state.clock.strict = config.strict_timestamps
+        self.stage_times = StageTimes()
         self._landmark_outputs = (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) + (
             (_MASK,) if config.enable_segmentation else ()
         )
@@ -112,6 +145,7 @@ class PoseDetector:
         if self.closed:
             msg = "this PoseDetector is closed; create a new one with hifipose.create_detector()"
             raise DetectorClosedError(msg)
+        self.stage_times.start()
         image = check_image(image_rgb)
         ts = None if timestamp_ms is None else check_timestamp_ms(timestamp_ms)
         return self._run(image, self._state.clock.tick(ts))
@@ -127,7 +161,9 @@ class PoseDetector:
             raw = None if roi is None else self._landmark_pass(image, roi)
             if raw is None:
                 return []
-            return [_to_pose(raw.score, raw.landmarks_px, raw.world_m, raw.mask)]
+            pose = _to_pose(raw.score, raw.landmarks_px, raw.world_m, raw.mask)
+            self.stage_times.lap("postprocess")
+            return [pose]
         return self._track(image, t_us)
 
     def _track(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
@@ -139,6 +175,7 @@ class PoseDetector:
             state.filters.on_lost()
             return []
         filters = state.filters
+        self.stage_times.lap("postprocess")
         aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
         aux = filters.smooth_aux(aux_raw, t_us)
         state.roi = roi_from_aux(aux)
@@ -149,7 +186,9 @@ class PoseDetector:
         mask = raw.mask
         if mask is not None and self.config.smooth_segmentation:
             mask = filters.smooth_mask(mask)
-        return [_to_pose(raw.score, body, world, mask)]
+        pose = _to_pose(raw.score, body, world, mask)
+        self.stage_times.lap("smoothing")
+        return [pose]
 
     def _detect(self, image: NDArray[np.uint8]) -> Roi | None:
         assert self._detector is not None  # noqa: S101 - checked by estimate_poses
@@ -161,7 +200,9 @@ class PoseDetector:
             value_range=(-1.0, 1.0),
             border="zero",
         )
+        self.stage_times.lap("preprocess")
         outputs = self._detector.run({"input_1": crop.tensor})
+        self.stage_times.lap("inference")
         self._state.detector_runs += 1
         detections = weighted_nms(
             decode_detections(
@@ -173,6 +214,7 @@ class PoseDetector:
         best = remove_letterbox(detections[0], crop.padding)
         hip, top = best.keypoints[0] * (width, height), best.keypoints[1] * (width, height)
         roi = roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
+        self.stage_times.lap("postprocess")
         return roi if roi.size_px[0] > 0 else None
 
     def _landmark_pass(self, image: NDArray[np.uint8], roi: Roi) -> _RawPose | None:
@@ -185,7 +227,9 @@ class PoseDetector:
             value_range=(0.0, 1.0),
             border="replicate",
         )
+        self.stage_times.lap("preprocess")
         outputs = self._landmarks.run({"input_1": crop.tensor}, self._landmark_outputs)
+        self.stage_times.lap("inference")
         score = float(outputs[_FLAG].reshape(-1)[0])
         if not score > self.config.min_tracking_confidence:
             return None
@@ -242,6 +286,7 @@ class MediaPipeTasksDetector(PoseDetector):
         self._pipeline: TasksPipeline | None = pipeline
         self._state = TrackState()
         self._state.clock.strict = config.strict_timestamps
+        self.stage_times = StageTimes()  # stays empty: Tasks runs every stage inside
 
     @property
     def detector_runs(self) -> int | None:

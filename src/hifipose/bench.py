@@ -1,0 +1,542 @@
+"""Benchmarks: hifipose against MediaPipe (Tasks and the legacy solution) in the same run.
+
+What is measured, per model × runtime × thread count, on the same frames:
+    * tracking-mode time per frame (median over interleaved rounds, after a warm-up frame),
+      split into the stages of :class:`~hifipose.detector.StageTimes`; "outside inference"
+      is everything but the model runs (decoding the video frame is never included);
+    * static-image time per frame (the detector on every frame);
+    * with MediaPipe: Tasks' PoseLandmarker (VIDEO mode, a ``.task`` bundle of the same
+      model files) and the legacy ``solutions.pose.Pose`` (video mode), timed in the same
+      rounds, reported as ratios (MediaPipe time / hifipose time: > 1 means hifipose is
+      faster), because absolute times on shared machines drift;
+    * cold start in a fresh process: import, detector creation, first frame (seconds);
+      warm-cache detector creation; RSS growth over a long tracking run.
+
+Only :mod:`hifipose.cli` prints; this module returns data and formats tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Final
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose._optional import require
+from hifipose.api import create_detector
+from hifipose.config import ModelType, RuntimeName
+from hifipose.errors import ModelIntegrityError
+from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, verify_file
+from hifipose.runtimes.mediapipe_tasks import build_task_bundle
+
+__all__ = [
+    "BenchOptions",
+    "BenchReport",
+    "ColdStart",
+    "OverheadRow",
+    "SpeedRow",
+    "install_solution_models",
+    "letterbox",
+    "markdown",
+    "rss_growth_mb",
+    "run_bench",
+]
+
+COMPLEXITY: Final = {"lite": 0, "full": 1, "heavy": 2}
+_FRAME_MS: Final = 1000.0 / 30.0
+Frames = Sequence[NDArray[np.uint8]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchOptions:
+    """What to measure.
+
+    Attributes:
+        models: Landmark models to time.
+        runtimes: hifipose runtimes to time (``"mediapipe"`` is timed as Tasks anyway).
+        threads: Inference thread counts to try; None is the runtime's default (LiteRT: 2).
+        rounds: Interleaved rounds; each cell is the median over them.
+        vs_mediapipe: Also time MediaPipe Tasks and the legacy solution.
+        cold_start: Also time import + creation + first frame in fresh processes.
+        overhead_sizes: Frame sizes (w, h) for the outside-inference table, each with and
+            without segmentation.
+    """
+
+    models: tuple[ModelType, ...] = ("lite", "full", "heavy")
+    runtimes: tuple[RuntimeName, ...] = ("litert",)
+    threads: tuple[int | None, ...] = (None, 1)
+    rounds: int = 5
+    vs_mediapipe: bool = False
+    cold_start: bool = False
+    overhead_sizes: tuple[tuple[int, int], ...] = ((640, 480), (1920, 1080))
+
+
+@dataclass(slots=True, kw_only=True)
+class SpeedRow:
+    """Median milliseconds per frame for one model × runtime × thread count."""
+
+    model: str
+    runtime: str
+    threads: int | None
+    tracking_ms: float
+    static_ms: float
+    stages_ms: dict[str, float]
+    outside_inference_ms: float
+    tasks_ms: float | None = None
+    solution_ms: float | None = None
+
+    @property
+    def fps(self) -> float:
+        """Tracking-mode frames per second."""
+        return 1000.0 / self.tracking_ms
+
+    @property
+    def vs_tasks(self) -> float | None:
+        """MediaPipe Tasks time / hifipose time (> 1: hifipose is faster)."""
+        return None if self.tasks_ms is None else self.tasks_ms / self.tracking_ms
+
+
+@dataclass(slots=True, kw_only=True)
+class OverheadRow:
+    """Median milliseconds per frame spent outside model inference, tracking mode."""
+
+    model: str
+    size_wh: tuple[int, int]
+    segmentation: bool
+    outside_inference_ms: float
+
+
+@dataclass(slots=True, kw_only=True)
+class ColdStart:
+    """Seconds from a fresh interpreter to the first pose (median of runs)."""
+
+    engine: str
+    model: str
+    import_s: float
+    create_s: float
+    first_frame_s: float
+
+    @property
+    def total_s(self) -> float:
+        """Import + creation + first frame."""
+        return self.import_s + self.create_s + self.first_frame_s
+
+
+@dataclass(slots=True, kw_only=True)
+class BenchReport:
+    """Everything one ``run_bench`` measured."""
+
+    frames: int
+    size_wh: tuple[int, int]
+    rounds: int
+    speed: list[SpeedRow] = field(default_factory=list)
+    overhead: list[OverheadRow] = field(default_factory=list)
+    cold: list[ColdStart] = field(default_factory=list)
+    warm_create_s: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """The report as JSON (milliseconds and seconds as in the field names)."""
+        return json.dumps(asdict(self), indent=2)
+
+
+def install_solution_models() -> Path:
+    """Place the npm lite/full/heavy files where MediaPipe's legacy solution looks first.
+
+    mediapipe 0.10.14 bundles only the full landmark model and downloads lite and heavy on
+    first use, unless they are already in its ``modules/pose_landmark/`` folder. A file
+    there that is missing or differs from the pinned one is replaced by the cached copy.
+
+    Returns:
+        The folder the files were placed in.
+
+    Raises:
+        RuntimeUnavailableError: mediapipe is not installed.
+    """
+    mediapipe = require("mediapipe", extra="mediapipe")
+    target = Path(str(mediapipe.__file__)).parent / "modules" / "pose_landmark"
+    models: tuple[ModelType, ...] = ("lite", "full", "heavy")
+    for model in models:
+        spec = MODEL_SPECS[landmark_model_name(model)]
+        destination = target / spec.filename
+        try:
+            verify_file(destination, spec)
+        except (OSError, ModelIntegrityError):
+            shutil.copyfile(ensure_model(spec.name), destination)
+            verify_file(destination, spec)
+    return target
+
+
+def _time_hifipose(
+    model: ModelType,
+    runtime: RuntimeName,
+    threads: int | None,
+    frames: Frames,
+    *,
+    static: bool = False,
+    segmentation: bool = False,
+) -> tuple[float, dict[str, float]]:
+    """Milliseconds per frame and per stage for one pass over ``frames``."""
+    with create_detector(
+        model_type=model,
+        runtime=runtime,
+        num_threads=threads,
+        static_image_mode=static,
+        enable_segmentation=segmentation,
+    ) as detector:
+        detector.estimate_poses(frames[0])  # warm-up: first detection, allocations
+        detector.reset()
+        detector.stage_times.enabled = True
+        started = time.perf_counter()
+        for index, frame in enumerate(frames):
+            detector.estimate_poses(frame, timestamp_ms=index * _FRAME_MS)
+        elapsed = time.perf_counter() - started
+        stages = {k: 1e3 * v / len(frames) for k, v in detector.stage_times.seconds.items()}
+    return 1e3 * elapsed / len(frames), stages
+
+
+def _time_tasks(bundle: Path, frames: Frames) -> float:
+    mp = require("mediapipe", extra="mediapipe")
+    vision = require("mediapipe.tasks.python.vision", extra="mediapipe")
+    base = require("mediapipe.tasks.python.core.base_options", extra="mediapipe")
+    options = vision.PoseLandmarkerOptions(
+        base_options=base.BaseOptions(model_asset_path=str(bundle)),
+        running_mode=vision.RunningMode.VIDEO,
+    )
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        images = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
+        landmarker.detect_for_video(images[0], 0)
+        started = time.perf_counter()
+        for index, image in enumerate(images, start=1):
+            landmarker.detect_for_video(image, round(index * _FRAME_MS))
+        return 1e3 * (time.perf_counter() - started) / len(frames)
+
+
+def _time_solution(model: str, frames: Frames) -> float:
+    solutions = require("mediapipe.python.solutions.pose", extra="mediapipe")
+    with solutions.Pose(model_complexity=COMPLEXITY[model]) as solution:
+        solution.process(frames[0])
+        solution.reset()
+        started = time.perf_counter()
+        for frame in frames:
+            solution.process(frame)
+        return 1e3 * (time.perf_counter() - started) / len(frames)
+
+
+def _median_of(rounds: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(rounds))
+
+
+_COLD_HIFIPOSE: Final = """
+import json, sys, time
+t0 = time.perf_counter()
+import hifipose
+t1 = time.perf_counter()
+import numpy as np
+frame = np.load(sys.argv[1])
+detector = hifipose.create_detector(model_type=sys.argv[2], runtime=sys.argv[3])
+t2 = time.perf_counter()
+detector.estimate_poses(frame)
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+_COLD_TASKS: Final = """
+import json, sys, time
+t0 = time.perf_counter()
+import mediapipe as mp
+from mediapipe.tasks.python import BaseOptions, vision
+t1 = time.perf_counter()
+import numpy as np
+frame = np.load(sys.argv[1])
+options = vision.PoseLandmarkerOptions(
+    base_options=BaseOptions(model_asset_path=sys.argv[2]), running_mode=vision.RunningMode.VIDEO
+)
+landmarker = vision.PoseLandmarker.create_from_options(options)
+t2 = time.perf_counter()
+landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), 0)
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+_COLD_SOLUTION: Final = """
+import json, sys, time
+t0 = time.perf_counter()
+from mediapipe.python.solutions import pose
+t1 = time.perf_counter()
+import numpy as np
+frame = np.load(sys.argv[1])
+solution = pose.Pose(model_complexity=int(sys.argv[2]))
+t2 = time.perf_counter()
+solution.process(frame)
+t3 = time.perf_counter()
+print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
+"""
+
+
+def _cold(engine: str, model: str, code: str, args: Sequence[str], runs: int) -> ColdStart:
+    samples = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "GLOG_minloglevel": "2", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    import_s, create_s, first_s = (
+        statistics.median(column) for column in zip(*samples, strict=True)
+    )
+    return ColdStart(
+        engine=engine, model=model, import_s=import_s, create_s=create_s, first_frame_s=first_s
+    )
+
+
+def letterbox(frames: Frames, size_wh: tuple[int, int]) -> list[NDArray[np.uint8]]:
+    """Scale each frame to fit ``size_wh`` (w, h), keeping its aspect, on a black canvas."""
+    width, height = size_wh
+    out = []
+    for frame in frames:
+        scale = min(width / frame.shape[1], height / frame.shape[0])
+        resized = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        canvas = np.zeros((height, width, 3), np.uint8)
+        y0, x0 = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+        canvas[y0 : y0 + resized.shape[0], x0 : x0 + resized.shape[1]] = resized
+        out.append(canvas)
+    return out
+
+
+def run_bench(
+    frames: Frames,
+    options: BenchOptions,
+    progress: Callable[[str], None] | None = None,
+) -> BenchReport:
+    """Time hifipose (and MediaPipe) on ``frames``; see the module docstring.
+
+    Args:
+        frames: HxWx3 uint8 RGB frames of one person, all the same size; they are
+            letterboxed to the other sizes of ``options.overhead_sizes``.
+        options: What to measure.
+        progress: Called with a short line after each measurement.
+
+    Returns:
+        The report.
+    """
+    say = progress or (lambda _line: None)
+    size_wh = (frames[0].shape[1], frames[0].shape[0])
+    report = BenchReport(frames=len(frames), size_wh=size_wh, rounds=options.rounds)
+    with tempfile.TemporaryDirectory(prefix="hifipose-bench-") as tmp:
+        folder = Path(tmp)
+        if options.vs_mediapipe:
+            install_solution_models()
+        for model in options.models:
+            bundle = folder / f"pose_{model}.task"
+            if options.vs_mediapipe or options.cold_start:
+                bundle.write_bytes(
+                    build_task_bundle(
+                        ensure_model("pose_detection"), ensure_model(landmark_model_name(model))
+                    )
+                )
+            report.speed.extend(_speed_rows(model, frames, bundle, options, say))
+            for size in options.overhead_sizes:
+                sized = frames if size == size_wh else letterbox(frames, size)
+                for segmentation in (False, True):
+                    stages = [
+                        _time_hifipose(model, "litert", None, sized, segmentation=segmentation)[1]
+                        for _ in range(options.rounds)
+                    ]
+                    outside = statistics.median(sum(s.values()) - s["inference"] for s in stages)
+                    report.overhead.append(
+                        OverheadRow(
+                            model=model,
+                            size_wh=size,
+                            segmentation=segmentation,
+                            outside_inference_ms=outside,
+                        )
+                    )
+                    say(f"{model} {size[0]}x{size[1]} seg={segmentation}: outside {outside:.2f} ms")
+            if options.cold_start:
+                report.cold.extend(_cold_starts(model, frames[0], folder, bundle, options))
+                for row in report.cold[-3:] if options.vs_mediapipe else report.cold[-1:]:
+                    say(f"cold start {row.engine} {model}: {row.total_s:.2f} s")
+            report.warm_create_s[model] = _median_of(options.rounds, partial(_warm, model))
+    return report
+
+
+def _warm(model: ModelType) -> float:
+    started = time.perf_counter()
+    create_detector(model_type=model).close()
+    return time.perf_counter() - started
+
+
+def _speed_rows(
+    model: ModelType,
+    frames: Frames,
+    bundle: Path,
+    options: BenchOptions,
+    say: Callable[[str], None],
+) -> list[SpeedRow]:
+    cases = [(runtime, threads) for runtime in options.runtimes for threads in options.threads]
+    cells: dict[Any, list[Any]] = {case: [] for case in cases}
+    statics: dict[Any, list[float]] = {case: [] for case in cases}
+    tasks: list[float] = []
+    solution: list[float] = []
+    for _ in range(options.rounds):  # interleaved: every engine once per round
+        for runtime, threads in cases:
+            cells[runtime, threads].append(_time_hifipose(model, runtime, threads, frames))
+            statics[runtime, threads].append(
+                _time_hifipose(model, runtime, threads, frames, static=True)[0]
+            )
+        if options.vs_mediapipe:
+            tasks.append(_time_tasks(bundle, frames))
+            solution.append(_time_solution(model, frames))
+    rows = []
+    for runtime, threads in cases:
+        runs = cells[runtime, threads]
+        stages = {k: statistics.median(r[1][k] for r in runs) for k in runs[0][1]}
+        rows.append(
+            SpeedRow(
+                model=model,
+                runtime=runtime,
+                threads=threads,
+                tracking_ms=statistics.median(r[0] for r in runs),
+                static_ms=statistics.median(statics[runtime, threads]),
+                stages_ms=stages,
+                outside_inference_ms=statistics.median(
+                    sum(r[1].values()) - r[1]["inference"] for r in runs
+                ),
+                tasks_ms=statistics.median(tasks) if tasks else None,
+                solution_ms=statistics.median(solution) if solution else None,
+            )
+        )
+        say(f"{model} {runtime} threads={threads or 'default'}: {rows[-1].tracking_ms:.2f} ms")
+    return rows
+
+
+def _cold_starts(
+    model: ModelType,
+    frame: NDArray[np.uint8],
+    folder: Path,
+    bundle: Path,
+    options: BenchOptions,
+) -> list[ColdStart]:
+    frame_path = folder / "frame.npy"
+    np.save(frame_path, frame)
+    runs = max(3, options.rounds // 2)
+    rows = [_cold("hifipose", model, _COLD_HIFIPOSE, [str(frame_path), model, "litert"], runs)]
+    if options.vs_mediapipe:
+        rows.append(
+            _cold("mediapipe-tasks", model, _COLD_TASKS, [str(frame_path), str(bundle)], runs)
+        )
+        rows.append(
+            _cold(
+                "mediapipe-solution",
+                model,
+                _COLD_SOLUTION,
+                [str(frame_path), str(COMPLEXITY[model])],
+                runs,
+            )
+        )
+    return rows
+
+
+def rss_growth_mb(
+    frames: Frames, total_frames: int, model: ModelType = "lite", samples: int = 20
+) -> list[tuple[int, float]]:
+    """Track ``total_frames`` frames (cycling ``frames``) and sample the process's RSS.
+
+    Returns:
+        ``(frames done, RSS in MB)`` pairs, the first after one pass over ``frames`` (so
+        one-off allocations are excluded from the growth).
+    """
+
+    def rss_mb() -> float:
+        with Path("/proc/self/statm").open() as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    points = []
+    every = max(total_frames // samples, 1)
+    with create_detector(model_type=model) as detector:
+        for index in range(total_frames):
+            detector.estimate_poses(frames[index % len(frames)], timestamp_ms=index * _FRAME_MS)
+            done = index + 1
+            if done == len(frames) or (done > len(frames) and done % every == 0):
+                points.append((done, rss_mb()))
+    return points
+
+
+def markdown(report: BenchReport) -> str:
+    """The report as the Markdown tables of the README."""
+    width, height = report.size_wh
+    lines = [
+        f"Tracking mode, {report.frames} frames of {width}×{height}, median of {report.rounds} "
+        "interleaved rounds, ms per frame. Ratios are MediaPipe time / hifipose time "
+        "(> 1: hifipose is faster).",
+        "",
+        "| model | runtime | threads | hifipose ms | FPS | static ms | preprocess | inference "
+        "| postprocess | smoothing | outside inference | Tasks ms | solution ms | vs Tasks "
+        "| vs solution |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report.speed:
+        s = row.stages_ms
+        tasks = "–" if row.tasks_ms is None else f"{row.tasks_ms:.2f}"
+        solution = "–" if row.solution_ms is None else f"{row.solution_ms:.2f}"
+        vs_tasks = "–" if row.vs_tasks is None else f"{row.vs_tasks:.2f}×"
+        vs_solution = (
+            "–" if row.solution_ms is None else f"{row.solution_ms / row.tracking_ms:.2f}×"
+        )
+        lines.append(
+            f"| {row.model} | {row.runtime} | {row.threads or 'default'} | "
+            f"{row.tracking_ms:.2f} | {row.fps:.0f} | {row.static_ms:.2f} | "
+            f"{s['preprocess']:.2f} | {s['inference']:.2f} | {s['postprocess']:.2f} | "
+            f"{s['smoothing']:.2f} | {row.outside_inference_ms:.2f} | {tasks} | {solution} | "
+            f"{vs_tasks} | {vs_solution} |"
+        )
+    if report.overhead:
+        lines += [
+            "",
+            "Per-frame work outside model inference (ms, tracking mode, litert):",
+            "",
+            "| model | frame size | segmentation | outside inference ms |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.model} | {r.size_wh[0]}×{r.size_wh[1]} | {'on' if r.segmentation else 'off'} "
+            f"| {r.outside_inference_ms:.2f} |"
+            for r in report.overhead
+        ]
+    if report.cold:
+        lines += [
+            "",
+            "Cold start in a fresh process (s, median): import, detector creation, first frame.",
+            "",
+            "| model | engine | import | create | first frame | total |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {c.model} | {c.engine} | {c.import_s:.2f} | {c.create_s:.2f} | "
+            f"{c.first_frame_s:.2f} | {c.total_s:.2f} |"
+            for c in report.cold
+        ]
+    if report.warm_create_s:
+        cells = ", ".join(f"{m} {1e3 * s:.0f} ms" for m, s in report.warm_create_s.items())
+        lines += [
+            "",
+            f"Warm-cache `create_detector` (files verified by SHA-256 each time): {cells}.",
+        ]
+    return "\n".join(lines) + "\n"

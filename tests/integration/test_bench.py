@@ -1,0 +1,89 @@
+"""``hifipose bench``: a short real run against MediaPipe; the report's shape, not its speed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hifipose import bench
+from hifipose.cli import main
+from hifipose.io.sample import sample_frames
+
+
+def test_bench_command_writes_tables_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("mediapipe")
+    out_json, out_md = tmp_path / "bench.json", tmp_path / "bench.md"
+    status = main(
+        [
+            "bench",
+            "--models", "lite",
+            "--frames", "6",
+            "--rounds", "1",
+            "--threads", "default,1",
+            "--size", "320x240",
+            "--vs-mediapipe",
+            "--cold-start",
+            "--memory-frames", "24",
+            "--json", str(out_json),
+            "--markdown", str(out_md),
+            "--quiet",
+        ]
+    )  # fmt: skip
+    assert status == 0
+    report = json.loads(out_json.read_text())
+    assert report["frames"] == 6
+    assert report["size_wh"] == [320, 240]
+    assert [(r["model"], r["threads"]) for r in report["speed"]] == [("lite", None), ("lite", 1)]
+    for row in report["speed"]:
+        assert row["tracking_ms"] > 0
+        assert row["static_ms"] > 0
+        assert row["tasks_ms"] > 0
+        assert row["solution_ms"] > 0
+        assert set(row["stages_ms"]) == {"preprocess", "inference", "postprocess", "smoothing"}
+        assert row["stages_ms"]["inference"] > 0
+        # the stages are laps of one clock inside the timed loop: they cannot exceed it
+        assert sum(row["stages_ms"].values()) <= row["tracking_ms"]
+    sizes = {(tuple(r["size_wh"]), r["segmentation"]) for r in report["overhead"]}
+    assert sizes == {
+        ((320, 240), False),
+        ((320, 240), True),
+        ((1920, 1080), False),
+        ((1920, 1080), True),
+    }
+    assert {c["engine"] for c in report["cold"]} == {
+        "hifipose",
+        "mediapipe-tasks",
+        "mediapipe-solution",
+    }
+    assert all(c["import_s"] > 0 and c["first_frame_s"] > 0 for c in report["cold"])
+    text = out_md.read_text()
+    assert "| lite | litert | default |" in text
+    assert "RSS over 24 tracking frames" in text
+    assert text in capsys.readouterr().out
+
+
+def test_rss_samples_start_after_one_pass() -> None:
+    frames = sample_frames(5, (256, 192))
+    points = bench.rss_growth_mb(frames, 20, samples=4)
+    assert [n for n, _ in points] == [5, 10, 15, 20]
+    assert all(mb > 0 for _, mb in points)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--size", "640by480"], "WIDTHxHEIGHT"),
+        (["bench", "--threads", "two"], "thread counts"),
+    ],
+)
+def test_bench_rejects_bad_options(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
