@@ -27,7 +27,7 @@ from hifipose.blazepose.landmarks import (
     refine_with_heatmap,
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
-from hifipose.blazepose.segmentation import mask_to_image
+from hifipose.blazepose.segmentation import mask_support, mask_to_image
 from hifipose.config import DetectorConfig
 from hifipose.errors import DetectorClosedError
 from hifipose.pose import Pose
@@ -58,6 +58,7 @@ class _RawPose:
     landmarks_px: NDArray[np.float32]  # (35, 5): 33 body + 2 aux; x, y, z px; vis; presence
     world_m: NDArray[np.float32]  # (33, 3)
     mask: NDArray[np.float32] | None
+    mask_support: tuple[int, int, int, int] | None  # the mask is 0 outside this box
 
 
 @dataclass(slots=True)
@@ -185,7 +186,7 @@ class PoseDetector:
             world = filters.smooth_world(world, t_us)
         mask = raw.mask
         if mask is not None and self.config.smooth_segmentation:
-            mask = filters.smooth_mask(mask)
+            mask = filters.smooth_mask(mask, raw.mask_support)
         pose = _to_pose(raw.score, body, world, mask)
         self.stage_times.lap("smoothing")
         return [pose]
@@ -236,10 +237,12 @@ class PoseDetector:
         landmarks = refine_with_heatmap(decode_landmarks(outputs[_LANDMARKS]), outputs[_HEATMAP])
         projected = project_landmarks(landmarks[: AUX_END + 1], roi, crop.padding)
         world = decode_world_landmarks(outputs[_WORLD], roi.angle_rad)[:NUM_KEYPOINTS]
-        mask = None
+        mask = support = None
         if self.config.enable_segmentation:
-            mask = mask_to_image(outputs[_MASK], crop.crop_from_image, (width, height))
-        return _RawPose(score, projected, world, mask)
+            logits = outputs[_MASK]
+            mask = mask_to_image(logits, crop.crop_from_image, (width, height))
+            support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
+        return _RawPose(score, projected, world, mask, support)
 
     def reset(self) -> None:
         """Forget the tracked person, the filters and the stream's clock.

@@ -126,9 +126,15 @@ class PoseFilters:
         """
         return self.world.apply(world_m.astype(np.float64), t_us, 1.0).astype(np.float32)
 
-    def smooth_mask(self, mask: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Blend the mask with the previous smoothed one (ratio 0.7) and remember it."""
-        smoothed = smooth_segmentation(mask, self.previous_mask)
+    def smooth_mask(
+        self, mask: NDArray[np.float32], support: tuple[int, int, int, int] | None = None
+    ) -> NDArray[np.float32]:
+        """Blend the mask with the previous smoothed one (ratio 0.7) and remember it.
+
+        ``support`` is the box outside which ``mask`` is exactly 0 (see
+        :func:`~hifipose.filters.smooth_segmentation`); it only saves time.
+        """
+        smoothed = smooth_segmentation(mask, self.previous_mask, support=support)
         self.previous_mask = smoothed
         return smoothed
 

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["mask_to_image"]
+__all__ = ["mask_support", "mask_to_image"]
 
 
 def mask_to_image(
@@ -47,3 +47,37 @@ def mask_to_image(
         borderValue=0.0,
     )
     return np.asarray(warped, dtype=np.float32)
+
+
+def mask_support(
+    crop_from_image: NDArray[np.float64], mask_side: int, size_wh: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The frame box outside which :func:`mask_to_image` gives exactly 0.
+
+    A frame pixel reads the crop bilinearly at ``crop_from_image · (x, y)``; it can be
+    non-zero only if that point lies in (−1, side) on both axes. The box bounds the
+    pre-image of that square, widened by one pixel and clipped to the frame.
+
+    Args:
+        crop_from_image: The crop's 3×3 affine map from frame pixels to crop pixels.
+        mask_side: The mask's side in crop pixels (256).
+        size_wh: The frame's (width, height).
+
+    Returns:
+        ``(x0, y0, x1, y1)`` in pixels, end-exclusive; empty (x1 ≤ x0 or y1 ≤ y0) when the
+        crop misses the frame.
+    """
+    image_from_crop = np.linalg.inv(crop_from_image)
+    lo, hi = -1.0, float(mask_side)
+    corners = np.array([[lo, lo, 1.0], [hi, lo, 1.0], [lo, hi, 1.0], [hi, hi, 1.0]])
+    points = corners @ image_from_crop.T
+    xy = points[:, :2] / points[:, 2:]
+    width, height = size_wh
+    x0, y0 = np.floor(xy.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(xy.max(axis=0)).astype(int) + 2
+    return (
+        int(np.clip(x0, 0, width)),
+        int(np.clip(y0, 0, height)),
+        int(np.clip(x1, 0, width)),
+        int(np.clip(y1, 0, height)),
+    )

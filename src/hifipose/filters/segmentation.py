@@ -11,11 +11,30 @@ __all__ = ["smooth_segmentation"]
 _C1, _C2, _C3, _C4, _C5 = 5.68842, -0.748699, -57.8051, 291.309, -624.717
 
 
+def _blend(
+    p: NDArray[np.float32], previous: NDArray[np.float32], ratio: float
+) -> NDArray[np.float32]:
+    t = p - np.float32(0.5)
+    np.square(t, out=t)
+    poly = t * np.float32(_C5)
+    for coefficient in (_C4, _C3, _C2, _C1):
+        poly += np.float32(coefficient)
+        poly *= t
+    np.minimum(poly, np.float32(1.0), out=poly)
+    uncertainty = np.subtract(np.float32(1.0), poly, out=poly)
+    uncertainty *= np.float32(ratio)
+    out = np.subtract(previous, p, out=t)
+    out *= uncertainty
+    out += p
+    return out
+
+
 def smooth_segmentation(
     current: NDArray[np.float32],
     previous: NDArray[np.float32] | None,
     *,
     combine_with_previous_ratio: float = 0.7,
+    support: tuple[int, int, int, int] | None = None,
 ) -> NDArray[np.float32]:
     """Blend the current mask with the previous smoothed one where the current is unsure.
 
@@ -29,23 +48,24 @@ def smooth_segmentation(
         previous: The previous output, or None (then ``current`` is returned as is). A
             previous mask of another shape is ignored.
         combine_with_previous_ratio: Weight of the previous mask where fully unsure.
+        support: ``(x0, y0, x1, y1)``, end-exclusive: ``current`` is exactly 0 outside this
+            box. The formula then runs only inside it; outside, where p = 0, it reduces to
+            previous·u(0)·ratio, one multiplication, with the same float32 result.
 
     Returns:
-        The smoothed H×W float32 mask.
+        The smoothed H×W float32 mask (a new array).
     """
     if previous is None or previous.shape != current.shape:
         return current
     p = current.astype(np.float32, copy=False)
-    t = p - np.float32(0.5)
-    np.square(t, out=t)
-    poly = t * np.float32(_C5)
-    for coefficient in (_C4, _C3, _C2, _C1):
-        poly += np.float32(coefficient)
-        poly *= t
-    np.minimum(poly, np.float32(1.0), out=poly)
-    uncertainty = np.float32(1.0) - poly
-    uncertainty *= np.float32(combine_with_previous_ratio)
-    out = previous - p
-    out *= uncertainty
-    out += p
-    return out.astype(np.float32, copy=False)
+    if support is None:
+        return _blend(p, previous, combine_with_previous_ratio)
+    zero = np.zeros((1, 1), np.float32)
+    factor = _blend(zero, np.ones_like(zero), combine_with_previous_ratio)[0, 0]
+    out = np.multiply(previous, factor, dtype=np.float32)
+    x0, y0, x1, y1 = support
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = _blend(
+            p[y0:y1, x0:x1], previous[y0:y1, x0:x1], combine_with_previous_ratio
+        )
+    return out

@@ -107,3 +107,18 @@ def test_segmentation_smoothing_passes_through_without_history() -> None:
     current = np.random.default_rng(0).random((3, 4)).astype(np.float32)
     assert smooth_segmentation(current, None) is current
     assert smooth_segmentation(current, np.zeros((4, 3), np.float32)) is current
+
+
+def test_segmentation_smoothing_with_support_is_bit_identical() -> None:
+    rng = np.random.default_rng(1)
+    previous = rng.random((60, 80)).astype(np.float32)
+    current = np.zeros((60, 80), np.float32)
+    current[10:40, 20:70] = rng.random((30, 50)).astype(np.float32)
+    full = smooth_segmentation(current, previous)
+    np.testing.assert_array_equal(
+        smooth_segmentation(current, previous, support=(20, 10, 70, 40)), full
+    )
+    np.testing.assert_array_equal(
+        smooth_segmentation(current, previous, support=(0, 0, 0, 0))[0], full[0]
+    )
+    assert not np.shares_memory(full, current) and not np.shares_memory(full, previous)
