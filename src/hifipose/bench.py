@@ -239,54 +239,44 @@ def _median_of(rounds: int, measure: Callable[[], float]) -> float:
     return statistics.median(measure() for _ in range(rounds))
 
 
-_COLD_HIFIPOSE: Final = """
+#: A fresh process times (import, create, first frame); each engine fills the three steps.
+_COLD_TEMPLATE: Final = """
 import json, sys, time
 t0 = time.perf_counter()
-import hifipose
+{imports}
 t1 = time.perf_counter()
 import numpy as np
 frame = np.load(sys.argv[1])
-detector = hifipose.create_detector(model_type=sys.argv[2], runtime=sys.argv[3])
+{create}
 t2 = time.perf_counter()
-detector.estimate_poses(frame)
+{first}
 t3 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
 """
-
-_COLD_TASKS: Final = """
-import json, sys, time
-t0 = time.perf_counter()
-import mediapipe as mp
-from mediapipe.tasks.python import BaseOptions, vision
-t1 = time.perf_counter()
-import numpy as np
-frame = np.load(sys.argv[1])
-options = vision.PoseLandmarkerOptions(
-    base_options=BaseOptions(model_asset_path=sys.argv[2]), running_mode=vision.RunningMode.VIDEO
-)
-landmarker = vision.PoseLandmarker.create_from_options(options)
-t2 = time.perf_counter()
-landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), 0)
-t3 = time.perf_counter()
-print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
-"""
-
-_COLD_SOLUTION: Final = """
-import json, sys, time
-t0 = time.perf_counter()
-from mediapipe.python.solutions import pose
-t1 = time.perf_counter()
-import numpy as np
-frame = np.load(sys.argv[1])
-solution = pose.Pose(model_complexity=int(sys.argv[2]))
-t2 = time.perf_counter()
-solution.process(frame)
-t3 = time.perf_counter()
-print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
-"""
+_COLD_STEPS: Final = {
+    "hifipose": (
+        "import hifipose",
+        "engine = hifipose.create_detector(model_type=sys.argv[2], runtime=sys.argv[3])",
+        "engine.estimate_poses(frame)",
+    ),
+    "mediapipe-tasks": (
+        "import mediapipe as mp\nfrom mediapipe.tasks.python import BaseOptions, vision",
+        "engine = vision.PoseLandmarker.create_from_options(vision.PoseLandmarkerOptions("
+        "base_options=BaseOptions(model_asset_path=sys.argv[2]), "
+        "running_mode=vision.RunningMode.VIDEO))",
+        "engine.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), 0)",
+    ),
+    "mediapipe-solution": (
+        "from mediapipe.python.solutions import pose",
+        "engine = pose.Pose(model_complexity=int(sys.argv[2]))",
+        "engine.process(frame)",
+    ),
+}
 
 
-def _cold(engine: str, model: str, code: str, args: Sequence[str], runs: int) -> ColdStart:
+def _cold(engine: str, model: str, args: Sequence[str], runs: int) -> ColdStart:
+    imports, create, first = _COLD_STEPS[engine]
+    code = _COLD_TEMPLATE.format(imports=imports, create=create, first=first)
     samples = []
     for _ in range(runs):
         done = subprocess.run(
@@ -436,21 +426,13 @@ def _cold_starts(
     frame_path = folder / "frame.npy"
     np.save(frame_path, frame)
     runs = max(3, options.rounds // 2)
-    rows = [_cold("hifipose", model, _COLD_HIFIPOSE, [str(frame_path), model, "litert"], runs)]
-    if options.vs_mediapipe:
-        rows.append(
-            _cold("mediapipe-tasks", model, _COLD_TASKS, [str(frame_path), str(bundle)], runs)
-        )
-        rows.append(
-            _cold(
-                "mediapipe-solution",
-                model,
-                _COLD_SOLUTION,
-                [str(frame_path), str(COMPLEXITY[model])],
-                runs,
-            )
-        )
-    return rows
+    arguments = {
+        "hifipose": [str(frame_path), model, "litert"],
+        "mediapipe-tasks": [str(frame_path), str(bundle)],
+        "mediapipe-solution": [str(frame_path), str(COMPLEXITY[model])],
+    }
+    engines = list(arguments) if options.vs_mediapipe else ["hifipose"]
+    return [_cold(engine, model, arguments[engine], runs) for engine in engines]
 
 
 def rss_growth_mb(
