@@ -23,10 +23,10 @@ def _blend(
     np.minimum(poly, np.float32(1.0), out=poly)
     uncertainty = np.subtract(np.float32(1.0), poly, out=poly)
     uncertainty *= np.float32(ratio)
-    out = np.subtract(previous, p, out=t)
-    out *= uncertainty
-    out += p
-    return out
+    np.subtract(previous, p, out=t)
+    t *= uncertainty
+    t += p
+    return t
 
 
 def smooth_segmentation(
@@ -62,7 +62,7 @@ def smooth_segmentation(
         return _blend(p, previous, combine_with_previous_ratio)
     zero = np.zeros((1, 1), np.float32)
     factor = _blend(zero, np.ones_like(zero), combine_with_previous_ratio)[0, 0]
-    out = np.multiply(previous, factor, dtype=np.float32)
+    out: NDArray[np.float32] = previous * factor
     x0, y0, x1, y1 = support
     if x1 > x0 and y1 > y0:
         out[y0:y1, x0:x1] = _blend(
