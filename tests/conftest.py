@@ -13,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+# The runtimes that run hifipose's own pipeline on the CPU: installed in CI, so a missing one
+# fails (style.md C14); only GPU variants skip.
+CPU_RUNTIMES = ("litert", "onnxruntime", "torch")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv")
 
 
@@ -82,6 +85,28 @@ def mediapipe_solution(model_dir: Path) -> Iterator[object]:
 
     install_solution_models()
     return mp_pose
+
+
+@pytest.fixture(scope="session")
+def mediapipe_reference(mediapipe_solution):
+    """MediaPipe's per-frame results for (frames key, static mode, model type), computed once.
+
+    Returns a function ``get(key, frames, *, static, model_type)``; every runtime's parity test
+    compares against the same reference run instead of running MediaPipe again.
+    """
+    from tests.integration.helpers import COMPLEXITY, mediapipe_references
+
+    cache: dict[tuple[str, bool, str], list] = {}
+
+    def get(key: str, frames, *, static: bool, model_type: str) -> list:
+        if (key, static, model_type) not in cache:
+            with mediapipe_solution.Pose(
+                static_image_mode=static, model_complexity=COMPLEXITY[model_type]
+            ) as solution:
+                cache[key, static, model_type] = mediapipe_references(frames, solution)
+        return cache[key, static, model_type]
+
+    return get
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

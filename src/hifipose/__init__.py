@@ -11,6 +11,7 @@ from hifipose.detector import PoseDetector
 from hifipose.errors import (
     ConfigError,
     DetectorClosedError,
+    DeviceUnavailableError,
     HifiposeError,
     InvalidImageError,
     ModelIntegrityError,
@@ -31,6 +32,7 @@ __all__ = [
     "ConfigError",
     "DetectorClosedError",
     "DetectorConfig",
+    "DeviceUnavailableError",
     "FrameResult",
     "HifiposeError",
     "InvalidImageError",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
 from hifipose.detector import MediaPipeTasksDetector, PoseDetector
-from hifipose.errors import ConfigError
+from hifipose.errors import ConfigError, DeviceUnavailableError
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
@@ -102,7 +102,7 @@ def create_detector(
     if config.runtime == "mediapipe":
         if config.device == "cuda":
             msg = "runtime 'mediapipe' runs on the CPU only here; use device='cpu' or 'auto'"
-            raise ConfigError(msg)
+            raise DeviceUnavailableError(msg)
         pipeline = TasksPipeline(
             build_task_bundle(detector_path, landmark_path),
             video=not config.static_image_mode,

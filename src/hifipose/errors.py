@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DetectorClosedError",
+    "DeviceUnavailableError",
     "HifiposeError",
     "InvalidImageError",
     "ModelIntegrityError",
@@ -47,6 +48,10 @@ class ModelIntegrityError(HifiposeError):
 
 class RuntimeUnavailableError(HifiposeError, ImportError):
     """An optional dependency (a runtime or an output format) is not installed."""
+
+
+class DeviceUnavailableError(HifiposeError, RuntimeError):
+    """The requested device (e.g. ``device="cuda"``) is not usable with the chosen runtime."""
 
 
 class UnsupportedOperatorError(HifiposeError, NotImplementedError):

@@ -50,17 +50,25 @@ def mediapipe_arrays(
     return image, world
 
 
-def compare_sequences(
+def mediapipe_references(
+    frames: Sequence[np.ndarray], solution: object
+) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """MediaPipe's arrays (see :func:`mediapipe_arrays`) for each frame, fed in order."""
+    return [
+        mediapipe_arrays(solution.process(frame), (frame.shape[1], frame.shape[0]))  # type: ignore[attr-defined]
+        for frame in frames
+    ]
+
+
+def compare_to_references(
     frames: Sequence[np.ndarray],
     detector: hifipose.detector.PoseDetector,
-    solution: object,
+    references: Sequence[tuple[np.ndarray, np.ndarray] | None],
 ) -> ParityStats:
-    """Feed the same frames to both, in order, and collect the agreement."""
+    """Feed the frames to hifipose, in order, and collect the agreement with MediaPipe's."""
     stats = ParityStats()
-    for index, frame in enumerate(frames):
-        height, width = frame.shape[:2]
+    for index, (frame, reference) in enumerate(zip(frames, references, strict=True)):
         ours = detector.estimate_poses(frame)
-        reference = mediapipe_arrays(solution.process(frame), (width, height))  # type: ignore[attr-defined]
         stats.frames += 1
         if (reference is None) != (not ours):
             stats.presence_mismatches.append(index)
@@ -79,6 +87,15 @@ def compare_sequences(
             float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean())
         )
     return stats
+
+
+def compare_sequences(
+    frames: Sequence[np.ndarray],
+    detector: hifipose.detector.PoseDetector,
+    solution: object,
+) -> ParityStats:
+    """Feed the same frames to both, in order, and collect the agreement."""
+    return compare_to_references(frames, detector, mediapipe_references(frames, solution))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -91,5 +93,14 @@ def test_corrupt_model_in_model_dir_is_never_loaded(
 
 
 def test_unavailable_runtime_is_a_clear_error(model_dir: Path) -> None:
-    with pytest.raises(hifipose.RuntimeUnavailableError, match="litert"):
-        hifipose.create_detector(runtime="torch", model_dir=model_dir)
+    # A fresh interpreter in which torch cannot be imported, as on a machine without the extra.
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import hifipose\n"
+        "try:\n"
+        f"    hifipose.create_detector(runtime='torch', model_dir={str(model_dir)!r})\n"
+        "except hifipose.RuntimeUnavailableError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'hifipose[torch]'" in out.stdout

@@ -11,12 +11,13 @@ import pytest
 
 import hifipose
 from tests import tolerances as tol
-from tests.conftest import REPORT, read_rgb
+from tests.conftest import CPU_RUNTIMES, REPORT, read_rgb
 
 
+@pytest.mark.parametrize("runtime", CPU_RUNTIMES)
 @pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
 def test_golden_image_within_tfjs_tolerances(
-    model_type: str, shared_data: Path, model_dir: Path
+    model_type: str, runtime: str, shared_data: Path, model_dir: Path
 ) -> None:
     folder = shared_data / "tfjs_golden"
     expected = json.loads((folder / "pose_expected.json").read_text())
@@ -25,7 +26,11 @@ def test_golden_image_within_tfjs_tolerances(
     mask_expected = cv2.imread(str(folder / "pose_segmentation.png"))[:, :, 0] > 127  # BGR
 
     with hifipose.create_detector(
-        model_type=model_type, static_image_mode=True, enable_segmentation=True, model_dir=model_dir
+        model_type=model_type,
+        runtime=runtime,
+        static_image_mode=True,
+        enable_segmentation=True,
+        model_dir=model_dir,
     ) as detector:
         poses = detector.estimate_poses(image)
 
@@ -40,8 +45,8 @@ def test_golden_image_within_tfjs_tolerances(
     mask = pose.segmentation > 0.5
     iou = (mask & mask_expected).sum() / (mask | mask_expected).sum()
     REPORT.append(
-        f"golden pose.jpg {model_type}: max {image_error:.2f} px, world max {world_error:.3f} m, "
-        f"mask IoU {iou:.3f}"
+        f"golden pose.jpg {model_type} on {runtime}: max {image_error:.2f} px, "
+        f"world max {world_error:.3f} m, mask IoU {iou:.3f}"
     )
 
     assert image_error <= tol.GOLDEN_MAX_PX

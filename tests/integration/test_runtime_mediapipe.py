@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 import hifipose
-from hifipose.errors import ConfigError, DetectorClosedError, TimestampError
+from hifipose.errors import (
+    ConfigError,
+    DetectorClosedError,
+    DeviceUnavailableError,
+    TimestampError,
+)
 from tests import tolerances as tol
 from tests.conftest import REPORT, clip_frames, read_rgb
 from tests.integration.helpers import golden_errors
@@ -93,7 +98,7 @@ def test_tasks_runtime_strict_timestamps_and_close(shared_data: Path, model_dir:
 
 
 def test_tasks_runtime_options(model_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="CPU only"):
+    with pytest.raises(DeviceUnavailableError, match="CPU only"):
         hifipose.create_detector(runtime="mediapipe", device="cuda", model_dir=model_dir)
     with pytest.raises(ConfigError, match="num_poses"):
         hifipose.create_detector(runtime="litert", num_poses=2, model_dir=model_dir)

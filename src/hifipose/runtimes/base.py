@@ -13,9 +13,18 @@ from typing import Final, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.errors import ConfigError, RuntimeUnavailableError
+from hifipose.errors import ConfigError
 
-__all__ = ["Session", "SessionOptions", "available_runtimes", "open_session"]
+__all__ = [
+    "PRECISIONS",
+    "Session",
+    "SessionOptions",
+    "available_runtimes",
+    "check_batch_inputs",
+    "open_session",
+]
+
+PRECISIONS: Final = ("float32", "float16")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,10 +34,12 @@ class SessionOptions:
     Attributes:
         num_threads: Inference threads; None lets the runtime choose (LiteRT: 2).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        precision: ``"float32"``, or ``"float16"`` (opt-in; the torch runtime on CUDA only).
     """
 
     num_threads: int | None = None
     device: str = "cpu"
+    precision: str = "float32"
 
 
 @runtime_checkable
@@ -55,9 +66,12 @@ class Session(Protocol):
 _LOADERS: Final = MappingProxyType(
     {
         "litert": ("hifipose.runtimes.litert:open_litert", "ai_edge_litert"),
+        "onnxruntime": ("hifipose.runtimes.ort:open_onnxruntime", "onnxruntime"),
+        "torch": ("hifipose.runtimes.torch_runtime:open_torch", "torch"),
     }
 )
-_PLANNED: Final = ("onnxruntime", "torch")
+# Runtimes that can run a model in float16 (SessionOptions.precision).
+_FLOAT16_RUNTIMES: Final = ("torch",)
 
 
 def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Session:
@@ -72,17 +86,18 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
         A ready session.
 
     Raises:
-        ConfigError: The runtime name is unknown.
+        ConfigError: The runtime name is unknown, or it cannot run ``options.precision``.
         RuntimeUnavailableError: The runtime is not installed or not available in this build.
+        DeviceUnavailableError: The runtime cannot use ``options.device`` here.
     """
-    if runtime in _PLANNED:
-        msg = (
-            f"runtime {runtime!r} is not available in this version of hifipose yet; "
-            f"use one of: {', '.join(_LOADERS)}"
-        )
-        raise RuntimeUnavailableError(msg)
     if runtime not in _LOADERS:
         msg = f"unknown runtime {runtime!r}; choose one of: {', '.join(_LOADERS)}"
+        raise ConfigError(msg)
+    if options.precision not in PRECISIONS:
+        msg = f"precision must be one of {PRECISIONS}, got {options.precision!r}"
+        raise ConfigError(msg)
+    if options.precision == "float16" and runtime not in _FLOAT16_RUNTIMES:
+        msg = f"precision='float16' is available on: {', '.join(_FLOAT16_RUNTIMES)}; not {runtime}"
         raise ConfigError(msg)
     target, _ = _LOADERS[runtime]
     module_name, func_name = target.split(":")
@@ -95,3 +110,36 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
 def available_runtimes() -> tuple[str, ...]:
     """Return the names of the model runtimes whose packages are installed (no import done)."""
     return tuple(name for name, (_, module) in _LOADERS.items() if importlib.util.find_spec(module))
+
+
+def check_batch_inputs(
+    inputs: Mapping[str, NDArray[np.float32]], shapes: Mapping[str, tuple[int, ...]]
+) -> dict[str, NDArray[np.float32]]:
+    """Check a batched feed against a model's inputs; return it as C-contiguous float32.
+
+    Args:
+        inputs: Tensors by name, batch dimension first (any batch size, the same for all).
+        shapes: Each model input's shape without the batch dimension.
+
+    Returns:
+        Every model input, float32 and contiguous.
+
+    Raises:
+        ConfigError: An unknown or missing input, a wrong shape, or unequal batch sizes.
+    """
+    unknown = sorted(set(inputs) - set(shapes))
+    missing = sorted(set(shapes) - set(inputs))
+    if unknown or missing:
+        msg = f"the model takes inputs {tuple(shapes)}; unknown {unknown}, missing {missing}"
+        raise ConfigError(msg)
+    feed = {name: np.ascontiguousarray(value, dtype=np.float32) for name, value in inputs.items()}
+    batch_sizes = {value.shape[0] if value.ndim else 0 for value in feed.values()}
+    for name, value in feed.items():
+        if value.ndim == 0 or value.shape[1:] != shapes[name] or value.shape[0] < 1:
+            expected = ", ".join(map(str, shapes[name]))
+            msg = f"input {name!r} must have shape (batch, {expected}), got {value.shape}"
+            raise ConfigError(msg)
+    if len(batch_sizes) > 1:
+        msg = f"all inputs must have the same batch size, got {sorted(batch_sizes)}"
+        raise ConfigError(msg)
+    return feed

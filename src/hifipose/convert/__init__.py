@@ -1,0 +1,140 @@
+"""tflite → ONNX / torch: rebuild a .tflite model's graph for other runtimes.
+
+:func:`read_tflite` parses the flatbuffer (no TensorFlow needed) and folds the weight-decoding
+ops (DENSIFY of sparse weights, DEQUANTIZE of float16 weights); :func:`onnx_model_bytes` and
+:func:`torch_module` emit the graph for onnxruntime and torch. Both keep the .tflite's tensor
+names and NHWC shapes at the boundary and run NCHW inside. Converted ONNX files are cached next
+to the model file, named by the source's SHA-256 and :data:`CONVERTER_VERSION`.
+
+Only numpy is imported here; onnx and torch are imported when a converter runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from hifipose._optional import require
+from hifipose.convert.graph import SUPPORTED_OPS, Graph, read_tflite
+
+if TYPE_CHECKING:
+    from hifipose.convert.torch_export import TFLiteModule
+
+__all__ = [
+    "CONVERTER_VERSION",
+    "SUPPORTED_OPS",
+    "Graph",
+    "converted_path",
+    "onnx_model_bytes",
+    "read_tflite",
+    "torch_module",
+]
+
+logger = logging.getLogger(__name__)
+
+# Bump whenever the emitted graphs change, so stale cached conversions are never reused.
+CONVERTER_VERSION: Final = 2
+
+
+def converted_path(model_path: Path, sha256: str, suffix: str) -> Path:
+    """Return where the conversion of ``model_path`` is cached.
+
+    Args:
+        model_path: The source .tflite file.
+        sha256: The source's SHA-256 (hex).
+        suffix: The converted file's suffix, e.g. ``".onnx"``.
+
+    Returns:
+        ``<folder of model_path>/<stem>.<first 16 hex digits>.hifipose-c<version><suffix>``.
+    """
+    name = f"{model_path.stem}.{sha256[:16]}.hifipose-c{CONVERTER_VERSION}{suffix}"
+    return model_path.parent / name
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a unique temp file beside ``path``, then rename it over ``path``."""
+    descriptor, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
+    )
+    try:
+        os.fchmod(descriptor, 0o644)  # as readable as the model files (mkstemp makes it 0600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temp_name).unlink()
+        raise
+
+
+def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
+    """Return the ONNX conversion of a .tflite file, from the cache or converted now.
+
+    A new conversion is written to :func:`converted_path` (atomically); a folder that cannot
+    be written is logged and skipped, never an error.
+
+    Args:
+        model_path: A verified .tflite file.
+        refresh: Convert again even if a cached file exists (e.g. it failed to load).
+
+    Returns:
+        The serialized ``onnx.ModelProto`` (see :func:`hifipose.convert.onnx_export.to_onnx`).
+
+    Raises:
+        RuntimeUnavailableError: The ``onnx`` package is not installed (only when converting).
+        UnsupportedOperatorError: The model uses an op the converter does not handle.
+        ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
+    """
+    data = model_path.read_bytes()
+    target = converted_path(model_path, hashlib.sha256(data).hexdigest(), ".onnx")
+    if not refresh and target.is_file():
+        return target.read_bytes()
+    require("onnx", extra="onnx")
+    from hifipose.convert.onnx_export import to_onnx
+
+    blob: bytes = to_onnx(read_tflite(data), model_name=model_path.stem).SerializeToString()
+    try:
+        _write_atomic(target, blob)
+    except OSError as exc:
+        logger.warning("cannot cache the ONNX conversion at %s (%s); continuing", target, exc)
+    else:
+        logger.info("converted %s to ONNX: %s", model_path.name, target)
+        _remove_stale(model_path, target)
+    return blob
+
+
+def _remove_stale(model_path: Path, current: Path) -> None:
+    """Delete this model's conversions from other sources or converter versions."""
+    for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-c*{current.suffix}"):
+        if stale != current:
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def torch_module(model_path: Path) -> TFLiteModule:
+    """Build the torch module of a .tflite file (float32, CPU, eval mode).
+
+    The module is rebuilt from the flatbuffer each time (0.05–0.3 s for the BlazePose models);
+    no file is cached.
+
+    Args:
+        model_path: A verified .tflite file.
+
+    Returns:
+        A :class:`~hifipose.convert.torch_export.TFLiteModule`: NHWC tensors in, a tuple of
+        NHWC tensors out, in the .tflite's output order.
+
+    Raises:
+        RuntimeUnavailableError: torch is not installed.
+        UnsupportedOperatorError: The model uses an op the converter does not handle.
+        ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
+    """
+    require("torch", extra="torch")
+    from hifipose.convert.torch_export import to_torch
+
+    return to_torch(read_tflite(model_path))

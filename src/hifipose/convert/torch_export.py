@@ -1,0 +1,269 @@
+"""Build a ``torch.nn.Module`` from a :class:`~hifipose.convert.graph.Graph`, weights loaded.
+
+Conventions:
+    ``forward`` takes the graph inputs as NHWC float tensors (any batch size) and returns the
+    graph outputs in the .tflite's order and NHWC shapes; every 4-D activation inside is NCHW.
+    Weights are float32 until the caller converts the module (e.g. ``.half()``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hifipose.convert.graph import Activation, Graph, Operator
+from hifipose.convert.layout import (
+    NCHW_FROM_NHWC,
+    NHWC_FROM_NCHW,
+    conv_weight,
+    is_4d,
+    nchw_axis,
+    nchw_constant,
+    nchw_paddings,
+    reshape_plan,
+)
+from hifipose.errors import UnsupportedOperatorError
+
+__all__ = ["TFLiteModule", "to_torch"]
+
+
+def _activate(x: torch.Tensor, kind: Activation) -> torch.Tensor:
+    if kind == "RELU":
+        return F.relu(x)
+    if kind == "RELU6":
+        return F.hardtanh(x, 0.0, 6.0)
+    if kind == "RELU_N1_TO_1":
+        return F.hardtanh(x, -1.0, 1.0)
+    if kind == "TANH":
+        return torch.tanh(x)
+    return x
+
+
+class _Conv(nn.Module):
+    """CONV_2D / DEPTHWISE_CONV_2D with TFLite's (possibly asymmetric) SAME padding."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        weight, bias, groups = conv_weight(graph, op)
+        top, bottom, left, right = op.options.pads
+        symmetric = top == bottom and left == right
+        self.pre_pad = None if symmetric else (left, right, top, bottom)
+        self.conv = nn.Conv2d(
+            weight.shape[1] * groups,
+            weight.shape[0],
+            tuple(weight.shape[2:]),
+            stride=op.options.stride_hw,
+            padding=(top, left) if symmetric else 0,
+            dilation=op.options.dilation_hw,
+            groups=groups,
+        )
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.from_numpy(weight.copy()))
+            self.conv.bias.copy_(torch.from_numpy(bias.copy()))  # type: ignore[union-attr]  # bias=True
+        self.activation = op.options.activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pre_pad is not None:
+            x = F.pad(x, self.pre_pad)
+        return _activate(self.conv(x), self.activation)
+
+
+class _MaxPool(nn.Module):
+    def __init__(self, op: Operator) -> None:
+        super().__init__()
+        top, bottom, left, right = op.options.pads
+        self.pads = (left, right, top, bottom)
+        self.kernel = op.options.filter_hw
+        self.stride = op.options.stride_hw
+        self.activation = op.options.activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if any(self.pads):  # TFLite's max pool ignores padded cells: pad with -inf
+            x = F.pad(x, self.pads, value=float("-inf"))
+        return _activate(F.max_pool2d(x, self.kernel, self.stride), self.activation)
+
+
+class _Elementwise(nn.Module):
+    """ADD (any number of run-time or constant operands) or CONCATENATION."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        rank = len(graph.tensors[op.outputs[0]].shape)
+        self.concat_axis = nchw_axis(op.options.axis, rank) if op.kind == "CONCATENATION" else None
+        self.activation = op.options.activation
+        # For each operand: its position among the run-time operands, or None for a constant
+        # (kept as buffer ``const<position>``, already in the converted layout).
+        self.slots: list[int | None] = []
+        run_time_ranks = set()
+        for position, index in enumerate(op.inputs):
+            if index in graph.constants:
+                value = nchw_constant(graph.constants[index], rank)
+                self.register_buffer(f"const{position}", torch.from_numpy(value.copy()))
+                self.slots.append(None)
+            else:
+                self.slots.append(sum(slot is not None for slot in self.slots))
+                run_time_ranks.add(len(graph.tensors[index].shape))
+        if op.kind == "ADD" and len(run_time_ranks) > 1:
+            msg = f"ADD of run-time tensors of different ranks {sorted(run_time_ranks)}"
+            raise UnsupportedOperatorError(msg)
+
+    def forward(self, *operands: torch.Tensor) -> torch.Tensor:
+        values = [
+            operands[slot] if slot is not None else getattr(self, f"const{position}")
+            for position, slot in enumerate(self.slots)
+        ]
+        if self.concat_axis is not None:
+            result = torch.cat(values, dim=self.concat_axis)
+        else:
+            result = values[0]
+            for value in values[1:]:
+                result = result + value
+        return _activate(result, self.activation)
+
+
+class _Pad(nn.Module):
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        pairs = nchw_paddings(graph, op)
+        self.pads = tuple(amount for pair in reversed(pairs) for amount in pair)  # last axis first
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, self.pads)
+
+
+class _Reshape(nn.Module):
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        self.to_nhwc_first, self.target, self.to_nchw_after = reshape_plan(graph, op)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.to_nhwc_first:
+            x = x.permute(NHWC_FROM_NCHW)
+        x = x.reshape(self.target)
+        return x.permute(NCHW_FROM_NHWC).contiguous() if self.to_nchw_after else x
+
+
+class _ResizeBilinear(nn.Module):
+    """RESIZE_BILINEAR: half-pixel centres, aligned corners, or TF's legacy sampling."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        if op.options.align_corners and op.options.half_pixel_centers:
+            msg = "RESIZE_BILINEAR with both align_corners and half_pixel_centers set"
+            raise UnsupportedOperatorError(msg)
+        self.size_hw = graph.tensors[op.outputs[0]].shape[1:3]
+        self.align_corners = op.options.align_corners
+        self.legacy = not (op.options.align_corners or op.options.half_pixel_centers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.legacy:
+            return F.interpolate(
+                x, size=self.size_hw, mode="bilinear", align_corners=self.align_corners
+            )
+        # TF's legacy sampling: source = destination × (in / out), clamped at the far edge.
+        for axis, out_size in ((2, self.size_hw[0]), (3, self.size_hw[1])):
+            in_size = x.shape[axis]
+            source = torch.arange(out_size, device=x.device, dtype=torch.float32)
+            source = source * (in_size / out_size)
+            lower = source.floor().long().clamp(max=in_size - 1)
+            upper = (lower + 1).clamp(max=in_size - 1)
+            weight_shape = [1, 1, 1, 1]
+            weight_shape[axis] = out_size
+            weight = (source - lower).to(x.dtype).reshape(weight_shape)
+            low, high = x.index_select(axis, lower), x.index_select(axis, upper)
+            x = low + (high - low) * weight
+        return x
+
+
+class _DepthToSpace(nn.Module):
+    """DEPTH_TO_SPACE in TFLite's DCR order (channel = (block row, block column, channel))."""
+
+    def __init__(self, op: Operator) -> None:
+        super().__init__()
+        self.block = op.options.block_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, channels, height, width = x.shape
+        block = self.block
+        x = x.reshape(batch, block, block, channels // (block * block), height, width)
+        x = x.permute(0, 3, 4, 1, 5, 2)
+        return x.reshape(batch, channels // (block * block), height * block, width * block)
+
+
+class _Logistic(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
+
+
+def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one return per op
+    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        return _Conv(graph, op)
+    if op.kind == "MAX_POOL_2D":
+        return _MaxPool(op)
+    if op.kind in ("ADD", "CONCATENATION"):
+        return _Elementwise(graph, op)
+    if op.kind == "PAD":
+        return _Pad(graph, op)
+    if op.kind == "RESHAPE":
+        return _Reshape(graph, op)
+    if op.kind == "RESIZE_BILINEAR":
+        return _ResizeBilinear(graph, op)
+    if op.kind == "DEPTH_TO_SPACE":
+        return _DepthToSpace(op)
+    if op.kind == "LOGISTIC":
+        return _Logistic()
+    msg = f"the torch converter does not handle the {op.kind} op"
+    raise UnsupportedOperatorError(msg)
+
+
+class TFLiteModule(nn.Module):
+    """The converted graph: one submodule per op, run in the .tflite's order.
+
+    Attributes:
+        input_names: The graph inputs' names, in ``forward``'s argument order.
+        input_shapes: The graph inputs' NHWC shapes as in the .tflite (batch 1).
+        output_names: The graph outputs' names, in the order ``forward`` returns them.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__()
+        self.input_names = tuple(graph.tensors[i].name for i in graph.inputs)
+        self.input_shapes = tuple(graph.tensors[i].shape for i in graph.inputs)
+        self.output_names = tuple(graph.tensors[i].name for i in graph.outputs)
+        self._inputs = graph.inputs
+        self._outputs = graph.outputs
+        self._input_4d = tuple(is_4d(graph, i) for i in graph.inputs)
+        self._output_4d = tuple(is_4d(graph, i) for i in graph.outputs)
+        self.steps = nn.ModuleList(_step(graph, op) for op in graph.operators)
+        # The operands of each step: run-time tensors only (constants live in the steps).
+        self._wiring = tuple(
+            (
+                tuple(i for i in op.inputs if i not in graph.constants)
+                if op.kind in ("ADD", "CONCATENATION")
+                else (op.inputs[0],),
+                op.outputs[0],
+            )
+            for op in graph.operators
+        )
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Run the graph on NHWC inputs; return the NHWC outputs (see the module docstring)."""
+        values: dict[int, torch.Tensor] = {}
+        for index, value, four_d in zip(self._inputs, inputs, self._input_4d, strict=True):
+            values[index] = value.permute(NCHW_FROM_NHWC) if four_d else value
+        for step, (sources, target) in zip(self.steps, self._wiring, strict=True):
+            values[target] = step(*(values[i] for i in sources))
+        return tuple(
+            values[index].permute(NHWC_FROM_NCHW) if four_d else values[index]
+            for index, four_d in zip(self._outputs, self._output_4d, strict=True)
+        )
+
+
+def to_torch(graph: Graph) -> TFLiteModule:
+    """Build the torch module of ``graph`` (float32, on the CPU, in eval mode).
+
+    Raises:
+        UnsupportedOperatorError: An op or a form of one this converter does not handle.
+    """
+    return TFLiteModule(graph).eval()
