@@ -1,8 +1,7 @@
 """The ``hifipose`` command line: the only module that prints.
 
-Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``serve``
-(the live web demo), ``demo``
-(the same on a built-in sample), ``models list|fetch|verify|path``.
+Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
+(the same on a built-in sample), ``serve`` (the live web demo), ``models list|fetch|verify|path``.
 """
 
 from __future__ import annotations
@@ -335,6 +334,17 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
+    serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
+    serve.add_argument("--max-frame-kb", type=int, default=1024, help="largest frame accepted")
+    serve.add_argument("--max-upload-mb", type=int, default=200, help="largest video upload")
+    serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hifipose`` command."""
     parser = argparse.ArgumentParser(
@@ -391,15 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", help="write the tables as Markdown here")
     bench.add_argument("--quiet", action="store_true")
 
-    serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
-    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
-    serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
-    serve.add_argument("--max-frame-kb", type=int, default=1024, help="largest frame accepted")
-    serve.add_argument("--max-upload-mb", type=int, default=200, help="largest video upload")
-    serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
-
+    _add_serve_parser(sub)
     models = sub.add_parser("models", help="list, fetch or verify the model files")
     models.add_argument("action", choices=("list", "fetch", "verify", "path"))
     models.add_argument("--force", action="store_true", help="fetch again even if cached")

@@ -1,0 +1,127 @@
+"""Helpers for the web demo's tests: the squat clip as JPEGs or Y4M, a real uvicorn server."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tests.conftest import SHARED_DATA, clip_frames
+
+SQUATS = SHARED_DATA / "tfjs_golden" / "pose_squats.mp4"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@functools.cache
+def squat_jpegs(width: int = 270) -> tuple[bytes, ...]:
+    """The squat clip's frames, resized to ``width`` px wide and JPEG-encoded (as the page does)."""
+    out = []
+    for frame_rgb in clip_frames(SQUATS):
+        height = round(frame_rgb.shape[0] * width / frame_rgb.shape[1])
+        small = cv2.resize(frame_rgb, (width, height), interpolation=cv2.INTER_AREA)
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        assert ok
+        out.append(jpeg.tobytes())
+    return tuple(out)
+
+
+def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int) -> Path:
+    """Write the squat clip as a Y4M file (4:2:0), Chromium's fake-camera input format.
+
+    Y4M is a one-line header, then per frame ``FRAME\\n`` and the Y, U and V planes (I420).
+    """
+    width, height = size_wh
+    assert width % 2 == 0 and height % 2 == 0
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame_rgb in clip_frames(SQUATS):
+            small = cv2.resize(frame_rgb, size_wh, interpolation=cv2.INTER_AREA)
+            i420 = cv2.cvtColor(small, cv2.COLOR_RGB2YUV_I420)
+            assert i420.shape == (height * 3 // 2, width) and i420.dtype == np.uint8
+            out.write(b"FRAME\n")
+            out.write(i420.tobytes())
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get_json(url: str, *, timeout: float = 10.0) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL
+        return json.loads(response.read())
+
+
+@dataclass
+class Server:
+    """A ``hifipose serve`` process on a loopback port."""
+
+    base_url: str
+    process: subprocess.Popen[str]
+    log_path: Path
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/ws"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+@contextlib.contextmanager
+def running_server(log_dir: Path, *args: str, startup_s: float = 60.0) -> Iterator[Server]:
+    """Start ``python -m hifipose serve`` on a free port; stop it with SIGINT at the end."""
+    port = free_port()
+    log_path = log_dir / f"serve-{port}.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hifipose", "serve", "--port", str(port), *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"hifipose serve exited early:\n{server.log()}")
+            try:
+                get_json(f"{server.base_url}/api/info", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"hifipose serve did not start:\n{server.log()}") from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,401 @@
+"""The web demo's ASGI app through Starlette's test client: protocol, limits, bad input, jobs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from hifipose.serve import ServeConfig, create_app
+from hifipose.serve.protocol import encode_frame
+from tests.integration.serve.helpers import SQUATS, squat_jpegs
+
+BASE = "http://127.0.0.1:8000"
+WS = "ws://127.0.0.1:8000/ws"
+TOKEN = "a-test-token-of-32-characters-xx"  # noqa: S105 - a test value
+
+
+@pytest.fixture
+def work_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return folder
+
+
+def make_client(work_dir: Path, **options: Any) -> TestClient:
+    config = ServeConfig(work_dir=work_dir, **options)
+    return TestClient(create_app(config), base_url=BASE)
+
+
+@pytest.fixture
+def client(work_dir: Path) -> Iterator[TestClient]:
+    with make_client(work_dir, max_frame_bytes=64 * 1024, max_upload_bytes=2 << 20) as client:
+        yield client
+
+
+def receive_until(ws: Any, kind: str, *, limit: int = 50) -> dict[str, Any]:
+    """Messages up to the first of type ``kind`` (others, e.g. ``dropped``, are skipped)."""
+    for _ in range(limit):
+        message = ws.receive_json()
+        if message["type"] == kind:
+            return message
+        assert message["type"] in {"dropped", "result", "config"}, message
+    pytest.fail(f"no {kind!r} message in {limit} messages")
+
+
+def open_stream(client: TestClient) -> Any:
+    ws = client.websocket_connect(WS)
+    session = ws.__enter__()
+    hello = session.receive_json()
+    assert hello["type"] == "hello"
+    assert session.receive_json()["type"] == "config"
+    return ws, session, hello
+
+
+def info(client: TestClient) -> dict[str, Any]:
+    return client.get("/api/info").json()
+
+
+def wait_until(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+# ---- the page ---------------------------------------------------------------------------
+
+
+def test_page_and_assets_are_self_contained(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    text = page.text + client.get("/static/app.js").text + client.get("/static/style.css").text
+    assert "http://" not in text.replace("http://127.0.0.1", "")
+    assert "https://" not in text  # no CDN: everything is served from here
+
+
+def test_static_files_come_from_a_fixed_table(client: TestClient) -> None:
+    for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/app.py", "/static/"):
+        assert client.get(path).status_code == 404
+
+
+# ---- the live protocol ------------------------------------------------------------------
+
+
+def test_stream_answers_every_frame_with_33_keypoints(client: TestClient) -> None:
+    jpegs = squat_jpegs()
+    with client.websocket_connect(WS) as ws:
+        hello = ws.receive_json()
+        assert hello["models"] == ["lite", "full", "heavy"]
+        assert "litert" in hello["runtimes"]
+        assert len(hello["topology"]["names"]) == 33
+        assert ws.receive_json() == {
+            "type": "config",
+            "config": hello["config"],
+            "load_ms": pytest.approx(0, abs=1e5),
+        }
+        for i, jpeg in enumerate(jpegs[:8]):
+            ws.send_bytes(encode_frame(1000 + i, 200.0 * i, jpeg))
+            result = receive_until(ws, "result")  # one frame in flight: none is dropped
+            assert result["frame_id"] == 1000 + i
+            assert result["timestamp_ms"] == 200.0 * i
+            assert (result["width"], result["height"]) == (270, 480)
+            (pose,) = result["poses"]
+            assert len(pose["keypoints"]) == 33 and len(pose["keypoints"][0]) == 4
+            assert len(pose["world"]) == 33 and len(pose["world"][0]) == 3
+            xs = [kp[0] for kp in pose["keypoints"]]
+            assert 0 < np.median(xs) < 270
+            assert result["inference_ms"] > 0
+            assert result["server_time_ms"] >= result["inference_ms"]
+            assert result["mask_png"] is None
+        assert result["detector_runs"] == 1  # tracked from frame to frame, not re-detected
+
+
+def test_switching_options_applies_live(client: TestClient) -> None:
+    jpeg = squat_jpegs()[0]
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_text(json.dumps({"type": "config", "model_type": "full", "segmentation": True}))
+        config = receive_until(ws, "config")
+        assert config["config"] == {
+            "model_type": "full",
+            "runtime": "litert",
+            "smoothing": True,
+            "segmentation": True,
+        }
+        ws.send_bytes(encode_frame(1, 0.0, jpeg))
+        result = receive_until(ws, "result")
+        assert result["config"]["model_type"] == "full"
+        mask = cv2.imdecode(
+            np.frombuffer(__import__("base64").b64decode(result["mask_png"]), np.uint8),
+            cv2.IMREAD_GRAYSCALE,
+        )
+        assert mask.shape == (160, 90)  # the frame's aspect, longest side 160
+        assert mask.max() > 200 and mask.min() < 50  # a person and background
+        ws.send_text(json.dumps({"type": "config", "smoothing": False, "segmentation": False}))
+        assert receive_until(ws, "config")["config"]["smoothing"] is False
+        assert info(client)["open_detectors"] == 1  # the old detector was closed
+
+
+MALFORMED: list[tuple[str, bytes | str, str]] = [
+    ("not json", "hello", "bad_json"),
+    ("json array", "[1, 2]", "bad_message"),
+    ("unknown type", '{"type": "shutdown"}', "bad_message"),
+    ("unknown config key", '{"type": "config", "path": "/etc/passwd"}', "bad_config"),
+    ("unknown model", '{"type": "config", "model_type": "huge"}', "bad_config"),
+    ("uninstalled runtime", '{"type": "config", "runtime": "tensorrt"}', "bad_config"),
+    ("non-bool flag", '{"type": "config", "smoothing": "yes"}', "bad_config"),
+    ("NaN ping id", '{"type": "ping", "id": NaN}', "bad_message"),
+    ("huge text", '{"type": "ping", "id": "' + "x" * 5000 + '"}', "bad_message"),
+    ("short binary", b"HPF1", "bad_frame"),
+    (
+        "wrong magic",
+        encode_frame(1, 0.0, b"\xff\xd8\xff")[:16].replace(b"HPF1", b"JPEG") + b"x",
+        "bad_frame",
+    ),
+    ("no image bytes", encode_frame(1, 0.0, b""), "bad_frame"),
+    ("NaN timestamp", encode_frame(1, float("nan"), b"\xff\xd8\xff"), "bad_frame"),
+    ("not an image", encode_frame(1, 0.0, b"GIF89a" + bytes(100)), "undecodable_image"),
+    ("truncated jpeg", encode_frame(1, 0.0, b"\xff\xd8\xff\xe0\x00\x10JFIF"), "undecodable_image"),
+]
+
+
+@pytest.mark.parametrize(("label", "message", "code"), MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_messages_get_an_error_and_the_connection_survives(
+    client: TestClient, label: str, message: bytes | str, code: str
+) -> None:
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        if isinstance(message, bytes):
+            ws.send_bytes(message)
+        else:
+            ws.send_text(message)
+        error = receive_until(ws, "error")
+        assert error["code"] == code, error
+        assert error["message"]
+        ws.send_text('{"type": "ping", "id": 7}')
+        assert receive_until(ws, "pong") == {"type": "pong", "id": 7}
+        ws.send_bytes(encode_frame(2, 10.0, squat_jpegs()[0]))
+        assert receive_until(ws, "result")["frame_id"] == 2
+
+
+def test_oversized_frames_and_images_are_refused(client: TestClient) -> None:
+    big = encode_frame(3, 0.0, b"\xff\xd8\xff" + bytes(64 * 1024))
+    # A 20000 x 20000 JPEG header: refused from its header, before any decoding.
+    sof = b"\xff\xd8\xff\xc0\x00\x11\x08" + (20000).to_bytes(2, "big") * 2 + bytes(10)
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_bytes(big)
+        error = receive_until(ws, "error")
+        assert error["code"] == "frame_too_large" and "65536" in error["message"]
+        ws.send_bytes(encode_frame(4, 0.0, sof))
+        error = receive_until(ws, "error")
+        assert error["code"] == "undecodable_image" and "20000x20000" in error["message"]
+        assert error["frame_id"] == 4
+        ws.send_bytes(encode_frame(5, 10.0, squat_jpegs()[0]))
+        assert receive_until(ws, "result")["frame_id"] == 5
+
+
+def test_latest_frame_wins_when_the_client_sends_faster_than_the_server(
+    client: TestClient,
+) -> None:
+    jpegs = squat_jpegs()
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        sent = list(range(100, 140))
+        for i, frame_id in enumerate(sent):
+            ws.send_bytes(encode_frame(frame_id, 33.3 * i, jpegs[i % len(jpegs)]))
+        answered, dropped = [], []
+        while len(answered) + len(dropped) < len(sent):
+            message = ws.receive_json()
+            if message["type"] == "result":
+                answered.append(message["frame_id"])
+            elif message["type"] == "dropped":
+                dropped.append(message["frame_id"])
+        assert dropped, "40 frames sent at once: some must be dropped, not queued"
+        assert sorted(answered + dropped) == sent  # every frame accounted for, once
+        assert answered == sorted(answered)  # processed in order
+        assert answered[-1] == sent[-1]  # the newest frame is always processed
+        assert len(answered) < len(sent) / 2
+
+
+def test_streams_are_independent_and_closing_frees_the_detector(client: TestClient) -> None:
+    jpegs = squat_jpegs()
+    first_ws, first, _ = open_stream(client)
+    second_ws, second, _ = open_stream(client)
+    assert info(client)["open_detectors"] == 2
+    for i in range(4):
+        first.send_bytes(encode_frame(10 + i, 100.0 * i, jpegs[i]))
+        second.send_bytes(encode_frame(20 + i, 100.0 * i, jpegs[-1 - i]))
+        assert receive_until(first, "result")["frame_id"] == 10 + i
+        assert receive_until(second, "result")["frame_id"] == 20 + i
+    first_ws.__exit__(None, None, None)
+    wait_until(lambda: info(client)["open_detectors"] == 1)
+    assert info(client)["sessions"] == 1
+    second.send_bytes(encode_frame(99, 1000.0, jpegs[5]))
+    assert receive_until(second, "result")["frame_id"] == 99
+    second_ws.__exit__(None, None, None)
+    wait_until(lambda: info(client)["open_detectors"] == 0)
+    assert info(client)["sessions"] == 0
+
+
+def test_too_many_streams_are_refused(work_dir: Path) -> None:
+    with make_client(work_dir, max_sessions=1) as client, client.websocket_connect(WS) as ws:
+        ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(WS):
+            pass
+        assert refused.value.code == 1013
+
+
+# ---- safety -----------------------------------------------------------------------------
+
+
+def test_non_loopback_host_needs_a_token() -> None:
+    with pytest.raises(ValueError, match="--token"):
+        ServeConfig(host="0.0.0.0")  # noqa: S104
+    with pytest.raises(ValueError, match="at least 16"):
+        ServeConfig(host="0.0.0.0", token="short")  # noqa: S104, S106
+
+
+def test_token_is_required_on_every_api_and_the_websocket(work_dir: Path) -> None:
+    with make_client(work_dir, host="0.0.0.0", token=TOKEN) as client:  # noqa: S104
+        assert client.get("/").status_code == 200  # the page itself holds no data
+        assert client.get("/api/info").status_code == 401
+        assert client.get("/api/info?token=wrong-token-wrong-token").status_code == 401
+        assert client.get(f"/api/info?token={TOKEN}").status_code == 200
+        assert client.get("/api/info", headers={"X-Hifipose-Token": TOKEN}).status_code == 200
+        assert client.post("/api/jobs?suffix=.mp4", content=b"x").status_code == 401
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(WS):
+            pass
+        assert refused.value.code == 1008
+        with client.websocket_connect(f"{WS}?token={TOKEN}") as ws:
+            assert ws.receive_json()["type"] == "hello"
+
+
+def test_loopback_server_refuses_foreign_hosts_and_cross_origin_sockets(
+    client: TestClient,
+) -> None:
+    # DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    assert client.get("/api/info", headers={"Host": "evil.example:8000"}).status_code == 421
+    assert client.get("/api/info", headers={"Host": "localhost:8000"}).status_code == 200
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(WS, headers={"Origin": "http://evil.example"}),
+    ):
+        pass
+    with client.websocket_connect(WS, headers={"Origin": BASE}) as ws:
+        assert ws.receive_json()["type"] == "hello"
+    refused = client.post(
+        "/api/jobs?suffix=.mp4", content=b"x", headers={"Origin": "http://evil.example"}
+    )
+    assert refused.status_code == 403
+
+
+# ---- upload jobs ------------------------------------------------------------------------
+
+
+def run_job(client: TestClient, body: bytes, query: str = "suffix=.mp4") -> dict[str, Any]:
+    created = client.post(f"/api/jobs?{query}", content=body)
+    assert created.status_code == 202, created.text
+    job_id = created.json()["job_id"]
+    progress: list[float] = []
+    deadline = time.monotonic() + 120
+    while True:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["progress"] is not None:
+            progress.append(job["progress"])
+        if job["state"] in {"done", "error"}:
+            job["seen_progress"] = progress
+            return job
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+
+
+def test_upload_job_tracks_the_video_and_offers_every_output(
+    client: TestClient, work_dir: Path, tmp_path: Path
+) -> None:
+    job = run_job(client, SQUATS.read_bytes(), "suffix=.MP4&model_type=lite&segmentation=1")
+    assert job["state"] == "done", job
+    assert job["frames_done"] == job["frames_with_pose"] == 65
+    assert job["progress"] == 1.0 and job["seen_progress"] == sorted(job["seen_progress"])
+    assert set(job["outputs"]) == {"jsonl", "csv", "parquet", "overlay"}
+    base = f"/api/jobs/{job['job_id']}/files"
+    lines = client.get(f"{base}/jsonl").text.splitlines()
+    assert len(lines) == 65 and all(json.loads(line)["poses"] for line in lines)
+    assert len(client.get(f"{base}/csv").text.splitlines()) == 66  # header + 65 rows
+    parquet = tmp_path / "k.parquet"
+    parquet.write_bytes(client.get(f"{base}/parquet").content)
+    assert pq.read_table(parquet).num_rows == 65
+    overlay = client.get(f"{base}/overlay")
+    assert "attachment" in overlay.headers["content-disposition"]
+    video = tmp_path / "overlay.mp4"
+    video.write_bytes(overlay.content)
+    capture = cv2.VideoCapture(str(video))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 65
+    capture.release()
+    # Every file the server wrote is inside its temporary folder, under generated names.
+    (root,) = work_dir.iterdir()
+    written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert written == sorted(
+        f"{job['job_id']}/{name}"
+        for name in (
+            "input.mp4",
+            "keypoints.jsonl",
+            "keypoints.csv",
+            "keypoints.parquet",
+            "overlay.mp4",
+        )
+    )
+
+
+def test_upload_limits_and_bad_requests(client: TestClient, work_dir: Path) -> None:
+    too_big = client.post("/api/jobs?suffix=.mp4", content=bytes((2 << 20) + 1))
+    assert too_big.status_code == 413
+    for query in ("suffix=.exe", "suffix=/../../etc/passwd", "suffix=", "suffix=.mp4&model_type=x"):
+        assert client.post(f"/api/jobs?{query}", content=b"data").status_code == 400, query
+    assert client.post("/api/jobs?suffix=.mp4", content=b"").status_code == 400
+    assert client.post("/api/jobs?suffix=.mp4&smoothing=maybe", content=b"x").status_code == 400
+    (root,) = work_dir.iterdir()
+    assert list(root.iterdir()) == []  # refused uploads leave nothing behind
+
+
+def test_broken_video_ends_the_job_with_an_error(client: TestClient) -> None:
+    job = run_job(client, b"this is not a video" * 100)
+    assert job["state"] == "error" and job["error"]
+    assert job["outputs"] == []
+
+
+def test_job_ids_and_file_kinds_are_looked_up_never_used_as_paths(client: TestClient) -> None:
+    job = run_job(client, SQUATS.read_bytes(), "suffix=.mp4&model_type=lite")
+    base = f"/api/jobs/{job['job_id']}"
+    for path in (
+        "/api/jobs/..%2F..%2Fetc",
+        "/api/jobs/0123456789abcdef0123456789abcdef",
+        f"{base}/files/input",
+        f"{base}/files/..%2Finput.mp4",
+        f"{base}/files/keypoints.jsonl",
+        "/api/jobs/../../etc/passwd/files/jsonl",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.get(f"{base}/files/jsonl").status_code == 200
+
+
+def test_temporary_folder_is_deleted_when_the_server_stops(work_dir: Path) -> None:
+    with make_client(work_dir) as client:
+        run_job(client, SQUATS.read_bytes(), "suffix=.mp4&model_type=lite")
+        assert len(list(work_dir.iterdir())) == 1
+    assert list(work_dir.iterdir()) == []
