@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
-from hifipose.detector import MediaPipeTasksDetector, PoseDetector
+from hifipose.detector import MediaPipeTasksDetector, PoseDetector, landmark_outputs
 from hifipose.errors import ConfigError, DeviceUnavailableError
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
@@ -115,7 +116,13 @@ def create_detector(
     options = SessionOptions(num_threads=config.num_threads, device=config.device)
     detector_session = open_session(config.runtime, detector_path, options)
     try:
-        landmark_session = open_session(config.runtime, landmark_path, options)
+        landmark_session = open_session(
+            config.runtime,
+            landmark_path,
+            replace(
+                options, outputs=landmark_outputs(enable_segmentation=config.enable_segmentation)
+            ),
+        )
     except BaseException:
         detector_session.close()
         raise

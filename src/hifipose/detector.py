@@ -36,7 +36,7 @@ from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
 from hifipose.tracker import AUX_END, TrackState, roi_from_aux
 
-__all__ = ["MediaPipeTasksDetector", "PoseDetector", "StageTimes"]
+__all__ = ["MediaPipeTasksDetector", "PoseDetector", "StageTimes", "landmark_outputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ _LANDMARKS, _FLAG, _MASK, _HEATMAP, _WORLD = (
     "Identity_3",
     "Identity_4",
 )
+
+
+def landmark_outputs(*, enable_segmentation: bool) -> tuple[str, ...]:
+    """The landmark model's outputs the pipeline reads (the mask only with segmentation)."""
+    return (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) + ((_MASK,) if enable_segmentation else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +112,7 @@ class PoseDetector:
         self._state = TrackState()
         self._state.clock.strict = config.strict_timestamps
         self.stage_times = StageTimes()
-        self._landmark_outputs = (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) + (
-            (_MASK,) if config.enable_segmentation else ()
-        )
+        self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
 
     @property
     def detector_runs(self) -> int | None:

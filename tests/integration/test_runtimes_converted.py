@@ -202,3 +202,23 @@ def test_values_torch_cuda_float16_is_close_to_litert(landmark_path) -> None:
     del errors[SEGMENTATION_LOGITS]
     assert max(errors.values()) <= tol.CONVERTED_FLOAT16_MAX_REL, errors
     assert mask_error <= tol.CONVERTED_FLOAT16_MASK_MEAN_ABS
+
+
+def test_onnxruntime_prunes_outputs_nobody_asks_for(landmark_path) -> None:
+    wanted = ("Identity", "Identity_1", "Identity_3", "Identity_4")  # all but the mask logits
+    image = model_input("pose_landmark_full", "real")
+    with (
+        contextlib.closing(open_session("onnxruntime", landmark_path, SessionOptions())) as full,
+        contextlib.closing(
+            open_session("onnxruntime", landmark_path, SessionOptions(outputs=wanted))
+        ) as pruned,
+    ):
+        assert set(pruned.output_names) == set(wanted)
+        expected = full.run({"input_1": image}, wanted)
+        got = pruned.run({"input_1": image})
+        for name in wanted:
+            np.testing.assert_array_equal(got[name], expected[name])
+        with pytest.raises(ConfigError, match="Identity_2"):
+            pruned.run({"input_1": image}, ["Identity_2"])
+    with pytest.raises(ConfigError, match="unknown outputs"):
+        open_session("onnxruntime", landmark_path, SessionOptions(outputs=("nope",)))

@@ -35,11 +35,15 @@ class SessionOptions:
         num_threads: Inference threads; None lets the runtime choose (LiteRT: 2).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         precision: ``"float32"``, or ``"float16"`` (opt-in; the torch runtime on CUDA only).
+        outputs: The outputs the caller will ask for, None for all. A runtime may then skip
+            the graph branches only the other outputs need (onnxruntime prunes them); asking
+            a pruned session for another output is a :class:`ConfigError`.
     """
 
     num_threads: int | None = None
     device: str = "cpu"
     precision: str = "float32"
+    outputs: tuple[str, ...] | None = None
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
-from hifipose.convert import onnx_model_bytes
+from hifipose.convert import onnx_model_bytes, prune_onnx
 from hifipose.errors import (
     ConfigError,
     DetectorClosedError,
@@ -84,7 +84,7 @@ class _OrtSession:
         if options.num_threads is not None:
             session_options.intra_op_num_threads = options.num_threads
             session_options.inter_op_num_threads = 1
-        self._session = self._load(ort, model_path, session_options, providers)
+        self._session = self._load(ort, model_path, session_options, providers, options.outputs)
         active = self._session.get_providers()
         if providers[0] != _CPU and providers[0] not in active:
             reason = f"{providers[0]} is in this build but could not start (no usable GPU?)"
@@ -99,17 +99,37 @@ class _OrtSession:
         self._closed = False
 
     @staticmethod
-    def _load(ort: ModuleType, model_path: Path, session_options: Any, providers: list[str]) -> Any:  # noqa: ANN401 - onnxruntime ships no types
+    def _load(
+        ort: ModuleType,
+        model_path: Path,
+        session_options: Any,  # noqa: ANN401 - onnxruntime ships no types
+        providers: list[str],
+        outputs: tuple[str, ...] | None,
+    ) -> Any:  # noqa: ANN401
         state = ort.capi.onnxruntime_pybind11_state
-        errors = (state.Fail, state.InvalidProtobuf, state.InvalidGraph, RuntimeError, ValueError)
-        try:
-            blob = onnx_model_bytes(model_path)
+        errors = (
+            state.Fail,
+            state.InvalidProtobuf,
+            state.InvalidGraph,
+            RuntimeError,
+            ValueError,
+            ModelIntegrityError,
+        )
+
+        def build(*, refresh: bool) -> Any:  # noqa: ANN401
+            blob = onnx_model_bytes(model_path, refresh=refresh)
+            if outputs is not None:
+                blob = prune_onnx(blob, outputs)
             return ort.InferenceSession(blob, session_options, providers=providers)
+
+        try:
+            return build(refresh=False)
+        except ConfigError:  # a wrong output name (a ValueError): not the file's fault
+            raise
         except errors as exc:  # a damaged cached conversion: convert again, once
             logger.warning("reconverting %s: the cached ONNX file failed (%s)", model_path, exc)
         try:
-            blob = onnx_model_bytes(model_path, refresh=True)
-            return ort.InferenceSession(blob, session_options, providers=providers)
+            return build(refresh=True)
         except errors as exc:
             msg = f"onnxruntime cannot load the conversion of {model_path}: {exc}"
             raise ModelIntegrityError(msg) from exc
