@@ -9,6 +9,6 @@ out=benchmarks/results
 mkdir -p "$out"
 .venv/bin/hifipose bench \
   --input ../shared/data/tfjs_golden/pose_squats.mp4 --frames 65 --size 640x480 \
-  --models lite,full,heavy --threads default,1 --rounds 5 \
+  --models lite,full,heavy --runtimes litert,onnxruntime --threads default,1 --rounds 5 \
   --vs-mediapipe --cold-start --memory-frames 10000 \
   --markdown "$out/bench.md" --json "$out/bench.json"
