@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import cv2
 import numpy as np
 
 import hifipose
@@ -99,6 +102,25 @@ def compare_sequences(
 
 
 @dataclass(frozen=True)
+class Golden:
+    """The TF.js golden fixture: pose.jpg, its expected landmarks and its expected mask."""
+
+    image: np.ndarray
+    expected: dict[str, list[list[float]]]
+    mask: np.ndarray  # bool H×W, True = person
+
+
+def load_golden(shared_data: Path) -> Golden:
+    """Read ../shared/data/tfjs_golden/pose.jpg and its expected values."""
+    folder = shared_data / "tfjs_golden"
+    image = cv2.cvtColor(cv2.imread(str(folder / "pose.jpg")), cv2.COLOR_BGR2RGB)
+    expected = json.loads((folder / "pose_expected.json").read_text())
+    # the reference mask paints the person blue and the background red (read as BGR)
+    mask = cv2.imread(str(folder / "pose_segmentation.png"))[:, :, 0] > 127
+    return Golden(image, expected, mask)
+
+
+@dataclass(frozen=True)
 class GoldenErrors:
     """How far one pose on pose.jpg is from the TF.js expected values."""
 
@@ -107,15 +129,15 @@ class GoldenErrors:
     mask_iou: float
 
 
-def golden_errors(
-    pose: hifipose.Pose, expected: dict[str, list[list[float]]], mask_expected: np.ndarray
-) -> GoldenErrors:
+def golden_errors(pose: hifipose.Pose, golden: Golden) -> GoldenErrors:
     """Largest image / world landmark errors and the mask IoU against the TF.js fixture."""
+    expected = golden.expected
     image_error = np.linalg.norm(
         pose.image_array[:, :2] - np.array(expected["landmarks_px"])[:, :2], axis=1
     ).max()
     world_error = np.abs(pose.world_array_m - np.array(expected["world_landmarks_m"])[:, :3]).max()
     assert pose.segmentation is not None
+    assert pose.segmentation.shape == golden.image.shape[:2]
     mask = pose.segmentation > 0.5
-    iou = (mask & mask_expected).sum() / (mask | mask_expected).sum()
+    iou = (mask & golden.mask).sum() / (mask | golden.mask).sum()
     return GoldenErrors(float(image_error), float(world_error), float(iou))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -18,17 +17,14 @@ from hifipose.errors import (
 )
 from tests import tolerances as tol
 from tests.conftest import REPORT, clip_frames, read_rgb
-from tests.integration.helpers import golden_errors
+from tests.integration.helpers import golden_errors, load_golden
 
 pytest.importorskip("mediapipe", reason="the mediapipe runtime needs hifipose[mediapipe]")
 
 
 @pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
 def test_tasks_runtime_on_golden_image(model_type: str, shared_data: Path, model_dir: Path) -> None:
-    folder = shared_data / "tfjs_golden"
-    expected = json.loads((folder / "pose_expected.json").read_text())
-    mask_expected = cv2.imread(str(folder / "pose_segmentation.png"))[:, :, 0] > 127  # BGR
-    image = read_rgb(folder / "pose.jpg")
+    golden = load_golden(shared_data)
     with hifipose.create_detector(
         model_type=model_type,
         runtime="mediapipe",
@@ -36,13 +32,10 @@ def test_tasks_runtime_on_golden_image(model_type: str, shared_data: Path, model
         enable_segmentation=True,
         model_dir=model_dir,
     ) as detector:
-        poses = detector.estimate_poses(image)
+        poses = detector.estimate_poses(golden.image)
     assert len(poses) == 1
-    pose = poses[0]
-    assert pose.segmentation is not None
-    assert pose.segmentation.shape == image.shape[:2]
-    assert 0.0 < pose.score <= 1.0
-    errors = golden_errors(pose, expected, mask_expected)
+    assert 0.0 < poses[0].score <= 1.0
+    errors = golden_errors(poses[0], golden)
     REPORT.append(
         f"mediapipe runtime (Tasks) pose.jpg {model_type}: max {errors.max_px:.2f} px, "
         f"world max {errors.max_world_m:.3f} m, mask IoU {errors.mask_iou:.3f}"
