@@ -204,13 +204,14 @@ def test_values_torch_cuda_float16_is_close_to_litert(landmark_path) -> None:
     assert mask_error <= tol.CONVERTED_FLOAT16_MASK_MEAN_ABS
 
 
-def test_onnxruntime_prunes_outputs_nobody_asks_for(landmark_path) -> None:
+@pytest.mark.parametrize("runtime", ["litert", "onnxruntime"])
+def test_runtimes_prune_outputs_nobody_asks_for(runtime: str, landmark_path) -> None:
     wanted = ("Identity", "Identity_1", "Identity_3", "Identity_4")  # all but the mask logits
     image = model_input("pose_landmark_full", "real")
     with (
-        contextlib.closing(open_session("onnxruntime", landmark_path, SessionOptions())) as full,
+        contextlib.closing(open_session(runtime, landmark_path, SessionOptions())) as full,
         contextlib.closing(
-            open_session("onnxruntime", landmark_path, SessionOptions(outputs=wanted))
+            open_session(runtime, landmark_path, SessionOptions(outputs=wanted))
         ) as pruned,
     ):
         assert set(pruned.output_names) == set(wanted)
@@ -221,4 +222,4 @@ def test_onnxruntime_prunes_outputs_nobody_asks_for(landmark_path) -> None:
         with pytest.raises(ConfigError, match="Identity_2"):
             pruned.run({"input_1": image}, ["Identity_2"])
     with pytest.raises(ConfigError, match="unknown outputs"):
-        open_session("onnxruntime", landmark_path, SessionOptions(outputs=("nope",)))
+        open_session(runtime, landmark_path, SessionOptions(outputs=("nope",)))

@@ -16,13 +16,12 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from hifipose._optional import require
 from hifipose.convert.graph import SUPPORTED_OPS, Graph, read_tflite
-from hifipose.errors import ConfigError, ModelIntegrityError
+from hifipose.convert.prune import prune_onnx, prune_tflite
 
 if TYPE_CHECKING:
     from hifipose.convert.torch_export import TFLiteModule
@@ -34,6 +33,7 @@ __all__ = [
     "converted_path",
     "onnx_model_bytes",
     "prune_onnx",
+    "prune_tflite",
     "read_tflite",
     "torch_module",
 ]
@@ -109,52 +109,6 @@ def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         logger.info("converted %s to ONNX: %s", model_path.name, target)
         _remove_stale(model_path, target)
     return blob
-
-
-def prune_onnx(blob: bytes, outputs: Sequence[str]) -> bytes:
-    """Keep only what the named outputs need: the other outputs' branches are not run.
-
-    The landmark model's segmentation decoder, for one, is a large part of its graph; a
-    detector without segmentation never asks for it.
-
-    Args:
-        blob: A serialized ``onnx.ModelProto`` from :func:`onnx_model_bytes` (no subgraphs).
-        outputs: Names of the graph outputs to keep.
-
-    Returns:
-        The serialized, pruned model.
-
-    Raises:
-        RuntimeUnavailableError: The ``onnx`` package is not installed.
-        ModelIntegrityError: ``blob`` is not a readable ONNX model.
-        ConfigError: An output name is not an output of the graph.
-    """
-    onnx = require("onnx", extra="onnx")
-    from google.protobuf.message import DecodeError  # onnx's own dependency
-
-    try:
-        model = onnx.load_from_string(blob)
-    except DecodeError as exc:
-        msg = f"not a readable ONNX model: {exc}"
-        raise ModelIntegrityError(msg) from exc
-    graph = model.graph
-    unknown = set(outputs) - {o.name for o in graph.output}
-    if unknown:
-        msg = f"unknown outputs {sorted(unknown)}; the graph has {[o.name for o in graph.output]}"
-        raise ConfigError(msg)
-    needed, kept = set(outputs), []
-    for node in reversed(graph.node):  # nodes are topologically sorted
-        if needed.intersection(node.output):
-            kept.append(node)
-            needed.update(name for name in node.input if name)
-    kept_outputs = [o for o in graph.output if o.name in outputs]
-    kept_initializers = [i for i in graph.initializer if i.name in needed]
-    del graph.node[:], graph.output[:], graph.initializer[:]
-    graph.node.extend(reversed(kept))
-    graph.output.extend(kept_outputs)
-    graph.initializer.extend(kept_initializers)
-    pruned: bytes = model.SerializeToString()
-    return pruned
 
 
 def _remove_stale(model_path: Path, current: Path) -> None:

@@ -36,8 +36,8 @@ class SessionOptions:
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         precision: ``"float32"``, or ``"float16"`` (opt-in; the torch runtime on CUDA only).
         outputs: The outputs the caller will ask for, None for all. A runtime may then skip
-            the graph branches only the other outputs need (onnxruntime prunes them); asking
-            a pruned session for another output is a :class:`ConfigError`.
+            the graph branches only the other outputs need (litert and onnxruntime prune
+            them); asking a pruned session for another output is a :class:`ConfigError`.
     """
 
     num_threads: int | None = None

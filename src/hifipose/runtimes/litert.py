@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose.convert.prune import prune_tflite
 from hifipose.errors import (
     ConfigError,
     DetectorClosedError,
@@ -29,25 +30,28 @@ DEFAULT_NUM_THREADS = 2
 class _LiteRTSession:
     """A LiteRT interpreter with tensors addressed by name."""
 
-    def __init__(self, model_path: Path, num_threads: int) -> None:
+    def __init__(
+        self, model_path: Path, num_threads: int, outputs: tuple[str, ...] | None = None
+    ) -> None:
         try:
             interpreter_module = importlib.import_module("ai_edge_litert.interpreter")
         except ImportError as exc:
             msg = "the litert runtime needs ai-edge-litert: pip install ai-edge-litert"
             raise RuntimeUnavailableError(msg) from exc
+        source: dict[str, object] = {"model_path": str(model_path)}
+        if outputs is not None:  # run only what the outputs need
+            source = {"model_content": prune_tflite(model_path.read_bytes(), outputs)}
         try:
-            self._interpreter = interpreter_module.Interpreter(
-                model_path=str(model_path), num_threads=num_threads
-            )
+            self._interpreter = interpreter_module.Interpreter(num_threads=num_threads, **source)
             self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             msg = f"LiteRT cannot load {model_path}: {exc}"
             raise ModelIntegrityError(msg) from exc
-        inputs = self._interpreter.get_input_details()
-        outputs = self._interpreter.get_output_details()
-        self._input_index = {d["name"]: d["index"] for d in inputs}
-        self._input_shape = {d["name"]: tuple(d["shape"]) for d in inputs}
-        self._output_index = {d["name"]: d["index"] for d in outputs}
+        input_details = self._interpreter.get_input_details()
+        output_details = self._interpreter.get_output_details()
+        self._input_index = {d["name"]: d["index"] for d in input_details}
+        self._input_shape = {d["name"]: tuple(d["shape"]) for d in input_details}
+        self._output_index = {d["name"]: d["index"] for d in output_details}
         self.input_names = tuple(self._input_index)
         self.output_names = tuple(self._output_index)
         self._closed = False
@@ -68,8 +72,12 @@ class _LiteRTSession:
                 msg = f"input {name!r} must have shape {self._input_shape[name]}, got {value.shape}"
                 raise ConfigError(msg)
             self._interpreter.set_tensor(self._input_index[name], value)
-        self._interpreter.invoke()
         names = self.output_names if output_names is None else output_names
+        unknown = [name for name in names if name not in self._output_index]
+        if unknown:
+            msg = f"unknown outputs {unknown}; the model has {self.output_names}"
+            raise ConfigError(msg)
+        self._interpreter.invoke()
         return {name: self._interpreter.get_tensor(self._output_index[name]) for name in names}
 
     def close(self) -> None:
@@ -82,7 +90,9 @@ def open_litert(model_path: Path, options: SessionOptions) -> Session:
 
     Args:
         model_path: A verified .tflite file.
-        options: ``num_threads`` (default 2); ``device`` must be ``"cpu"`` or ``"auto"``.
+        options: ``num_threads`` (default 2); ``device`` must be ``"cpu"`` or ``"auto"``;
+            ``outputs``: the model is pruned to them (see
+            :func:`~hifipose.convert.prune_tflite`) before LiteRT loads it.
 
     Returns:
         The session.
@@ -90,13 +100,14 @@ def open_litert(model_path: Path, options: SessionOptions) -> Session:
     Raises:
         ConfigError: ``device="cuda"``: LiteRT's Python package runs on the CPU only.
         ModelIntegrityError: LiteRT cannot parse the file.
+        ConfigError: An entry of ``options.outputs`` is not an output of the model.
     """
     if options.device == "cuda":
         msg = "the litert runtime runs on the CPU only; use device='cpu' or device='auto'"
         raise ConfigError(msg)
     started = time.perf_counter()
     num_threads = options.num_threads or DEFAULT_NUM_THREADS
-    session = _LiteRTSession(model_path, num_threads)
+    session = _LiteRTSession(model_path, num_threads, options.outputs)
     logger.debug(
         "opened %s on litert (%d threads) in %.1f ms",
         model_path.name,
