@@ -204,7 +204,7 @@ def test_values_torch_cuda_float16_is_close_to_litert(landmark_path) -> None:
     assert mask_error <= tol.CONVERTED_FLOAT16_MASK_MEAN_ABS
 
 
-@pytest.mark.parametrize("runtime", ["litert", "onnxruntime"])
+@pytest.mark.parametrize("runtime", ["litert", "onnxruntime", "torch"])
 def test_runtimes_prune_outputs_nobody_asks_for(runtime: str, landmark_path) -> None:
     wanted = ("Identity", "Identity_1", "Identity_3", "Identity_4")  # all but the mask logits
     image = model_input("pose_landmark_full", "real")

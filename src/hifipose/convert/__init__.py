@@ -16,6 +16,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -119,7 +120,7 @@ def _remove_stale(model_path: Path, current: Path) -> None:
                 stale.unlink()
 
 
-def torch_module(model_path: Path) -> TFLiteModule:
+def torch_module(model_path: Path, outputs: Sequence[str] | None = None) -> TFLiteModule:
     """Build the torch module of a .tflite file (float32, CPU, eval mode).
 
     The module is rebuilt from the flatbuffer each time (0.05–0.3 s for the BlazePose models);
@@ -127,6 +128,7 @@ def torch_module(model_path: Path) -> TFLiteModule:
 
     Args:
         model_path: A verified .tflite file.
+        outputs: Build only what these outputs need (see :func:`prune_tflite`); None: all.
 
     Returns:
         A :class:`~hifipose.convert.torch_export.TFLiteModule`: NHWC tensors in, a tuple of
@@ -140,4 +142,6 @@ def torch_module(model_path: Path) -> TFLiteModule:
     require("torch", extra="torch")
     from hifipose.convert.torch_export import to_torch
 
-    return to_torch(read_tflite(model_path))
+    if outputs is None:
+        return to_torch(read_tflite(model_path))
+    return to_torch(read_tflite(prune_tflite(model_path.read_bytes(), outputs)))

@@ -78,7 +78,7 @@ class TorchSession:
         if self.device.type == "cuda" and options.precision == "float32":
             _disable_tf32(self._torch)
         self._dtype = self._torch.float16 if options.precision == "float16" else self._torch.float32
-        module = torch_module(model_path)
+        module = torch_module(model_path, options.outputs)
         self._module = module.to(device=self.device, dtype=self._dtype)
         self.input_names: tuple[str, ...] = module.input_names
         self.output_names: tuple[str, ...] = module.output_names
