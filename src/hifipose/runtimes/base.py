@@ -21,6 +21,7 @@ __all__ = [
     "SessionOptions",
     "available_runtimes",
     "check_batch_inputs",
+    "check_output_names",
     "open_session",
 ]
 
@@ -114,6 +115,23 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
 def available_runtimes() -> tuple[str, ...]:
     """Return the names of the model runtimes whose packages are installed (no import done)."""
     return tuple(name for name, (_, module) in _LOADERS.items() if importlib.util.find_spec(module))
+
+
+def check_output_names(
+    requested: Sequence[str] | None, available: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Return the outputs to fetch: ``requested``, or all of ``available`` when None.
+
+    Raises:
+        ConfigError: A requested name is not an output of the (possibly pruned) model.
+    """
+    if requested is None:
+        return available
+    unknown = [name for name in requested if name not in available]
+    if unknown:
+        msg = f"unknown outputs {unknown}; the model has {available}"
+        raise ConfigError(msg)
+    return tuple(requested)
 
 
 def check_batch_inputs(

@@ -18,7 +18,7 @@ from hifipose.errors import (
     ModelIntegrityError,
     RuntimeUnavailableError,
 )
-from hifipose.runtimes.base import Session, SessionOptions
+from hifipose.runtimes.base import Session, SessionOptions, check_output_names
 
 __all__ = ["open_litert"]
 
@@ -72,11 +72,7 @@ class _LiteRTSession:
                 msg = f"input {name!r} must have shape {self._input_shape[name]}, got {value.shape}"
                 raise ConfigError(msg)
             self._interpreter.set_tensor(self._input_index[name], value)
-        names = self.output_names if output_names is None else output_names
-        unknown = [name for name in names if name not in self._output_index]
-        if unknown:
-            msg = f"unknown outputs {unknown}; the model has {self.output_names}"
-            raise ConfigError(msg)
+        names = check_output_names(output_names, self.output_names)
         self._interpreter.invoke()
         return {name: self._interpreter.get_tensor(self._output_index[name]) for name in names}
 

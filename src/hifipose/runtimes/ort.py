@@ -24,7 +24,12 @@ from hifipose.errors import (
     ModelIntegrityError,
 )
 from hifipose.runtimes._device import note_cpu_fallback
-from hifipose.runtimes.base import Session, SessionOptions, check_batch_inputs
+from hifipose.runtimes.base import (
+    Session,
+    SessionOptions,
+    check_batch_inputs,
+    check_output_names,
+)
 
 __all__ = ["GPU_PROVIDERS", "open_onnxruntime", "select_providers"]
 
@@ -143,12 +148,8 @@ class _OrtSession:
             msg = "this onnxruntime session is closed"
             raise DetectorClosedError(msg)
         feed = check_batch_inputs(inputs, self._input_shapes)
-        names = list(self.output_names if output_names is None else output_names)
-        unknown = [n for n in names if n not in self.output_names]
-        if unknown:
-            msg = f"unknown outputs {unknown}; the model has {self.output_names}"
-            raise ConfigError(msg)
-        values = self._session.run(names, feed)
+        names = check_output_names(output_names, self.output_names)
+        values = self._session.run(list(names), feed)
         return dict(zip(names, values, strict=True))
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from hifipose._optional import require
 from hifipose.convert import torch_module
 from hifipose.errors import ConfigError, DetectorClosedError, DeviceUnavailableError
 from hifipose.runtimes._device import note_cpu_fallback
-from hifipose.runtimes.base import SessionOptions, check_batch_inputs
+from hifipose.runtimes.base import SessionOptions, check_batch_inputs, check_output_names
 
 __all__ = ["TorchSession", "open_torch", "select_torch_device"]
 
@@ -103,11 +103,7 @@ class TorchSession:
             msg = "this torch session is closed"
             raise DetectorClosedError(msg)
         feed = check_batch_inputs(inputs, self._input_shapes)
-        names = self.output_names if output_names is None else tuple(output_names)
-        unknown = [n for n in names if n not in self.output_names]
-        if unknown:
-            msg = f"unknown outputs {unknown}; the model has {self.output_names}"
-            raise ConfigError(msg)
+        names = check_output_names(output_names, self.output_names)
         torch = self._torch
         tensors = [
             torch.from_numpy(feed[name]).to(device=self.device, dtype=self._dtype)
