@@ -236,6 +236,20 @@
   }
 
   // ---- drawing ----------------------------------------------------------------------
+  // Skeleton edges between shown points: left, right or middle colour by the ends' sides.
+  function drawEdges(ctx, points, lineWidth) {
+    ctx.lineWidth = lineWidth;
+    for (const [a, b] of topology.edges) {
+      if (!points[a].shown || !points[b].shown) continue;
+      const side = topology.sides[a] === topology.sides[b] ? topology.sides[a] : "middle";
+      ctx.strokeStyle = COLOURS[side];
+      ctx.beginPath();
+      ctx.moveTo(points[a].x, points[a].y);
+      ctx.lineTo(points[b].x, points[b].y);
+      ctx.stroke();
+    }
+  }
+
   function drawOverlay() {
     const rect = overlay.getBoundingClientRect();
     const width = Math.max(1, Math.round(rect.width));
@@ -261,17 +275,8 @@
       const points = pose.keypoints.map(([x, y, vis, pres]) => ({
         x: x * sx, y: y * sy, shown: x !== null && y !== null && vis >= MIN_VISIBILITY && pres >= 0.5,
       }));
-      ctx.lineWidth = 3;
       ctx.lineCap = "round";
-      for (const [a, b] of topology.edges) {
-        if (!points[a].shown || !points[b].shown) continue;
-        const side = topology.sides[a] === topology.sides[b] ? topology.sides[a] : "middle";
-        ctx.strokeStyle = COLOURS[side];
-        ctx.beginPath();
-        ctx.moveTo(points[a].x, points[a].y);
-        ctx.lineTo(points[b].x, points[b].y);
-        ctx.stroke();
-      }
+      drawEdges(ctx, points, 3);
       points.forEach((p, i) => {
         if (!p.shown) return;
         ctx.fillStyle = COLOURS[topology.sides[i]];
@@ -320,16 +325,7 @@
       y: height / 2 + scale * y,
       shown: x !== null && pose.keypoints[i][2] >= MIN_VISIBILITY,
     }));
-    ctx.lineWidth = 2;
-    for (const [a, b] of topology.edges) {
-      if (!points[a].shown || !points[b].shown) continue;
-      const side = topology.sides[a] === topology.sides[b] ? topology.sides[a] : "middle";
-      ctx.strokeStyle = COLOURS[side];
-      ctx.beginPath();
-      ctx.moveTo(points[a].x, points[a].y);
-      ctx.lineTo(points[b].x, points[b].y);
-      ctx.stroke();
-    }
+    drawEdges(ctx, points, 2);
   }
   $("yaw").addEventListener("input", drawWorld);
 
