@@ -12,7 +12,8 @@ from tests.conftest import CPU_RUNTIMES, REPORT
 from tests.integration.helpers import golden_errors, load_golden
 
 
-@pytest.mark.parametrize("runtime", CPU_RUNTIMES)
+# "mediapipe" runs MediaPipe Tasks' own graph behind hifipose's API, from the same files.
+@pytest.mark.parametrize("runtime", [*CPU_RUNTIMES, "mediapipe"])
 @pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
 def test_golden_image_within_tfjs_tolerances(
     model_type: str, runtime: str, shared_data: Path, model_dir: Path
@@ -28,6 +29,7 @@ def test_golden_image_within_tfjs_tolerances(
         poses = detector.estimate_poses(golden.image)
 
     assert len(poses) == 1
+    assert 0.0 < poses[0].score <= 1.0
     errors = golden_errors(poses[0], golden)
     REPORT.append(
         f"golden pose.jpg {model_type} on {runtime}: max {errors.max_px:.2f} px, "

@@ -1,4 +1,7 @@
-"""The ``mediapipe`` runtime: MediaPipe Tasks' PoseLandmarker behind hifipose's API."""
+"""The ``mediapipe`` runtime: MediaPipe Tasks' PoseLandmarker behind hifipose's API.
+
+Its golden-image test is in test_golden.py, with the other runtimes.
+"""
 
 from __future__ import annotations
 
@@ -17,32 +20,8 @@ from hifipose.errors import (
 )
 from tests import tolerances as tol
 from tests.conftest import REPORT, clip_frames, read_rgb
-from tests.integration.helpers import golden_errors, load_golden
 
 pytest.importorskip("mediapipe", reason="the mediapipe runtime needs hifipose[mediapipe]")
-
-
-@pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
-def test_tasks_runtime_on_golden_image(model_type: str, shared_data: Path, model_dir: Path) -> None:
-    golden = load_golden(shared_data)
-    with hifipose.create_detector(
-        model_type=model_type,
-        runtime="mediapipe",
-        static_image_mode=True,
-        enable_segmentation=True,
-        model_dir=model_dir,
-    ) as detector:
-        poses = detector.estimate_poses(golden.image)
-    assert len(poses) == 1
-    assert 0.0 < poses[0].score <= 1.0
-    errors = golden_errors(poses[0], golden)
-    REPORT.append(
-        f"mediapipe runtime (Tasks) pose.jpg {model_type}: max {errors.max_px:.2f} px, "
-        f"world max {errors.max_world_m:.3f} m, mask IoU {errors.mask_iou:.3f}"
-    )
-    assert errors.max_px <= tol.GOLDEN_MAX_PX
-    assert errors.max_world_m <= tol.GOLDEN_MAX_WORLD_M
-    assert errors.mask_iou >= tol.GOLDEN_MIN_MASK_IOU
 
 
 def test_tasks_runtime_tracks_video_and_forgives_timestamps(
