@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import cv2
 import numpy as np
@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from hifipose._optional import require
 from hifipose.api import create_detector
-from hifipose.config import ModelType, RuntimeName
+from hifipose.config import MODEL_TYPES, ModelType, RuntimeName
 from hifipose.errors import ModelIntegrityError
 from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, verify_file
 from hifipose.runtimes.mediapipe_tasks import build_task_bundle
@@ -167,8 +167,7 @@ def install_solution_models() -> Path:
     """
     mediapipe = require("mediapipe", extra="mediapipe")
     target = Path(str(mediapipe.__file__)).parent / "modules" / "pose_landmark"
-    models: tuple[ModelType, ...] = ("lite", "full", "heavy")
-    for model in models:
+    for model in MODEL_TYPES:
         spec = MODEL_SPECS[landmark_model_name(model)]
         destination = target / spec.filename
         try:
@@ -205,6 +204,11 @@ def _time_hifipose(
         elapsed = time.perf_counter() - started
         stages = {k: 1e3 * v / len(frames) for k, v in detector.stage_times.seconds.items()}
     return 1e3 * elapsed / len(frames), stages
+
+
+def _outside_inference(stages_ms: dict[str, float]) -> float:
+    """Milliseconds per frame in every stage but the model runs."""
+    return sum(stages_ms.values()) - stages_ms["inference"]
 
 
 def _time_tasks(bundle: Path, frames: Frames) -> float:
@@ -348,7 +352,7 @@ def run_bench(
                         _time_hifipose(model, "litert", None, sized, segmentation=segmentation)[1]
                         for _ in range(options.rounds)
                     ]
-                    outside = statistics.median(sum(s.values()) - s["inference"] for s in stages)
+                    outside = statistics.median(_outside_inference(s) for s in stages)
                     report.overhead.append(
                         OverheadRow(
                             model=model,
@@ -359,8 +363,8 @@ def run_bench(
                     )
                     say(f"{model} {size[0]}x{size[1]} seg={segmentation}: outside {outside:.2f} ms")
             if options.cold_start:
-                report.cold.extend(_cold_starts(model, frames[0], folder, bundle, options))
-                for row in report.cold[-3:] if options.vs_mediapipe else report.cold[-1:]:
+                for row in _cold_starts(model, frames[0], folder, bundle, options):
+                    report.cold.append(row)
                     say(f"cold start {row.engine} {model}: {row.total_s:.2f} s")
             report.warm_create_s[model] = _median_of(options.rounds, partial(_warm, model))
     return report
@@ -380,8 +384,10 @@ def _speed_rows(
     say: Callable[[str], None],
 ) -> list[SpeedRow]:
     cases = [(runtime, threads) for runtime in options.runtimes for threads in options.threads]
-    cells: dict[Any, list[Any]] = {case: [] for case in cases}
-    statics: dict[Any, list[float]] = {case: [] for case in cases}
+    cells: dict[tuple[str, int | None], list[tuple[float, dict[str, float]]]] = {
+        case: [] for case in cases
+    }
+    statics: dict[tuple[str, int | None], list[float]] = {case: [] for case in cases}
     tasks: list[float] = []
     solution: list[float] = []
     for _ in range(options.rounds):  # interleaved: every engine once per round
@@ -405,9 +411,7 @@ def _speed_rows(
                 tracking_ms=statistics.median(r[0] for r in runs),
                 static_ms=statistics.median(statics[runtime, threads]),
                 stages_ms=stages,
-                outside_inference_ms=statistics.median(
-                    sum(r[1].values()) - r[1]["inference"] for r in runs
-                ),
+                outside_inference_ms=statistics.median(_outside_inference(r[1]) for r in runs),
                 tasks_ms=statistics.median(tasks) if tasks else None,
                 solution_ms=statistics.median(solution) if solution else None,
             )
