@@ -79,6 +79,9 @@ class Pose:
         world_array_m: (33, 3) float32, read-only: x, y, z in metres, origin between the hips.
         score: The pose presence probability from the landmark model, in [0, 1].
         segmentation: (H, W) float32 in [0, 1] (1 = this person), or None when not requested.
+        track_id: The person's identity within a stream in video mode: 1 for the first person
+            tracked, never reused within the stream, restarting at 1 after ``reset()``. None
+            in static-image mode (and where a runtime gives no identities).
 
     Example:
         >>> import numpy as np
@@ -91,6 +94,7 @@ class Pose:
     world_array_m: NDArray[np.float32]
     score: float
     segmentation: NDArray[np.float32] | None = field(default=None, repr=False)
+    track_id: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -151,13 +155,15 @@ class FrameResult:
         index: 0-based frame index in the source.
         timestamp_ms: The frame's presentation time in milliseconds.
         size_wh: The frame's (width, height) in pixels.
-        poses: The poses found; empty when there is no person.
+        poses: The poses found, sorted by ``track_id``; empty when there is no person.
+        source: Where the frame came from (an image's file name, a video's path), or None.
     """
 
     index: int
     timestamp_ms: float
     size_wh: tuple[int, int]
     poses: tuple[Pose, ...] = ()
+    source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of the frame and its poses."""
