@@ -9,6 +9,7 @@ from hifipose.api import available_runtimes, create_detector, list_models
 from hifipose.config import DetectorConfig
 from hifipose.detector import PoseDetector
 from hifipose.errors import (
+    ConcurrentUseError,
     ConfigError,
     DetectorClosedError,
     DeviceUnavailableError,
@@ -29,6 +30,7 @@ __all__ = [
     "KEYPOINT_NAMES",
     "SKELETON_EDGES",
     "Box",
+    "ConcurrentUseError",
     "ConfigError",
     "DetectorClosedError",
     "DetectorConfig",

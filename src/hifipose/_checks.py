@@ -7,20 +7,57 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.errors import ConfigError, InvalidImageError, TimestampError
 
-__all__ = ["check_choice", "check_image", "check_timestamp_ms", "check_unit_interval"]
+__all__ = [
+    "MAX_ABS_TIMESTAMP_MS",
+    "check_choice",
+    "check_image",
+    "check_timestamp_ms",
+    "check_unit_interval",
+]
 
 
-def _from_pil(image: Any) -> NDArray[np.uint8]:  # noqa: ANN401 - a PIL.Image of any mode
-    if image.mode not in {"RGB", "RGBA", "L"}:
-        image = image.convert("RGB")
-    return np.asarray(image)
+#: PIL modes whose pixels are not 8-bit: refused like a numpy array of the same dtype, since
+#: their value range (12-bit camera data in 16 bits, floats in [0, 1] or [0, 255]) is unknown.
+_PIL_HIGH_DEPTH_MODES: Final = {
+    "I": "int32",
+    "I;16": "uint16",
+    "I;16L": "uint16",
+    "I;16B": "uint16",
+    "I;16N": "uint16",
+    "F": "float32",
+}
+#: PIL modes PIL cannot convert to RGB in one step, and the mode they go through.
+_PIL_VIA: Final = {"La": "LA"}
+
+
+def _from_pil(image: Any, name: str) -> NDArray[np.uint8]:  # noqa: ANN401 - a PIL.Image
+    """Return a PIL image's pixels as uint8 (RGB, RGBA or L), or raise InvalidImageError."""
+    mode = str(getattr(image, "mode", ""))
+    if mode in _PIL_HIGH_DEPTH_MODES or mode.startswith("I;"):
+        dtype = _PIL_HIGH_DEPTH_MODES.get(mode, "more than 8 bits")
+        msg = (
+            f"{name} must have dtype uint8 (0..255 RGB), got a PIL image of mode {mode!r} "
+            f"({dtype}); scale it to 0..255 yourself, e.g. "
+            "(np.asarray(image) / 257).round().astype(np.uint8) for 16-bit data"
+        )
+        raise InvalidImageError(msg)
+    try:
+        if mode not in {"RGB", "RGBA", "L"}:
+            if mode in _PIL_VIA:
+                image = image.convert(_PIL_VIA[mode])
+            image = image.convert("RGB")
+        pixels = np.asarray(image)
+    except (OSError, ValueError) as exc:  # PIL: an unconvertible mode, or an unreadable file
+        msg = f"{name}: cannot convert a PIL image of mode {mode!r} to RGB: {exc}"
+        raise InvalidImageError(msg) from exc
+    return pixels
 
 
 def check_image(image: object, *, name: str = "image_rgb") -> NDArray[np.uint8]:
@@ -28,7 +65,9 @@ def check_image(image: object, *, name: str = "image_rgb") -> NDArray[np.uint8]:
 
     Accepted: HxWx3 uint8 RGB (returned as is when already C-contiguous, else copied),
     HxWx4 uint8 RGBA (alpha dropped), HxW or HxWx1 uint8 grayscale (replicated to RGB), and
-    a ``PIL.Image.Image`` (converted). The caller's array is never modified.
+    a ``PIL.Image.Image`` of an 8-bit mode (converted to RGB). PIL's 16-bit, 32-bit and
+    float modes (``I;16``, ``I``, ``F``) are refused, as uint16, int32 and float32 arrays
+    are: their value range is unknown. The caller's array is never modified.
 
     Args:
         image: The frame.
@@ -38,11 +77,11 @@ def check_image(image: object, *, name: str = "image_rgb") -> NDArray[np.uint8]:
         An array that the pipeline may read (it is not written to).
 
     Raises:
-        InvalidImageError: Not an array or PIL image, a dtype other than uint8, a shape other
-            than those above, or an empty image.
+        InvalidImageError: Not an array or PIL image, a dtype other than uint8 (or a PIL mode
+            of more than 8 bits), a shape other than those above, or an empty image.
     """
     if type(image).__module__.startswith("PIL.") and hasattr(image, "mode"):
-        image = _from_pil(image)
+        image = _from_pil(image, name)
     if not isinstance(image, np.ndarray):
         kind = type(image).__name__
         msg = f"{name} must be a numpy array (HxWx3 uint8 RGB) or a PIL image, got {kind}"
@@ -76,14 +115,36 @@ def _check_not_empty(name: str, shape: tuple[int, ...]) -> None:
         raise InvalidImageError(msg)
 
 
+#: The largest timestamp magnitude accepted (ms): the stream clock counts signed 64-bit
+#: microseconds, as MediaPipe does (about 292 000 years).
+MAX_ABS_TIMESTAMP_MS: Final = (2**63 - 1) // 1000
+
+
 def check_timestamp_ms(timestamp_ms: object) -> float:
-    """Return ``timestamp_ms`` as a finite float, or raise :class:`TimestampError`."""
-    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int | float | np.number):
+    """Return ``timestamp_ms`` as a finite float within ±:data:`MAX_ABS_TIMESTAMP_MS`.
+
+    Raises:
+        TimestampError: Not a real number (bools are refused), not finite, or so large that
+            its microseconds do not fit a signed 64-bit integer.
+    """
+    if isinstance(timestamp_ms, bool | np.bool_) or not isinstance(
+        timestamp_ms, int | float | np.integer | np.floating
+    ):
         msg = f"timestamp_ms must be a number of milliseconds, got {type(timestamp_ms).__name__}"
         raise TimestampError(msg)
-    value = float(timestamp_ms)
-    if not math.isfinite(value):
-        msg = f"timestamp_ms must be finite, got {value}"
+    try:
+        value = float(timestamp_ms)
+    except OverflowError:  # an int beyond float's range
+        value = math.inf if timestamp_ms > 0 else -math.inf
+    else:
+        if not math.isfinite(value):
+            msg = f"timestamp_ms must be finite, got {value}"
+            raise TimestampError(msg)
+    if abs(value) > MAX_ABS_TIMESTAMP_MS:
+        msg = (
+            f"timestamp_ms {value:g} is out of range: its magnitude must be at most "
+            f"{MAX_ABS_TIMESTAMP_MS} ms (signed 64-bit microseconds)"
+        )
         raise TimestampError(msg)
     return value
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -29,7 +30,7 @@ from hifipose.blazepose.landmarks import (
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.blazepose.segmentation import mask_support, mask_to_image
 from hifipose.config import DetectorConfig
-from hifipose.errors import DetectorClosedError
+from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
@@ -100,9 +101,11 @@ class StageTimes:
 class PoseDetector:
     """Finds and tracks one person's pose in a stream of RGB frames.
 
-    Create it with :func:`hifipose.create_detector`. It is not thread-safe: use one
-    detector per stream (per thread). It is a context manager; ``close()`` releases the
-    models.
+    Create it with :func:`hifipose.create_detector`. It tracks one stream: use one detector
+    per stream (per thread). A call to :meth:`estimate_poses` while another thread's call is
+    still running raises :class:`~hifipose.errors.ConcurrentUseError` at once (it never
+    waits, and never mixes two streams' frames). It is a context manager; ``close()``
+    releases the models.
     """
 
     def __init__(self, config: DetectorConfig, detector: Session, landmarks: Session) -> None:
@@ -111,6 +114,7 @@ class PoseDetector:
         self._landmarks: Session | None = landmarks
         self._state = TrackState()
         self._state.clock.strict = config.strict_timestamps
+        self._busy = threading.Lock()
         self.stage_times = StageTimes()
         self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
 
@@ -145,14 +149,26 @@ class PoseDetector:
             TimestampError: The timestamp is not finite, or does not increase with
                 ``strict_timestamps=True``.
             DetectorClosedError: The detector was closed.
+            ConcurrentUseError: Another thread's call on this detector is still running.
         """
-        if self.closed:
-            msg = "this PoseDetector is closed; create a new one with hifipose.create_detector()"
-            raise DetectorClosedError(msg)
-        self.stage_times.start()
-        image = check_image(image_rgb)
-        ts = None if timestamp_ms is None else check_timestamp_ms(timestamp_ms)
-        return self._run(image, self._state.clock.tick(ts))
+        if not self._busy.acquire(blocking=False):
+            msg = (
+                "a PoseDetector tracks one stream; create one per thread "
+                "(this one is busy with another thread's frame)"
+            )
+            raise ConcurrentUseError(msg)
+        try:
+            if self.closed:
+                msg = (
+                    "this PoseDetector is closed; create a new one with hifipose.create_detector()"
+                )
+                raise DetectorClosedError(msg)
+            self.stage_times.start()
+            image = check_image(image_rgb)
+            ts = None if timestamp_ms is None else check_timestamp_ms(timestamp_ms)
+            return self._run(image, self._state.clock.tick(ts))
+        finally:
+            self._busy.release()
 
     @property
     def closed(self) -> bool:
@@ -292,6 +308,7 @@ class MediaPipeTasksDetector(PoseDetector):
         self._pipeline: TasksPipeline | None = pipeline
         self._state = TrackState()
         self._state.clock.strict = config.strict_timestamps
+        self._busy = threading.Lock()
         self.stage_times = StageTimes()  # stays empty: Tasks runs every stage inside
 
     @property

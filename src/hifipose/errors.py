@@ -7,6 +7,7 @@ really is, so callers can catch either ``hifipose.HifiposeError`` or e.g. ``Valu
 from __future__ import annotations
 
 __all__ = [
+    "ConcurrentUseError",
     "ConfigError",
     "DetectorClosedError",
     "DeviceUnavailableError",
@@ -68,3 +69,11 @@ class OutputError(HifiposeError, OSError):
 
 class DetectorClosedError(HifiposeError, RuntimeError):
     """A method was called on a detector after ``close()``."""
+
+
+class ConcurrentUseError(HifiposeError, RuntimeError):
+    """A detector was called from a second thread while a call was still running.
+
+    A detector tracks one stream and its runtime sessions are not re-entrant; the second
+    caller gets this error at once, and the first call's result is unaffected.
+    """

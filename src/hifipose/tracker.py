@@ -16,6 +16,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose._checks import check_timestamp_ms
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.errors import TimestampError
 from hifipose.filters import LowPassFilter, OneEuroFilter, smooth_segmentation
@@ -28,6 +29,7 @@ DEFAULT_FRAME_INTERVAL_US: Final = 33_333
 MIN_OBJECT_SCALE: Final = 1e-6
 VISIBILITY_ALPHA: Final = 0.1
 AUX_START, AUX_END = 33, 34
+_MIN_US, _MAX_US = -(2**63), 2**63 - 1
 
 
 @dataclass
@@ -47,11 +49,17 @@ class StreamClock:
     interval_us: int = DEFAULT_FRAME_INTERVAL_US
 
     def tick(self, timestamp_ms: float | None) -> int:
-        """Return the frame's time in microseconds and advance the clock."""
+        """Return the frame's time in microseconds and advance the clock.
+
+        Raises:
+            TimestampError: ``timestamp_ms`` is not finite or out of range (see
+                :func:`~hifipose._checks.check_timestamp_ms`), a repaired time would leave
+                the signed 64-bit microsecond range, or (strict) it does not increase.
+        """
         if timestamp_ms is None:
             now = 0 if self.last_us is None else self.last_us + self.interval_us
         else:
-            now = round(timestamp_ms * 1000)
+            now = round(check_timestamp_ms(timestamp_ms) * 1000)
             if self.last_us is not None:
                 if now <= self.last_us:
                     if self.strict:
@@ -63,6 +71,9 @@ class StreamClock:
                     now = self.last_us + self.interval_us
                 else:
                     self.interval_us = now - self.last_us
+        if not _MIN_US <= now <= _MAX_US:
+            msg = f"the stream's clock left the signed 64-bit microsecond range at {now} µs"
+            raise TimestampError(msg)
         self.last_us = now
         return now
 

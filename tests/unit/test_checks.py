@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hifipose._checks import check_choice, check_image, check_timestamp_ms, check_unit_interval
+from hifipose._checks import (
+    MAX_ABS_TIMESTAMP_MS,
+    check_choice,
+    check_image,
+    check_timestamp_ms,
+    check_unit_interval,
+)
 from hifipose.errors import ConfigError, InvalidImageError, TimestampError
 
 does_not_raise = contextlib.nullcontext
@@ -77,10 +83,73 @@ def test_check_timestamp_ms_accepts_finite_numbers(value: object) -> None:
     assert check_timestamp_ms(value) == float(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), "10", True, None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        "10",
+        True,
+        np.bool_(True),
+        None,
+        1e306,  # finite, but its microseconds overflow: an OverflowError before
+        -1e306,
+        pytest.param(10**400, id="int-beyond-float"),  # beyond float's range
+        pytest.param(-(10**400), id="negative-int-beyond-float"),
+        np.float64(1e300),
+        np.complex128(1 + 2j),
+        float(MAX_ABS_TIMESTAMP_MS) * 2,
+    ],
+)
 def test_check_timestamp_ms_rejects(value: object) -> None:
     with pytest.raises(TimestampError):
         check_timestamp_ms(value)
+
+
+def test_check_timestamp_ms_range_is_signed_64_bit_microseconds() -> None:
+    assert check_timestamp_ms(MAX_ABS_TIMESTAMP_MS // 2) == MAX_ABS_TIMESTAMP_MS // 2
+    assert check_timestamp_ms(-1e15) == -1e15
+    with pytest.raises(TimestampError, match="out of range"):
+        check_timestamp_ms(1e306)
+
+
+# Every mode PIL knows; what an 8-bit mode must convert to (None: refused, as numpy refuses the
+# same dtype). The expected values are PIL's own RGB conversion of the source colour.
+_HIGH_DEPTH_PIL_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
+
+
+@pytest.mark.parametrize("mode", sorted(Image.MODES))
+def test_check_image_takes_every_pil_mode_or_refuses_it_clearly(mode: str) -> None:
+    array = np.zeros((5, 7, 3), np.uint8)
+    array[..., 0], array[..., 1], array[2:, :, 2] = 200, 90, 30
+    rgb = Image.fromarray(array)
+    image = rgb.convert("LA").convert(mode) if mode == "La" else rgb.convert(mode)
+    assert image.mode == mode
+    if mode in _HIGH_DEPTH_PIL_MODES:
+        # Same class and wording as the numpy path for a non-uint8 array.
+        with pytest.raises(InvalidImageError, match=r"must have dtype uint8 \(0\.\.255 RGB\)"):
+            check_image(image)
+        return
+    out = check_image(image)
+    assert out.shape == (5, 7, 3)
+    assert out.dtype == np.uint8
+    expected = np.asarray(image.convert("LA" if mode == "La" else mode).convert("RGB"))
+    np.testing.assert_array_equal(out, expected)
+    if mode in {"RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "RGBa"}:
+        np.testing.assert_allclose(out, array, atol=2)  # colour modes keep the colour
+
+
+def test_check_image_high_depth_pil_modes_are_not_clipped_silently() -> None:
+    # A 16-bit image whose content lies above 255: converting it to RGB clipped it to white,
+    # and the detector then found no pose without saying why.
+    data = np.linspace(1000, 60000, 5 * 7).reshape(5, 7).astype(np.uint16)
+    image = Image.fromarray(data)
+    assert image.mode.startswith("I;16")
+    with pytest.raises(InvalidImageError, match="I;16"):
+        check_image(image)
+    with pytest.raises(InvalidImageError, match="uint8"):
+        check_image(np.asarray(image))
 
 
 def test_check_unit_interval_and_choice() -> None:

@@ -41,6 +41,23 @@ def test_clock_strict_raises_and_keeps_state() -> None:
     assert clock.tick(20.0) == 20_000
 
 
+@pytest.mark.parametrize("bad", [1e306, -1e306, float("nan"), float("inf")])
+def test_clock_refuses_timestamps_beyond_64_bit_microseconds(bad: float) -> None:
+    clock = StreamClock()
+    clock.tick(10.0)
+    with pytest.raises(TimestampError):  # not OverflowError / ValueError from round()
+        clock.tick(bad)
+    assert clock.tick(20.0) == 20_000  # the clock is unharmed
+
+
+def test_clock_refuses_a_repaired_time_past_the_64_bit_range() -> None:
+    clock = StreamClock()
+    clock.tick(-9e15)
+    clock.tick(9e15)  # a genuine, if absurd, interval of 1.8e19 µs
+    with pytest.raises(TimestampError, match="64-bit"):
+        clock.tick(None)
+
+
 def test_filters_reset_rules_on_a_lost_frame() -> None:
     filters = PoseFilters()
     body = np.zeros((33, 5), np.float32)
