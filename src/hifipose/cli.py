@@ -1,7 +1,13 @@
 """The ``hifipose`` command line: the only module that prints.
 
 Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
-(the same on a built-in sample), ``serve`` (the live web demo), ``models list|fetch|verify|path``.
+(the same on a built-in sample), ``serve`` (the live web demo),
+``models list|fetch|verify|path|clean``.
+
+Exit status: 0 done, 1 error (one line on stderr; ``--debug`` shows the traceback), 2 bad
+arguments, 3 done with failures (e.g. unreadable images skipped), 130 interrupted. Native
+libraries' log lines (OpenCV, FFmpeg, LiteRT, MediaPipe) are silenced unless ``--verbose``
+or ``--debug``.
 """
 
 from __future__ import annotations
@@ -9,62 +15,41 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
 from hifipose._version import __version__
 from hifipose.config import RUNTIME_NAMES
-from hifipose.errors import HifiposeError
+from hifipose.errors import ConfigError, HifiposeError
 
 __all__ = ["main"]
 
 DEMO_DIR = Path("hifipose-demo")
-
-
-class _Progress:
-    """A one-line progress bar on a terminal; silent otherwise."""
-
-    def __init__(self, total: int | None, *, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled and sys.stderr.isatty()
-        self.started = time.perf_counter()
-        self._last = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.perf_counter()
-        if not self.enabled or now - self._last < 0.2:
-            return
-        self._last = now
-        rate = done / max(now - self.started, 1e-9)
-        if self.total:
-            eta = (self.total - done) / rate if rate > 0 else math.inf
-            bar = "#" * int(30 * done / self.total)
-            text = f"\r[{bar:<30}] {done}/{self.total} frames  {rate:5.1f} fps  ETA {eta:5.1f}s"
-        else:
-            text = f"\r{done} frames  {rate:5.1f} fps"
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+#: Exit status of a run that finished but skipped some inputs.
+EXIT_DONE_WITH_FAILURES = 3
+VIDEO_OUTPUT_SUFFIXES = (".mp4", ".avi", ".mov", ".m4v")
+DEBUG_HELP = "show tracebacks, debug logs and the native libraries' log lines"
+VERBOSE_HELP = "show info logs and the native libraries' log lines (OpenCV, FFmpeg, LiteRT)"
 
 
 @dataclass
 class TrackSummary:
-    """What ``track`` did."""
+    """What ``track`` did; ``skipped`` lists the inputs that could not be read, and why."""
 
     frames: int = 0
     frames_with_pose: int = 0
     detector_runs: int | None = 0
     seconds: float = 0.0
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -73,6 +58,8 @@ class TrackSummary:
 
 def run_track(args: argparse.Namespace) -> TrackSummary:
     """Track every frame of ``args.input``; write keypoints and/or an overlay."""
+    from tqdm import tqdm
+
     from hifipose.api import create_detector
     from hifipose.io.render import (
         OverlayVideoWriter,
@@ -89,19 +76,31 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
     static = args.static or source.kind in {"image", "images"}
     with ExitStack() as stack:
         stack.enter_context(source)
+        _check_outputs(args, source.files)
         writer = stack.enter_context(open_writer(args.output)) if args.output else None
-        detector = stack.enter_context(
-            create_detector(
-                model_type=args.model,
-                runtime=args.runtime,
-                static_image_mode=static,
-                enable_smoothing=not args.no_smoothing,
-                enable_segmentation=args.segmentation,
-                model_dir=args.model_dir,
+        with ExitStack() as creating:
+            if not getattr(args, "verbose", False) and not getattr(args, "debug", False):
+                creating.enter_context(native_stderr_filtered())
+            detector = stack.enter_context(
+                create_detector(
+                    model_type=args.model,
+                    runtime=args.runtime,
+                    static_image_mode=static,
+                    enable_smoothing=not args.no_smoothing,
+                    enable_segmentation=args.segmentation,
+                    model_dir=args.model_dir,
+                )
+            )
+        renderer: OverlayVideoWriter | PngSequenceWriter | None = None
+        progress = stack.enter_context(
+            tqdm(
+                total=source.frame_count,
+                unit="frame",
+                disable=True if args.quiet else None,  # None: only on a terminal
+                leave=False,
+                dynamic_ncols=True,
             )
         )
-        renderer: OverlayVideoWriter | PngSequenceWriter | None = None
-        progress = _Progress(source.frame_count, enabled=not args.quiet)
         started = time.perf_counter()
         for frame in source:
             poses = detector.estimate_poses(
@@ -112,7 +111,13 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             height, width = frame.image_rgb.shape[:2]
             if writer is not None:
                 writer.write(
-                    FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
+                    FrameResult(
+                        frame.index,
+                        frame.timestamp_ms,
+                        (width, height),
+                        tuple(poses),
+                        source=frame.source,
+                    )
                 )
             if args.render or args.show:
                 elapsed = time.perf_counter() - started
@@ -129,11 +134,63 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     renderer.write(drawn)
                 if args.show:
                     _show(drawn)
-            progress.update(summary.frames)
-        progress.done()
+            progress.update(1)
         summary.seconds = time.perf_counter() - started
         summary.detector_runs = detector.detector_runs
+        summary.skipped = list(source.skipped)
     return summary
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:  # one does not exist (yet): compare where they would be
+        return first.resolve() == second.resolve()
+
+
+def _check_outputs(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or cannot be written.
+
+    Raises:
+        ConfigError: ``-o`` or a video ``--render`` names an existing folder, resolves to an
+            input file, or both name the same path.
+    """
+    outputs = [
+        (flag, Path(path))
+        for flag, path in (("-o", args.output), ("--render", args.render))
+        if path
+    ]
+    for flag, path in outputs:
+        is_file_output = flag == "-o" or path.suffix.lower() in VIDEO_OUTPUT_SUFFIXES
+        if is_file_output and path.is_dir():
+            example = path / ("keypoints.jsonl" if flag == "-o" else "overlay.mp4")
+            msg = f"{flag} {path} is an existing folder; give a file name, e.g. {example}"
+            raise ConfigError(msg)
+        for item in inputs:
+            if _same_file(path, item):
+                msg = (
+                    f"{flag} {path} is the input file {item}: it would be overwritten; "
+                    "choose another name"
+                )
+                raise ConfigError(msg)
+    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
+        msg = f"-o and --render name the same path {outputs[0][1]}; give each its own"
+        raise ConfigError(msg)
+
+
+def _check_display() -> None:
+    """Raise ConfigError unless ``--show`` can open a window (checked before any work)."""
+    import cv2
+
+    no_display = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and no_display:
+        msg = "--show needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set; use --render"
+        raise ConfigError(msg)
+    try:
+        cv2.namedWindow("hifipose", cv2.WINDOW_NORMAL)
+    except cv2.error as exc:
+        msg = "--show needs a display and an OpenCV build with GUI support (opencv-python)"
+        raise ConfigError(msg) from exc
 
 
 def _show(image_rgb: NDArray[np.uint8]) -> None:
@@ -147,7 +204,8 @@ def _show(image_rgb: NDArray[np.uint8]) -> None:
         raise HifiposeError(msg) from exc
 
 
-def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
+def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
+    """Print what was done; return the exit status (3 when inputs were skipped)."""
     runs = "" if summary.detector_runs is None else f"detector ran {summary.detector_runs} times, "
     print(
         f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
@@ -156,18 +214,29 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
             print(f"{label}: {Path(path).resolve()}")
+    if not summary.skipped:
+        return 0
+    print(f"skipped {len(summary.skipped)} unreadable file(s):")
+    for path, _ in summary.skipped:
+        print(f"  {path}")
+    print(
+        f"hifipose: done with failures: {len(summary.skipped)} input file(s) skipped",
+        file=sys.stderr,
+    )
+    return EXIT_DONE_WITH_FAILURES
 
 
 def run_track_command(args: argparse.Namespace) -> int:
-    """``hifipose track``: check there is something to write, track, print the summary."""
+    """``hifipose track``: check the outputs and display, track, print the summary."""
     if args.output is None and args.render is None and not args.show:
         print(
             "hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY",
             file=sys.stderr,
         )
         return 2
-    _print_summary(run_track(args), args)
-    return 0
+    if args.show:
+        _check_display()
+    return _print_summary(run_track(args), args)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -194,19 +263,29 @@ def run_demo(args: argparse.Namespace) -> int:
         show=False,
         quiet=args.quiet,
         model_dir=args.model_dir,
+        debug=args.debug,
+        verbose=args.verbose,
     )
     summary = run_track(track_args)
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
-    _print_summary(summary, track_args)
-    return 0
+    return _print_summary(summary, track_args)
 
 
 def run_models(args: argparse.Namespace) -> int:
-    """``hifipose models list|fetch|verify|path``."""
-    from hifipose.models import fetch_models, model_status, models_dir
+    """``hifipose models list|fetch|verify|path|clean``."""
+    from hifipose.models import clean_cache, fetch_models, model_status, models_dir
 
     if args.action == "path":
         print(Path(args.model_dir) if args.model_dir else models_dir())
+        return 0
+    if args.action == "clean":
+        removed = clean_cache(Path(args.model_dir) if args.model_dir else None)
+        if args.json:
+            print(json.dumps([{"path": str(p), "reason": why} for p, why in removed], indent=2))
+        else:
+            for path, why in removed:
+                print(f"removed {path}: {why}")
+            print(f"{len(removed)} file(s) removed" if removed else "nothing to clean")
         return 0
     if args.action == "fetch":
         shown: set[str] = set()
@@ -225,7 +304,7 @@ def run_models(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             name, size, digest = row["name"], row["size_bytes"], row["sha256"]
-            print(f"{name:<22} {size:>10} B  sha256 {digest}…  {row['state']}")
+            print(f"{name:<22} {size:>10} B  sha256 {digest[:12]}…  {row['state']}")
     bad = [r for r in rows if r["state"] != "ok"]
     if args.action == "verify" and bad:
         print(
@@ -250,10 +329,30 @@ def _size(text: str) -> tuple[int, int]:
 
 def _threads(text: str) -> tuple[int | None, ...]:
     try:
-        return tuple(None if t == "default" else int(t) for t in text.split(","))
+        counts = tuple(None if t == "default" else int(t) for t in text.split(","))
     except ValueError:
-        msg = f"expected thread counts like 'default,1', got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
+        counts = (0,)
+    if any(count is not None and count < 1 for count in counts):
+        msg = f"expected thread counts >= 1 like 'default,1', got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return counts
+
+
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``, else a clear usage error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            msg = f"expected an integer >= {minimum}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in its messages
+    return parse
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -351,7 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hifipose", description="High-fidelity BlazePose pose tracking."
     )
     parser.add_argument("--version", action="version", version=f"hifipose {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
 
     track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
@@ -371,51 +471,98 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
     )
-    track.add_argument("--max-frames", type=int, help="stop after N frames")
+    track.add_argument("--max-frames", type=_int_at_least(1), help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
     track.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
-    demo = sub.add_parser("demo", help="track the built-in sample clip into ./hifipose-demo/")
+    demo = sub.add_parser(
+        "demo",
+        help="track the built-in sample clip into ./hifipose-demo/",
+        description=(
+            "Write a short sample clip (scikit-image's astronaut photo, with a moving camera) "
+            "into the output folder, then track it as `hifipose track` does: sample.mp4, "
+            "keypoints.jsonl and overlay.mp4 (LiteRT runtime)."
+        ),
+    )
     demo.add_argument("--output", type=Path, default=DEMO_DIR, help="output folder")
-    demo.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
-    demo.add_argument("--quiet", action="store_true")
-    demo.add_argument("--model-dir", type=Path)
+    demo.add_argument(
+        "--model", choices=("lite", "full", "heavy"), default="full", help="landmark model"
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
     bench = sub.add_parser("bench", help="time hifipose, optionally against MediaPipe")
     bench.add_argument("--models", default="lite,full,heavy", help="comma-separated models")
     bench.add_argument("--runtimes", default="litert", help="comma-separated runtimes")
-    bench.add_argument("--frames", type=int, default=60, help="frames per pass")
+    bench.add_argument("--frames", type=_int_at_least(2), default=60, help="frames per pass")
     bench.add_argument(
         "--threads", type=_threads, default=(None, 1), help="thread counts (default: default,1)"
     )
-    bench.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    bench.add_argument(
+        "--rounds", type=_int_at_least(1), default=5, help="interleaved rounds (median)"
+    )
     bench.add_argument("--size", type=_size, default=(640, 480), help="frame size WxH")
     bench.add_argument("--input", help="a video to time on (default: the built-in sample)")
     bench.add_argument(
         "--vs-mediapipe", action="store_true", help="also time MediaPipe Tasks and solution"
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
-    bench.add_argument("--memory-frames", type=int, default=0, help="RSS check over N frames")
+    bench.add_argument(
+        "--memory-frames", type=_int_at_least(0), default=0, help="RSS check over N frames"
+    )
     bench.add_argument("--json", help="write the report as JSON here")
     bench.add_argument("--markdown", help="write the tables as Markdown here")
     bench.add_argument("--quiet", action="store_true")
 
     _add_serve_parser(sub)
-    models = sub.add_parser("models", help="list, fetch or verify the model files")
-    models.add_argument("action", choices=("list", "fetch", "verify", "path"))
+    models = sub.add_parser(
+        "models",
+        help="list, fetch, verify or clean the model files",
+        description=(
+            "The four BlazePose model files (npm package @mediapipe/pose, pinned by size and "
+            "SHA-256) in the per-user cache (HIFIPOSE_CACHE_DIR, else ~/.cache/hifipose)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "actions:\n"
+            "  list    each file's size, SHA-256 and state (ok, missing, corrupt)\n"
+            "  fetch   download the missing or corrupt files, verified\n"
+            "  verify  as list; exit 1 if a file is missing or corrupt\n"
+            "  path    print the cache folder\n"
+            "  clean   delete stale partial files and converted ONNX files of old versions"
+        ),
+    )
+    models.add_argument(
+        "action", choices=("list", "fetch", "verify", "path", "clean"), help="what to do"
+    )
     models.add_argument("--force", action="store_true", help="fetch again even if cached")
-    models.add_argument("--json", action="store_true", help="list/verify as JSON")
-    models.add_argument("--model-dir", type=Path, help="check this folder instead of the cache")
-    models.add_argument("--quiet", action="store_true")
+    models.add_argument("--json", action="store_true", help="list/verify/clean as JSON")
+    models.add_argument("--model-dir", type=Path, help="use this folder instead of the cache")
+    models.add_argument("--quiet", action="store_true", help="fetch without per-file lines")
+    _add_common_flags(sub)
     return parser
+
+
+def _add_common_flags(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Accept --debug and --verbose after every subcommand too (keep this call last)."""
+    for subparser in sub.choices.values():
+        group = subparser.add_argument_group("logging")
+        group.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
+        group.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
+    if not (args.debug or args.verbose):
+        quiet_native_logs()
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
+        level=logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -428,10 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
-        print(
-            "\ninterrupted: no output was published (partial files end in .partial)",
-            file=sys.stderr,
-        )
+        print("\ninterrupted: nothing was published", file=sys.stderr)
         return 130
     except (HifiposeError, OSError) as exc:
         if args.debug:

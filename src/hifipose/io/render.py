@@ -20,7 +20,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.errors import OutputError
-from hifipose.io.writers.base import PublishOnSuccess
+from hifipose.io.writers.base import (
+    PublishOnSuccess,
+    discard,
+    partial_path,
+    remove_stale_partials,
+)
 from hifipose.pose import Pose
 from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
 
@@ -148,7 +153,10 @@ class FrameSink(Protocol):
 
 
 class OverlayVideoWriter(PublishOnSuccess):
-    """An mp4 (or avi) of rendered frames, written to a temporary name and renamed on close.
+    """An mp4 (or avi) of rendered frames, written to a partial file and renamed on close.
+
+    The partial file follows the writers' rule (see :mod:`hifipose.io.writers.base`); an
+    exception deletes it.
 
     Args:
         path: The final video path.
@@ -158,15 +166,20 @@ class OverlayVideoWriter(PublishOnSuccess):
 
     def __init__(self, path: str | Path, fps: float, size_wh: tuple[int, int]) -> None:
         self.path = Path(path)
-        self.partial = self.path.with_name(self.path.stem + ".partial" + self.path.suffix)
+        self.partial = partial_path(self.path)
         self.size_wh = size_wh
+        if self.path.is_dir():
+            msg = f"cannot write video {self.path}: it is a folder; give a file name"
+            raise OutputError(msg)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_partials(self.path)
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         fourcc = cv2.VideoWriter.fourcc(*("mp4v" if self.path.suffix.lower() != ".avi" else "MJPG"))
         self._writer = cv2.VideoWriter(str(self.partial), fourcc, float(fps), size_wh)
         if not self._writer.isOpened():
+            discard(self.partial)
             msg = f"cannot write video {self.path}: folder not writable or format unsupported"
             raise OutputError(msg)
         self._closed = False
@@ -186,10 +199,11 @@ class OverlayVideoWriter(PublishOnSuccess):
             os.replace(self.partial, self.path)
 
     def abort(self) -> None:
-        """Stop without publishing; the temporary file stays."""
+        """Stop without publishing and delete the partial file."""
         if not self._closed:
             self._closed = True
             self._writer.release()
+            discard(self.partial)
 
 
 class PngSequenceWriter(PublishOnSuccess):

@@ -4,7 +4,9 @@ Conventions:
     Frames are HxWx3 uint8 **RGB** (OpenCV's BGR never leaves this module). Video
     timestamps are the container's presentation times in milliseconds (0 for a first
     frame at the start); images of a folder or glob are spaced 1000/30 ms apart; camera
-    frames carry the wall-clock milliseconds since the camera was opened.
+    frames carry the wall-clock milliseconds since the camera was opened. A frame's index
+    is its position in the input: for a folder or glob, its place in the sorted file list,
+    so an unreadable image that is skipped leaves a gap.
 """
 
 from __future__ import annotations
@@ -40,11 +42,15 @@ _END = object()
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One frame: its 0-based index, its time in ms and its RGB pixels."""
+    """One frame: its 0-based index, its time in ms, its RGB pixels and where it came from.
+
+    ``source`` is the image's file name for images (single, folder or glob), else None.
+    """
 
     index: int
     timestamp_ms: float
     image_rgb: NDArray[np.uint8]
+    source: str | None = None
 
 
 def _natural_key(path: Path) -> list[object]:
@@ -66,9 +72,15 @@ class FrameSource:
     decoding overlaps the caller's work. Leaving the ``with`` block (or calling
     :meth:`close`) stops and joins that thread.
 
+    In a folder or glob (``kind == "images"``), an image that cannot be read is skipped with
+    a one-line warning and listed in :attr:`skipped`; the others are still read.
+
     Attributes:
         kind: ``"video"``, ``"image"``, ``"images"`` or ``"camera"``.
         name: A short name for messages.
+        files: The input files (the video, or the images in reading order); empty for a
+            camera.
+        skipped: ``(path, reason)`` for each image of a folder or glob that was skipped.
         fps: Frames per second (None for single images).
         size_wh: (width, height) of the frames, when known before reading.
         frame_count: Number of frames, when known (an estimate for videos).
@@ -87,6 +99,8 @@ class FrameSource:
         self.kind = kind
         self.name = name
         self._paths = paths or []
+        self.files: tuple[Path, ...] = tuple(self._paths)
+        self.skipped: list[tuple[Path, str]] = []
         self._capture = capture
         self._max_frames = max_frames
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max(1, prefetch))
@@ -127,13 +141,25 @@ class FrameSource:
             yield item
 
     def _iter_images(self) -> Iterator[Frame]:
+        yielded = 0
         for index, path in enumerate(self._paths):
-            if self._max_frames is not None and index >= self._max_frames:
+            if self._max_frames is not None and yielded >= self._max_frames:
                 return
-            image = _read_image(path)
+            try:
+                image = _read_image(path)
+            except VideoReadError as exc:
+                if self.kind != "images":
+                    raise
+                logger.warning("skipping %s: not an image file, or corrupt", path)
+                self.skipped.append((path, str(exc)))
+                continue
             if self.size_wh is None:
                 self.size_wh = (image.shape[1], image.shape[0])
-            yield Frame(index, index * IMAGE_INTERVAL_MS, image)
+            yield Frame(index, index * IMAGE_INTERVAL_MS, image, path.name)
+            yielded += 1
+        if self.skipped and not yielded:
+            msg = f"none of the {len(self._paths)} images in {self.name} could be read"
+            raise VideoReadError(msg)
 
     def _put(self, item: object) -> bool:
         while not self._stop.is_set():
@@ -265,6 +291,8 @@ def open_source(
         capture.release()
         msg = f"cannot open {path} as a video: unsupported format or corrupt file"
         raise VideoReadError(msg)
-    return FrameSource(
+    source = FrameSource(
         "video", str(path), capture=capture, max_frames=max_frames, prefetch=prefetch
     )
+    source.files = (path,)
+    return source

@@ -72,7 +72,7 @@ class ModelStatus(TypedDict):
     name: str
     filename: str
     size_bytes: int
-    sha256: str  # the pinned digest's first 12 hex digits
+    sha256: str  # the pinned digest, 64 hex digits
     path: str
     state: ModelState
     detail: str  # why a file is missing or corrupt; "" when ok
@@ -497,7 +497,7 @@ def model_status(
 
     Returns:
         One row per model, in table order: name, filename, size_bytes, sha256 (the pinned
-        digest's first 12 hex digits), path, state (``"ok"``, ``"missing"`` or
+        digest, all 64 hex digits), path, state (``"ok"``, ``"missing"`` or
         ``"corrupt"``) and detail (why, or ``""``).
 
     Raises:
@@ -520,7 +520,7 @@ def model_status(
                 name=spec.name,
                 filename=spec.filename,
                 size_bytes=spec.size_bytes,
-                sha256=spec.sha256[:12],
+                sha256=spec.sha256,
                 path=str(path),
                 state=state,
                 detail=detail,

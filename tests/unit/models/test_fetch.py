@@ -480,7 +480,7 @@ def test_model_status_and_verify_models_report_without_touching_files(
         "name": "a",
         "filename": SPEC_A.filename,
         "size_bytes": len(DATA_A),
-        "sha256": SPEC_A.sha256[:12],
+        "sha256": SPEC_A.sha256,  # all 64 hex digits, not a prefix
         "path": str(folder / SPEC_A.filename),
         "state": "ok",
         "detail": "",
