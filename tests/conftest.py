@@ -110,9 +110,17 @@ def mediapipe_reference(mediapipe_solution):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    integration = False
     for item in items:
         if "tests/integration" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.integration)
+            integration = True
+    # Integration tests collect their clips and photos from the shared data at import: without
+    # it they would quietly run on nothing. Fail the run instead (pyproject also sets
+    # empty_parameter_set_mark = "fail_at_collect").
+    if integration and not SHARED_DATA.is_dir():
+        msg = f"the shared test data is missing: expected it at {SHARED_DATA}"
+        raise pytest.UsageError(msg)
 
 
 # Figures that parity tests report; printed at the end of the run.

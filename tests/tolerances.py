@@ -16,11 +16,341 @@ GOLDEN_FULL_MAX_WORLD_M: Final = 0.09
 GOLDEN_FULL_MIN_MASK_IOU: Final = 0.95
 
 # --- Parity with MediaPipe itself (mediapipe==0.10.14, same model files) ---------------------
-# Issue #2/#3: mean landmark distance ≤ 0.5 % of the person's box diagonal, world ≤ 1 cm on
-# average. Measured static mode, 66 frames: lite 0.17 %, full 0.09 %, heavy 0.07 %; world
-# 0.17 cm for all three. MediaPipe's own noise floor is 0.1–0.5 % (design.md §6).
-PARITY_MEAN_REL: Final = 0.005
-PARITY_MEAN_WORLD_M: Final = 0.01
+# Issue #17: every figure sits at its measured value plus a margin. The figures are measured by
+# `benchmarks/parity_figures.py` (it prints the PARITY_MEASURED literal below; rerun it after a
+# deliberate numeric change). Per (mode/sequence/model/runtime), each over frames: the mean and
+# 95th percentile of the image landmark error (`rel`: mean x, y distance / the box diagonal),
+# world error (`world_m`: mean 3D distance, metres), |Δ visibility| and |Δ z| (`z_rel`, pixel
+# scale / the box diagonal), and the count of frames where the two picked another person.
+# The legacy solution runs a heatmap kernel of 9 where hifipose runs the graph's 7
+# (blazepose-spec §3.5): that, not noise, is most of the landmark figures.
+#
+# The bound of a figure is PARITY_MARGIN × the largest value measured for that sequence and
+# model on any of the three CPU runtimes. The runtimes differ only by float32 summation order
+# (≤ 2e-5 of the outputs, CONVERTED_MAX_REL_REAL), yet through the tracking loop that moves the
+# video figures by up to 25 % between them (z on pose_squats.mp4); a different CPU moves them
+# the same way, so the runtimes' spread is the noise the margin sits on. Planted bugs move them
+# by 50 % to 40× (issue #17).
+PARITY_MARGIN: Final = 1.25
+# crossing_squats.mp4 in video mode: two people cross and hide each other, and which one the
+# track follows through the crossing hangs on those same float32 differences: the three
+# runtimes' figures there differ by up to 2.2× (lite p95). Its bounds get this margin instead.
+PARITY_CROSSING_MARGIN: Final = 1.5
+PARITY_MEASURED: Final[dict[str, dict[str, float]]] = {
+    "static/all/lite/litert": {
+        "rel_mean": 0.00357,
+        "rel_p95": 0.0117,
+        "world_m_mean": 0.0059,
+        "world_m_p95": 0.0161,
+        "visibility_mean": 0.00242,
+        "visibility_p95": 0.0109,
+        "z_rel_mean": 0.0114,
+        "z_rel_p95": 0.0306,
+        "other_person": 1,
+    },
+    "static/all/lite/onnxruntime": {
+        "rel_mean": 0.00358,
+        "rel_p95": 0.0118,
+        "world_m_mean": 0.0059,
+        "world_m_p95": 0.0159,
+        "visibility_mean": 0.00242,
+        "visibility_p95": 0.0108,
+        "z_rel_mean": 0.0114,
+        "z_rel_p95": 0.0305,
+        "other_person": 1,
+    },
+    "static/all/lite/torch": {
+        "rel_mean": 0.00358,
+        "rel_p95": 0.0117,
+        "world_m_mean": 0.0059,
+        "world_m_p95": 0.016,
+        "visibility_mean": 0.00241,
+        "visibility_p95": 0.0108,
+        "z_rel_mean": 0.0114,
+        "z_rel_p95": 0.0305,
+        "other_person": 1,
+    },
+    "video/crossing_squats.mp4/lite/litert": {
+        "rel_mean": 0.0116,
+        "rel_p95": 0.0468,
+        "world_m_mean": 0.0271,
+        "world_m_p95": 0.0903,
+        "visibility_mean": 0.00609,
+        "visibility_p95": 0.0247,
+        "z_rel_mean": 0.0505,
+        "z_rel_p95": 0.15,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/lite/onnxruntime": {
+        "rel_mean": 0.00844,
+        "rel_p95": 0.0215,
+        "world_m_mean": 0.021,
+        "world_m_p95": 0.061,
+        "visibility_mean": 0.00397,
+        "visibility_p95": 0.0154,
+        "z_rel_mean": 0.0435,
+        "z_rel_p95": 0.127,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/lite/torch": {
+        "rel_mean": 0.00924,
+        "rel_p95": 0.0302,
+        "world_m_mean": 0.0229,
+        "world_m_p95": 0.0651,
+        "visibility_mean": 0.00308,
+        "visibility_p95": 0.0101,
+        "z_rel_mean": 0.0508,
+        "z_rel_p95": 0.177,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/lite/litert": {
+        "rel_mean": 0.00292,
+        "rel_p95": 0.00483,
+        "world_m_mean": 0.00796,
+        "world_m_p95": 0.0137,
+        "visibility_mean": 0.00053,
+        "visibility_p95": 0.00101,
+        "z_rel_mean": 0.016,
+        "z_rel_p95": 0.0341,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/lite/onnxruntime": {
+        "rel_mean": 0.003,
+        "rel_p95": 0.00497,
+        "world_m_mean": 0.00837,
+        "world_m_p95": 0.0133,
+        "visibility_mean": 0.000623,
+        "visibility_p95": 0.00113,
+        "z_rel_mean": 0.0173,
+        "z_rel_p95": 0.038,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/lite/torch": {
+        "rel_mean": 0.00296,
+        "rel_p95": 0.00482,
+        "world_m_mean": 0.00777,
+        "world_m_p95": 0.0126,
+        "visibility_mean": 0.000615,
+        "visibility_p95": 0.00124,
+        "z_rel_mean": 0.0164,
+        "z_rel_p95": 0.0346,
+        "other_person": 0,
+    },
+    "static/all/full/litert": {
+        "rel_mean": 0.00263,
+        "rel_p95": 0.00722,
+        "world_m_mean": 0.00466,
+        "world_m_p95": 0.0156,
+        "visibility_mean": 0.00218,
+        "visibility_p95": 0.0106,
+        "z_rel_mean": 0.00801,
+        "z_rel_p95": 0.0253,
+        "other_person": 1,
+    },
+    "static/all/full/onnxruntime": {
+        "rel_mean": 0.00262,
+        "rel_p95": 0.00721,
+        "world_m_mean": 0.00466,
+        "world_m_p95": 0.0156,
+        "visibility_mean": 0.00218,
+        "visibility_p95": 0.0106,
+        "z_rel_mean": 0.00802,
+        "z_rel_p95": 0.0252,
+        "other_person": 1,
+    },
+    "static/all/full/torch": {
+        "rel_mean": 0.00262,
+        "rel_p95": 0.00724,
+        "world_m_mean": 0.00466,
+        "world_m_p95": 0.0156,
+        "visibility_mean": 0.00218,
+        "visibility_p95": 0.0106,
+        "z_rel_mean": 0.00802,
+        "z_rel_p95": 0.0253,
+        "other_person": 1,
+    },
+    "video/crossing_squats.mp4/full/litert": {
+        "rel_mean": 0.00622,
+        "rel_p95": 0.0201,
+        "world_m_mean": 0.0156,
+        "world_m_p95": 0.0519,
+        "visibility_mean": 0.0045,
+        "visibility_p95": 0.0238,
+        "z_rel_mean": 0.0316,
+        "z_rel_p95": 0.1,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/full/onnxruntime": {
+        "rel_mean": 0.00512,
+        "rel_p95": 0.0165,
+        "world_m_mean": 0.0137,
+        "world_m_p95": 0.0392,
+        "visibility_mean": 0.00239,
+        "visibility_p95": 0.00962,
+        "z_rel_mean": 0.0281,
+        "z_rel_p95": 0.0815,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/full/torch": {
+        "rel_mean": 0.0052,
+        "rel_p95": 0.0152,
+        "world_m_mean": 0.0149,
+        "world_m_p95": 0.0423,
+        "visibility_mean": 0.00273,
+        "visibility_p95": 0.0115,
+        "z_rel_mean": 0.0321,
+        "z_rel_p95": 0.1,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/full/litert": {
+        "rel_mean": 0.00196,
+        "rel_p95": 0.00311,
+        "world_m_mean": 0.00592,
+        "world_m_p95": 0.0107,
+        "visibility_mean": 0.000669,
+        "visibility_p95": 0.00144,
+        "z_rel_mean": 0.0122,
+        "z_rel_p95": 0.0274,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/full/onnxruntime": {
+        "rel_mean": 0.00195,
+        "rel_p95": 0.00315,
+        "world_m_mean": 0.00555,
+        "world_m_p95": 0.0098,
+        "visibility_mean": 0.000631,
+        "visibility_p95": 0.00136,
+        "z_rel_mean": 0.0104,
+        "z_rel_p95": 0.0214,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/full/torch": {
+        "rel_mean": 0.00193,
+        "rel_p95": 0.00314,
+        "world_m_mean": 0.00548,
+        "world_m_p95": 0.00981,
+        "visibility_mean": 0.000575,
+        "visibility_p95": 0.00111,
+        "z_rel_mean": 0.0105,
+        "z_rel_p95": 0.0202,
+        "other_person": 0,
+    },
+    "static/all/heavy/litert": {
+        "rel_mean": 0.00162,
+        "rel_p95": 0.00512,
+        "world_m_mean": 0.00401,
+        "world_m_p95": 0.0136,
+        "visibility_mean": 0.00342,
+        "visibility_p95": 0.0121,
+        "z_rel_mean": 0.00744,
+        "z_rel_p95": 0.0257,
+        "other_person": 1,
+    },
+    "static/all/heavy/onnxruntime": {
+        "rel_mean": 0.00162,
+        "rel_p95": 0.00511,
+        "world_m_mean": 0.00401,
+        "world_m_p95": 0.0137,
+        "visibility_mean": 0.00342,
+        "visibility_p95": 0.012,
+        "z_rel_mean": 0.00744,
+        "z_rel_p95": 0.026,
+        "other_person": 1,
+    },
+    "static/all/heavy/torch": {
+        "rel_mean": 0.00162,
+        "rel_p95": 0.00512,
+        "world_m_mean": 0.00401,
+        "world_m_p95": 0.0136,
+        "visibility_mean": 0.00342,
+        "visibility_p95": 0.0121,
+        "z_rel_mean": 0.00745,
+        "z_rel_p95": 0.0258,
+        "other_person": 1,
+    },
+    "video/crossing_squats.mp4/heavy/litert": {
+        "rel_mean": 0.0039,
+        "rel_p95": 0.0121,
+        "world_m_mean": 0.0136,
+        "world_m_p95": 0.0423,
+        "visibility_mean": 0.00329,
+        "visibility_p95": 0.01,
+        "z_rel_mean": 0.03,
+        "z_rel_p95": 0.0899,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/heavy/onnxruntime": {
+        "rel_mean": 0.00382,
+        "rel_p95": 0.012,
+        "world_m_mean": 0.0112,
+        "world_m_p95": 0.0324,
+        "visibility_mean": 0.00287,
+        "visibility_p95": 0.00743,
+        "z_rel_mean": 0.0239,
+        "z_rel_p95": 0.0671,
+        "other_person": 0,
+    },
+    "video/crossing_squats.mp4/heavy/torch": {
+        "rel_mean": 0.00342,
+        "rel_p95": 0.0092,
+        "world_m_mean": 0.0114,
+        "world_m_p95": 0.0308,
+        "visibility_mean": 0.00283,
+        "visibility_p95": 0.00676,
+        "z_rel_mean": 0.0261,
+        "z_rel_p95": 0.0707,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/heavy/litert": {
+        "rel_mean": 0.00148,
+        "rel_p95": 0.00238,
+        "world_m_mean": 0.005,
+        "world_m_p95": 0.00756,
+        "visibility_mean": 0.00294,
+        "visibility_p95": 0.006,
+        "z_rel_mean": 0.0124,
+        "z_rel_p95": 0.0275,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/heavy/onnxruntime": {
+        "rel_mean": 0.00142,
+        "rel_p95": 0.00232,
+        "world_m_mean": 0.00499,
+        "world_m_p95": 0.00868,
+        "visibility_mean": 0.00305,
+        "visibility_p95": 0.00633,
+        "z_rel_mean": 0.0119,
+        "z_rel_p95": 0.0259,
+        "other_person": 0,
+    },
+    "video/pose_squats.mp4/heavy/torch": {
+        "rel_mean": 0.00142,
+        "rel_p95": 0.0023,
+        "world_m_mean": 0.00503,
+        "world_m_p95": 0.00953,
+        "visibility_mean": 0.00327,
+        "visibility_p95": 0.00591,
+        "z_rel_mean": 0.0124,
+        "z_rel_p95": 0.028,
+        "other_person": 0,
+    },
+}
+
+
+def parity_margin(sequence: str) -> float:
+    """The margin for ``sequence`` (``mode/name/model``)."""
+    return PARITY_CROSSING_MARGIN if "crossing" in sequence else PARITY_MARGIN
+
+
+def parity_bounds(sequence: str) -> dict[str, float]:
+    """Each figure's bound for ``sequence`` (``mode/name/model``), over every runtime."""
+    rows = [v for k, v in PARITY_MEASURED.items() if k.rsplit("/", 1)[0] == sequence]
+    assert rows, f"no measured parity figures for {sequence}: run benchmarks/parity_figures.py"
+    margin = parity_margin(sequence)
+    bounds = {name: margin * max(row[name] for row in rows) for name in rows[0]}
+    bounds["other_person"] = max(row["other_person"] for row in rows)  # a count: no margin
+    return bounds
+
 
 # --- TF.js video fixtures (pose_squats.full.json / pose_squats_3d.full.json) ---------------
 # The TF.js MediaPipe-runtime video tolerances (shared/data/README.md).
@@ -28,10 +358,18 @@ VIDEO_MAX_PX: Final = 31.0
 VIDEO_MAX_WORLD_M: Final = 0.24
 
 # --- Smoothed masks in video mode against MediaPipe (full model, every clip) ---------------
-# Measured: IoU mean 0.969 (worst frame 0.959), mean |Δp| 0.0034 per pixel. The masks follow
-# each graph's own ROI, which differ by the landmark noise floor from frame to frame.
-VIDEO_MASK_MEAN_IOU: Final = 0.95
-VIDEO_MASK_MEAN_ABS: Final = 0.01
+# Measured (litert, both clips, 185 frames): the IoU of the masks > 0.5 (mean, and the 5th
+# percentile of frames) and the mean |Δp| per pixel (mean, 95th percentile of frames). The
+# masks follow each graph's own ROI, which differ by the landmark noise floor from frame to
+# frame; and the legacy solution drops the smoothing ratio (blazepose-spec §5.6), so its mask
+# is unsmoothed while hifipose's is smoothed as the graph says. Bound: PARITY_MARGIN × the
+# measured |Δp| and × the IoU's shortfall from 1.
+VIDEO_MASK_MEASURED: Final = {
+    "iou_mean": 0.933,
+    "iou_p5": 0.829,
+    "abs_mean": 0.0048,
+    "abs_p95": 0.0119,
+}
 
 # --- Converted graphs (hifipose.convert) against LiteRT, model by model ----------------------
 # Error = max |ours − litert| / max(max |litert|, 1), per output (the ", 1" makes it absolute on
@@ -57,3 +395,62 @@ CONVERTED_FLOAT16_MAX_REL: Final = 1e-2
 # ... and the segmentation mask (sigmoid of logits beyond float16's resolution), mean |Δ|:
 # measured 1.7e-4 on that H100.
 CONVERTED_FLOAT16_MASK_MEAN_ABS: Final = 1e-3
+
+# --- The lost-track path against MediaPipe (tests/integration/test_lost_track.py) ------------
+# Measured on lost_track_clip (56 frames, litert): landmark error over the 5 frames after each
+# of the 5 losses (mean, worst frame), world error there, and over every frame. Bound:
+# PARITY_MARGIN × these. Not resetting the aux filter on a loss doubles the after-loss figures.
+LOST_TRACK_MEASURED: Final[dict[str, dict[str, float]]] = {
+    "lite": {
+        "after_loss_rel_mean": 0.00226,
+        "after_loss_rel_max": 0.00597,
+        "after_loss_world_m_mean": 0.00530,
+        "rel_mean": 0.00225,
+    },
+    "full": {
+        "after_loss_rel_mean": 0.00149,
+        "after_loss_rel_max": 0.00404,
+        "after_loss_world_m_mean": 0.00465,
+        "rel_mean": 0.00150,
+    },
+}
+
+# --- Static mode against MediaPipe Tasks (test_parity_mediapipe.py) ------------------------
+# The legacy solution clears per-landmark presence; Tasks' PoseLandmarker reports it, and runs
+# the graph's heatmap kernel of 7, so its landmarks are 5× closer to hifipose's than the
+# solution's. Measured (litert, pose.jpg and every 2nd squat frame, 34 frames): mean and 95th
+# percentile over frames of |Δ presence|, |Δ visibility|, image distance and |Δ z| / the box
+# diagonal. Bound: PARITY_MARGIN × these. The differences come from the crops (MediaPipe's own
+# OpenCV 3.4 against OpenCV 5, blazepose-spec §1.2).
+TASKS_MEASURED: Final[dict[str, dict[str, float]]] = {
+    "lite": {
+        "presence_mean": 2.73e-05,
+        "presence_p95": 5.71e-05,
+        "visibility_mean": 0.000515,
+        "visibility_p95": 0.00133,
+        "rel_mean": 0.000491,
+        "rel_p95": 0.00105,
+        "z_rel_mean": 0.00331,
+        "z_rel_p95": 0.00796,
+    },
+    "full": {
+        "presence_mean": 4.67e-05,
+        "presence_p95": 0.000130,
+        "visibility_mean": 0.000626,
+        "visibility_p95": 0.00156,
+        "rel_mean": 0.000425,
+        "rel_p95": 0.000910,
+        "z_rel_mean": 0.00305,
+        "z_rel_p95": 0.00524,
+    },
+    "heavy": {
+        "presence_mean": 9.71e-06,
+        "presence_p95": 2.87e-05,
+        "visibility_mean": 0.00200,
+        "visibility_p95": 0.00667,
+        "rel_mean": 0.000368,
+        "rel_p95": 0.000787,
+        "z_rel_mean": 0.00265,
+        "z_rel_p95": 0.00583,
+    },
+}

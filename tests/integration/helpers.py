@@ -15,26 +15,72 @@ import hifipose
 COMPLEXITY = {"lite": 0, "full": 1, "heavy": 2}
 
 
+#: The per-frame figures :class:`ParityStats` collects, each a mean over the 33 landmarks:
+#: ``rel`` image x, y distance / the reference's box diagonal; ``world_m`` 3D distance in
+#: metres; ``visibility`` |Δ visibility|; ``z_rel`` |Δ z| (pixel scale) / the box diagonal.
+PARITY_METRICS = ("rel", "world_m", "visibility", "z_rel")
+#: The high percentile of frames every parity figure is also held to.
+PARITY_PERCENTILE = 95
+#: A frame whose mean image distance exceeds this share of the box diagonal shows another
+#: person: on frames with several people at near-equal detector scores (crossing_squats.mp4
+#: frame 112) the 3-grey-level crop differences between OpenCV 5 and MediaPipe's OpenCV 3.4
+#: (blazepose-spec §1.2) can make the two pick different people. Such frames are counted
+#: (``other_person``) and held to their own bound, not averaged into the landmark figures.
+OTHER_PERSON_REL = 0.5
+
+
 @dataclass
 class ParityStats:
     """Per-frame agreement between hifipose and MediaPipe on one sequence."""
 
-    rel_errors: list[float] = field(default_factory=list)  # mean px distance / box diagonal
-    world_errors_m: list[float] = field(default_factory=list)  # mean 3D distance, metres
-    visibility_errors: list[float] = field(default_factory=list)  # mean |Δ visibility|
+    errors: dict[str, list[float]] = field(
+        default_factory=lambda: {name: [] for name in PARITY_METRICS}
+    )
     presence_mismatches: list[int] = field(default_factory=list)  # frame indices
+    other_person: list[int] = field(default_factory=list)  # frame indices
     frames: int = 0
 
+    def add(self, index: int, ours: np.ndarray, ours_world: np.ndarray, reference: tuple) -> None:
+        """Add frame ``index`` where both found a pose: ``ours`` (33, ≥4), world (33, 3)."""
+        ref_image, ref_world = reference
+        diagonal = float(np.hypot(*(ref_image[:, :2].max(0) - ref_image[:, :2].min(0))))
+        errors = self.errors
+        rel = float(np.linalg.norm(ours[:, :2] - ref_image[:, :2], axis=1).mean()) / diagonal
+        if rel > OTHER_PERSON_REL:
+            self.other_person.append(index)
+            return
+        errors["rel"].append(rel)
+        errors["world_m"].append(float(np.linalg.norm(ours_world - ref_world, axis=1).mean()))
+        errors["visibility"].append(float(np.abs(ours[:, 3] - ref_image[:, 3]).mean()))
+        errors["z_rel"].append(float(np.abs(ours[:, 2] - ref_image[:, 2]).mean()) / diagonal)
+
+    @property
+    def rel_errors(self) -> list[float]:
+        """Per-frame mean image distance / box diagonal."""
+        return self.errors["rel"]
+
+    def figures(self) -> dict[str, float]:
+        """``{metric}_mean`` and ``{metric}_p95`` (over frames) for every metric."""
+        out = {}
+        for name, values in self.errors.items():
+            out[f"{name}_mean"] = float(np.mean(values)) if values else float("nan")
+            out[f"{name}_p{PARITY_PERCENTILE}"] = (
+                float(np.percentile(values, PARITY_PERCENTILE)) if values else float("nan")
+            )
+        return out
+
     def summary(self) -> str:
-        rel = 100 * np.mean(self.rel_errors) if self.rel_errors else float("nan")
-        rel_max = 100 * np.max(self.rel_errors) if self.rel_errors else float("nan")
-        world = 100 * np.mean(self.world_errors_m) if self.world_errors_m else float("nan")
-        vis = np.mean(self.visibility_errors) if self.visibility_errors else float("nan")
+        f = self.figures()
+        p = PARITY_PERCENTILE
         return (
             f"{len(self.rel_errors)}/{self.frames} frames with a pose, "
-            f"{len(self.presence_mismatches)} pose/no-pose mismatches; "
-            f"landmarks mean {rel:.3f}% of box diagonal (worst frame {rel_max:.3f}%), "
-            f"world mean {world:.3f} cm, visibility mean |Δ| {vis:.4f}"
+            f"{len(self.presence_mismatches)} pose/no-pose mismatches, "
+            f"{len(self.other_person)} on another person; "
+            f"landmarks mean {100 * f['rel_mean']:.3f}% of box diagonal "
+            f"(p{p} {100 * f[f'rel_p{p}']:.3f}%), "
+            f"world mean {100 * f['world_m_mean']:.3f} cm (p{p} {100 * f[f'world_m_p{p}']:.3f}), "
+            f"visibility mean |Δ| {f['visibility_mean']:.4f} (p{p} {f[f'visibility_p{p}']:.4f}), "
+            f"z mean {100 * f['z_rel_mean']:.3f}% (p{p} {100 * f[f'z_rel_p{p}']:.3f}%)"
         )
 
 
@@ -76,19 +122,8 @@ def compare_to_references(
         if (reference is None) != (not ours):
             stats.presence_mismatches.append(index)
             continue
-        if reference is None:
-            continue
-        ref_image, ref_world = reference
-        pose = ours[0]
-        diagonal = float(np.hypot(*(ref_image[:, :2].max(0) - ref_image[:, :2].min(0))))
-        distance = np.linalg.norm(pose.image_array[:, :2] - ref_image[:, :2], axis=1).mean()
-        stats.rel_errors.append(float(distance) / diagonal)
-        stats.world_errors_m.append(
-            float(np.linalg.norm(pose.world_array_m - ref_world, axis=1).mean())
-        )
-        stats.visibility_errors.append(
-            float(np.abs(pose.image_array[:, 3] - ref_image[:, 3]).mean())
-        )
+        if reference is not None:
+            stats.add(index, ours[0].image_array, ours[0].world_array_m, reference)
     return stats
 
 
@@ -141,3 +176,53 @@ def golden_errors(pose: hifipose.Pose, golden: Golden) -> GoldenErrors:
     mask = pose.segmentation > 0.5
     iou = (mask & golden.mask).sum() / (mask | golden.mask).sum()
     return GoldenErrors(float(image_error), float(world_error), float(iou))
+
+
+#: The person's box in every frame of tfjs_golden/pose_squats.mp4 (720×1280), with a margin:
+#: (x0, y0, x1, y1) pixels. Measured: the landmarks span x 192–517, y 224–1009 over the clip.
+SQUATS_PERSON_BOX = (120, 140, 600, 1120)
+
+
+def lost_track_clip(frames: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[str]]:
+    """A clip that loses the person three ways, built from pose_squats.mp4's frames.
+
+    In order: 8 frames; 1 blank (black) frame; 7 frames; 2 frames with the person blacked
+    out (the rest of the room stays); 8 frames; 2 blank frames; 8 frames; 8 frames of a
+    jump cut (the frame shrunk to half size in the bottom-right corner of a grey canvas:
+    the person reappears smaller, elsewhere); 12 frames back at full size (a second jump).
+    Source frames advance by one per output frame except on blank frames.
+
+    Returns:
+        The frames and each frame's kind: ``"person"``, ``"blank"``, ``"cut_out"`` or
+        ``"jump"``.
+    """
+    height, width = frames[0].shape[:2]
+    x0, y0, x1, y1 = SQUATS_PERSON_BOX
+    plan = [
+        *["person"] * 8,
+        "blank",
+        *["person"] * 7,
+        *["cut_out"] * 2,
+        *["person"] * 8,
+        *["blank"] * 2,
+        *["person"] * 8,
+        *["jump"] * 8,
+        *["person"] * 12,
+    ]
+    out: list[np.ndarray] = []
+    source = 0
+    for kind in plan:
+        if kind == "blank":
+            out.append(np.zeros_like(frames[0]))
+            continue
+        frame = frames[source]
+        source += 1
+        if kind == "cut_out":
+            frame = frame.copy()
+            frame[y0:y1, x0:x1] = 0
+        elif kind == "jump":
+            small = cv2.resize(frame, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+            frame = np.full_like(frames[0], 128)
+            frame[height - height // 2 :, width - width // 2 :] = small
+        out.append(frame)
+    return out, plan

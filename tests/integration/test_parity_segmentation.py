@@ -31,9 +31,26 @@ def test_video_mask_matches_mediapipe(model_dir: Path, mediapipe_solution) -> No
                 a, b = ours > 0.5, reference > 0.5
                 ious.append((a & b).sum() / (a | b).sum())
                 differences.append(float(np.abs(ours - reference).mean()))
+    figures = {
+        "iou_mean": float(np.mean(ious)),
+        "iou_p5": float(np.percentile(ious, 5)),
+        "abs_mean": float(np.mean(differences)),
+        "abs_p95": float(np.percentile(differences, 95)),
+    }
+    measured = tol.VIDEO_MASK_MEASURED
+    # IoU: higher is better, so its bound is the measured shortfall from 1 times the margin
+    bounds = {
+        k: 1 - tol.PARITY_MARGIN * (1 - v) if k.startswith("iou") else tol.PARITY_MARGIN * v
+        for k, v in measured.items()
+    }
     REPORT.append(
-        f"video mask (full, smoothed) vs MediaPipe: IoU mean {np.mean(ious):.3f} "
-        f"(worst {np.min(ious):.3f}), mean |Δp| {np.mean(differences):.4f}"
+        f"video mask (full, smoothed) vs MediaPipe, {len(ious)} frames: "
+        + ", ".join(
+            f"{k} {figures[k]:.4f} {'≥' if k.startswith('iou') else '≤'} {bounds[k]:.4f}"
+            for k in bounds
+        )
     )
-    assert np.mean(ious) >= tol.VIDEO_MASK_MEAN_IOU
-    assert np.mean(differences) <= tol.VIDEO_MASK_MEAN_ABS
+    assert figures["iou_mean"] >= bounds["iou_mean"]
+    assert figures["iou_p5"] >= bounds["iou_p5"]
+    assert figures["abs_mean"] <= bounds["abs_mean"]
+    assert figures["abs_p95"] <= bounds["abs_p95"]
