@@ -8,7 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
-from hifipose.detector import MediaPipeTasksDetector, PoseDetector, landmark_outputs
+from hifipose.detector import (
+    BlazePoseDetector,
+    MediaPipeTasksDetector,
+    PoseDetector,
+    landmark_outputs,
+)
 from hifipose.errors import ConfigError, DeviceUnavailableError
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
@@ -35,6 +40,9 @@ def create_detector(
     min_detection_confidence: float = 0.5,
     min_tracking_confidence: float = 0.5,
     num_poses: int = 1,
+    detect_every: int = 5,
+    max_lost_ms: float = 1000.0,
+    detector_tiles: int = 1,
     model_dir: str | Path | None = None,
     num_threads: int | None = None,
     strict_timestamps: bool = False,
@@ -60,8 +68,19 @@ def create_detector(
         min_detection_confidence: Minimum detector score to start a track, in [0, 1].
         min_tracking_confidence: Minimum pose presence to report a pose and keep tracking
             it, in [0, 1]; below it the next frame runs the detector again.
-        num_poses: 1: MediaPipe's Pose graph tracks one person (``runtime="mediapipe"``
-            can find more).
+        num_poses: Most people per frame. 1: MediaPipe's Pose graph, number for number.
+            More: every person is tracked with its own ROI and filters, all crops go
+            through the landmark model in one batched call, and each pose carries its
+            person's ``track_id`` (the same person keeps it while tracked, and gets it
+            back on reappearing within ``max_lost_ms``). With ``runtime="mediapipe"``:
+            MediaPipe Tasks' ``num_poses`` (no identities, ``track_id`` None).
+        detect_every: While some but fewer than ``num_poses`` people are tracked, look for
+            more at most every this many frames (default 5; 1 looks on every such frame,
+            as Tasks does).
+        max_lost_ms: How long a person who disappeared keeps their id (ms; default 1000).
+        detector_tiles: 1 (default): the detector sees the whole frame. k > 1: also
+            overlapping square tiles, k along the short side, for small people (k × more
+            detector cost on the frames where it runs).
         model_dir: A folder holding the four model files, used instead of the cache.
         num_threads: Inference threads per model; None lets the runtime choose.
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing
@@ -94,6 +113,9 @@ def create_detector(
         min_detection_confidence=min_detection_confidence,
         min_tracking_confidence=min_tracking_confidence,
         num_poses=num_poses,
+        detect_every=detect_every,
+        max_lost_ms=max_lost_ms,
+        detector_tiles=detector_tiles,
         model_dir=None if model_dir is None else Path(model_dir),
         num_threads=num_threads,
         strict_timestamps=strict_timestamps,
@@ -126,7 +148,7 @@ def create_detector(
     except BaseException:
         detector_session.close()
         raise
-    return PoseDetector(config, detector_session, landmark_session)
+    return BlazePoseDetector(config, detector_session, landmark_session)
 
 
 def list_models() -> tuple[str, ...]:

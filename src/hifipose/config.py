@@ -34,8 +34,16 @@ class DetectorConfig:
         smooth_segmentation: Blend each mask with the previous one (video mode only).
         min_detection_confidence: Minimum detector score, in [0, 1].
         min_tracking_confidence: Minimum pose presence to keep a pose (and the track), in [0, 1].
-        num_poses: Maximum number of poses; MediaPipe's Pose graph tracks one (more only
-            with ``runtime="mediapipe"``).
+        num_poses: Most people found per frame. 1 is MediaPipe's Pose graph exactly; more
+            tracks each person with its own ROI and filters and keeps identities
+            (``Pose.track_id``); ``runtime="mediapipe"`` passes it to Tasks (no identities).
+        detect_every: With ``num_poses`` > 1 and some but not all of them tracked, the
+            detector looks for more people at most once per this many frames (with no one
+            tracked: every frame; with ``num_poses`` tracked: never). Video mode only.
+        max_lost_ms: How long a person who disappeared keeps the id for coming back (ms).
+        detector_tiles: 1 runs the detector on the whole frame (MediaPipe). k > 1 also runs
+            it on overlapping square tiles, k along the frame's short side, to find people
+            too small for the whole-frame pass (costs one detector run per tile).
         model_dir: Read model files from this folder instead of the cache.
         num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
@@ -52,6 +60,9 @@ class DetectorConfig:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     num_poses: int = 1
+    detect_every: int = 5
+    max_lost_ms: float = 1000.0
+    detector_tiles: int = 1
     model_dir: Path | None = None
     num_threads: int | None = None
     strict_timestamps: bool = False
@@ -72,15 +83,20 @@ class DetectorConfig:
                 raise ConfigError(msg)
         check_unit_interval("min_detection_confidence", self.min_detection_confidence)
         check_unit_interval("min_tracking_confidence", self.min_tracking_confidence)
-        if isinstance(self.num_poses, bool) or not isinstance(self.num_poses, int):
-            msg = f"num_poses must be an integer, got {self.num_poses!r}"
+        for name in ("num_poses", "detect_every", "detector_tiles"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                msg = f"{name} must be a positive integer, got {value!r}"
+                raise ConfigError(msg)
+        if self.detector_tiles > 1 and self.runtime == "mediapipe":
+            msg = "detector_tiles needs hifipose's own pipeline; runtime 'mediapipe' has no tiles"
             raise ConfigError(msg)
-        if self.num_poses < 1 or (self.num_poses != 1 and self.runtime != "mediapipe"):
-            msg = (
-                f"num_poses={self.num_poses} is not supported: MediaPipe's Pose graph, which "
-                "hifipose reproduces, tracks exactly one person; use num_poses=1 (only "
-                "runtime='mediapipe', MediaPipe Tasks, finds several)"
-            )
+        if (
+            isinstance(self.max_lost_ms, bool)
+            or not isinstance(self.max_lost_ms, int | float)
+            or not 0 <= self.max_lost_ms < float("inf")
+        ):
+            msg = f"max_lost_ms must be a finite number of ms >= 0, got {self.max_lost_ms!r}"
             raise ConfigError(msg)
         if self.num_threads is not None and (
             isinstance(self.num_threads, bool)

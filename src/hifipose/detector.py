@@ -1,10 +1,17 @@
-"""PoseDetector: owns the model sessions and one stream's :class:`TrackState`."""
+"""PoseDetector: the public detector API; its pipelines own the models and a stream's tracks.
+
+:class:`PoseDetector` holds what every pipeline shares (input checks, the stream clock,
+close and the context manager); :class:`BlazePoseDetector` runs hifipose's own pipeline on a
+model runtime (MediaPipe's Pose graph, one or several people), and
+:class:`MediaPipeTasksDetector` hands frames to MediaPipe Tasks' PoseLandmarker.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -13,9 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._checks import check_image, check_timestamp_ms
+from hifipose.association import dedup
 from hifipose.blazepose.crop import crop_image, whole_image_roi
 from hifipose.blazepose.detection import (
     DETECTOR_INPUT_SIZE,
+    Detection,
     decode_detections,
     remove_letterbox,
     weighted_nms,
@@ -29,15 +38,22 @@ from hifipose.blazepose.landmarks import (
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.blazepose.segmentation import mask_support, mask_to_image
+from hifipose.blazepose.tiles import detector_tiles, tile_to_frame
 from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
-from hifipose.tracker import AUX_END, TrackState, roi_from_aux
+from hifipose.tracker import AUX_END, MultiTracker, Track, pose_points, roi_from_aux
 
-__all__ = ["MediaPipeTasksDetector", "PoseDetector", "StageTimes", "landmark_outputs"]
+__all__ = [
+    "BlazePoseDetector",
+    "MediaPipeTasksDetector",
+    "PoseDetector",
+    "StageTimes",
+    "landmark_outputs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -98,42 +114,47 @@ class StageTimes:
             self._last = now
 
 
-class PoseDetector:
-    """Finds and tracks one person's pose in a stream of RGB frames.
+class PoseDetector(ABC):
+    """Finds and tracks people's poses in a stream of RGB frames.
 
     Create it with :func:`hifipose.create_detector`. It tracks one stream: use one detector
     per stream (per thread). A call to :meth:`estimate_poses` while another thread's call is
     still running raises :class:`~hifipose.errors.ConcurrentUseError` at once (it never
     waits, and never mixes two streams' frames). It is a context manager; ``close()``
-    releases the models.
+    releases the models. The pipelines behind it: :class:`BlazePoseDetector` (hifipose's
+    own, on a model runtime) and :class:`MediaPipeTasksDetector` (``runtime="mediapipe"``).
     """
 
-    def __init__(self, config: DetectorConfig, detector: Session, landmarks: Session) -> None:
+    def __init__(self, config: DetectorConfig) -> None:
         self.config = config
-        self._detector: Session | None = detector
-        self._landmarks: Session | None = landmarks
-        self._state = TrackState()
-        self._state.clock.strict = config.strict_timestamps
+        self._tracker = MultiTracker(
+            max_tracks=config.num_poses,
+            detect_every=config.detect_every,
+            max_lost_us=round(config.max_lost_ms * 1000),
+        )
+        self._tracker.clock.strict = config.strict_timestamps
         self._busy = threading.Lock()
         self.stage_times = StageTimes()
-        self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
 
     @property
     def detector_runs(self) -> int | None:
         """How many times the person detector has run since creation (None: not known)."""
-        return self._state.detector_runs
+        return self._tracker.detector_runs
 
     def estimate_poses(self, image_rgb: object, timestamp_ms: float | None = None) -> list[Pose]:
-        """Find the pose in one frame.
+        """Find the poses in one frame.
 
         In video mode (``static_image_mode=False``) frames are taken as consecutive frames of
-        one stream: the detector runs only when no person is tracked, and landmarks are
-        smoothed over time. Timestamps drive the smoothing: see :class:`StreamClock` for the
-        rule on missing, repeated or backwards timestamps.
+        one stream: the detector runs only when fewer than ``num_poses`` people are tracked
+        (with one person at least: only when no one is), and landmarks are smoothed over
+        time. Timestamps drive the smoothing: see :class:`StreamClock` for the rule on
+        missing, repeated or backwards timestamps.
 
         Conventions:
             Input is RGB (not OpenCV's BGR). Keypoints are in pixels of this frame, origin
-            top-left, y down (see :mod:`hifipose.pose`).
+            top-left, y down (see :mod:`hifipose.pose`). In video mode every pose carries
+            its person's ``track_id`` (see :class:`~hifipose.pose.Pose`); in static-image
+            mode ``track_id`` is None.
 
         Args:
             image_rgb: HxWx3 uint8 RGB array (HxWx4 RGBA, HxW grayscale and PIL images are
@@ -142,7 +163,8 @@ class PoseDetector:
                 previous frame.
 
         Returns:
-            The poses found: an empty list when there is no person, else one pose.
+            The poses found, at most ``num_poses``: sorted by ``track_id`` in video mode,
+            best detection first in static-image mode; empty when there is no person.
 
         Raises:
             InvalidImageError: The frame's type, shape or dtype is wrong, or it is empty.
@@ -166,116 +188,29 @@ class PoseDetector:
             self.stage_times.start()
             image = check_image(image_rgb)
             ts = None if timestamp_ms is None else check_timestamp_ms(timestamp_ms)
-            return self._run(image, self._state.clock.tick(ts))
+            return self._run(image, self._tracker.clock.tick(ts))
         finally:
             self._busy.release()
 
     @property
+    @abstractmethod
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        return self._detector is None
 
+    @abstractmethod
     def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
-        if self.config.static_image_mode:
-            roi = self._detect(image)
-            raw = None if roi is None else self._landmark_pass(image, roi)
-            if raw is None:
-                return []
-            pose = _to_pose(raw.score, raw.landmarks_px, raw.world_m, raw.mask)
-            self.stage_times.lap("postprocess")
-            return [pose]
-        return self._track(image, t_us)
-
-    def _track(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
-        state = self._state
-        roi = state.roi if state.roi is not None else self._detect(image)
-        raw = None if roi is None else self._landmark_pass(image, roi)
-        if raw is None:
-            state.roi = None
-            state.filters.on_lost()
-            return []
-        filters = state.filters
-        self.stage_times.lap("postprocess")
-        aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
-        aux = filters.smooth_aux(aux_raw, t_us)
-        state.roi = roi_from_aux(aux)
-        body, world = raw.landmarks_px[:NUM_KEYPOINTS], raw.world_m
-        if self.config.enable_smoothing:
-            body = filters.smooth_landmarks(body, aux_raw, t_us)
-            world = filters.smooth_world(world, t_us)
-        mask = raw.mask
-        if mask is not None and self.config.smooth_segmentation:
-            mask = filters.smooth_mask(mask, raw.mask_support)
-        pose = _to_pose(raw.score, body, world, mask)
-        self.stage_times.lap("smoothing")
-        return [pose]
-
-    def _detect(self, image: NDArray[np.uint8]) -> Roi | None:
-        assert self._detector is not None  # noqa: S101 - checked by estimate_poses
-        height, width = image.shape[:2]
-        crop = crop_image(
-            image,
-            whole_image_roi((width, height)),
-            tensor_size=DETECTOR_INPUT_SIZE,
-            value_range=(-1.0, 1.0),
-            border="zero",
-        )
-        self.stage_times.lap("preprocess")
-        outputs = self._detector.run({"input_1": crop.tensor})
-        self.stage_times.lap("inference")
-        self._state.detector_runs += 1
-        detections = weighted_nms(
-            decode_detections(
-                outputs[_BOXES], outputs[_SCORES], min_score=self.config.min_detection_confidence
-            )
-        )
-        if not detections:
-            return None
-        best = remove_letterbox(detections[0], crop.padding)
-        hip, top = best.keypoints[0] * (width, height), best.keypoints[1] * (width, height)
-        roi = roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
-        self.stage_times.lap("postprocess")
-        return roi if roi.size_px[0] > 0 else None
-
-    def _landmark_pass(self, image: NDArray[np.uint8], roi: Roi) -> _RawPose | None:
-        assert self._landmarks is not None  # noqa: S101 - checked by estimate_poses
-        height, width = image.shape[:2]
-        crop = crop_image(
-            image,
-            roi,
-            tensor_size=LANDMARK_INPUT_SIZE,
-            value_range=(0.0, 1.0),
-            border="replicate",
-        )
-        self.stage_times.lap("preprocess")
-        outputs = self._landmarks.run({"input_1": crop.tensor}, self._landmark_outputs)
-        self.stage_times.lap("inference")
-        score = float(outputs[_FLAG].reshape(-1)[0])
-        if not score > self.config.min_tracking_confidence:
-            return None
-        landmarks = refine_with_heatmap(decode_landmarks(outputs[_LANDMARKS]), outputs[_HEATMAP])
-        projected = project_landmarks(landmarks[: AUX_END + 1], roi, crop.padding)
-        world = decode_world_landmarks(outputs[_WORLD], roi.angle_rad)[:NUM_KEYPOINTS]
-        mask = support = None
-        if self.config.enable_segmentation:
-            logits = outputs[_MASK]
-            mask = mask_to_image(logits, crop.crop_from_image, (width, height))
-            support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
-        return _RawPose(score, projected, world, mask, support)
+        """The pipeline on one checked frame at stream time ``t_us``."""
 
     def reset(self) -> None:
-        """Forget the tracked person, the filters and the stream's clock.
+        """Forget the tracked people, their filters and the stream's clock; ids restart at 1.
 
         The next frame runs the detector, as if it were the first of a new stream.
         """
-        self._state.reset()
+        self._tracker.reset()
 
+    @abstractmethod
     def close(self) -> None:
         """Release the models. Calling it again does nothing."""
-        for session in (self._detector, self._landmarks):
-            if session is not None:
-                session.close()
-        self._detector = self._landmarks = None
 
     def __enter__(self) -> Self:
         return self
@@ -293,23 +228,187 @@ class PoseDetector:
         return f"PoseDetector({self.config.model_type!r}, runtime={self.config.runtime!r}, {state})"
 
 
+class BlazePoseDetector(PoseDetector):
+    """hifipose's own pipeline on a model runtime (litert, onnxruntime, torch).
+
+    With ``num_poses=1`` it is MediaPipe's Pose graph, number for number. With more, each
+    person is a :class:`~hifipose.tracker.Track` of the stream's
+    :class:`~hifipose.tracker.MultiTracker`: the same per-person loop (its own ROI and
+    filters), all crops through the landmark model in one batched call, and the tracker's
+    rules for who is who.
+    """
+
+    def __init__(self, config: DetectorConfig, detector: Session, landmarks: Session) -> None:
+        super().__init__(config)
+        self._detector: Session | None = detector
+        self._landmarks: Session | None = landmarks
+        self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._detector is None
+
+    def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
+        if self.config.static_image_mode:
+            rois = self._detect(image, self.config.num_poses)
+            raws = [r for r in self._landmark_passes(image, rois) if r is not None]
+            kept = dedup([pose_points(r.landmarks_px) for r in raws])
+            poses = [
+                _to_pose(raws[i].score, raws[i].landmarks_px, raws[i].world_m, raws[i].mask)
+                for i in kept
+            ]
+            self.stage_times.lap("postprocess")
+            return poses
+        return self._track(image, t_us)
+
+    def _track(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
+        tracker = self._tracker
+        tracker.begin_frame(t_us)
+        tracked = [t.roi for t in tracker.tracked() if t.roi is not None]
+        probes = [roi for _, roi in tracker.probe_rois(t_us)]
+        detected = (
+            self._detect(image, tracker.free_slots(), tracker) if tracker.wants_detection() else []
+        )
+        raws = self._landmark_passes(image, tracked + probes + detected)
+        landmarks = [None if r is None else r.landmarks_px for r in raws]
+        n, m = len(tracked), len(tracked) + len(probes)
+        associations = tracker.associate(t_us, landmarks[:n], landmarks[n:m], landmarks[m:])
+        self.stage_times.lap("postprocess")
+        poses = []
+        for association in associations:
+            raw = raws[association.index]
+            assert raw is not None  # noqa: S101 - associate only reports poses
+            poses.append(self._smooth(association.track, raw, t_us))
+        self.stage_times.lap("smoothing")
+        return poses
+
+    def _smooth(self, track: Track, raw: _RawPose, t_us: int) -> Pose:
+        filters = track.filters
+        aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
+        aux = filters.smooth_aux(aux_raw, t_us)
+        track.roi = roi_from_aux(aux)
+        body, world = raw.landmarks_px[:NUM_KEYPOINTS], raw.world_m
+        if self.config.enable_smoothing:
+            body = filters.smooth_landmarks(body, aux_raw, t_us)
+            world = filters.smooth_world(world, t_us)
+        mask = raw.mask
+        if mask is not None and self.config.smooth_segmentation:
+            mask = filters.smooth_mask(mask, raw.mask_support)
+        track.observe(body, t_us)
+        return _to_pose(raw.score, body, world, mask, track.track_id)
+
+    def _detect(
+        self, image: NDArray[np.uint8], limit: int, tracker: MultiTracker | None = None
+    ) -> list[Roi]:
+        """The ROIs of up to ``limit`` people the detector finds that ``tracker`` does not track.
+
+        Detections go best first; with a tracker, those whose hip centre a tracked ROI
+        claims are dropped (the tracked ROI wins). A detection whose ROI is empty is
+        dropped after the ``limit`` best are taken (MediaPipe's one-person graph then
+        reports no pose).
+        """
+        assert self._detector is not None  # noqa: S101 - checked by estimate_poses
+        height, width = image.shape[:2]
+        detections = self._detections(image, whole_image_roi((width, height)))
+        tiles = detector_tiles((width, height), self.config.detector_tiles)
+        if tiles:
+            for tile in tiles:
+                detections += [
+                    tile_to_frame(d, tile, (width, height)) for d in self._detections(image, tile)
+                ]
+            detections = weighted_nms(sorted(detections, key=lambda d: -d.score))
+        self._tracker.note_detection()
+        rois = []
+        for detection in detections:
+            hip = detection.keypoints[0] * (width, height)
+            top = detection.keypoints[1] * (width, height)
+            roi = roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
+            if tracker is not None and tracker.is_tracked_person(roi):
+                continue
+            rois.append(roi)
+            if len(rois) == limit:
+                break
+        self.stage_times.lap("postprocess")
+        return [roi for roi in rois if roi.size_px[0] > 0]
+
+    def _detections(self, image: NDArray[np.uint8], region: Roi) -> list[Detection]:
+        """The detector's NMS survivors on ``region``, keypoints as fractions of the frame."""
+        assert self._detector is not None  # noqa: S101 - checked by estimate_poses
+        crop = crop_image(
+            image, region, tensor_size=DETECTOR_INPUT_SIZE, value_range=(-1.0, 1.0), border="zero"
+        )
+        self.stage_times.lap("preprocess")
+        outputs = self._detector.run({"input_1": crop.tensor})
+        self.stage_times.lap("inference")
+        detections = weighted_nms(
+            decode_detections(
+                outputs[_BOXES], outputs[_SCORES], min_score=self.config.min_detection_confidence
+            )
+        )
+        return [remove_letterbox(d, crop.padding) for d in detections]
+
+    def _landmark_passes(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[_RawPose | None]:
+        """One landmark-model call over all ``rois``; None where the presence gate fails."""
+        if not rois:
+            return []
+        assert self._landmarks is not None  # noqa: S101 - checked by estimate_poses
+        height, width = image.shape[:2]
+        crops = [
+            crop_image(
+                image,
+                roi,
+                tensor_size=LANDMARK_INPUT_SIZE,
+                value_range=(0.0, 1.0),
+                border="replicate",
+            )
+            for roi in rois
+        ]
+        batch = crops[0].tensor if len(crops) == 1 else np.concatenate([c.tensor for c in crops])
+        self.stage_times.lap("preprocess")
+        outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
+        self.stage_times.lap("inference")
+        raws: list[_RawPose | None] = []
+        for i, (roi, crop) in enumerate(zip(rois, crops, strict=True)):
+            out = {name: value[i : i + 1] for name, value in outputs.items()}
+            score = float(out[_FLAG].reshape(-1)[0])
+            if not score > self.config.min_tracking_confidence:
+                raws.append(None)
+                continue
+            landmarks = refine_with_heatmap(decode_landmarks(out[_LANDMARKS]), out[_HEATMAP])
+            projected = project_landmarks(landmarks[: AUX_END + 1], roi, crop.padding)
+            world = decode_world_landmarks(out[_WORLD], roi.angle_rad)[:NUM_KEYPOINTS]
+            mask = support = None
+            if self.config.enable_segmentation:
+                logits = out[_MASK]
+                mask = mask_to_image(logits, crop.crop_from_image, (width, height))
+                support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
+            raws.append(_RawPose(score, projected, world, mask, support))
+        return raws
+
+    def close(self) -> None:
+        """Release the models. Calling it again does nothing."""
+        for session in (self._detector, self._landmarks):
+            if session is not None:
+                session.close()
+        self._detector = self._landmarks = None
+
+
 class MediaPipeTasksDetector(PoseDetector):
-    """A :class:`PoseDetector` whose whole pipeline runs in MediaPipe Tasks' PoseLandmarker.
+    """The whole pipeline in MediaPipe Tasks' PoseLandmarker: no ids, Tasks semantics.
 
     Created by ``create_detector(runtime="mediapipe")``. Input checks and the timestamp rule
     are hifipose's (see :class:`~hifipose.tracker.StreamClock`); detection, tracking and
     landmarks are MediaPipe's Tasks graph, which smooths nothing: ``enable_smoothing`` and
     ``smooth_segmentation`` have no effect, and ``detector_runs`` is None (Tasks does not
-    report it). See :mod:`hifipose.runtimes.mediapipe_tasks` for how results are mapped.
+    report it). With ``num_poses`` > 1 Tasks gives no identities: every pose's
+    ``track_id`` is None and the list is in Tasks' order, which changes when people overlap.
+    See :mod:`hifipose.runtimes.mediapipe_tasks` for how results are mapped.
     """
 
     def __init__(self, config: DetectorConfig, pipeline: TasksPipeline) -> None:
-        self.config = config
+        super().__init__(config)
         self._pipeline: TasksPipeline | None = pipeline
-        self._state = TrackState()
-        self._state.clock.strict = config.strict_timestamps
-        self._busy = threading.Lock()
-        self.stage_times = StageTimes()  # stays empty: Tasks runs every stage inside
 
     @property
     def detector_runs(self) -> int | None:
@@ -327,7 +426,7 @@ class MediaPipeTasksDetector(PoseDetector):
 
     def reset(self) -> None:
         """Start a new stream: the Tasks landmarker is created again and the clock reset."""
-        self._state.reset()
+        super().reset()
         if self._pipeline is not None:
             self._pipeline.reset()
 
@@ -343,10 +442,12 @@ def _to_pose(
     landmarks_px: NDArray[np.float32],
     world_m: NDArray[np.float32],
     mask: NDArray[np.float32] | None,
+    track_id: int | None = None,
 ) -> Pose:
     return Pose(
         image_array=landmarks_px[:NUM_KEYPOINTS],
         world_array_m=world_m,
         score=score,
         segmentation=mask,
+        track_id=track_id,
     )

@@ -1,27 +1,53 @@
-"""The per-stream state: the tracked ROI, the smoothing filters and the stream's clock.
+"""The per-stream state: tracks (ROI, smoothing filters, identity) and the stream's clock.
 
 MediaPipe's Pose graph in video mode (blazepose-spec §4–5): the detector runs only when
 there is no ROI from the previous frame; every pose found yields the next frame's ROI from
 the *smoothed* auxiliary landmarks; a frame without a pose clears the ROI (the next frame
 runs the detector) and resets the 2D and auxiliary filters, while the visibility and world
 filters keep their state.
+
+:class:`MultiTracker` keeps several people (``num_poses`` > 1) with the same per-person
+loop, each person a :class:`Track` with its own ROI and filters, plus hifipose's rules for
+who is who (:mod:`hifipose.association`): tracked ROIs beat detections, duplicates are
+dropped, identities follow the keypoints, and a lost person keeps the id for a while.
+With ``max_tracks=1`` it is exactly MediaPipe's one-person loop (the identity rules then
+only number the tracks).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._checks import check_timestamp_ms
+from hifipose.association import (
+    MIN_VISIBILITY,
+    assign,
+    bone_lengths,
+    bones_agree,
+    box_iou,
+    dedup,
+    similarity,
+    similarity_matrix,
+)
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.errors import TimestampError
 from hifipose.filters import LowPassFilter, OneEuroFilter, smooth_segmentation
 
-__all__ = ["DEFAULT_FRAME_INTERVAL_US", "PoseFilters", "StreamClock", "TrackState"]
+__all__ = [
+    "DEFAULT_FRAME_INTERVAL_US",
+    "Association",
+    "MultiTracker",
+    "PoseFilters",
+    "StreamClock",
+    "Track",
+    "TrackStatus",
+]
 
 #: MediaPipe's Python solution feeds frames on a fixed 33,333 µs clock.
 DEFAULT_FRAME_INTERVAL_US: Final = 33_333
@@ -175,24 +201,358 @@ def roi_from_aux(aux_px: NDArray[np.float32]) -> Roi:
     )
 
 
+class TrackStatus(Enum):
+    """Whether a track's person was found on the last frame."""
+
+    TRACKED = "tracked"
+    LOST = "lost"
+
+
+#: A pose from a tracked ROI must be at least this similar to a track's prediction to keep it.
+MIN_TRACK_SIMILARITY: Final = 0.1
+#: A new person must be at least this similar to a lost track's prediction to take its id.
+MIN_REID_SIMILARITY: Final = 0.3
+#: Weight of the newest motion in a track's velocity (exponential average).
+VELOCITY_ALPHA: Final = 0.5
+#: A new track may not start on a pose overlapping a reported one by more than this box IoU.
+MAX_NEWBORN_IOU: Final = 0.5
+#: A lost track's predicted motion stops after this long (seconds).
+MAX_PREDICT_S: Final = 1.0
+#: A detection is a tracked person's when its centre is this close (× the tracked ROI side)...
+CLAIM_DISTANCE: Final = 0.15
+#: ... and its ROI side is within this factor of the tracked one.
+CLAIM_SIZE_RATIO: Final = 1.4
+
+
+def pose_points(landmarks: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The (33, 3) x px, y px, visibility view of (≥33, 5) image landmarks that association uses."""
+    return np.asarray(landmarks[:33][:, [0, 1, 3]], dtype=np.float64)
+
+
 @dataclass
-class TrackState:
-    """Everything one stream remembers between frames.
+class Track:
+    """One person in a stream.
 
     Attributes:
-        roi: The ROI for the next frame; None runs the detector on the next frame.
-        filters: The smoothing filters.
-        clock: The stream's clock.
-        detector_runs: How many times the person detector has run on this stream.
+        track_id: The person's id: ≥ 1, never reused within a stream.
+        filters: This person's smoothing filters (and previous mask).
+        roi: The ROI for the next frame (None while lost).
+        last_roi: The last ROI the person was found in (kept while lost).
+        status: Tracked (found on the last frame) or lost.
+        last_pose: The last smoothed (33, 3) pose: x px, y px, visibility.
+        velocity_px_s: Median keypoint motion (x, y) in pixels per second.
+        bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
+        hits: On how many frames the person was found.
+        last_seen_us: Stream time of the last frame the person was found on.
     """
 
+    track_id: int
+    filters: PoseFilters
     roi: Roi | None = None
-    filters: PoseFilters = field(default_factory=PoseFilters)
+    last_roi: Roi | None = None
+    status: TrackStatus = TrackStatus.TRACKED
+    last_pose: NDArray[np.float64] | None = None
+    velocity_px_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
+    bones: NDArray[np.float64] | None = None
+    hits: int = 0
+    last_seen_us: int = 0
+
+    def predict(self, t_us: int) -> NDArray[np.float64] | None:
+        """The pose expected at ``t_us``: the last pose moved on by the velocity."""
+        if self.last_pose is None:
+            return None
+        dt = min(max(t_us - self.last_seen_us, 0) * 1e-6, MAX_PREDICT_S)
+        predicted = self.last_pose.copy()
+        predicted[:, :2] += self.velocity_px_s * dt
+        return predicted
+
+    def observe(self, landmarks_px: NDArray[np.floating], t_us: int) -> None:
+        """Remember this frame's smoothed (33, ≥4) image landmarks as the person's pose."""
+        pose = pose_points(landmarks_px)
+        if self.last_pose is not None and t_us > self.last_seen_us:
+            seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
+            if seen.any():
+                motion = np.median(pose[seen, :2] - self.last_pose[seen, :2], axis=0)
+                speed = motion / ((t_us - self.last_seen_us) * 1e-6)
+                self.velocity_px_s = (
+                    VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
+                )
+        self.last_pose = pose
+        self.bones = bone_lengths(pose)
+        self.hits += 1
+        self.last_seen_us = t_us
+        self.status = TrackStatus.TRACKED
+
+    def lose(self) -> None:
+        """The person was not found: no ROI, and the filters reset as MediaPipe's on a loss.
+
+        The last pose, ROI and velocity stay for finding the person again.
+        """
+        self.last_roi = self.roi
+        self.roi = None
+        self.status = TrackStatus.LOST
+        self.filters.on_lost()
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    """Which observation of this frame each reported track takes.
+
+    Attributes:
+        track: The track (tracked now; new or re-identified ones included).
+        index: Index into the frame's observations: first the tracked tracks' (in the
+            order of :meth:`MultiTracker.tracked`), then the candidates'.
+    """
+
+    track: Track
+    index: int
+
+
+@dataclass
+class MultiTracker:
+    """Everything one stream remembers between frames: its tracks, clock and detector cadence.
+
+    Per frame (video mode): :meth:`begin_frame`; the ROIs of :meth:`tracked` tracks and, when
+    :meth:`wants_detection`, detector ROIs that :meth:`is_tracked_person` does not claim go
+    through the landmark model; :meth:`associate` decides which pose is whose; the caller
+    smooths each with its track's filters and calls :meth:`Track.observe`.
+
+    Attributes:
+        max_tracks: Most people tracked at once (``num_poses``).
+        detect_every: With some but fewer than ``max_tracks`` people tracked, the detector
+            runs at most once per this many frames (with none tracked: on every frame; with
+            ``max_tracks`` tracked: never).
+        max_lost_us: How long a lost track keeps its id for a person who comes back.
+        clock: The stream's clock.
+        tracks: Tracked and lost tracks, by id.
+        next_id: The id the next new track gets.
+        detector_runs: How many times the person detector has run on this stream.
+        frames_since_detection: Frames since the detector last ran.
+    """
+
+    max_tracks: int = 1
+    detect_every: int = 5
+    max_lost_us: int = 1_000_000
     clock: StreamClock = field(default_factory=StreamClock)
+    tracks: list[Track] = field(default_factory=list)
+    next_id: int = 1
     detector_runs: int = 0
+    frames_since_detection: int = 0
+    _shared_filters: PoseFilters = field(default_factory=PoseFilters)
+
+    def tracked(self) -> list[Track]:
+        """The tracks whose person was found on the last frame, by id."""
+        return [t for t in self.tracks if t.status is TrackStatus.TRACKED]
+
+    def begin_frame(self, t_us: int) -> None:
+        """Start a frame at ``t_us``: forget tracks lost for longer than ``max_lost_us``."""
+        self.frames_since_detection += 1
+        self.tracks = [
+            t
+            for t in self.tracks
+            if t.status is TrackStatus.TRACKED or t_us - t.last_seen_us <= self.max_lost_us
+        ]
+
+    def wants_detection(self) -> bool:
+        """Whether the detector should run on this frame (see ``detect_every``)."""
+        tracked = len(self.tracked())
+        if tracked == 0:
+            return True
+        if tracked >= self.max_tracks:
+            return False
+        return self.frames_since_detection >= self.detect_every
+
+    def note_detection(self) -> None:
+        """Count a detector run."""
+        self.detector_runs += 1
+        self.frames_since_detection = 0
+
+    def free_slots(self) -> int:
+        """How many more people may start tracks on this frame."""
+        return max(self.max_tracks - len(self.tracked()), 0)
+
+    def is_tracked_person(self, roi: Roi) -> bool:
+        """Whether a detection's ROI shows a person already tracked (the tracked ROI wins).
+
+        The rule: its centre (the detected hip centre) lies within
+        :data:`CLAIM_DISTANCE` × the side of a tracked ROI from that ROI's centre (the
+        tracked person's smoothed hip centre), and the two sides differ by less than
+        :data:`CLAIM_SIZE_RATIO`. A person standing beside or behind a tracked one at
+        another size is not claimed; the pose-level duplicate test catches the rest.
+        """
+        for track in self.tracked():
+            if track.roi is None:
+                continue
+            (cx, cy), side = track.roi.center_px, track.roi.size_px[0]
+            near = math.hypot(roi.center_px[0] - cx, roi.center_px[1] - cy) < CLAIM_DISTANCE * side
+            ratio = roi.size_px[0] / side if side > 0 else 0.0
+            if near and 1.0 / CLAIM_SIZE_RATIO < ratio < CLAIM_SIZE_RATIO:
+                return True
+        return False
+
+    def probe_rois(self, t_us: int) -> list[tuple[Track, Roi]]:
+        """Where to look for lost people on this frame (several-people mode only).
+
+        Each lost track's last ROI moved on by its velocity: a person who was hidden or
+        missed by the landmark model is found again there without the detector. With
+        ``max_tracks=1`` there is none (MediaPipe's graph runs the detector instead).
+        """
+        if self.max_tracks == 1:
+            return []
+        probes = []
+        for track in self.tracks:
+            if track.status is TrackStatus.LOST and track.last_roi is not None:
+                dt = min(max(t_us - track.last_seen_us, 0), self.max_lost_us) * 1e-6
+                (cx, cy), roi = track.last_roi.center_px, track.last_roi
+                dx, dy = (track.velocity_px_s * dt).tolist()
+                probes.append((track, Roi((cx + dx, cy + dy), roi.size_px, roi.angle_rad)))
+        return probes
+
+    def associate(
+        self,
+        t_us: int,
+        tracked_poses: list[NDArray[np.floating] | None],
+        probe_poses: list[NDArray[np.floating] | None],
+        detected_poses: list[NDArray[np.floating] | None],
+    ) -> list[Association]:
+        """Decide which pose is whose on this frame.
+
+        Args:
+            t_us: The frame's stream time.
+            tracked_poses: Per :meth:`tracked` track (same order), the (≥33, 5) raw image
+                landmarks its ROI produced, or None when the presence gate failed.
+            probe_poses: The same per :meth:`probe_rois` ROI (same order).
+            detected_poses: The same for the detector's new ROIs, best detection first.
+
+        Returns:
+            The tracks reported on this frame, sorted by id, each with the index of its
+            observation in ``[*tracked_poses, *probe_poses, *detected_poses]``. Tracked
+            tracks not among them are now lost (:meth:`Track.lose` was called).
+        """
+        tracks = self.tracked()
+        probed = [track for track, _ in self.probe_rois(t_us)]
+        owners: list[Track | None] = [*tracks, *probed]
+        observed = [*tracked_poses, *probe_poses, *detected_poses]
+        owners += [None] * len(detected_poses)
+        points = [None if p is None else pose_points(p) for p in observed]
+        # Duplicates: tracked ROIs first (the pose that fits its own track best first), then
+        # the probes of lost tracks, then detections by score; the first of two is kept.
+        fit = [self._fit(points[i], tracks[i], t_us) for i in range(len(tracks))]
+        order = sorted(range(len(tracks)), key=lambda i: (-fit[i], tracks[i].track_id))
+        order += range(len(tracks), len(observed))
+        order = [i for i in order if points[i] is not None]
+        kept = [order[k] for k in dedup([points[i] for i in order])]  # type: ignore[misc]
+        from_rois = [i for i in kept if owners[i] is not None]
+        from_detector = [i for i in kept if owners[i] is None]
+        # Identities: poses of the tracks' own ROIs to those tracks, on keypoints.
+        candidates = [*tracks, *probed]
+        result: list[Association] = []
+        if from_rois and candidates:
+            sims = np.array(
+                [[self._fit(points[i], track, t_us) for track in candidates] for i in from_rois]
+            )
+            # One person: MediaPipe's graph keeps the track whatever its ROI shows.
+            gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
+            free = self.free_slots()
+            for row, col in sorted(
+                assign(sims, min_similarity=gate), key=lambda rc: -sims[rc[0], rc[1]]
+            ):
+                track = candidates[col]
+                if track.status is TrackStatus.LOST:
+                    if free == 0:
+                        continue
+                    free -= 1
+                result.append(Association(track, from_rois[row]))
+        taken = {a.index for a in result}
+        reported = {a.track.track_id for a in result}
+        for track in tracks:
+            if track.track_id not in reported:
+                track.lose()
+        for association in result:
+            association.track.status = TrackStatus.TRACKED
+        # A pose no track claims is a newcomer, as are the detector's.
+        newcomers = [i for i in from_rois if i not in taken] + from_detector
+        result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
+        return sorted(result, key=lambda a: a.track.track_id)
+
+    def _fit(self, pose: NDArray[np.float64] | None, track: Track, t_us: int) -> float:
+        """Similarity of ``pose`` to ``track``'s prediction; the gate widens while it is lost."""
+        predicted = track.predict(t_us)
+        if pose is None or predicted is None:
+            return -1.0
+        scale = 1.0
+        if track.status is TrackStatus.LOST:
+            scale = (1.0 + (t_us - track.last_seen_us) * 1e-6) ** 2
+        return similarity(pose, predicted, area_scale=scale)
+
+    def _admit(
+        self,
+        t_us: int,
+        newcomers: list[int],
+        points: list[NDArray[np.float64] | None],
+        reported: list[NDArray[np.float64] | None],
+    ) -> list[Association]:
+        """Give newcomers a lost track's id when they match it, else a new id (up to capacity).
+
+        A newcomer whose landmark box overlaps a pose already reported on this frame by
+        more than :data:`MAX_NEWBORN_IOU` starts no track: overlapping people are told
+        apart by the tracks they already have (a hidden person comes back through their
+        lost track), and a pose half on two people is not a person.
+        """
+        result: list[Association] = []
+        lost = [t for t in self.tracks if t.status is TrackStatus.LOST and t.last_pose is not None]
+        free = self.free_slots()
+        if newcomers and lost:
+            scales = [(1.0 + (t_us - t.last_seen_us) * 1e-6) ** 2 for t in lost]
+            sims = similarity_matrix(
+                [points[i] for i in newcomers],  # type: ignore[misc]
+                [t.predict(t_us) for t in lost],  # type: ignore[misc]
+                area_scales=scales,
+            )
+            matched: set[int] = set()
+            for row, col in assign(sims, min_similarity=MIN_REID_SIMILARITY):
+                track, pose = lost[col], points[newcomers[row]]
+                if free == 0 or track.bones is None or pose is None:
+                    continue
+                if not bones_agree(bone_lengths(pose), track.bones):
+                    continue
+                track.status = TrackStatus.TRACKED
+                result.append(Association(track, newcomers[row]))
+                matched.add(newcomers[row])
+                free -= 1
+            newcomers = [i for i in newcomers if i not in matched]
+        for index in newcomers:
+            if free == 0:
+                break
+            pose = points[index]
+            if pose is None or any(
+                other is not None and box_iou(pose, other) > MAX_NEWBORN_IOU
+                for other in [*reported, *(points[a.index] for a in result)]
+            ):
+                continue
+            track = self._new_track()
+            result.append(Association(track, index))
+            free -= 1
+        return result
+
+    def _new_track(self) -> Track:
+        # One person at a time is MediaPipe's graph: one filter set for the whole stream,
+        # whose world and visibility filters outlive a loss whoever comes back.
+        filters = self._shared_filters if self.max_tracks == 1 else PoseFilters()
+        if self.max_tracks == 1:
+            self.tracks = []
+        track = Track(track_id=self.next_id, filters=filters)
+        self.next_id += 1
+        self.tracks.append(track)
+        return track
 
     def reset(self) -> None:
-        """Forget the track, the filters and the clock (``detector_runs`` is kept)."""
-        self.roi = None
-        self.filters.reset()
+        """Forget every track, the filters and the clock; ids restart at 1.
+
+        ``detector_runs`` is kept.
+        """
+        self.tracks = []
+        self.next_id = 1
+        self.frames_since_detection = 0
+        self._shared_filters.reset()
         self.clock.reset()

@@ -72,8 +72,8 @@ def test_tasks_runtime_strict_timestamps_and_close(shared_data: Path, model_dir:
 def test_tasks_runtime_options(model_dir: Path) -> None:
     with pytest.raises(DeviceUnavailableError, match="CPU only"):
         hifipose.create_detector(runtime="mediapipe", device="cuda", model_dir=model_dir)
-    with pytest.raises(ConfigError, match="num_poses"):
-        hifipose.create_detector(runtime="litert", num_poses=2, model_dir=model_dir)
+    with pytest.raises(ConfigError, match="detector_tiles"):
+        hifipose.create_detector(runtime="mediapipe", detector_tiles=2, model_dir=model_dir)
     with hifipose.create_detector(
         model_type="lite", runtime="mediapipe", num_poses=2, model_dir=model_dir
     ) as detector:

@@ -28,7 +28,11 @@ DEFAULT_NUM_THREADS = 2
 
 
 class _LiteRTSession:
-    """A LiteRT interpreter with tensors addressed by name."""
+    """A LiteRT interpreter with tensors addressed by name.
+
+    Any batch size runs in one call: the interpreter's input is resized to the batch
+    (``resize_tensor_input``) when it changes, and stays at that size until it changes again.
+    """
 
     def __init__(
         self, model_path: Path, num_threads: int, outputs: tuple[str, ...] | None = None
@@ -54,7 +58,15 @@ class _LiteRTSession:
         self._output_index = {d["name"]: d["index"] for d in output_details}
         self.input_names = tuple(self._input_index)
         self.output_names = tuple(self._output_index)
+        self._batch = 1
         self._closed = False
+
+    def _resize(self, batch: int) -> None:
+        """Re-plan the interpreter for ``batch`` items (kept until another size comes)."""
+        for name, index in self._input_index.items():
+            self._interpreter.resize_tensor_input(index, [batch, *self._input_shape[name][1:]])
+        self._interpreter.allocate_tensors()
+        self._batch = batch
 
     def run(
         self,
@@ -68,9 +80,12 @@ class _LiteRTSession:
             if name not in self._input_index:
                 msg = f"unknown input {name!r}; the model takes {self.input_names}"
                 raise ConfigError(msg)
-            if value.shape != self._input_shape[name]:
-                msg = f"input {name!r} must have shape {self._input_shape[name]}, got {value.shape}"
+            if value.shape[1:] != self._input_shape[name][1:] or value.shape[0] < 1:
+                expected = ", ".join(map(str, self._input_shape[name][1:]))
+                msg = f"input {name!r} must have shape (batch, {expected}), got {value.shape}"
                 raise ConfigError(msg)
+            if value.shape[0] != self._batch:
+                self._resize(value.shape[0])
             self._interpreter.set_tensor(self._input_index[name], value)
         names = check_output_names(output_names, self.output_names)
         self._interpreter.invoke()

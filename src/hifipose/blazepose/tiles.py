@@ -1,0 +1,76 @@
+"""Detector tiles: overlapping square regions that let the detector see small people.
+
+The detector letterboxes the whole frame into 224×224: a person 150 px tall in a 1080p frame
+ends up about 17 px high, too small to be found. Running the detector also on square tiles
+of the frame (each scaled to 224×224 on its own) makes people k times larger for k tiles
+along the short side; the detections of all passes are merged by the usual weighted NMS.
+
+Conventions:
+    Tiles are unrotated :class:`~hifipose.blazepose.roi.Roi` squares in frame pixels, inside
+    the frame. Detections are in frame-normalised coordinates (x / width, y / height), as
+    :func:`~hifipose.blazepose.detection.remove_letterbox` returns them for the whole frame.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+
+from hifipose.blazepose.detection import Detection
+from hifipose.blazepose.roi import Roi
+
+__all__ = ["TILE_OVERLAP", "detector_tiles", "tile_to_frame"]
+
+#: Neighbouring tiles overlap by at least this fraction of their side.
+TILE_OVERLAP: Final = 0.25
+
+
+def _starts(length: float, side: float) -> list[float]:
+    if side >= length:
+        return [0.0]
+    count = math.ceil((length - side) / (side * (1.0 - TILE_OVERLAP))) + 1
+    step = (length - side) / (count - 1)
+    return [i * step for i in range(count)]
+
+
+def detector_tiles(size_wh: tuple[int, int], per_short_side: int) -> list[Roi]:
+    """Square tiles covering the frame, ``per_short_side`` along its short side.
+
+    The side is short / k × (1 + overlap) so that k tiles with the overlap span the short
+    side; along the long side as many as needed, spread evenly with at least
+    :data:`TILE_OVERLAP` overlap.
+
+    Args:
+        size_wh: The frame's (width, height) in pixels.
+        per_short_side: k ≥ 2 (1 means no tiles: an empty list).
+
+    Returns:
+        The tiles, row by row.
+    """
+    if per_short_side < 2:
+        return []
+    width, height = size_wh
+    short = min(width, height)
+    side = min(short / per_short_side * (1.0 + TILE_OVERLAP), short)
+    return [
+        Roi(center_px=(x + side / 2, y + side / 2), size_px=(side, side), angle_rad=0.0)
+        for y in _starts(height, side)
+        for x in _starts(width, side)
+    ]
+
+
+def tile_to_frame(detection: Detection, tile: Roi, size_wh: tuple[int, int]) -> Detection:
+    """Map a detection from tile-normalised to frame-normalised coordinates."""
+    width, height = size_wh
+    side = tile.size_px[0]
+    origin = np.array(
+        [tile.center_px[0] - side / 2, tile.center_px[1] - side / 2], dtype=np.float64
+    )
+    frame = np.array([width, height], dtype=np.float64)
+    box = ((detection.box.reshape(2, 2) * side + origin) / frame).reshape(4)
+    keypoints = (detection.keypoints * side + origin) / frame
+    return Detection(
+        score=detection.score, box=box.astype(np.float32), keypoints=keypoints.astype(np.float32)
+    )
