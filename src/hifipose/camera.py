@@ -35,6 +35,7 @@ from hifipose.topology import KEYPOINT_NAMES
 
 __all__ = [
     "CAMERA_COLUMNS",
+    "MIN_DEPTH_M",
     "MIN_POINTS",
     "VISIBILITY_THRESHOLD",
     "CameraSpec",
@@ -49,6 +50,8 @@ __all__ = [
 VISIBILITY_THRESHOLD: Final = 0.5
 #: Fewer usable keypoints than this and no translation is given (the pose keeps None).
 MIN_POINTS: Final = 4
+#: Camera-space keypoints are kept at least this far in front of the camera (metres).
+MIN_DEPTH_M: Final = 0.05
 #: Extra wide-table columns for camera-space keypoints: ``{name}_cam_x/_y/_z`` in metres.
 CAMERA_COLUMNS: Final[tuple[str, ...]] = tuple(
     f"{n}_cam_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "z")
@@ -391,15 +394,28 @@ def to_camera_space(
     smoother: TranslationSmoother | None = None,
     *,
     method: Method = "linear",
+    rigid: bool = False,
     visibility_threshold: float = VISIBILITY_THRESHOLD,
 ) -> FrameResult:
-    """Return ``result`` with each pose's ``camera_array_m`` set (see :func:`solve_translation`).
+    """Return ``result`` with each pose's ``camera_array_m`` set.
 
     A post-processing step: the detector is not involved, so tracking, batch runs and the
-    server can all apply it. Weights are visibility × presence, and keypoints under
-    ``visibility_threshold`` are left out. With a smoother, the translations are smoothed
-    per track (see :class:`TranslationSmoother`) before they are added. A pose whose
-    translation cannot be found (too few visible keypoints) keeps ``camera_array_m=None``.
+    server can all apply it. Per pose, the translation t of the world keypoints is solved
+    (:func:`solve_translation`; weights are visibility × presence, keypoints under
+    ``visibility_threshold`` left out) and, with a smoother, smoothed per track (see
+    :class:`TranslationSmoother`). Then:
+
+    - by default each keypoint is placed on its 2D keypoint's camera ray, at the depth the
+      placed world skeleton gives it (``Z = world_z + t_z``, at least 5 cm): the keypoints
+      project exactly onto the 2D ones, so a camera-space skeleton drawn through the
+      camera lines up with the video, and only the depth comes from the world model;
+    - with ``rigid=True`` they are the world keypoints moved by t (``world + t``, or
+      ``R·world + t`` for PnP): the body keeps the world model's shape and bone lengths,
+      and projects onto the 2D keypoints only up to the disagreement between the model's
+      world and image outputs (about 12 px mean on the 1280-pixel-high squat clip).
+
+    A pose whose translation cannot be found (fewer than :data:`MIN_POINTS` visible
+    keypoints) keeps ``camera_array_m=None``.
 
     Raises:
         ConfigError: The intrinsics are for another frame size.
@@ -430,13 +446,25 @@ def to_camera_space(
         solved = {
             i: (smoothed[keys[i]], cam - t + smoothed[keys[i]]) for i, (t, cam) in solved.items()
         }
+    placed = {
+        i: cam if rigid else _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
+        for i, (_, cam) in solved.items()
+    }
     poses = tuple(
-        dataclasses.replace(pose, camera_array_m=solved[i][1].astype(np.float32))
-        if i in solved
+        dataclasses.replace(pose, camera_array_m=placed[i].astype(np.float32))
+        if i in placed
         else pose
         for i, pose in enumerate(result.poses)
     )
     return dataclasses.replace(result, poses=poses)
+
+
+def _on_rays(
+    image_xy: NDArray[np.float32], depth: NDArray[np.float64], k: Intrinsics
+) -> NDArray[np.float64]:
+    z = np.maximum(depth, MIN_DEPTH_M)
+    xy = image_xy.astype(np.float64)
+    return np.stack(((xy[:, 0] - k.cx) / k.fx * z, (xy[:, 1] - k.cy) / k.fy * z, z), axis=1)
 
 
 def camera_row_values(pose: Pose | None) -> list[float | None]:

@@ -131,12 +131,14 @@ def test_points_under_the_visibility_threshold_are_ignored(skeletons):
     image[hidden, :2] += 400.0  # wildly wrong 2D ...
     image[hidden, 3] = 0.3  # ... but flagged as not visible
     pose = Pose(image, world, score=1.0)
-    out = to_camera_space(FrameResult(0, 0.0, (1920, 1080), (pose,)), CAMERA).poses[0]
+    out = to_camera_space(FrameResult(0, 0.0, (1920, 1080), (pose,)), CAMERA, rigid=True).poses[0]
     assert out.camera_array_m is not None
     np.testing.assert_allclose(out.camera_array_m, world + t, atol=1e-5)  # float32 storage
     # and counted, they would have pulled the answer far away
     image[hidden, 3] = 1.0
-    bad = to_camera_space(FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0),)), CAMERA)
+    bad = to_camera_space(
+        FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0),)), CAMERA, rigid=True
+    )
     assert np.abs(bad.poses[0].camera_array_m - (world + t)).max() > 0.05
 
 
@@ -181,3 +183,16 @@ def test_camera_row_values_follow_the_columns(skeletons):
     assert row[2] == pytest.approx(world[0, 2] + 3, abs=1e-6)
     assert camera_row_values(None) == [None] * 99
     assert pose.to_dict()["camera_m"][0][2] == pytest.approx(row[2])
+
+
+def test_keypoints_sit_on_their_2d_rays_at_the_world_depth(skeletons):
+    rng = np.random.default_rng(6)
+    world, t = scenes(skeletons, 1, seed=6)[0]
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(world + t) + rng.normal(0, 5.0, (33, 2))  # model disagreement
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0),))
+    on_rays = to_camera_space(result, CAMERA).poses[0].camera_array_m
+    rigid = to_camera_space(result, CAMERA, rigid=True).poses[0].camera_array_m
+    np.testing.assert_allclose(CAMERA.project(on_rays), image[:, :2], atol=1e-3)
+    np.testing.assert_allclose(on_rays[:, 2], rigid[:, 2])
+    assert np.abs(CAMERA.project(rigid) - image[:, :2]).mean() > 1.0
