@@ -10,7 +10,7 @@ from typing import Any, Protocol, Self
 from hifipose.errors import OutputError
 from hifipose.pose import FrameResult
 
-__all__ = ["AtomicWriter", "PoseWriter", "PublishOnSuccess"]
+__all__ = ["AtomicWriter", "PoseWriter", "PublishOnSuccess", "ResultWriter"]
 
 
 class PublishOnSuccess:
@@ -57,7 +57,15 @@ class PoseWriter(Protocol):
         ...
 
 
-class AtomicWriter(PublishOnSuccess):
+class ResultWriter(PublishOnSuccess):
+    """Base class of every keypoint output that :func:`open_writer` opens."""
+
+    def write(self, result: FrameResult) -> None:
+        """Take one frame's result."""
+        raise NotImplementedError
+
+
+class AtomicWriter(ResultWriter):
     """Base class: output goes to ``<name>.partial`` and is renamed on a clean close.
 
     As a context manager, an exception keeps the ``.partial`` file (for debugging) and
