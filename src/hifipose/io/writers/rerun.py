@@ -95,6 +95,7 @@ class RerunWriter(ResultWriter):
         self._recording.set_sinks(*sinks, default_blueprint=_blueprint(rr))
         self._log_static()
         self._tracks: set[str] = set()
+        self._intrinsics: Intrinsics | None = None
         self._pinhole: Intrinsics | None = None
 
     def _log_static(self) -> None:
@@ -116,15 +117,18 @@ class RerunWriter(ResultWriter):
         rec.log("world", rr.ViewCoordinates.RDF, static=True)
 
     def set_intrinsics(self, intrinsics: Intrinsics) -> None:
-        """Log the camera as a pinhole on ``video`` from the current frame on (when it changes)."""
-        if intrinsics == self._pinhole:
+        """Use this camera from the next frame on: a ``Pinhole`` on ``video``, logged on change."""
+        self._intrinsics = intrinsics
+
+    def _log_pinhole(self) -> None:
+        if self._intrinsics is None or self._intrinsics == self._pinhole:
             return
-        self._pinhole = intrinsics
+        k = self._pinhole = self._intrinsics
         self._recording.log(
             "video",
             self._rr.Pinhole(
-                image_from_camera=intrinsics.matrix,
-                resolution=[intrinsics.width, intrinsics.height],
+                image_from_camera=k.matrix,
+                resolution=[k.width, k.height],
                 camera_xyz=self._rr.ViewCoordinates.RDF,
             ),
         )
@@ -137,6 +141,7 @@ class RerunWriter(ResultWriter):
         rr, rec = self._rr, self._recording
         rec.set_time("frame", sequence=result.index)
         rec.set_time("time", duration=result.timestamp_ms / 1000.0)
+        self._log_pinhole()
         if image_rgb is not None:
             rec.log("video", rr.Image(image_rgb).compress(jpeg_quality=JPEG_QUALITY))
         rec.log("poses/count", rr.Scalars(float(len(result.poses))))
