@@ -22,7 +22,8 @@ The hierarchy (each joint sits at the point named; its bone runs to its child)::
     └─ RightUpLeg … mirror
 
 Bone lengths (the offsets) are the median over the clip, from frames where the bone's
-keypoints are visible, averaged between left and right. Each joint's rotation turns its
+keypoints are visible, averaged between left and right; the hip joints, which sit beside
+the spine rather than on a bone, get the median of where they sit in the hips' frame. Each joint's rotation turns its
 rest bone direction onto the bone's direction in the frame exactly; the twist about the
 bone comes from a secondary axis where the keypoints give one (hip line for the hips,
 shoulder line for the spine, ear line for the neck and head, pinky→index for the hands)
@@ -336,10 +337,38 @@ def bvh_text(
         parent_r = np.eye(3) if joint.parent is None else rotations[_INDEX[joint.parent]]
         local = np.swapaxes(parent_r, -1, -2) @ rotations[i]
         channels.append(_euler(local, _rotation_order(joint)))
-    return _hierarchy(lengths) + _motion(np.concatenate(channels, axis=1), frame_time_s)
+    offsets = _offsets(points, rotations, lengths)
+    return _hierarchy(offsets, lengths) + _motion(np.concatenate(channels, axis=1), frame_time_s)
 
 
-def _hierarchy(lengths: dict[str, float]) -> str:
+def _offsets(points: Points, rotations: F64, lengths: dict[str, float]) -> dict[str, F64]:
+    """Each joint's offset from its parent (cm, in the parent's rest frame), symmetrised.
+
+    A joint on its parent's bone gets the bone's median length along the rest direction.
+    A joint off it (the hips, beside the spine) gets the median of where it actually sits
+    in its parent's frame, so that, e.g., a pelvis that is not square to the spine
+    still puts the hip joints where the keypoints are.
+    """
+    offsets: dict[str, F64] = {}
+    for joint in JOINTS[1:]:
+        parent = JOINTS[_INDEX[joint.parent or ""]]
+        if joint.rest == parent.aim_rest:
+            offsets[joint.name] = lengths[joint.name] * np.array(joint.rest)
+            continue
+        (p, pv), (q, qv) = points[parent.at], points[joint.at]
+        local = np.einsum("fji,fj->fi", rotations[_INDEX[parent.name]], q - p)
+        seen = np.minimum(pv, qv) >= VISIBLE
+        offsets[joint.name] = np.median(local[seen] if seen.any() else local, axis=0)
+    mirror = np.array([-1.0, 1.0, 1.0])
+    for name in list(offsets):
+        if name.startswith("Left"):
+            other = "Right" + name[4:]
+            mean = (offsets[name] + offsets[other] * mirror) / 2
+            offsets[name], offsets[other] = mean, mean * mirror
+    return offsets
+
+
+def _hierarchy(offsets: dict[str, F64], lengths: dict[str, float]) -> str:
     lines = ["HIERARCHY"]
     children: dict[str | None, list[Joint]] = {}
     for joint in JOINTS:
@@ -353,7 +382,7 @@ def _hierarchy(lengths: dict[str, float]) -> str:
             chans = "CHANNELS 6 Xposition Yposition Zposition"
         else:
             lines.append(f"{pad}JOINT {joint.name}")
-            offset = tuple(lengths[joint.name] * np.array(joint.rest))
+            offset = tuple(offsets[joint.name])
             chans = "CHANNELS 3"
         chans += "".join(f" {axis}rotation" for axis in _rotation_order(joint))
         lines.extend([f"{pad}{{", f"{pad}  OFFSET {_fmt(offset)}", f"{pad}  {chans}"])
