@@ -23,8 +23,9 @@ The hierarchy (each joint sits at the point named; its bone runs to its child)::
 
 Bone lengths (the offsets) are the median over the clip, from frames where the bone's
 keypoints are visible, averaged between left and right; the hip joints, which sit beside
-the spine rather than on a bone, get the median of where they sit in the hips' frame. Each joint's rotation turns its
-rest bone direction onto the bone's direction in the frame exactly; the twist about the
+the spine rather than on a bone, get the median of where they sit in the hips' frame.
+Each joint's rotation turns its rest bone direction onto the bone's direction in the
+frame exactly; the twist about the
 bone comes from a secondary axis where the keypoints give one (hip line for the hips,
 shoulder line for the spine, ear line for the neck and head, pinky→index for the hands)
 and is otherwise the parent's (the smallest rotation, no added twist). Euler angles take,
