@@ -14,6 +14,7 @@ parsed with the independent ``bvh`` package and its joints placed by forward kin
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,9 +31,10 @@ def inside_blender(bvh_path: str, out_path: str) -> None:
 
     # Debian's Blender 3.4 runs on Python ≥ 3.11, where the importer's open(path, "rU")
     # fails ("invalid mode"); give that module an open() without the obsolete "U"
-    importer.open = lambda path, mode="r", *args, **kwargs: open(  # type: ignore[attr-defined]
-        path, mode.replace("U", ""), *args, **kwargs
-    )
+    def open_without_u(path: str, mode: str = "r", *args: object, **kwargs: object) -> object:
+        return open(path, mode.replace("U", ""), *args, **kwargs)  # noqa: PTH123
+
+    importer.open = open_without_u
     bpy.ops.import_anim.bvh(filepath=bvh_path, global_scale=1.0, frame_start=1)
     armature = next(o for o in bpy.context.scene.objects if o.type == "ARMATURE")
     action = armature.animation_data.action
@@ -49,17 +51,22 @@ def inside_blender(bvh_path: str, out_path: str) -> None:
 
 
 def main(bvh_path: str) -> int:
+    """Run Blender on ``bvh_path``, compare its joints with FK; 0 when they agree."""
     import bvh
     import numpy as np
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.unit.io.bvh_fk import forward_kinematics
 
+    blender_exe = shutil.which("blender")
+    if blender_exe is None:
+        print("blender is not installed (Debian: apt-get install blender)")  # noqa: T201
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "joints.json"
         subprocess.run(
             [
-                "blender",
+                blender_exe,
                 "--background",
                 "--factory-startup",
                 "--python-exit-code",
@@ -82,7 +89,7 @@ def main(bvh_path: str) -> int:
     blender = {n: np.array([[f[n][0], f[n][2], -f[n][1]] for f in dumped["frames"]]) for n in names}
     errors = {n: float(np.linalg.norm(blender[n] - fk[n], axis=1).max()) for n in names}
     worst = max(errors, key=errors.get)
-    print(
+    print(  # noqa: T201 - a script that reports
         f"Blender {dumped['version']}: imported {dumped['bones']} bones, "
         f"{len(dumped['frames'])} frames (file: {mocap.nframes}); Blender's joints vs FK "
         f"from the bvh package: max {errors[worst]:.4f} cm ({worst})"
