@@ -40,6 +40,7 @@ __all__ = ["PERSON_CLASS", "RerunWriter", "track_key"]
 
 PERSON_CLASS: Final = 1
 JPEG_QUALITY: Final = 75
+PERSON_RGBA: Final = (255, 140, 0, 160)  # skeletons, and masks at this opacity
 
 
 def track_key(pose: Pose, index: int) -> str:
@@ -103,13 +104,18 @@ class RerunWriter(ResultWriter):
         rec.log(
             "/",
             rr.AnnotationContext(
-                rr.ClassDescription(
-                    info=rr.AnnotationInfo(id=PERSON_CLASS, label="person"),
-                    keypoint_annotations=[
-                        rr.AnnotationInfo(id=i, label=name) for i, name in enumerate(KEYPOINT_NAMES)
-                    ],
-                    keypoint_connections=[(int(a), int(b)) for a, b in SKELETON_EDGES],
-                )
+                [
+                    # class 0 is a mask's background: transparent
+                    rr.AnnotationInfo(id=0, label="background", color=(0, 0, 0, 0)),
+                    rr.ClassDescription(
+                        info=rr.AnnotationInfo(id=PERSON_CLASS, label="person", color=PERSON_RGBA),
+                        keypoint_annotations=[
+                            rr.AnnotationInfo(id=i, label=name)
+                            for i, name in enumerate(KEYPOINT_NAMES)
+                        ],
+                        keypoint_connections=[(int(a), int(b)) for a, b in SKELETON_EDGES],
+                    ),
+                ]
             ),
             static=True,
         )
@@ -173,7 +179,7 @@ class RerunWriter(ResultWriter):
             )
         if pose.segmentation is not None:
             mask = (pose.segmentation > 0.5).astype(np.uint8) * PERSON_CLASS
-            rec.log(f"video/mask/{key}", rr.SegmentationImage(mask, opacity=0.5))
+            rec.log(f"video/mask/{key}", rr.SegmentationImage(mask))
 
     def close(self) -> None:
         """Flush, disconnect and publish the file. Calling it again does nothing."""
