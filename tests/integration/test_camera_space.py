@@ -6,6 +6,11 @@ Figures (depth range and jitter, reprojection, BVH FK error) go to the fidelity 
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import bvh
@@ -125,3 +130,32 @@ def test_rrd_from_the_clip_has_every_frame(outputs, shared_data):
     assert rows[track, "Points2D"] == set(range(frames))
     assert rows[track.replace("video", "camera"), "Points3D"] == set(range(frames))
     assert rows["/video", "Pinhole"] == {0}
+
+
+def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
+    """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = tmp_path / "live.rrd"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rerun")), "--port", str(port), "--save", str(saved)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):  # wait until it listens
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        url = f"rerun+http://127.0.0.1:{port}/proxy"
+        args = ["track", str(shared_data / SQUATS), "--max-frames", "5", "--rerun", url]
+        assert main([*args, "--model-dir", str(model_dir), "--quiet"]) == 0
+        time.sleep(1.0)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    rows = read_rows(saved)
+    assert rows["/video", "EncodedImage"] == set(range(5))
+    assert rows["/poses/count", "Scalars"] == set(range(5))
