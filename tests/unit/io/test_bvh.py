@@ -115,6 +115,11 @@ def test_single_track_writes_the_named_file(tmp_path, squat_world):
         for i, world in enumerate(squat_world[:3]):
             writer.write(FrameResult(i, i * 33.3, (640, 480), (make_pose(world, None),)))
     assert [p.name for p in tmp_path.iterdir()] == ["take.bvh"]
+    # images without timestamps (all 0 ms) still get a usable frame time
+    with BvhWriter(path) as writer:
+        for i, world in enumerate(squat_world[:3]):
+            writer.write(FrameResult(i, 0.0, (640, 480), (make_pose(world, None),)))
+    assert bvh.Bvh(path.read_text()).frame_time == pytest.approx(1 / 30)
 
 
 def test_bad_input_gets_typed_errors_and_publishes_nothing(tmp_path, squat_world):

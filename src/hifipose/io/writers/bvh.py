@@ -515,7 +515,9 @@ def _track_text(rows: list[_Row]) -> str:
         root = np.stack(out)
     stamps = np.array([row[1] for row in rows])
     indices = np.array([row[0] for row in rows])
-    frame_time = 1 / 30
+    frame_time = 0.0
     if len(rows) > 1:
         frame_time = float(np.median(np.diff(stamps) / np.diff(indices))) / 1000
+    if not frame_time > 0:  # one frame, or images without timestamps: assume 30 fps
+        frame_time = 1 / 30
     return bvh_text(world, vis, frame_time, root)
