@@ -119,7 +119,7 @@ def test_single_track_writes_the_named_file(tmp_path, squat_world):
     with BvhWriter(path) as writer:
         for i, world in enumerate(squat_world[:3]):
             writer.write(FrameResult(i, 0.0, (640, 480), (make_pose(world, None),)))
-    assert bvh.Bvh(path.read_text()).frame_time == pytest.approx(1 / 30)
+    assert bvh.Bvh(path.read_text()).frame_time == pytest.approx(1 / 30, abs=1e-6)
 
 
 def test_bad_input_gets_typed_errors_and_publishes_nothing(tmp_path, squat_world):
