@@ -2,7 +2,9 @@
 
 BlazePose's world keypoints are metres with the origin between the hips. With the camera's
 intrinsics, the translation ``t`` that puts them where the 2D keypoints see them is found by
-least squares, and ``world + t`` are the keypoints in camera space.
+least squares (:func:`solve_translation`); :func:`to_camera_space` then gives each pose its
+camera-space keypoints: on the 2D keypoints' rays at the depths of ``world + t`` (or
+``world + t`` itself with ``rigid=True``).
 
 Conventions:
     Camera space is metres with the camera at the origin, x right, y down, z forward (along
