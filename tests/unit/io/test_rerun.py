@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import rerun as rr
 
 from hifipose.camera import Intrinsics, to_camera_space
-from hifipose.errors import OutputError
+from hifipose.errors import OutputError, RuntimeUnavailableError
 from hifipose.io import open_writer
 from hifipose.io.writers.rerun import RerunWriter
 from hifipose.pose import FrameResult, Pose
@@ -85,3 +86,10 @@ def test_an_aborted_recording_is_not_published(tmp_path):
         writer.write(FrameResult(0, 0.0, SIZE, (pose(1),)))
         raise RuntimeError
     assert [p.name for p in tmp_path.iterdir()] == ["run.rrd.partial"]
+
+
+def test_without_rerun_sdk_the_error_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "rerun", None)  # as if not installed
+    with pytest.raises(RuntimeUnavailableError, match=r"hifipose\[rerun\]"):
+        open_writer(tmp_path / "run.rrd")
+    assert list(tmp_path.iterdir()) == []
