@@ -404,8 +404,9 @@ def to_camera_space(
     A post-processing step: the detector is not involved, so tracking, batch runs and the
     server can all apply it. Per pose, the translation t of the world keypoints is solved
     (:func:`solve_translation`; weights are visibility × presence, keypoints under
-    ``visibility_threshold`` left out) and, with a smoother, smoothed per track (see
-    :class:`TranslationSmoother`). Then:
+    ``visibility_threshold`` left out) and, with a smoother, its depth is smoothed per track
+    (see :class:`TranslationSmoother`; x and y always fit the frame's own keypoints, so
+    smoothing never makes the skeleton lag behind the video). Then:
 
     - by default each keypoint is placed on its 2D keypoint's camera ray, at the depth the
       placed world skeleton gives it (``Z = world_z + t_z``, at least 5 cm): the keypoints
@@ -429,10 +430,15 @@ def to_camera_space(
         )
         raise ConfigError(msg)
     solved: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
+    weights: dict[int, NDArray[np.float64]] = {}
     for i, pose in enumerate(result.poses):
-        weights = _keypoint_weights(pose.image_array, visibility_threshold)
+        weights[i] = _keypoint_weights(pose.image_array, visibility_threshold)
         fit = solve_translation(
-            pose.world_array_m, pose.image_array[:, :2], intrinsics, weights=weights, method=method
+            pose.world_array_m,
+            pose.image_array[:, :2],
+            intrinsics,
+            weights=weights[i],
+            method=method,
         )
         if fit is not None:
             solved[i] = fit
@@ -446,12 +452,13 @@ def to_camera_space(
             {keys[i]: t for i, (t, _) in solved.items()}, result.timestamp_ms
         )
         solved = {
-            i: (smoothed[keys[i]], cam - t + smoothed[keys[i]]) for i, (t, cam) in solved.items()
+            i: (smoothed[keys[i]], cam + np.array([0.0, 0.0, smoothed[keys[i]][2] - t[2]]))
+            for i, (t, cam) in solved.items()
         }
-    placed = {
-        i: cam if rigid else _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
-        for i, (_, cam) in solved.items()
-    }
+    placed = {}
+    for i, (_, cam) in solved.items():
+        rays = _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
+        placed[i] = _refit_lateral(cam, rays, weights[i]) if rigid else rays
     poses = tuple(
         dataclasses.replace(pose, camera_array_m=placed[i].astype(np.float32))
         if i in placed
@@ -459,6 +466,16 @@ def to_camera_space(
         for i, pose in enumerate(result.poses)
     )
     return dataclasses.replace(result, poses=poses)
+
+
+def _refit_lateral(
+    cam: NDArray[np.float64], rays: NDArray[np.float64], w: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Shift ``cam`` sideways (x, y) to best fit the rays at its depths (weights w / z²)."""
+    weight = w / np.maximum(cam[:, 2], MIN_DEPTH_M) ** 2
+    shift = (weight[:, None] * (rays[:, :2] - cam[:, :2])).sum(axis=0) / weight.sum()
+    out: NDArray[np.float64] = cam + np.array([shift[0], shift[1], 0.0])
+    return out
 
 
 def _on_rays(

@@ -196,3 +196,18 @@ def test_keypoints_sit_on_their_2d_rays_at_the_world_depth(skeletons):
     np.testing.assert_allclose(CAMERA.project(on_rays), image[:, :2], atol=1e-3)
     np.testing.assert_allclose(on_rays[:, 2], rigid[:, 2])
     assert np.abs(CAMERA.project(rigid) - image[:, :2]).mean() > 1.0
+
+
+def test_smoothing_steadies_depth_without_lagging_behind_the_video(skeletons):
+    """A person walking sideways at 1.5 m/s, seen at 5 fps: the skeleton stays on them."""
+    smoother = TranslationSmoother()
+    for rigid in (False, True):
+        smoother.reset()
+        for i in range(20):
+            world = skeletons[i]
+            t = np.array([-1.5 + 0.3 * i, 0.2, 4.0])  # 0.3 m per 200 ms frame
+            image = np.ones((33, 5))
+            image[:, :2] = CAMERA.project(world + t)
+            result = FrameResult(i, i * 200.0, (1920, 1080), (Pose(image, world, 1.0),))
+            camera = to_camera_space(result, CAMERA, smoother, rigid=rigid).poses[0].camera_array_m
+            assert np.abs(CAMERA.project(camera) - image[:, :2]).max() < 0.05, (rigid, i)
