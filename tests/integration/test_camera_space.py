@@ -132,6 +132,7 @@ def test_rrd_from_the_clip_has_every_frame(outputs, shared_data):
     assert rows["/video", "Pinhole"] == {0}
 
 
+@pytest.mark.filterwarnings("ignore:RRD file has no footer")  # `rerun --save` streams, no footer
 def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
     """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
     with socket.socket() as probe:
