@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +31,11 @@ from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
 from hifipose._version import __version__
 from hifipose.config import RUNTIME_NAMES
 from hifipose.errors import ConfigError, HifiposeError
+
+if TYPE_CHECKING:
+    from hifipose.camera import CameraSpec
+    from hifipose.io.sources import Frame
+    from hifipose.pose import Pose
 
 __all__ = ["main"]
 
@@ -68,8 +74,6 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
         open_renderer,
     )
     from hifipose.io.sources import open_source
-    from hifipose.io.writers import open_writer
-    from hifipose.pose import FrameResult
 
     summary = TrackSummary()
     source = open_source(args.input, max_frames=args.max_frames)
@@ -77,7 +81,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
     with ExitStack() as stack:
         stack.enter_context(source)
         _check_outputs(args, source.files)
-        writer = stack.enter_context(open_writer(args.output)) if args.output else None
+        outputs = _ResultOutputs(args, stack, static=static)
         with ExitStack() as creating:
             if not getattr(args, "verbose", False) and not getattr(args, "debug", False):
                 creating.enter_context(native_stderr_filtered())
@@ -109,16 +113,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             summary.frames += 1
             summary.frames_with_pose += bool(poses)
             height, width = frame.image_rgb.shape[:2]
-            if writer is not None:
-                writer.write(
-                    FrameResult(
-                        frame.index,
-                        frame.timestamp_ms,
-                        (width, height),
-                        tuple(poses),
-                        source=frame.source,
-                    )
-                )
+            outputs.write(frame, tuple(poses))
             if args.render or args.show:
                 elapsed = time.perf_counter() - started
                 caption = (
@@ -193,6 +188,57 @@ def _check_display() -> None:
         raise ConfigError(msg) from exc
 
 
+class _ResultOutputs:
+    """``track``'s keypoint outputs: ``-o FILE`` and ``--rerun``, with camera space applied."""
+
+    def __init__(self, args: argparse.Namespace, stack: ExitStack, *, static: bool) -> None:
+        from hifipose.camera import TranslationSmoother
+        from hifipose.io.writers import RerunWriter, ResultWriter, open_writer
+
+        self.writers: list[ResultWriter] = []
+        if args.output:
+            self.writers.append(stack.enter_context(open_writer(args.output)))
+        if args.rerun:
+            self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
+        self.camera = _camera_spec(args)
+        self.smoother = None if static or args.no_smoothing else TranslationSmoother()
+
+    def write(self, frame: Frame, poses: tuple[Pose, ...]) -> None:
+        from hifipose.camera import to_camera_space
+        from hifipose.io.writers import RerunWriter
+        from hifipose.pose import FrameResult
+
+        if not self.writers:
+            return
+        height, width = frame.image_rgb.shape[:2]
+        result = FrameResult(
+            frame.index, frame.timestamp_ms, (width, height), poses, source=frame.source
+        )
+        intrinsics = self.camera.for_size(width, height) if self.camera else None
+        if intrinsics is not None:
+            result = to_camera_space(result, intrinsics, self.smoother)
+        for writer in self.writers:
+            if isinstance(writer, RerunWriter):
+                if intrinsics is not None:
+                    writer.set_intrinsics(intrinsics)
+                writer.write(result, frame.image_rgb)
+            else:
+                writer.write(result)
+
+
+def _camera_spec(args: argparse.Namespace) -> CameraSpec | None:
+    """The camera from --fov / --intrinsics; the default guess for a .bvh (it needs a root)."""
+    from hifipose.camera import CameraSpec
+
+    if args.fov is not None:
+        return CameraSpec(hfov_deg=args.fov)
+    if args.intrinsics is not None:
+        return CameraSpec.from_file(args.intrinsics)
+    if args.output and Path(args.output).suffix.lower() == ".bvh":
+        return CameraSpec()
+    return None
+
+
 def _show(image_rgb: NDArray[np.uint8]) -> None:
     import cv2
 
@@ -228,9 +274,9 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
 
 def run_track_command(args: argparse.Namespace) -> int:
     """``hifipose track``: check the outputs and display, track, print the summary."""
-    if args.output is None and args.render is None and not args.show:
+    if args.output is None and args.render is None and not args.show and not args.rerun:
         print(
-            "hifipose track: nothing to do; give -o KEYPOINTS and/or --render OVERLAY",
+            "hifipose track: nothing to do; give -o KEYPOINTS, --render OVERLAY or --rerun",
             file=sys.stderr,
         )
         return 2
@@ -265,6 +311,9 @@ def run_demo(args: argparse.Namespace) -> int:
         model_dir=args.model_dir,
         debug=args.debug,
         verbose=args.verbose,
+        fov=None,
+        intrinsics=None,
+        rerun=None,
     )
     summary = run_track(track_args)
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
@@ -459,7 +508,10 @@ def build_parser() -> argparse.ArgumentParser:
         "input", help="video file, image, folder of images, glob, or webcam index (0)"
     )
     track.add_argument(
-        "-o", "--output", help="keypoints file: .jsonl, .csv, .parquet or .json (COCO)"
+        "-o",
+        "--output",
+        help="keypoints file: .jsonl, .csv, .parquet, .json (COCO), .bvh (motion capture, "
+        "one file per track) or .rrd (Rerun recording)",
     )
     track.add_argument("--render", help="overlay output: a .mp4 file, or a folder for PNGs")
     track.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
@@ -475,6 +527,26 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
     track.add_argument("--model-dir", type=Path, help="use model files from this folder")
+    camera = track.add_mutually_exclusive_group()
+    camera.add_argument(
+        "--fov",
+        type=float,
+        metavar="DEG",
+        help="camera's horizontal field of view: adds camera-space 3D (metres) to the output",
+    )
+    camera.add_argument(
+        "--intrinsics",
+        type=Path,
+        metavar="FILE",
+        help="camera intrinsics JSON (camera_matrix + width/height, or hfov_deg): camera space",
+    )
+    track.add_argument(
+        "--rerun",
+        nargs="?",
+        const="spawn",
+        metavar="URL",
+        help="log live to a Rerun viewer: spawn one, or connect to URL (needs hifipose[rerun])",
+    )
 
     demo = sub.add_parser(
         "demo",

@@ -82,6 +82,10 @@ class Pose:
         track_id: The person's identity within a stream in video mode: 1 for the first person
             tracked, never reused within the stream, restarting at 1 after ``reset()``. None
             in static-image mode (and where a runtime gives no identities).
+        camera_array_m: (33, 3) float32, read-only: the keypoints in camera space, metres,
+            camera at the origin, x right, y down, z forward (see :mod:`hifipose.camera`);
+            None unless camera intrinsics were applied
+            (:func:`hifipose.camera.to_camera_space`).
 
     Example:
         >>> import numpy as np
@@ -95,6 +99,7 @@ class Pose:
     score: float
     segmentation: NDArray[np.float32] | None = field(default=None, repr=False)
     track_id: int | None = None
+    camera_array_m: NDArray[np.float32] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -106,6 +111,12 @@ class Pose:
             _frozen_copy("world_array_m", self.world_array_m, (NUM_KEYPOINTS, 3)),
         )
         object.__setattr__(self, "score", float(self.score))
+        if self.camera_array_m is not None:
+            object.__setattr__(
+                self,
+                "camera_array_m",
+                _frozen_copy("camera_array_m", self.camera_array_m, (NUM_KEYPOINTS, 3)),
+            )
 
     @property
     def keypoints(self) -> tuple[Keypoint, ...]:
@@ -138,13 +149,20 @@ class Pose:
         return self.image_array.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: score, box and both keypoint lists with names."""
-        return {
+        """Return a JSON-ready dict: score, box and both keypoint lists with names.
+
+        With camera space (``camera_array_m``), ``"camera_m"`` holds its 33 ``[x, y, z]``
+        rows in metres too.
+        """
+        data: dict[str, Any] = {
             "score": self.score,
             "box": list(self.box),
             "keypoints": [kp._asdict() for kp in self.keypoints],
             "keypoints3d": [kp._asdict() for kp in self.keypoints3d],
         }
+        if self.camera_array_m is not None:
+            data["camera_m"] = self.camera_array_m.tolist()
+        return data
 
 
 @dataclass(frozen=True, slots=True)

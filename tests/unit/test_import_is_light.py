@@ -7,7 +7,16 @@ import pytest
 
 import hifipose
 
-HEAVY = ("torch", "onnxruntime", "mediapipe", "pyarrow", "matplotlib", "skimage", "ai_edge_litert")
+HEAVY = (
+    "torch",
+    "onnxruntime",
+    "mediapipe",
+    "pyarrow",
+    "matplotlib",
+    "skimage",
+    "ai_edge_litert",
+    "rerun",
+)
 
 
 def test_import_hifipose_pulls_in_no_heavy_module() -> None:

@@ -29,7 +29,7 @@ from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError, VideoReadError
 from hifipose.io.render import OverlayVideoWriter, draw_poses
 from hifipose.io.sources import VIDEO_SUFFIXES, open_source
-from hifipose.io.writers import AtomicWriter, open_writer
+from hifipose.io.writers import ResultWriter, open_writer
 from hifipose.pose import FrameResult
 from hifipose.serve.protocol import StreamOptions
 
@@ -255,7 +255,7 @@ class JobManager:
         with ExitStack() as stack:
             source = stack.enter_context(open_source(inputs[0], max_frames=self._max_frames))
             job.frames_total = source.frame_count
-            writers: list[AtomicWriter] = [
+            writers: list[ResultWriter] = [
                 stack.enter_context(open_writer(job.folder / OUTPUTS[kind]))
                 for kind in self._kinds
                 if kind != "overlay"

@@ -2,42 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
 from hifipose.errors import ConfigError
-from hifipose.io.writers.base import AtomicWriter, PoseWriter
+from hifipose.io.writers.base import AtomicWriter, PoseWriter, ResultWriter
+from hifipose.io.writers.bvh import BvhWriter
 from hifipose.io.writers.formats import COLUMNS, CocoWriter, CsvWriter, JsonlWriter, ParquetWriter
+from hifipose.io.writers.rerun import RerunWriter
 
 __all__ = [
     "COLUMNS",
     "WRITER_SUFFIXES",
     "AtomicWriter",
+    "BvhWriter",
     "CocoWriter",
     "CsvWriter",
     "JsonlWriter",
     "ParquetWriter",
     "PoseWriter",
+    "RerunWriter",
+    "ResultWriter",
     "open_writer",
 ]
 
-WRITER_SUFFIXES: Final = MappingProxyType(
-    {".jsonl": JsonlWriter, ".csv": CsvWriter, ".parquet": ParquetWriter, ".json": CocoWriter}
+WRITER_SUFFIXES: Final[Mapping[str, Callable[[Path], ResultWriter]]] = MappingProxyType(
+    {
+        ".jsonl": JsonlWriter,
+        ".csv": CsvWriter,
+        ".parquet": ParquetWriter,
+        ".json": CocoWriter,
+        ".bvh": BvhWriter,
+        ".rrd": RerunWriter,
+    }
 )
 
 
-def open_writer(path: str | Path) -> AtomicWriter:
-    """Open the writer for ``path``'s extension: .jsonl, .csv, .parquet or .json (COCO).
+def open_writer(path: str | Path) -> ResultWriter:
+    """Open the writer for ``path``'s extension.
+
+    The extensions: .jsonl, .csv, .parquet, .json (COCO), .bvh (motion capture, one file
+    per track) and .rrd (a Rerun recording).
 
     Raises:
         ConfigError: The extension is not one of those.
         OutputError: The file cannot be created.
-        RuntimeUnavailableError: pyarrow is missing for .parquet.
+        RuntimeUnavailableError: pyarrow is missing for .parquet, rerun-sdk for .rrd.
     """
     suffix = Path(path).suffix.lower()
     if suffix not in WRITER_SUFFIXES:
         known = ", ".join(WRITER_SUFFIXES)
         msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
-    return WRITER_SUFFIXES[suffix](path)
+    return WRITER_SUFFIXES[suffix](Path(path))

@@ -28,6 +28,7 @@ __all__ = [
     "AtomicWriter",
     "PoseWriter",
     "PublishOnSuccess",
+    "ResultWriter",
     "discard",
     "partial_path",
     "remove_stale_partials",
@@ -139,7 +140,15 @@ class PoseWriter(Protocol):
         ...
 
 
-class AtomicWriter(PublishOnSuccess):
+class ResultWriter(PublishOnSuccess):
+    """Base class of every keypoint output that :func:`open_writer` opens."""
+
+    def write(self, result: FrameResult) -> None:
+        """Take one frame's result."""
+        raise NotImplementedError
+
+
+class AtomicWriter(ResultWriter):
     """Base class: output goes to :func:`partial_path` and is renamed on a clean close.
 
     As a context manager, an exception deletes the partial file and never creates the final

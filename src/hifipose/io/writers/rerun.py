@@ -1,0 +1,215 @@
+"""Rerun recordings: a ``.rrd`` file, or a live viewer, of the video and its skeletons.
+
+Entities (``{track}`` is the pose's ``track_id``, or ``p{i}`` for the i-th pose of a frame
+without track ids):
+
+- ``video``: the frame (JPEG-compressed), with a ``Pinhole`` from the camera intrinsics
+  when camera space is known, so 2D and 3D line up in the viewer;
+- ``video/pose/{track}``: the 2D keypoints (pixels) with the skeleton's edges;
+- ``video/mask/{track}``: the person mask (1 = person), when segmentation was asked for;
+- ``world/pose/{track}``: the 3D world keypoints (metres, origin between the hips);
+- ``camera/pose/{track}``: the camera-space keypoints (metres, camera at the origin);
+- ``poses/count``: the number of poses in the frame (a scalar, logged on every frame).
+
+Conventions:
+    Timelines: ``frame`` (sequence: the frame index) and ``time`` (duration: the frame's
+    timestamp in seconds). All 3D spaces use hifipose's axes, x right, y down, z forward
+    (Rerun's ``RDF``). Skeleton edges and keypoint names come from
+    :mod:`hifipose.topology` in one annotation context (class 1, "person"). When a track
+    leaves, its entities are cleared at that frame, so a track's data exists exactly on the
+    frames where the track does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose._optional import require
+from hifipose.camera import Intrinsics
+from hifipose.errors import OutputError
+from hifipose.io.writers.base import ResultWriter, discard, partial_path, remove_stale_partials
+from hifipose.pose import FrameResult, Pose
+from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES
+
+__all__ = ["PERSON_CLASS", "RerunWriter", "track_key"]
+
+PERSON_CLASS: Final = 1
+JPEG_QUALITY: Final = 75
+PERSON_RGBA: Final = (255, 140, 0, 160)  # skeletons, and masks at this opacity
+
+
+def track_key(pose: Pose, index: int) -> str:
+    """The entity-path name of a pose's track: its ``track_id``, or ``p{index}`` without one."""
+    return str(pose.track_id) if pose.track_id is not None else f"p{index}"
+
+
+class RerunWriter(ResultWriter):
+    """Logs frame results (and, when given, the frames) to a ``.rrd`` file and/or a viewer.
+
+    Args:
+        path: The ``.rrd`` file to write (published on a clean close, written to
+            its partial file until then, deleted on abort), or None for a live viewer only.
+        live: None (no viewer), ``"spawn"`` (start a local viewer), or the gRPC URL of a
+            running viewer (e.g. ``rerun+http://127.0.0.1:9876/proxy``).
+        application_id: The recording's application id in the viewer.
+
+    Raises:
+        RuntimeUnavailableError: rerun-sdk is missing (``pip install 'hifipose[rerun]'``).
+        OutputError: Neither a path nor a viewer was given, or the file cannot be created.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        live: str | None = None,
+        application_id: str = "hifipose",
+    ) -> None:
+        self._rr: Any = require("rerun", extra="rerun")
+        rr = self._rr
+        if path is None and live is None:
+            msg = "a Rerun writer needs a .rrd path, a viewer, or both"
+            raise OutputError(msg)
+        self.path = Path(path) if path is not None else None
+        self.partial = partial_path(self.path) if self.path else None
+        self._closed = False
+        self._recording: Any = rr.RecordingStream(application_id)
+        sinks = []
+        if self.path is not None and self.partial is not None:
+            try:
+                self.partial.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_partials(self.path)
+                self.partial.touch()
+            except OSError as exc:
+                msg = f"cannot write {self.path}: {exc.strerror or exc}"
+                raise OutputError(msg) from exc
+            sinks.append(rr.FileSink(str(self.partial)))
+        if live == "spawn":
+            rr.spawn(connect=False, recording=self._recording)
+            sinks.append(rr.GrpcSink())
+        elif live is not None:
+            sinks.append(rr.GrpcSink(live))
+        self._recording.set_sinks(*sinks, default_blueprint=_blueprint(rr))
+        self._log_static()
+        self._tracks: set[str] = set()
+        self._intrinsics: Intrinsics | None = None
+        self._pinhole: Intrinsics | None = None
+
+    def _log_static(self) -> None:
+        rr, rec = self._rr, self._recording
+        rec.log(
+            "/",
+            rr.AnnotationContext(
+                [
+                    # class 0 is a mask's background: transparent
+                    rr.AnnotationInfo(id=0, label="background", color=(0, 0, 0, 0)),
+                    rr.ClassDescription(
+                        info=rr.AnnotationInfo(id=PERSON_CLASS, label="person", color=PERSON_RGBA),
+                        keypoint_annotations=[
+                            rr.AnnotationInfo(id=i, label=name)
+                            for i, name in enumerate(KEYPOINT_NAMES)
+                        ],
+                        keypoint_connections=[(int(a), int(b)) for a, b in SKELETON_EDGES],
+                    ),
+                ]
+            ),
+            static=True,
+        )
+        rec.log("/", rr.ViewCoordinates.RDF, static=True)
+        rec.log("world", rr.ViewCoordinates.RDF, static=True)
+
+    def set_intrinsics(self, intrinsics: Intrinsics) -> None:
+        """Use this camera from the next frame on: a ``Pinhole`` on ``video``, logged on change."""
+        self._intrinsics = intrinsics
+
+    def _log_pinhole(self) -> None:
+        if self._intrinsics is None or self._intrinsics == self._pinhole:
+            return
+        k = self._pinhole = self._intrinsics
+        self._recording.log(
+            "video",
+            self._rr.Pinhole(
+                image_from_camera=k.matrix,
+                resolution=[k.width, k.height],
+                camera_xyz=self._rr.ViewCoordinates.RDF,
+            ),
+        )
+
+    def write(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None = None) -> None:
+        """Log one frame's poses, and its picture when ``image_rgb`` is given."""
+        if self._closed:
+            msg = f"{self.path or 'the Rerun recording'} is already closed"
+            raise OutputError(msg)
+        rr, rec = self._rr, self._recording
+        rec.set_time("frame", sequence=result.index)
+        rec.set_time("time", duration=result.timestamp_ms / 1000.0)
+        self._log_pinhole()
+        if image_rgb is not None:
+            rec.log("video", rr.Image(image_rgb).compress(jpeg_quality=JPEG_QUALITY))
+        rec.log("poses/count", rr.Scalars(float(len(result.poses))))
+        present = set()
+        for i, pose in enumerate(result.poses):
+            key = track_key(pose, i)
+            present.add(key)
+            self._log_pose(key, pose)
+        for key in self._tracks - present:
+            for root in ("video/pose", "video/mask", "world/pose", "camera/pose"):
+                rec.log(f"{root}/{key}", rr.Clear(recursive=True))
+        self._tracks = present
+
+    def _log_pose(self, key: str, pose: Pose) -> None:
+        rr, rec = self._rr, self._recording
+        ids = np.arange(len(KEYPOINT_NAMES))
+        rec.log(
+            f"video/pose/{key}",
+            rr.Points2D(pose.image_array[:, :2], class_ids=PERSON_CLASS, keypoint_ids=ids),
+        )
+        rec.log(
+            f"world/pose/{key}",
+            rr.Points3D(pose.world_array_m, class_ids=PERSON_CLASS, keypoint_ids=ids),
+        )
+        if pose.camera_array_m is not None:
+            rec.log(
+                f"camera/pose/{key}",
+                rr.Points3D(pose.camera_array_m, class_ids=PERSON_CLASS, keypoint_ids=ids),
+            )
+        if pose.segmentation is not None:
+            mask = (pose.segmentation > 0.5).astype(np.uint8) * PERSON_CLASS
+            rec.log(f"video/mask/{key}", rr.SegmentationImage(mask))
+
+    def close(self) -> None:
+        """Flush, disconnect and publish the file. Calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._recording.flush()
+        self._recording.disconnect()
+        if self.path is not None and self.partial is not None:
+            os.replace(self.partial, self.path)
+
+    def abort(self) -> None:
+        """Stop; the partial file is deleted and nothing is published."""
+        if not self._closed:
+            self._closed = True
+            self._recording.flush()
+            self._recording.disconnect()
+            if self.partial is not None:
+                discard(self.partial)
+
+
+def _blueprint(rr: Any) -> Any:  # noqa: ANN401 - rerun's blueprint types, imported lazily
+    """The default layout: the video with 2D skeletons, the world skeletons, camera space."""
+    rrb = rr.blueprint
+    return rrb.Blueprint(
+        rrb.Horizontal(
+            rrb.Spatial2DView(name="video", origin="video"),
+            rrb.Spatial3DView(name="world (hip-centred)", origin="world"),
+            rrb.Spatial3DView(name="camera space", origin="/", contents=["camera/**", "video"]),
+        ),
+        collapse_panels=True,
+    )

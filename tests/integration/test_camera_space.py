@@ -1,0 +1,162 @@
+"""Camera space, BVH and Rerun on the real squat clip, through `hifipose track`.
+
+Figures (depth range and jitter, reprojection, BVH FK error) go to the fidelity report.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import bvh
+import numpy as np
+import pytest
+
+from hifipose.camera import Intrinsics
+from hifipose.cli import main
+from tests.conftest import REPORT, clip_frames
+from tests.unit.io.test_bvh import fk_errors_cm, joint_targets
+from tests.unit.io.test_rerun import read_rows
+
+SQUATS = "tfjs_golden/pose_squats.mp4"
+FOV = 50.0  # a phone's main camera held in portrait: about 50° across the short side
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, model_dir: Path) -> Path:
+    out = tmp_path_factory.mktemp("camera")
+    common = ["--model", "full", "--model-dir", str(model_dir), "--quiet", "--fov", str(FOV)]
+    for name in ("take.jsonl", "take.bvh", "run.rrd"):
+        assert main(["track", str(shared_data / SQUATS), "-o", str(out / name), *common]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def lines(outputs: Path) -> list[dict]:
+    return [json.loads(x) for x in (outputs / "take.jsonl").read_text().splitlines()]
+
+
+def test_camera_space_reprojects_onto_the_2d_keypoints(lines):
+    width, height = lines[0]["width"], lines[0]["height"]
+    k = Intrinsics.from_fov(width, height, hfov_deg=FOV)
+    errors, depths = [], []
+    for line in lines:
+        pose = line["poses"][0]
+        camera = np.array(pose["camera_m"])
+        xy = np.array([[p["x"], p["y"]] for p in pose["keypoints"]])
+        errors.append(np.linalg.norm(k.project(camera) - xy, axis=1).mean())
+        depths.append(camera[[23, 24], 2].mean())
+    depth = np.array(depths)
+    step = np.abs(np.diff(depth))
+    # jitter: the second difference's RMS / √6, which is the noise's σ for white noise
+    jitter = np.sqrt(np.mean(np.diff(depth, 2) ** 2) / 6)
+    REPORT.append(
+        f"camera space, squat clip ({width}x{height}, hfov {FOV:g}°): reprojection "
+        f"{np.mean(errors):.4f} px mean; hip depth {depth.min():.2f}–{depth.max():.2f} m, "
+        f"frame-to-frame change {step.mean() * 100:.1f} cm mean, {step.max() * 100:.1f} cm max "
+        f"(5 fps), jitter {jitter * 100:.2f} cm"
+    )
+    assert np.mean(errors) <= 0.5
+    # the person squats in place: depth stays in a band and moves smoothly
+    assert depth.min() > 1.0 and depth.max() < 6.0
+    assert depth.max() - depth.min() < 0.25 * depth.mean()
+    assert jitter < 0.01 * depth.mean()
+
+
+def test_bvh_from_the_clip_parses_and_fk_matches(outputs, lines):
+    text = (outputs / "take.bvh").read_text()
+    mocap = bvh.Bvh(text)
+    assert mocap.nframes == len(lines) == 65
+    assert mocap.frame_time == pytest.approx(0.2, abs=1e-3)  # 5 fps container time
+    world = np.array(
+        [[[p["x"], p["y"], p["z"]] for p in ln["poses"][0]["keypoints3d"]] for ln in lines]
+    )
+    camera = np.array([ln["poses"][0]["camera_m"] for ln in lines])
+    hips = [23, 24]
+    # FK target: the world skeleton placed at the camera-space mid-hip (the root)
+    placed = world + (camera[:, hips].mean(axis=1) - world[:, hips].mean(axis=1))[:, None]
+    errors = fk_errors_cm(text, placed)
+    # the hip joints sit beside the spine, not along a bone: their error is the pelvis's
+    # change of shape, taken as measured; every other bone adds only its length change
+    bounds = length_variation_bounds_cm(
+        mocap, placed, measured={k: errors[k] for k in ("LeftUpLeg", "RightUpLeg")}
+    )
+    channels = np.array(mocap.frames, dtype=np.float64)[:, 3:]
+    jump = np.abs(np.diff(channels, axis=0)).max()
+    mean = np.mean(list(errors.values()))
+    REPORT.append(
+        f"BVH, squat clip (hifipose, 5 fps): FK vs keypoints {mean:.2f} cm mean over "
+        f"{len(errors)} joints (worst {max(errors, key=errors.get)} "
+        f"{max(errors.values()):.2f} cm); bone-length variation bound "
+        f"{np.mean(list(bounds.values())):.2f} cm mean; largest Euler step {jump:.1f}° per frame"
+    )
+    # bones point exactly where the keypoints do, so the only error left is that fixed
+    # offsets cannot follow the per-frame bone lengths: per joint, at most the summed
+    # mean length deviations along its chain
+    for name, error in errors.items():
+        assert error <= bounds[name] + 0.1, name
+    assert mean <= 2.5
+    assert jump < 180.0
+
+
+def length_variation_bounds_cm(
+    mocap, placed: np.ndarray, measured: dict[str, float]
+) -> dict[str, float]:
+    """Per joint: Σ over the bones from the root of mean |length in frame − offset length|."""
+    targets = joint_targets(placed)
+    bounds: dict[str, float] = {}
+    for name in mocap.get_joints_names():
+        parent = mocap.joint_parent(name)
+        if parent is None or name in measured:
+            bounds[name] = measured.get(name, 0.0)
+            continue
+        lengths = np.linalg.norm(targets[name] - targets[parent.name], axis=-1)
+        offset = np.linalg.norm(mocap.joint_offset(name))
+        bounds[name] = bounds[parent.name] + float(np.abs(lengths - offset).mean())
+    return bounds
+
+
+def test_rrd_from_the_clip_has_every_frame(outputs, shared_data):
+    rows = read_rows(outputs / "run.rrd")
+    frames = len(clip_frames(shared_data / SQUATS))
+    assert rows["/video", "EncodedImage"] == set(range(frames))
+    assert rows["/poses/count", "Scalars"] == set(range(frames))
+    (track,) = {entity for entity, _ in rows if entity.startswith("/video/pose/")}
+    assert rows[track, "Points2D"] == set(range(frames))
+    assert rows[track.replace("video", "camera"), "Points3D"] == set(range(frames))
+    assert rows["/video", "Pinhole"] == {0}
+
+
+@pytest.mark.filterwarnings("ignore:RRD file has no footer")  # `rerun --save` streams, no footer
+def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
+    """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    saved = tmp_path / "live.rrd"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rerun")), "--port", str(port), "--save", str(saved)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):  # wait until it listens
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        url = f"rerun+http://127.0.0.1:{port}/proxy"
+        args = ["track", str(shared_data / SQUATS), "--max-frames", "5", "--rerun", url]
+        assert main([*args, "--model-dir", str(model_dir), "--quiet"]) == 0
+        time.sleep(1.0)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    rows = read_rows(saved)
+    assert rows["/video", "EncodedImage"] == set(range(5))
+    assert rows["/poses/count", "Scalars"] == set(range(5))

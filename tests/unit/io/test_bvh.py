@@ -1,0 +1,136 @@
+"""BVH export: parsed by an independent reader (the `bvh` package), checked by forward kinematics.
+
+The skeletons are MediaPipe's own world landmarks for the shared squat clip (65 frames).
+"""
+
+from __future__ import annotations
+
+import json
+
+import bvh
+import numpy as np
+import pytest
+
+from hifipose.errors import ConfigError, OutputError
+from hifipose.io import open_writer
+from hifipose.io.writers.bvh import JOINTS, POINTS, BvhWriter, bvh_text
+from hifipose.pose import FrameResult, Pose
+from tests.unit.io.bvh_fk import forward_kinematics
+
+
+@pytest.fixture(scope="module")
+def squat_world(shared_data) -> np.ndarray:
+    data = json.loads((shared_data / "tfjs_golden" / "pose_squats_3d.full.json").read_text())
+    return np.asarray(data, dtype=np.float64)
+
+
+def joint_targets(camera_m: np.ndarray) -> dict[str, np.ndarray]:
+    """Where each joint should be, in BVH space (cm, Y-up), from (F, 33, 3) camera metres."""
+    cm = camera_m * np.array([100.0, -100.0, -100.0])
+    return {j.name: cm[:, list(POINTS[j.at])].mean(axis=1) for j in JOINTS}
+
+
+def fk_errors_cm(text: str, camera_m: np.ndarray) -> dict[str, float]:
+    mocap = bvh.Bvh(text)
+    positions = forward_kinematics(mocap)
+    targets = joint_targets(camera_m)
+    return {
+        name: float(np.linalg.norm(positions[name] - targets[name], axis=-1).mean())
+        for name in targets
+    }
+
+
+def test_reader_parses_the_rig_and_fk_reproduces_the_keypoints(squat_world):
+    root = squat_world[:, [23, 24]].mean(axis=1) + np.array([0.3, -0.1, 3.0])
+    text = bvh_text(squat_world, np.ones(squat_world.shape[:2]), 0.2, root)
+    mocap = bvh.Bvh(text)
+    assert mocap.nframes == len(squat_world)
+    assert mocap.frame_time == pytest.approx(0.2)
+    assert mocap.get_joints_names() == [j.name for j in JOINTS]
+    assert mocap.joint_channels("Hips")[:3] == ["Xposition", "Yposition", "Zposition"]
+    # offsets are symmetric: the left arm's bones mirror the right arm's
+    left, right = (
+        np.array(mocap.joint_offset("LeftForeArm")),
+        np.array(mocap.joint_offset("RightForeArm")),
+    )
+    np.testing.assert_allclose(left, right * (-1, 1, 1))
+    # FK from offsets + channels lands on the keypoints moved to the root
+    camera = squat_world + (root - squat_world[:, [23, 24]].mean(axis=1))[:, None]
+    errors = fk_errors_cm(text, camera)
+    assert errors["Hips"] < 1e-3  # the root is placed exactly
+    assert np.mean(list(errors.values())) <= 2.0
+    assert max(errors.values()) <= 5.0
+    frames = np.array(mocap.frames, dtype=np.float64)
+    assert np.abs(np.diff(frames[:, 3:], axis=0)).max() < 180.0
+
+
+def test_fk_is_exact_when_bone_lengths_do_not_change():
+    """A rigid body moved by known rotations: FK must then land on every joint exactly."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 0.3, (33, 3))
+    frames = []
+    for angle in np.linspace(0, 2 * np.pi, 40):  # a full turn about the vertical: Euler wraps
+        c, s = np.cos(angle), np.sin(angle)
+        frames.append(base @ np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]).T)
+    world = np.stack(frames)
+    text = bvh_text(world, np.ones(world.shape[:2]), 1 / 30)
+    # left/right averaging changes lengths of asymmetric random bones: compare to symmetric ones
+    errors = fk_errors_cm(text, world)
+    assert errors["Hips"] < 1e-3
+    assert errors["Spine"] < 1e-3 and errors["Neck"] < 1e-3
+    channels = np.array(bvh.Bvh(text).frames, dtype=np.float64)[:, 3:]
+    assert np.abs(np.diff(channels, axis=0)).max() < 30.0  # 9° per frame, unwrapped
+
+
+def make_pose(world: np.ndarray, track_id: int | None, camera: np.ndarray | None = None) -> Pose:
+    image = np.ones((33, 5))
+    return Pose(image, world, 1.0, track_id=track_id, camera_array_m=camera)
+
+
+def test_one_file_per_track_each_spanning_its_frames(tmp_path, squat_world):
+    path = tmp_path / "take.bvh"
+    with open_writer(path) as writer:
+        assert isinstance(writer, BvhWriter)
+        for i, world in enumerate(squat_world[:20]):
+            poses = [make_pose(world, 1, world + np.array([0, 0, 3.0]))]
+            if 5 <= i < 12 and i != 8:  # track 2 appears at 5, misses frame 8, leaves at 12
+                poses.append(make_pose(world, 2))
+            writer.write(FrameResult(i, i * 200.0, (640, 480), tuple(poses)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.1.bvh", "take.2.bvh"]
+    one = bvh.Bvh((tmp_path / "take.1.bvh").read_text())
+    two = bvh.Bvh((tmp_path / "take.2.bvh").read_text())
+    assert (one.nframes, two.nframes) == (20, 7)
+    assert one.frame_time == pytest.approx(0.2)
+    # track 1's root is its camera-space mid-hip: z = 3 m in front → BVH Z = −300 cm
+    root_z = np.array(one.frames, dtype=np.float64)[:, 2]
+    expected = -100 * (squat_world[:20, [23, 24], 2].mean(axis=1) + 3.0)
+    np.testing.assert_allclose(root_z, expected, atol=1e-3)
+    # the missing frame 8 repeats frame 7
+    assert two.frames[3] == two.frames[2]
+
+
+def test_single_track_writes_the_named_file(tmp_path, squat_world):
+    path = tmp_path / "take.bvh"
+    with BvhWriter(path) as writer:
+        for i, world in enumerate(squat_world[:3]):
+            writer.write(FrameResult(i, i * 33.3, (640, 480), (make_pose(world, None),)))
+    assert [p.name for p in tmp_path.iterdir()] == ["take.bvh"]
+    # images without timestamps (all 0 ms) still get a usable frame time
+    with BvhWriter(path) as writer:
+        for i, world in enumerate(squat_world[:3]):
+            writer.write(FrameResult(i, 0.0, (640, 480), (make_pose(world, None),)))
+    assert bvh.Bvh(path.read_text()).frame_time == pytest.approx(1 / 30, abs=1e-6)
+
+
+def test_bad_input_gets_typed_errors_and_publishes_nothing(tmp_path, squat_world):
+    writer = BvhWriter(tmp_path / "empty.bvh")
+    writer.write(FrameResult(0, 0.0, (640, 480), ()))
+    with pytest.raises(OutputError, match="no pose"):
+        writer.close()
+    two_untracked = (make_pose(squat_world[0], None), make_pose(squat_world[1], None))
+    with pytest.raises(ConfigError, match="track ids"):
+        BvhWriter(tmp_path / "x.bvh").write(FrameResult(0, 0.0, (640, 480), two_untracked))
+    with pytest.raises(RuntimeError), BvhWriter(tmp_path / "aborted.bvh") as writer:
+        writer.write(FrameResult(0, 0.0, (640, 480), (make_pose(squat_world[0], 1),)))
+        raise RuntimeError
+    assert list(tmp_path.iterdir()) == []
