@@ -1,0 +1,1 @@
+"""Answers from keypoints: angles, repetitions, pose classification (pure, on arrays)."""
