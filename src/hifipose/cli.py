@@ -1,6 +1,7 @@
 """The ``hifipose`` command line: the only module that prints.
 
-Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
+Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``analyze``
+(keypoints → joint angles and repetition counts per person), ``demo``
 (the same on a built-in sample), ``serve`` (the live web demo), ``models list|fetch|verify|path``.
 """
 
@@ -16,13 +17,15 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._version import __version__
 from hifipose.config import RUNTIME_NAMES
-from hifipose.errors import HifiposeError
+from hifipose.errors import ConfigError, HifiposeError
+from hifipose.pose import FrameResult
 
 __all__ = ["main"]
 
@@ -65,44 +68,95 @@ class TrackSummary:
     frames_with_pose: int = 0
     detector_runs: int | None = 0
     seconds: float = 0.0
+    counts: dict[int | None, int] | None = None
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
+def _smoothing_mode(args: argparse.Namespace) -> str:
+    """``--smoothing``, with the older ``--no-smoothing`` meaning ``none``."""
+    mode: str = getattr(args, "smoothing", "online")
+    return "none" if args.no_smoothing else mode
+
+
+class _Outputs:
+    """Where ``track`` sends each frame's result: keypoints file, counter, overlay, window."""
+
+    def __init__(self, args: argparse.Namespace, stack: ExitStack, fps: float) -> None:
+        from hifipose.analysis import ExerciseCounter, get_preset
+        from hifipose.io.writers import open_writer
+
+        self.args, self.stack, self.fps = args, stack, fps
+        self.writer = stack.enter_context(open_writer(args.output)) if args.output else None
+        count = getattr(args, "count", None)
+        self.counter = ExerciseCounter(get_preset(count)) if count else None
+        self.renderer: Any = None
+
+    def emit(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None, caption: str) -> None:
+        from hifipose.io.annotate import draw_pose_labels
+        from hifipose.io.render import draw_poses, open_renderer
+
+        if self.writer is not None:
+            self.writer.write(result)
+        labels: list[str | None] = []
+        if self.counter is not None:
+            preset = self.counter.preset
+            for answer in self.counter.update(result.poses):
+                angle = "—" if math.isnan(answer.value) else f"{answer.value:.0f} deg"
+                who = "" if answer.track_id is None else f"#{answer.track_id} "
+                labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
+        if image_rgb is None or not (self.args.render or self.args.show):
+            return
+        drawn = draw_poses(
+            image_rgb, result.poses, segmentation=self.args.segmentation, caption=caption
+        )
+        if labels:
+            draw_pose_labels(drawn, result.poses, labels, out=drawn)
+        if self.args.render:
+            if self.renderer is None:
+                self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
+                self.stack.enter_context(self.renderer)
+            self.renderer.write(drawn)
+        if self.args.show:
+            _show(drawn)
+
+
 def run_track(args: argparse.Namespace) -> TrackSummary:
-    """Track every frame of ``args.input``; write keypoints and/or an overlay."""
+    """Track every frame of ``args.input``; write keypoints and/or an overlay.
+
+    With ``--smoothing offline`` the whole clip is tracked first (MediaPipe's filters off,
+    its ROI loop unchanged), every track is smoothed without lag, and only then are the
+    keypoints written and the overlay drawn (the video is decoded a second time for it).
+    """
     from hifipose.api import create_detector
-    from hifipose.io.render import (
-        OverlayVideoWriter,
-        PngSequenceWriter,
-        draw_poses,
-        open_renderer,
-    )
     from hifipose.io.sources import open_source
-    from hifipose.io.writers import open_writer
-    from hifipose.pose import FrameResult
 
     summary = TrackSummary()
+    smoothing = _smoothing_mode(args)
     source = open_source(args.input, max_frames=args.max_frames)
     static = args.static or source.kind in {"image", "images"}
+    if smoothing == "offline" and (static or source.kind == "camera"):
+        source.close()
+        msg = "--smoothing offline needs a recorded video tracked in video mode"
+        raise ConfigError(msg)
     with ExitStack() as stack:
         stack.enter_context(source)
-        writer = stack.enter_context(open_writer(args.output)) if args.output else None
         detector = stack.enter_context(
             create_detector(
                 model_type=args.model,
                 runtime=args.runtime,
                 static_image_mode=static,
-                enable_smoothing=not args.no_smoothing,
+                enable_smoothing=smoothing == "online",
                 enable_segmentation=args.segmentation,
                 model_dir=args.model_dir,
             )
         )
-        renderer: OverlayVideoWriter | PngSequenceWriter | None = None
+        outputs = _Outputs(args, stack, source.fps or 30.0)
         progress = _Progress(source.frame_count, enabled=not args.quiet)
         started = time.perf_counter()
+        collected: list[FrameResult] = []
         for frame in source:
             poses = detector.estimate_poses(
                 frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
@@ -110,30 +164,38 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             summary.frames += 1
             summary.frames_with_pose += bool(poses)
             height, width = frame.image_rgb.shape[:2]
-            if writer is not None:
-                writer.write(
-                    FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
-                )
-            if args.render or args.show:
+            result = FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
+            if smoothing == "offline":
+                collected.append(result)
+            else:
                 elapsed = time.perf_counter() - started
-                caption = (
-                    f"{args.model} | {args.runtime} | {summary.frames / max(elapsed, 1e-9):.1f} fps"
-                )
-                drawn = draw_poses(
-                    frame.image_rgb, poses, segmentation=args.segmentation, caption=caption
-                )
-                if args.render:
-                    if renderer is None:
-                        renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
-                        stack.enter_context(renderer)
-                    renderer.write(drawn)
-                if args.show:
-                    _show(drawn)
+                rate = summary.frames / max(elapsed, 1e-9)
+                caption = f"{args.model} | {args.runtime} | {rate:.1f} fps"
+                outputs.emit(result, frame.image_rgb, caption)
             progress.update(summary.frames)
         progress.done()
         summary.seconds = time.perf_counter() - started
         summary.detector_runs = detector.detector_runs
+        if smoothing == "offline":
+            _emit_offline(args, outputs, collected)
+        if outputs.counter is not None:
+            summary.counts = outputs.counter.counts()
     return summary
+
+
+def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[FrameResult]) -> None:
+    from hifipose.filters.offline import smooth_results
+    from hifipose.io.sources import open_source
+
+    smoothed = smooth_results(results)
+    caption = f"{args.model} | {args.runtime} | offline smoothing"
+    if not (args.render or args.show):
+        for result in smoothed:
+            outputs.emit(result, None, caption)
+        return
+    with open_source(args.input, max_frames=args.max_frames) as again:
+        for frame, result in zip(again, smoothed, strict=False):
+            outputs.emit(result, frame.image_rgb, caption)
 
 
 def _show(image_rgb: NDArray[np.uint8]) -> None:
@@ -153,6 +215,9 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
         f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
+    for track_id, count in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0):
+        who = "person" if track_id is None else f"person #{track_id}"
+        print(f"{args.count}: {who}: {count} repetitions")
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
             print(f"{label}: {Path(path).resolve()}")
@@ -189,6 +254,8 @@ def run_demo(args: argparse.Namespace) -> int:
         runtime="litert",
         static=False,
         no_smoothing=False,
+        smoothing="online",
+        count=None,
         segmentation=False,
         max_frames=None,
         show=False,
@@ -199,6 +266,79 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
     _print_summary(summary, track_args)
     return 0
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """``hifipose analyze``: angles (and repetitions) per track from a keypoint file."""
+    from hifipose.analysis import get_preset, read_tracks
+    from hifipose.analysis.report import DEFAULT_ANGLES, analysis_table, analyze_tracks
+
+    preset = get_preset(args.count) if args.count else None
+    if args.angles:
+        names: Sequence[str] = [n for n in args.angles.split(",") if n.strip()]
+    else:
+        names = preset.angles if preset is not None else DEFAULT_ANGLES
+    tracks = read_tracks(args.keypoints)
+    if not tracks:
+        print(f"hifipose analyze: no poses in {args.keypoints}", file=sys.stderr)
+        return 1
+    analyses = analyze_tracks(
+        tracks, names, space=args.space, preset=preset, min_visibility=args.min_visibility
+    )
+    print(f"{'track':<14}{'frames':>7}{'seconds':>9}  {'angle':<16}{'min':>8}{'mean':>8}{'max':>8}")
+    for a in analyses:
+        t = a.track
+        span = (t.timestamps_ms[-1] - t.timestamps_ms[0]) / 1000.0
+        for i, (name, values) in enumerate(a.angles.items()):
+            head = f"{t.label:<14}{len(t):>7}{span:>9.1f}" if i == 0 else " " * 30
+            seen = values[np.isfinite(values)]
+            stats = (
+                f"{seen.min():>8.1f}{seen.mean():>8.1f}{seen.max():>8.1f}"
+                if seen.size
+                else f"{'—':>8}{'—':>8}{'—':>8}"
+            )
+            print(f"{head}  {name:<16}{stats}")
+    if preset is not None:
+        for a in analyses:
+            if a.reps is not None:
+                note = " (ended inside a repetition)" if a.reps.in_rep else ""
+                print(f"{preset.name}: {a.track.label}: {a.reps.count} repetitions{note}")
+    if args.output:
+        _write_table(analysis_table(analyses, preset), Path(args.output))
+        print(f"angles: {Path(args.output).resolve()}")
+    if args.plot:
+        from hifipose.io.plot_angles import AnglePanel, plot_angle_panels
+
+        panels = []
+        for a in analyses:
+            seconds = a.track.timestamps_ms / 1000.0
+            series = dict(a.angles)
+            reps: list[float] = []
+            if preset is not None and a.signal is not None and a.reps is not None:
+                series[f"{preset.name} signal"] = a.signal
+                reps = [float(seconds[e.end]) for e in a.reps.events]
+            panels.append(AnglePanel(a.track.label, seconds, series, reps))
+        print(f"plot: {plot_angle_panels(args.plot, panels).resolve()}")
+    return 0
+
+
+def _write_table(table: Any, path: Path) -> None:  # noqa: ANN401 - a pyarrow Table
+    """Write a table as Parquet or CSV (by suffix) under a temporary name, then rename."""
+    import os
+
+    from hifipose._optional import require
+
+    suffix = path.suffix.lower()
+    if suffix not in {".parquet", ".csv"}:
+        msg = f"-o must end in .parquet or .csv, got {path.name}"
+        raise ConfigError(msg)
+    partial = path.with_name(path.stem + ".partial" + path.suffix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        require("pyarrow.parquet", extra="parquet").write_table(table, partial)
+    else:
+        require("pyarrow.csv", extra="parquet").write_csv(table, partial)
+    os.replace(partial, path)
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -345,6 +485,28 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
 
+def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    analyze = sub.add_parser(
+        "analyze", help="joint angles and repetition counts per person from a keypoint file"
+    )
+    analyze.add_argument("keypoints", help="keypoints from `track -o`: .jsonl, .csv or .parquet")
+    analyze.add_argument(
+        "--angles", help="comma-separated angle names (Sports2D's), e.g. left_knee,right_knee"
+    )
+    analyze.add_argument(
+        "--space",
+        choices=("image", "world"),
+        default="image",
+        help="image: signed 2D angles (Sports2D's); world: 3D angles from world keypoints",
+    )
+    analyze.add_argument(
+        "--count", metavar="EXERCISE", help="count repetitions: squat, push-up, curl, jumping-jack"
+    )
+    analyze.add_argument("--min-visibility", type=float, default=0.5, help="NaN below this")
+    analyze.add_argument("-o", "--output", help="angles per frame and track: .parquet or .csv")
+    analyze.add_argument("--plot", help="a picture of the angles over time (.png, .svg, .pdf)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hifipose`` command."""
     parser = argparse.ArgumentParser(
@@ -367,7 +529,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--runtime", choices=RUNTIME_NAMES, default="litert", help="inference runtime"
     )
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
-    track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
+    track.add_argument("--no-smoothing", action="store_true", help="same as --smoothing none")
+    track.add_argument(
+        "--smoothing",
+        choices=("online", "offline", "none"),
+        default="online",
+        help="online: MediaPipe's live filters (default); offline: track, then smooth each "
+        "whole track without lag (recorded video); none: raw landmarks",
+    )
+    track.add_argument(
+        "--count",
+        metavar="EXERCISE",
+        help="count repetitions per person and draw them: squat, push-up, curl, jumping-jack",
+    )
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
     )
@@ -376,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--quiet", action="store_true", help="no progress bar")
     track.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
+    _add_analyze_parser(sub)
     demo = sub.add_parser("demo", help="track the built-in sample clip into ./hifipose-demo/")
     demo.add_argument("--output", type=Path, default=DEMO_DIR, help="output folder")
     demo.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
@@ -420,6 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "track": run_track_command,
+        "analyze": run_analyze,
         "demo": run_demo,
         "bench": run_bench,
         "models": run_models,
