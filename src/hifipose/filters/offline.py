@@ -34,6 +34,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -58,6 +59,10 @@ DEFAULT_CUTOFF_HZ: Final = 6.0
 SAVGOL_POLYORDER: Final = 3
 SAVGOL_WINDOW_S: Final = 0.25
 BUTTER_ORDER: Final = 2  # per pass; forward-backward doubles the roll-off
+ADAPT_HOLD_S: Final = 0.15
+#: MediaPipe's one-euro (min_cutoff Hz, beta) for landmarks and for world landmarks.
+LANDMARK_SPEED_RULE: Final = (0.05, 80.0)
+WORLD_SPEED_RULE: Final = (0.1, 40.0)
 _MIN_WEIGHT: Final = 1e-3
 
 FloatArray = NDArray[np.float64]
@@ -77,6 +82,9 @@ def smooth_series(
     min_visibility: float = DEFAULT_MIN_VISIBILITY,
     max_gap_ms: float = DEFAULT_MAX_GAP_MS,
     cutoff_hz: float | None = None,
+    min_cutoff_hz: float | None = None,
+    beta: float = 0.0,
+    speed_scale: ArrayLike = 1.0,
 ) -> FloatArray:
     """Smooth time series sampled at ``timestamps_ms`` along axis 0, without lag.
 
@@ -90,7 +98,16 @@ def smooth_series(
         min_visibility: The weight under which a sample is missing.
         max_gap_ms: The longest gap (between the valid samples around it) that is filled.
         cutoff_hz: The low-pass cut-off; default :func:`default_cutoff_hz` of the median
-            frame rate.
+            frame rate. With ``min_cutoff_hz`` it is the highest cut-off.
+        min_cutoff_hz: ``"rts"`` only: make the cut-off follow the speed, as MediaPipe's
+            one-euro filter does but on both sides in time: a first pass at ``cutoff_hz``
+            estimates each sample's speed |v| (units/s, divided by ``speed_scale``, its
+            largest value within ±0.15 s), and the second pass runs with the cut-off
+            ``min(cutoff_hz, min_cutoff_hz + beta · speed)`` at that sample. Still
+            stretches are smoothed hard, moving ones barely, neither with lag.
+        beta: How fast the cut-off grows with speed (Hz per scaled unit/s).
+        speed_scale: Divides the speed: a scalar, or one value per sample (T,) (e.g. the
+            person's size in pixels, MediaPipe's "object scale").
 
     Returns:
         (T, ...) float64: smoothed values; NaN where nothing is estimated (long gaps and
@@ -127,15 +144,33 @@ def smooth_series(
         raise ConfigError(msg)
     starts, filled = _segments(seconds, valid, max_gap_ms / 1000.0)
     if method == "rts":
-        out = _rts(
-            flat,
-            np.clip(w, _MIN_WEIGHT, 1.0),
-            valid=valid,
-            starts=starts,
-            seconds=seconds,
-            dt_nominal=dt,
-            cutoff_hz=cutoff,
-        )
+        weight = np.clip(w, _MIN_WEIGHT, 1.0)
+
+        def rts(cutoffs: float | FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+            return _rts(
+                flat,
+                weight,
+                valid=valid,
+                starts=starts,
+                seconds=seconds,
+                dt_nominal=dt,
+                cutoff_hz=cutoffs,
+            )
+
+        out, velocity, velocity_sd = rts(cutoff)
+        if min_cutoff_hz is not None:
+            # The measurement noise (robust spread of the first pass's residuals), in units
+            # of each series' spread, which the first pass assumed.
+            residual = np.where(valid, flat - out, np.nan)
+            centred = residual - np.nanmedian(residual, axis=0)
+            noise = 1.4826 * np.nanmedian(np.abs(centred), axis=0)
+            spread = np.nanstd(np.where(valid, flat, np.nan), axis=0)
+            relative = np.where(spread > 0, noise / np.where(spread > 0, spread, 1.0), 0.0)
+            speed = np.maximum(np.abs(velocity) - 2.0 * velocity_sd * relative, 0.0)
+            cutoffs = _adaptive_cutoffs(
+                speed, speed_scale, dt=dt, low=min_cutoff_hz, high=cutoff, beta=beta
+            )
+            out = rts(cutoffs)[0]
     else:
         out = _grid_filter(
             flat,
@@ -148,6 +183,21 @@ def smooth_series(
         )
     out[~filled] = np.nan
     return out.reshape(shape)
+
+
+def _adaptive_cutoffs(
+    speed: FloatArray, speed_scale: ArrayLike, *, dt: float, low: float, high: float, beta: float
+) -> FloatArray:
+    """Per-sample cut-offs from speeds: the one-euro rule, the speed held over ±0.15 s."""
+    from scipy.ndimage import maximum_filter1d
+
+    scale = np.asarray(speed_scale, dtype=np.float64)
+    if scale.ndim == 1:
+        scale = scale[:, None]
+    scaled = speed / np.maximum(scale, 1e-12)
+    held = maximum_filter1d(scaled, size=2 * round(ADAPT_HOLD_S / dt) + 1, axis=0, mode="nearest")
+    result: FloatArray = np.clip(low + beta * held, low, high)
+    return result
 
 
 def _segments(
@@ -169,19 +219,22 @@ def _segments(
     return starts, filled
 
 
-def _rts(
-    z: FloatArray,
-    w: FloatArray,
-    *,
-    valid: NDArray[np.bool_],
-    starts: NDArray[np.bool_],
-    seconds: FloatArray,
-    dt_nominal: float,
-    cutoff_hz: float,
-) -> FloatArray:
-    """Constant-acceleration Kalman filter + RTS smoother, vectorised over the M series."""
-    n, m = z.shape
-    # Work on standardised series so one prior fits pixels and metres alike.
+@dataclass
+class _ForwardPass:
+    """What the Kalman filter's forward pass keeps for the RTS backward pass."""
+
+    x_pred: FloatArray  # (T, M, 3) predicted states
+    p_pred: FloatArray  # (T, M, 3, 3) their covariances
+    x_filt: FloatArray  # (T, M, 3) filtered states
+    p_filt: FloatArray  # (T, M, 3, 3) their covariances
+    transitions: FloatArray  # (T, 3, 3): step k−1 → k
+
+
+def _standardise(
+    z: FloatArray, valid: NDArray[np.bool_]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Series with mean 0 and spread 1 (over valid samples), and the centre and scale."""
+    m = z.shape[1]
     centre = np.zeros(m)
     scale = np.ones(m)
     for j in range(m):
@@ -190,54 +243,97 @@ def _rts(
             centre[j] = vals.mean()
             spread = vals.std()
             scale[j] = spread if spread > 0 else 1.0
-    zn = (np.where(valid, z, 0.0) - centre) / scale
-    omega = 2 * math.pi * cutoff_hz
-    q = dt_nominal * omega**6  # r = 1 per sample at full visibility
-    prior = np.diag([1.0, (10 * omega) ** 2, (10 * omega**2) ** 2])
-    h = np.array([1.0, 0.0, 0.0])
-    x_pred = np.zeros((n, m, 3))
-    p_pred = np.zeros((n, m, 3, 3))
-    x_filt = np.zeros((n, m, 3))
-    p_filt = np.zeros((n, m, 3, 3))
-    transitions = np.zeros((n, 3, 3))
+    return (np.where(valid, z, 0.0) - centre) / scale, centre, scale
+
+
+def _forward(
+    zn: FloatArray,
+    w: FloatArray,
+    *,
+    valid: NDArray[np.bool_],
+    starts: NDArray[np.bool_],
+    seconds: FloatArray,
+    q: FloatArray,
+) -> _ForwardPass:
+    """The constant-acceleration Kalman filter; a segment start re-initialises the state."""
+    n, m = zn.shape
+    omega6 = float(q.max()) / max(float(np.median(np.diff(seconds))), 1e-9)
+    omega = omega6 ** (1 / 6)
+    prior = np.diag([1e2, (100 * omega) ** 2, (100 * omega**2) ** 2])  # ~diffuse
+    out = _ForwardPass(
+        np.zeros((n, m, 3)),
+        np.zeros((n, m, 3, 3)),
+        np.zeros((n, m, 3)),
+        np.zeros((n, m, 3, 3)),
+        np.zeros((n, 3, 3)),
+    )
     x = np.zeros((m, 3))
     p = np.broadcast_to(prior, (m, 3, 3)).copy()
     for k in range(n):
         if k > 0:
             dt = seconds[k] - seconds[k - 1]
             f = np.array([[1.0, dt, dt * dt / 2], [0.0, 1.0, dt], [0.0, 0.0, 1.0]])
-            qk = q * np.array(
+            white_jerk = np.array(
                 [
                     [dt**5 / 20, dt**4 / 8, dt**3 / 6],
                     [dt**4 / 8, dt**3 / 3, dt**2 / 2],
                     [dt**3 / 6, dt**2 / 2, dt],
                 ]
             )
-            transitions[k] = f
+            out.transitions[k] = f
             x = x @ f.T
-            p = f @ p @ f.T + qk
+            p = f @ p @ f.T + q[k, :, None, None] * white_jerk
         restart = starts[k]
         x[restart] = 0.0
         x[restart, 0] = zn[k, restart]
         p[restart] = prior
-        x_pred[k], p_pred[k] = x, p
+        out.x_pred[k], out.p_pred[k] = x, p
         obs = valid[k]
-        r = 1.0 / np.square(w[k])
-        s = p[:, 0, 0] + r
-        gain = p[:, :, 0] / s[:, None]
-        innovation = np.where(obs, zn[k] - x[:, 0], 0.0)
-        x = x + gain * innovation[:, None]
-        p = np.where(obs[:, None, None], p - gain[:, :, None] * (h @ p)[:, None, :], p)
-        x_filt[k], p_filt[k] = x, p
-    smoothed = x_filt.copy()
+        gain = p[:, :, 0] / (p[:, 0, 0] + 1.0 / np.square(w[k]))[:, None]
+        x = x + gain * np.where(obs, zn[k] - x[:, 0], 0.0)[:, None]
+        p = np.where(obs[:, None, None], p - gain[:, :, None] * p[:, None, 0, :], p)
+        out.x_filt[k], out.p_filt[k] = x, p
+    return out
+
+
+def _rts(
+    z: FloatArray,
+    w: FloatArray,
+    *,
+    valid: NDArray[np.bool_],
+    starts: NDArray[np.bool_],
+    seconds: FloatArray,
+    dt_nominal: float,
+    cutoff_hz: float | FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Constant-acceleration Kalman filter + RTS smoother, vectorised over the M series.
+
+    ``cutoff_hz`` is one value or one per sample and series (T, M). Returns the smoothed
+    positions, velocities (units per second) and the velocities' standard deviations as
+    if the measurement noise had the series' own spread (rescale by the real noise).
+    """
+    n, m = z.shape
+    zn, centre, scale = _standardise(z, valid)  # one prior fits pixels and metres alike
+    cutoffs = np.broadcast_to(np.asarray(cutoff_hz, dtype=np.float64), (n, m))
+    q = dt_nominal * (2 * math.pi * cutoffs) ** 6  # r = 1 per sample at full visibility
+    fwd = _forward(zn, w, valid=valid, starts=starts, seconds=seconds, q=q)
+    smoothed = fwd.x_filt.copy()
+    velocity_var = np.empty((n, m))
+    p_next = fwd.p_filt[n - 1]
+    velocity_var[n - 1] = p_next[:, 1, 1]
     for k in range(n - 2, -1, -1):
-        f = transitions[k + 1]
-        cross = p_filt[k] @ f.T
-        gain = np.linalg.solve(p_pred[k + 1], cross.transpose(0, 2, 1)).transpose(0, 2, 1)
+        cross = fwd.p_filt[k] @ fwd.transitions[k + 1].T
+        gain = np.linalg.solve(fwd.p_pred[k + 1], cross.transpose(0, 2, 1)).transpose(0, 2, 1)
         gain[starts[k + 1]] = 0.0  # never smooth across a segment boundary
-        smoothed[k] = x_filt[k] + np.einsum("mij,mj->mi", gain, smoothed[k + 1] - x_pred[k + 1])
-    result: FloatArray = smoothed[:, :, 0] * scale + centre
-    return result
+        step = smoothed[k + 1] - fwd.x_pred[k + 1]
+        smoothed[k] = fwd.x_filt[k] + np.einsum("mij,mj->mi", gain, step)
+        p_next = fwd.p_filt[k] + gain @ (p_next - fwd.p_pred[k + 1]) @ gain.transpose(0, 2, 1)
+        velocity_var[k] = p_next[:, 1, 1]
+    return (
+        smoothed[:, :, 0] * scale + centre,
+        smoothed[:, :, 1] * scale,
+        np.sqrt(np.maximum(velocity_var, 0.0)) * scale,
+    )
 
 
 def _grid_filter(
@@ -295,6 +391,7 @@ def smooth_results(
     max_gap_ms: float = DEFAULT_MAX_GAP_MS,
     min_visibility: float = DEFAULT_MIN_VISIBILITY,
     cutoff_hz: float | None = None,
+    adaptive: bool = True,
 ) -> list[FrameResult]:
     """Smooth every track of a recorded stream over its whole duration.
 
@@ -313,6 +410,11 @@ def smooth_results(
         min_visibility: Keypoints less visible than this are missing (then filled from their
             neighbours when the gap is short; kept raw otherwise).
         cutoff_hz: The low-pass cut-off; default :func:`default_cutoff_hz`.
+        adaptive: ``"rts"`` only: let the cut-off follow each keypoint's speed with
+            MediaPipe's one-euro constants (image keypoints: 0.05 Hz + 80 × speed in
+            person sizes per second, the size being the pose box's longer side; world
+            keypoints: 0.1 Hz + 40 × speed in m/s), capped at ``cutoff_hz``: see
+            :func:`smooth_series`. False smooths at ``cutoff_hz`` throughout.
 
     Returns:
         New frame results: the same frames and poses, with smoothed keypoint arrays.
@@ -340,6 +442,7 @@ def smooth_results(
         image = np.stack([pose.image_array for pose in poses]).astype(np.float64)
         world = np.stack([pose.world_array_m for pose in poses]).astype(np.float64)
         weights = image[:, :, 3:4]
+        sizes = np.array([max(pose.box.width, pose.box.height, 1.0) for pose in poses])
         new_xyz, new_world = (
             smooth_series(
                 values,
@@ -349,8 +452,14 @@ def smooth_results(
                 min_visibility=min_visibility,
                 max_gap_ms=max_gap_ms,
                 cutoff_hz=cutoff_hz,
+                min_cutoff_hz=min_cutoff if adaptive else None,
+                beta=beta,
+                speed_scale=scale,
             )
-            for values in (image[:, :, :3], world)
+            for values, (min_cutoff, beta), scale in (
+                (image[:, :, :3], LANDMARK_SPEED_RULE, sizes),
+                (world, WORLD_SPEED_RULE, 1.0),
+            )
         )
         image[:, :, :3] = np.where(np.isfinite(new_xyz), new_xyz, image[:, :, :3])
         world = np.where(np.isfinite(new_world), new_world, world)
