@@ -68,6 +68,7 @@ class TrackSummary:
     frames_with_pose: int = 0
     detector_runs: int | None = 0
     seconds: float = 0.0
+    exercise: str | None = None
     counts: dict[int | None, int] | None = None
 
     @property
@@ -179,6 +180,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
         if smoothing == "offline":
             _emit_offline(args, outputs, collected)
         if outputs.counter is not None:
+            summary.exercise = outputs.counter.preset.name
             summary.counts = outputs.counter.counts()
     return summary
 
@@ -217,7 +219,7 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> None:
     )
     for track_id, count in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0):
         who = "person" if track_id is None else f"person #{track_id}"
-        print(f"{args.count}: {who}: {count} repetitions")
+        print(f"{summary.exercise}: {who}: {count} repetitions")
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
             print(f"{label}: {Path(path).resolve()}")
