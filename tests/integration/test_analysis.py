@@ -18,7 +18,6 @@ from hifipose.analysis import (
     ExerciseCounter,
     PoseClassifier,
     RepetitionCounter,
-    angle_series,
     get_preset,
     read_tracks,
     tracks_from_results,
@@ -87,9 +86,7 @@ def test_squat_count_equals_the_count_by_eye(squats: dict[str, list[FrameResult]
 
 def knee_curves(results: list[FrameResult]) -> dict[str, np.ndarray]:
     (track,) = tracks_from_results(results)
-    return angle_series(
-        track.world, track.image[:, :, 3], ["left_knee", "right_knee"], space="world"
-    )
+    return track.angles(["left_knee", "right_knee"], space="world")
 
 
 def jitter(x: np.ndarray) -> float:

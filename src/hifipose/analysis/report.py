@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
-from hifipose.analysis.angles import Space, angle_series, normalize_angle_name
+from hifipose.analysis.angles import Space, normalize_angle_name
 from hifipose.analysis.presets import ExercisePreset
 from hifipose.analysis.reps import RepCount
 from hifipose.analysis.tracks import Track
@@ -74,10 +74,7 @@ def analyze_tracks(
     keys = [normalize_angle_name(n) for n in names]
     results = []
     for track in tracks:
-        points = track.image if space == "image" else track.world
-        angles = angle_series(
-            points, track.image[:, :, 3], keys, space=space, min_visibility=min_visibility
-        )
+        angles = track.angles(keys, space=space, min_visibility=min_visibility)
         if preset is None:
             results.append(TrackAnalysis(track, angles))
         else:

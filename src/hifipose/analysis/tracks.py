@@ -15,7 +15,7 @@ a pose is a row with null keypoints (skipped here).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
+from hifipose.analysis.angles import DEFAULT_MIN_VISIBILITY, Space, angle_series
 from hifipose.errors import ConfigError, VideoReadError
 from hifipose.pose import FrameResult, Pose
 from hifipose.topology import KEYPOINT_NAMES, NUM_KEYPOINTS
@@ -68,6 +69,25 @@ class Track:
 
     def __len__(self) -> int:
         return int(self.frames.size)
+
+    def angles(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        space: Space = "image",
+        min_visibility: float = DEFAULT_MIN_VISIBILITY,
+        side: str = "none",
+    ) -> dict[str, NDArray[np.float64]]:
+        """Named angles over the track: :func:`~hifipose.analysis.angles.angle_series`."""
+        points = self.image if space == "image" else self.world
+        return angle_series(
+            points,
+            self.image[:, :, 3],
+            names,
+            space=space,
+            min_visibility=min_visibility,
+            side=side,
+        )
 
     @property
     def label(self) -> str:
