@@ -10,6 +10,8 @@ lag. Three are offered, all applied per track, per keypoint coordinate:
   with white jerk of density q and measurement variance r per sample (interval Δt), the
   steady-state smoother is the low-pass 1 / (1 + (f / f_c)⁶) with (2π·f_c)⁶ = q / (r·Δt).
   A keypoint's measurement variance is r / visibility², so doubtful points count less.
+  Optionally (the default of :func:`smooth_results`) the cut-off follows the speed with
+  MediaPipe's one-euro rule, in a second pass (see :func:`smooth_series`).
 * ``"savgol"``: Savitzky–Golay (polyorder 3, window the odd number of samples nearest
   0.25 s, at least 5) on a uniform time grid.
 * ``"butterworth"``: a 2nd-order low-pass run forward and backward (``sosfiltfilt``: zero
@@ -101,10 +103,11 @@ def smooth_series(
             frame rate. With ``min_cutoff_hz`` it is the highest cut-off.
         min_cutoff_hz: ``"rts"`` only: make the cut-off follow the speed, as MediaPipe's
             one-euro filter does but on both sides in time: a first pass at ``cutoff_hz``
-            estimates each sample's speed |v| (units/s, divided by ``speed_scale``, its
-            largest value within ±0.15 s), and the second pass runs with the cut-off
-            ``min(cutoff_hz, min_cutoff_hz + beta · speed)`` at that sample. Still
-            stretches are smoothed hard, moving ones barely, neither with lag.
+            estimates each sample's speed (units/s: |v| less two standard deviations of
+            its estimate, the noise measured from the pass's residuals; divided by
+            ``speed_scale``; the largest value within ±0.15 s), and the second pass runs
+            with the cut-off ``min(cutoff_hz, min_cutoff_hz + beta · speed)`` at that
+            sample. Still stretches are smoothed hard, moving ones barely, neither with lag.
         beta: How fast the cut-off grows with speed (Hz per scaled unit/s).
         speed_scale: Divides the speed: a scalar, or one value per sample (T,) (e.g. the
             person's size in pixels, MediaPipe's "object scale").
@@ -159,13 +162,9 @@ def smooth_series(
 
         out, velocity, velocity_sd = rts(cutoff)
         if min_cutoff_hz is not None:
-            # The measurement noise (robust spread of the first pass's residuals), in units
-            # of each series' spread, which the first pass assumed.
-            residual = np.where(valid, flat - out, np.nan)
-            centred = residual - np.nanmedian(residual, axis=0)
-            noise = 1.4826 * np.nanmedian(np.abs(centred), axis=0)
-            spread = np.nanstd(np.where(valid, flat, np.nan), axis=0)
-            relative = np.where(spread > 0, noise / np.where(spread > 0, spread, 1.0), 0.0)
+            # Only speed beyond two standard deviations of its estimate counts: the first
+            # pass assumed noise as large as each series' spread; rescale to the real noise.
+            relative = _noise_to_spread(flat, out, valid)
             speed = np.maximum(np.abs(velocity) - 2.0 * velocity_sd * relative, 0.0)
             cutoffs = _adaptive_cutoffs(
                 speed, speed_scale, dt=dt, low=min_cutoff_hz, high=cutoff, beta=beta
@@ -183,6 +182,21 @@ def smooth_series(
         )
     out[~filled] = np.nan
     return out.reshape(shape)
+
+
+def _noise_to_spread(z: FloatArray, fit: FloatArray, valid: NDArray[np.bool_]) -> FloatArray:
+    """Per series: robust spread (1.4826 · MAD) of the residuals over the series' spread."""
+    ratio = np.zeros(z.shape[1])
+    for j in range(z.shape[1]):
+        seen = valid[:, j]
+        if seen.sum() < 2:
+            continue
+        residual = z[seen, j] - fit[seen, j]
+        spread = float(z[seen, j].std())
+        if spread > 0:
+            mad = float(np.median(np.abs(residual - np.median(residual))))
+            ratio[j] = 1.4826 * mad / spread
+    return ratio
 
 
 def _adaptive_cutoffs(

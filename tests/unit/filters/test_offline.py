@@ -41,10 +41,10 @@ def test_3hz_keeps_amplitude_without_lag_and_one_euro_lags() -> None:
     seconds = times_ms / 1000.0
     amplitude = 20.0  # pixels, on a person whose object scale is 300 px
     signal = amplitude * np.sin(2 * np.pi * FREQ * seconds)
-    for method in ("rts", "butterworth"):
-        gain, lag = gain_and_lag_frames(
-            seconds, smooth_series(signal, times_ms, method=method) / amplitude
-        )
+    adaptive = {"min_cutoff_hz": 0.05, "beta": 80.0, "speed_scale": 300.0}
+    for method, options in (("rts", {}), ("butterworth", {}), ("rts", adaptive)):
+        output = smooth_series(signal, times_ms, method=method, **options)  # type: ignore[arg-type]
+        gain, lag = gain_and_lag_frames(seconds, output / amplitude)
         print(f"{method}: 3 Hz amplitude kept {gain:.3f}, lag {lag:+.3f} frames")
         assert gain >= 0.95
         assert abs(lag) <= 1.0
