@@ -18,6 +18,7 @@ from hifipose.analysis.classifier import (
     PoseEmbedder,
     PoseSample,
     RepetitionCounter,
+    TrackClassifier,
 )
 from hifipose.analysis.presets import PRESETS, ExerciseCounter, ExercisePreset, get_preset
 from hifipose.analysis.reps import (
@@ -49,6 +50,7 @@ __all__ = [
     "RepEvent",
     "RepetitionCounter",
     "Track",
+    "TrackClassifier",
     "TrackCounters",
     "angle_series",
     "get_preset",

@@ -48,11 +48,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EMBEDDING_PAIRS",
+    "ClassifiedPose",
     "EMASmoothing",
     "PoseClassifier",
     "PoseEmbedder",
     "PoseSample",
     "RepetitionCounter",
+    "TrackClassifier",
 ]
 
 #: The 23 (from, to) pairs of the embedding; "hips"/"shoulders" are the centres.
@@ -353,3 +355,53 @@ class RepetitionCounter:
         """Take one (smoothed) classification; return the repetitions so far."""
         self._counter.update(float(classification.get(self.class_name, 0.0)))
         return self._counter.count
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifiedPose:
+    """One pose's classification in one frame: raw counts, smoothed confidences, repetitions."""
+
+    track_id: int | None
+    counts: dict[str, int]
+    smoothed: dict[str, float]
+    repetitions: int
+
+
+@dataclass
+class TrackClassifier:
+    """The recipe's per-frame chain (classify → EMA → repetition counter), one per track.
+
+    Each ``track_id`` (None: one anonymous person) gets its own :class:`EMASmoothing` and
+    :class:`RepetitionCounter`, so people keep their own history and count whatever their
+    order in the frame's list.
+
+    Args:
+        classifier: The trained classifier.
+        class_name: The class whose repetitions are counted.
+        enter_threshold: See :class:`RepetitionCounter` (6).
+        exit_threshold: See :class:`RepetitionCounter` (4).
+    """
+
+    classifier: PoseClassifier
+    class_name: str
+    enter_threshold: float = 6.0
+    exit_threshold: float = 4.0
+    _state: dict[int | None, tuple[EMASmoothing, RepetitionCounter]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def update(self, poses: Sequence[Pose]) -> list[ClassifiedPose]:
+        """Classify one frame's poses; one result per pose, in the same order."""
+        out = []
+        for pose in poses:
+            state = self._state.get(pose.track_id)
+            if state is None:
+                counter = RepetitionCounter(
+                    self.class_name, self.enter_threshold, self.exit_threshold
+                )
+                state = self._state[pose.track_id] = (EMASmoothing(), counter)
+            smoothing, counter = state
+            counts = self.classifier.classify(pose)
+            smoothed = smoothing(counts)
+            out.append(ClassifiedPose(pose.track_id, counts, smoothed, counter(smoothed)))
+        return out

@@ -185,3 +185,26 @@ def test_csv_round_trip(two_classes: PoseClassifier, tmp_path: Path) -> None:
     (tmp_path / "bad" / "x.csv").write_text("a,1,2\n")
     with pytest.raises(ConfigError, match="expected 100 values"):
         PoseClassifier.from_csv(tmp_path / "bad")
+
+
+def test_track_classifier_keeps_ema_and_counts_per_track_id(two_classes: PoseClassifier) -> None:
+    from hifipose.analysis import TrackClassifier
+    from hifipose.pose import Pose
+
+    up = next(s.landmarks for s in two_classes.samples if s.class_name == "up")
+    down = next(s.landmarks for s in two_classes.samples if s.class_name == "down")
+
+    def pose(landmarks: np.ndarray, track_id: int) -> Pose:
+        image = np.zeros((33, 5))
+        image[:, :3] = landmarks
+        return Pose(image, np.zeros((33, 3)), 1.0, track_id=track_id)
+
+    chain = TrackClassifier(two_classes, "up")
+    # Track 1 goes up and down twice, track 2 stays down; the list order swaps each frame.
+    script = [down] * 10 + [up] * 10 + [down] * 10 + [up] * 10 + [down] * 10
+    for i, landmarks in enumerate(script):
+        poses = [pose(landmarks, 1), pose(down, 2)]
+        results = chain.update(poses if i % 2 else poses[::-1])
+    final = {r.track_id: r.repetitions for r in results}
+    assert final == {1: 2, 2: 0}
+    assert all(r.counts == {"down": 10} for r in results if r.track_id == 2)
