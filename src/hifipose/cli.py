@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,9 @@ from hifipose._version import __version__
 from hifipose.config import RUNTIME_NAMES
 from hifipose.errors import ConfigError, HifiposeError
 from hifipose.pose import FrameResult
+
+if TYPE_CHECKING:
+    from hifipose.io.render import OverlayVideoWriter, PngSequenceWriter
 
 __all__ = ["main"]
 
@@ -93,7 +96,7 @@ class _Outputs:
         self.writer = stack.enter_context(open_writer(args.output)) if args.output else None
         count = getattr(args, "count", None)
         self.counter = ExerciseCounter(get_preset(count)) if count else None
-        self.renderer: Any = None
+        self.renderer: OverlayVideoWriter | PngSequenceWriter | None = None
 
     def emit(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None, caption: str) -> None:
         from hifipose.io.annotate import draw_pose_labels
@@ -273,7 +276,12 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_analyze(args: argparse.Namespace) -> int:
     """``hifipose analyze``: angles (and repetitions) per track from a keypoint file."""
     from hifipose.analysis import get_preset, read_tracks
-    from hifipose.analysis.report import DEFAULT_ANGLES, analysis_table, analyze_tracks
+    from hifipose.analysis.report import (
+        DEFAULT_ANGLES,
+        analysis_table,
+        analyze_tracks,
+        write_table,
+    )
 
     preset = get_preset(args.count) if args.count else None
     if args.angles:
@@ -306,7 +314,7 @@ def run_analyze(args: argparse.Namespace) -> int:
                 note = " (ended inside a repetition)" if a.reps.in_rep else ""
                 print(f"{preset.name}: {a.track.label}: {a.reps.count} repetitions{note}")
     if args.output:
-        _write_table(analysis_table(analyses, preset), Path(args.output))
+        write_table(analysis_table(analyses, preset), args.output)
         print(f"angles: {Path(args.output).resolve()}")
     if args.plot:
         from hifipose.io.plot_angles import AnglePanel, plot_angle_panels
@@ -322,25 +330,6 @@ def run_analyze(args: argparse.Namespace) -> int:
             panels.append(AnglePanel(a.track.label, seconds, series, reps))
         print(f"plot: {plot_angle_panels(args.plot, panels).resolve()}")
     return 0
-
-
-def _write_table(table: Any, path: Path) -> None:  # noqa: ANN401 - a pyarrow Table
-    """Write a table as Parquet or CSV (by suffix) under a temporary name, then rename."""
-    import os
-
-    from hifipose._optional import require
-
-    suffix = path.suffix.lower()
-    if suffix not in {".parquet", ".csv"}:
-        msg = f"-o must end in .parquet or .csv, got {path.name}"
-        raise ConfigError(msg)
-    partial = path.with_name(path.stem + ".partial" + path.suffix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        require("pyarrow.parquet", extra="parquet").write_table(table, partial)
-    else:
-        require("pyarrow.csv", extra="parquet").write_csv(table, partial)
-    os.replace(partial, path)
 
 
 def run_models(args: argparse.Namespace) -> int:

@@ -10,8 +10,10 @@ Conventions:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -22,6 +24,7 @@ from hifipose.analysis.angles import Space, normalize_angle_name
 from hifipose.analysis.presets import ExercisePreset
 from hifipose.analysis.reps import RepCount
 from hifipose.analysis.tracks import Track
+from hifipose.errors import ConfigError, OutputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -128,3 +131,28 @@ def analysis_table(analyses: Sequence[TrackAnalysis], preset: ExercisePreset | N
             for name, values in columns.items()
         }
     )
+
+
+def write_table(table: pa.Table, path: str | Path) -> Path:
+    """Write a table as Parquet or CSV (by suffix) under a temporary name, then rename.
+
+    Raises:
+        ConfigError: The suffix is neither ``.parquet`` nor ``.csv``.
+        OutputError: The file cannot be written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in {".parquet", ".csv"}:
+        msg = f"-o must end in .parquet or .csv, got {target.name}"
+        raise ConfigError(msg)
+    partial = target.with_name(target.stem + ".partial" + target.suffix)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".parquet":
+            require("pyarrow.parquet", extra="parquet").write_table(table, partial)
+        else:
+            require("pyarrow.csv", extra="parquet").write_csv(table, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target
