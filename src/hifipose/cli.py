@@ -1,6 +1,7 @@
 """The ``hifipose`` command line: the only module that prints.
 
-Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``demo``
+Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``analyze``
+(keypoints → joint angles and repetition counts per person), ``demo``
 (the same on a built-in sample), ``serve`` (the live web demo),
 ``models list|fetch|verify|path|clean``.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -31,11 +33,11 @@ from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
 from hifipose._version import __version__
 from hifipose.config import RUNTIME_NAMES
 from hifipose.errors import ConfigError, HifiposeError
+from hifipose.pose import FrameResult
 
 if TYPE_CHECKING:
     from hifipose.camera import CameraSpec
-    from hifipose.io.sources import Frame
-    from hifipose.pose import Pose
+    from hifipose.io.render import OverlayVideoWriter, PngSequenceWriter
 
 __all__ = ["main"]
 
@@ -56,32 +58,116 @@ class TrackSummary:
     detector_runs: int | None = 0
     seconds: float = 0.0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    exercise: str | None = None
+    counts: dict[int | None, int] | None = None
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
+def _smoothing_mode(args: argparse.Namespace) -> str:
+    """``--smoothing``, with the older ``--no-smoothing`` meaning ``none``."""
+    mode: str = getattr(args, "smoothing", "online")
+    return "none" if args.no_smoothing else mode
+
+
+class _Outputs:
+    """Where ``track`` sends each frame's result.
+
+    Keypoint outputs (``-o FILE``, ``--rerun``) get camera-space 3D when a camera is known
+    (``--fov``/``--intrinsics``, or the default guess for a ``.bvh``); then the exercise
+    counter (``--count``), the overlay (``--render``) and the window (``--show``).
+    """
+
+    def __init__(
+        self, args: argparse.Namespace, stack: ExitStack, fps: float, *, static: bool
+    ) -> None:
+        from hifipose.analysis import ExerciseCounter, get_preset
+        from hifipose.camera import TranslationSmoother
+        from hifipose.io.writers import RerunWriter, ResultWriter, open_writer
+
+        self.args, self.stack, self.fps = args, stack, fps
+        self.writers: list[ResultWriter] = []
+        if args.output:
+            self.writers.append(stack.enter_context(open_writer(args.output)))
+        if getattr(args, "rerun", None):
+            self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
+        self.camera = _camera_spec(args)
+        self.smoother = None if static or _smoothing_mode(args) == "none" else TranslationSmoother()
+        count = getattr(args, "count", None)
+        self.counter = ExerciseCounter(get_preset(count)) if count else None
+        self.renderer: OverlayVideoWriter | PngSequenceWriter | None = None
+
+    @property
+    def wants_images(self) -> bool:
+        """Whether any output needs the frame's pixels (overlay, window, Rerun's video)."""
+        return bool(self.args.render or self.args.show or getattr(self.args, "rerun", None))
+
+    def emit(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None, caption: str) -> None:
+        """Send one frame's result (and its pixels, when there) to every output."""
+        from hifipose.camera import to_camera_space
+        from hifipose.io.annotate import draw_pose_labels
+        from hifipose.io.render import draw_poses, open_renderer
+        from hifipose.io.writers import RerunWriter
+
+        intrinsics = self.camera.for_size(*result.size_wh) if self.camera else None
+        if intrinsics is not None and self.writers:
+            result = to_camera_space(result, intrinsics, self.smoother)
+        for writer in self.writers:
+            if isinstance(writer, RerunWriter):
+                if intrinsics is not None:
+                    writer.set_intrinsics(intrinsics)
+                writer.write(result, image_rgb)
+            else:
+                writer.write(result)
+        labels: list[str | None] = []
+        if self.counter is not None:
+            preset = self.counter.preset
+            for answer in self.counter.update(result.poses):
+                angle = "—" if math.isnan(answer.value) else f"{answer.value:.0f} deg"
+                who = "" if answer.track_id is None else f"#{answer.track_id} "
+                labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
+        if image_rgb is None or not (self.args.render or self.args.show):
+            return
+        drawn = draw_poses(
+            image_rgb, result.poses, segmentation=self.args.segmentation, caption=caption
+        )
+        if labels:
+            draw_pose_labels(drawn, result.poses, labels, out=drawn)
+        if self.args.render:
+            if self.renderer is None:
+                self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
+                self.stack.enter_context(self.renderer)
+            self.renderer.write(drawn)
+        if self.args.show:
+            _show(drawn)
+
+
 def run_track(args: argparse.Namespace) -> TrackSummary:
-    """Track every frame of ``args.input``; write keypoints and/or an overlay."""
+    """Track every frame of ``args.input``; write keypoints and/or an overlay.
+
+    With ``--smoothing offline`` the whole clip is tracked first (MediaPipe's filters off,
+    its ROI loop unchanged), every track is smoothed without lag, and only then are the
+    keypoints written and the overlay drawn (the video is decoded a second time for it).
+    """
     from tqdm import tqdm
 
     from hifipose.api import create_detector
-    from hifipose.io.render import (
-        OverlayVideoWriter,
-        PngSequenceWriter,
-        draw_poses,
-        open_renderer,
-    )
     from hifipose.io.sources import open_source
 
     summary = TrackSummary()
+    smoothing = _smoothing_mode(args)
     source = open_source(args.input, max_frames=args.max_frames)
     static = args.static or source.kind in {"image", "images"}
+    if smoothing == "offline" and (static or source.kind == "camera"):
+        source.close()
+        msg = "--smoothing offline needs a recorded video tracked in video mode"
+        raise ConfigError(msg)
     with ExitStack() as stack:
         stack.enter_context(source)
         _check_outputs(args, source.files)
-        outputs = _ResultOutputs(args, stack, static=static)
+        outputs = _Outputs(args, stack, source.fps or 30.0, static=static)
         with ExitStack() as creating:
             if not getattr(args, "verbose", False) and not getattr(args, "debug", False):
                 creating.enter_context(native_stderr_filtered())
@@ -90,12 +176,11 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     model_type=args.model,
                     runtime=args.runtime,
                     static_image_mode=static,
-                    enable_smoothing=not args.no_smoothing,
+                    enable_smoothing=smoothing == "online",
                     enable_segmentation=args.segmentation,
                     model_dir=args.model_dir,
                 )
             )
-        renderer: OverlayVideoWriter | PngSequenceWriter | None = None
         progress = stack.enter_context(
             tqdm(
                 total=source.frame_count,
@@ -106,6 +191,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             )
         )
         started = time.perf_counter()
+        collected: list[FrameResult] = []
         for frame in source:
             poses = detector.estimate_poses(
                 frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
@@ -113,27 +199,41 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             summary.frames += 1
             summary.frames_with_pose += bool(poses)
             height, width = frame.image_rgb.shape[:2]
-            outputs.write(frame, tuple(poses))
-            if args.render or args.show:
+            result = FrameResult(
+                frame.index, frame.timestamp_ms, (width, height), tuple(poses), source=frame.source
+            )
+            if smoothing == "offline":
+                collected.append(result)
+            else:
                 elapsed = time.perf_counter() - started
-                caption = (
-                    f"{args.model} | {args.runtime} | {summary.frames / max(elapsed, 1e-9):.1f} fps"
-                )
-                drawn = draw_poses(
-                    frame.image_rgb, poses, segmentation=args.segmentation, caption=caption
-                )
-                if args.render:
-                    if renderer is None:
-                        renderer = open_renderer(args.render, source.fps or 30.0, (width, height))
-                        stack.enter_context(renderer)
-                    renderer.write(drawn)
-                if args.show:
-                    _show(drawn)
+                rate = summary.frames / max(elapsed, 1e-9)
+                caption = f"{args.model} | {args.runtime} | {rate:.1f} fps"
+                outputs.emit(result, frame.image_rgb, caption)
             progress.update(1)
         summary.seconds = time.perf_counter() - started
         summary.detector_runs = detector.detector_runs
         summary.skipped = list(source.skipped)
+        if smoothing == "offline":
+            _emit_offline(args, outputs, collected)
+        if outputs.counter is not None:
+            summary.exercise = outputs.counter.preset.name
+            summary.counts = outputs.counter.counts()
     return summary
+
+
+def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[FrameResult]) -> None:
+    from hifipose.filters.offline import smooth_results
+    from hifipose.io.sources import open_source
+
+    smoothed = smooth_results(results)
+    caption = f"{args.model} | {args.runtime} | offline smoothing"
+    if not outputs.wants_images:
+        for result in smoothed:
+            outputs.emit(result, None, caption)
+        return
+    with open_source(args.input, max_frames=args.max_frames) as again:
+        for frame, result in zip(again, smoothed, strict=False):
+            outputs.emit(result, frame.image_rgb, caption)
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -188,44 +288,6 @@ def _check_display() -> None:
         raise ConfigError(msg) from exc
 
 
-class _ResultOutputs:
-    """``track``'s keypoint outputs: ``-o FILE`` and ``--rerun``, with camera space applied."""
-
-    def __init__(self, args: argparse.Namespace, stack: ExitStack, *, static: bool) -> None:
-        from hifipose.camera import TranslationSmoother
-        from hifipose.io.writers import RerunWriter, ResultWriter, open_writer
-
-        self.writers: list[ResultWriter] = []
-        if args.output:
-            self.writers.append(stack.enter_context(open_writer(args.output)))
-        if args.rerun:
-            self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
-        self.camera = _camera_spec(args)
-        self.smoother = None if static or args.no_smoothing else TranslationSmoother()
-
-    def write(self, frame: Frame, poses: tuple[Pose, ...]) -> None:
-        from hifipose.camera import to_camera_space
-        from hifipose.io.writers import RerunWriter
-        from hifipose.pose import FrameResult
-
-        if not self.writers:
-            return
-        height, width = frame.image_rgb.shape[:2]
-        result = FrameResult(
-            frame.index, frame.timestamp_ms, (width, height), poses, source=frame.source
-        )
-        intrinsics = self.camera.for_size(width, height) if self.camera else None
-        if intrinsics is not None:
-            result = to_camera_space(result, intrinsics, self.smoother)
-        for writer in self.writers:
-            if isinstance(writer, RerunWriter):
-                if intrinsics is not None:
-                    writer.set_intrinsics(intrinsics)
-                writer.write(result, frame.image_rgb)
-            else:
-                writer.write(result)
-
-
 def _camera_spec(args: argparse.Namespace) -> CameraSpec | None:
     """The camera from --fov / --intrinsics; the default guess for a .bvh (it needs a root)."""
     from hifipose.camera import CameraSpec
@@ -257,6 +319,9 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
         f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
+    for track_id, count in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0):
+        who = "person" if track_id is None else f"person #{track_id}"
+        print(f"{summary.exercise}: {who}: {count} repetitions")
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
             print(f"{label}: {Path(path).resolve()}")
@@ -304,6 +369,8 @@ def run_demo(args: argparse.Namespace) -> int:
         runtime="litert",
         static=False,
         no_smoothing=False,
+        smoothing="online",
+        count=None,
         segmentation=False,
         max_frames=None,
         show=False,
@@ -318,6 +385,65 @@ def run_demo(args: argparse.Namespace) -> int:
     summary = run_track(track_args)
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
     return _print_summary(summary, track_args)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """``hifipose analyze``: angles (and repetitions) per track from a keypoint file."""
+    from hifipose.analysis import get_preset, read_tracks
+    from hifipose.analysis.report import (
+        DEFAULT_ANGLES,
+        analysis_table,
+        analyze_tracks,
+        write_table,
+    )
+
+    preset = get_preset(args.count) if args.count else None
+    if args.angles:
+        names: Sequence[str] = [n for n in args.angles.split(",") if n.strip()]
+    else:
+        names = preset.angles if preset is not None else DEFAULT_ANGLES
+    tracks = read_tracks(args.keypoints)
+    if not tracks:
+        print(f"hifipose analyze: no poses in {args.keypoints}", file=sys.stderr)
+        return 1
+    analyses = analyze_tracks(
+        tracks, names, space=args.space, preset=preset, min_visibility=args.min_visibility
+    )
+    print(f"{'track':<14}{'frames':>7}{'seconds':>9}  {'angle':<16}{'min':>8}{'mean':>8}{'max':>8}")
+    for a in analyses:
+        t = a.track
+        span = (t.timestamps_ms[-1] - t.timestamps_ms[0]) / 1000.0
+        for i, (name, values) in enumerate(a.angles.items()):
+            head = f"{t.label:<14}{len(t):>7}{span:>9.1f}" if i == 0 else " " * 30
+            seen = values[np.isfinite(values)]
+            stats = (
+                f"{seen.min():>8.1f}{seen.mean():>8.1f}{seen.max():>8.1f}"
+                if seen.size
+                else f"{'—':>8}{'—':>8}{'—':>8}"
+            )
+            print(f"{head}  {name:<16}{stats}")
+    if preset is not None:
+        for a in analyses:
+            if a.reps is not None:
+                note = " (ended inside a repetition)" if a.reps.in_rep else ""
+                print(f"{preset.name}: {a.track.label}: {a.reps.count} repetitions{note}")
+    if args.output:
+        write_table(analysis_table(analyses, preset), args.output)
+        print(f"angles: {Path(args.output).resolve()}")
+    if args.plot:
+        from hifipose.io.plot_angles import AnglePanel, plot_angle_panels
+
+        panels = []
+        for a in analyses:
+            seconds = a.track.timestamps_ms / 1000.0
+            series = dict(a.angles)
+            reps: list[float] = []
+            if preset is not None and a.signal is not None and a.reps is not None:
+                series[f"{preset.name} signal"] = a.signal
+                reps = [float(seconds[e.end]) for e in a.reps.events]
+            panels.append(AnglePanel(a.track.label, seconds, series, reps))
+        print(f"plot: {plot_angle_panels(args.plot, panels).resolve()}")
+    return 0
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -493,16 +619,29 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``hifipose`` command."""
-    parser = argparse.ArgumentParser(
-        prog="hifipose", description="High-fidelity BlazePose pose tracking."
+def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    analyze = sub.add_parser(
+        "analyze", help="joint angles and repetition counts per person from a keypoint file"
     )
-    parser.add_argument("--version", action="version", version=f"hifipose {__version__}")
-    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
-    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
-    sub = parser.add_subparsers(dest="command", required=True)
+    analyze.add_argument("keypoints", help="keypoints from `track -o`: .jsonl, .csv or .parquet")
+    analyze.add_argument(
+        "--angles", help="comma-separated angle names (Sports2D's), e.g. left_knee,right_knee"
+    )
+    analyze.add_argument(
+        "--space",
+        choices=("image", "world"),
+        default="image",
+        help="image: signed 2D angles (Sports2D's); world: 3D angles from world keypoints",
+    )
+    analyze.add_argument(
+        "--count", metavar="EXERCISE", help="count repetitions: squat, push-up, curl, jumping-jack"
+    )
+    analyze.add_argument("--min-visibility", type=float, default=0.5, help="NaN below this")
+    analyze.add_argument("-o", "--output", help="angles per frame and track: .parquet or .csv")
+    analyze.add_argument("--plot", help="a picture of the angles over time (.png, .svg, .pdf)")
 
+
+def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
     track.add_argument(
         "input", help="video file, image, folder of images, glob, or webcam index (0)"
@@ -519,7 +658,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--runtime", choices=RUNTIME_NAMES, default="litert", help="inference runtime"
     )
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
-    track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
+    track.add_argument("--no-smoothing", action="store_true", help="same as --smoothing none")
+    track.add_argument(
+        "--smoothing",
+        choices=("online", "offline", "none"),
+        default="online",
+        help="online: MediaPipe's live filters (default); offline: track, then smooth each "
+        "whole track without lag (recorded video); none: raw landmarks",
+    )
+    track.add_argument(
+        "--count",
+        metavar="EXERCISE",
+        help="count repetitions per person and draw them: squat, push-up, curl, jumping-jack",
+    )
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
     )
@@ -548,6 +699,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="log live to a Rerun viewer: spawn one, or connect to URL (needs hifipose[rerun])",
     )
 
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hifipose`` command."""
+    parser = argparse.ArgumentParser(
+        prog="hifipose", description="High-fidelity BlazePose pose tracking."
+    )
+    parser.add_argument("--version", action="version", version=f"hifipose {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _add_track_parser(sub)
+    _add_analyze_parser(sub)
     demo = sub.add_parser(
         "demo",
         help="track the built-in sample clip into ./hifipose-demo/",
@@ -639,6 +803,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "track": run_track_command,
+        "analyze": run_analyze,
         "demo": run_demo,
         "bench": run_bench,
         "models": run_models,
