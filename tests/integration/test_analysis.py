@@ -267,12 +267,6 @@ def test_keypoint_tables_and_files_give_the_same_tracks(
 
 def test_crossing_squats_counted_per_track_id(shared_data: Path, model_dir: Path) -> None:
     """Three people squat while two walk across each other: each keeps their own count."""
-    try:
-        hifipose.create_detector(num_poses=3, model_dir=model_dir).close()
-    except ConfigError as exc:
-        # Needs multi-person tracking (num_poses > 1 with track ids on the litert runtime),
-        # which the multi-person tracker adds; remove this skip once it is merged.
-        pytest.skip(f"needs the multi-person tracker (num_poses=3 on litert): {exc}")
     frames = clip_frames(shared_data / CROSSING)
     results = track_clip(frames, model_dir, smoothing=True, fps=10.0, num_poses=3)
     truth = json.loads((shared_data / "multi" / "crossing_squats.json").read_text())["frames"]

@@ -95,7 +95,7 @@ def test_track_count_draws_the_count_and_prints_it(
         str(tracked / "p.jsonl"),
     ]
     assert main([*args, "--model-dir", str(model_dir), "--quiet", "--max-frames", "3"]) == 0
-    assert "push-up: person: 0 repetitions" in capsys.readouterr().out
+    assert "push-up: person #1: 0 repetitions" in capsys.readouterr().out  # video: track ids
 
 
 def test_offline_smoothing_writes_smoothed_keypoints(tracked: Path) -> None:
