@@ -338,20 +338,21 @@ def _threads(text: str) -> tuple[int | None, ...]:
     return counts
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum``, else a clear usage error."""
+def _int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [minimum, maximum], else a clear usage error."""
+    wanted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            msg = f"expected an integer >= {minimum}, got {text!r}"
+        if value < minimum or (maximum is not None and value > maximum):
+            msg = f"expected an integer {wanted}, got {text!r}"
             raise argparse.ArgumentTypeError(msg)
         return value
 
-    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in its messages
+    parse.__name__ = f"integer {wanted}"  # argparse names the type in its messages
     return parse
 
 
@@ -436,11 +437,15 @@ def run_serve(args: argparse.Namespace) -> int:
 def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_int_at_least(0, 65535), default=8000)
     serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
     serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
-    serve.add_argument("--max-frame-kb", type=int, default=1024, help="largest frame accepted")
-    serve.add_argument("--max-upload-mb", type=int, default=200, help="largest video upload")
+    serve.add_argument(
+        "--max-frame-kb", type=_int_at_least(1), default=1024, help="largest frame accepted"
+    )
+    serve.add_argument(
+        "--max-upload-mb", type=_int_at_least(1), default=200, help="largest video upload"
+    )
     serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
 
