@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from typing import Final
 
@@ -43,13 +44,15 @@ _NATIVE_LINE: Final = re.compile(
 
 
 def quiet_native_logs() -> None:
-    """Turn off the native libraries' log lines that have a switch.
+    """Turn off the native libraries' log lines that have a switch (and one stray warning).
 
     Environment variables the user set are kept. Call it before the libraries start up
     (OpenCV's FFmpeg backend and MediaPipe read theirs on first use).
     """
     for name, value in NATIVE_LOG_ENV.items():
         os.environ.setdefault(name, value)
+    # mediapipe 0.10.14 calls a protobuf API deprecated since protobuf 4 on every first frame.
+    warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
     if "cv2" in sys.modules:  # imported already: its level is read at import time
         import cv2
 

@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,9 +168,8 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
         stack.enter_context(source)
         _check_outputs(args, source.files)
         outputs = _Outputs(args, stack, source.fps or 30.0, static=static)
-        with ExitStack() as creating:
-            if not getattr(args, "verbose", False) and not getattr(args, "debug", False):
-                creating.enter_context(native_stderr_filtered())
+        loud = getattr(args, "verbose", False) or getattr(args, "debug", False)
+        with nullcontext() if loud else native_stderr_filtered():  # LiteRT's INFO lines
             detector = stack.enter_context(
                 create_detector(
                     model_type=args.model,
@@ -513,20 +512,21 @@ def _threads(text: str) -> tuple[int | None, ...]:
     return counts
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum``, else a clear usage error."""
+def _bounded_int(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [minimum, maximum], else a clear usage error."""
+    wanted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = minimum - 1
-        if value < minimum:
-            msg = f"expected an integer >= {minimum}, got {text!r}"
+        if value < minimum or (maximum is not None and value > maximum):
+            msg = f"expected an integer {wanted}, got {text!r}"
             raise argparse.ArgumentTypeError(msg)
         return value
 
-    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in its messages
+    parse.__name__ = f"integer {wanted}"  # argparse names the type in its messages
     return parse
 
 
@@ -611,11 +611,15 @@ def run_serve(args: argparse.Namespace) -> int:
 def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_bounded_int(0, 65535), default=8000)
     serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
     serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
-    serve.add_argument("--max-frame-kb", type=int, default=1024, help="largest frame accepted")
-    serve.add_argument("--max-upload-mb", type=int, default=200, help="largest video upload")
+    serve.add_argument(
+        "--max-frame-kb", type=_bounded_int(1), default=1024, help="largest frame accepted"
+    )
+    serve.add_argument(
+        "--max-upload-mb", type=_bounded_int(1), default=200, help="largest video upload"
+    )
     serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
 
 
@@ -674,7 +678,7 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
     )
-    track.add_argument("--max-frames", type=_int_at_least(1), help="stop after N frames")
+    track.add_argument("--max-frames", type=_bounded_int(1), help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
     track.add_argument("--model-dir", type=Path, help="use model files from this folder")
@@ -731,12 +735,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="time hifipose, optionally against MediaPipe")
     bench.add_argument("--models", default="lite,full,heavy", help="comma-separated models")
     bench.add_argument("--runtimes", default="litert", help="comma-separated runtimes")
-    bench.add_argument("--frames", type=_int_at_least(2), default=60, help="frames per pass")
+    bench.add_argument("--frames", type=_bounded_int(2), default=60, help="frames per pass")
     bench.add_argument(
         "--threads", type=_threads, default=(None, 1), help="thread counts (default: default,1)"
     )
     bench.add_argument(
-        "--rounds", type=_int_at_least(1), default=5, help="interleaved rounds (median)"
+        "--rounds", type=_bounded_int(1), default=5, help="interleaved rounds (median)"
     )
     bench.add_argument("--size", type=_size, default=(640, 480), help="frame size WxH")
     bench.add_argument("--input", help="a video to time on (default: the built-in sample)")
@@ -745,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
     bench.add_argument(
-        "--memory-frames", type=_int_at_least(0), default=0, help="RSS check over N frames"
+        "--memory-frames", type=_bounded_int(0), default=0, help="RSS check over N frames"
     )
     bench.add_argument("--json", help="write the report as JSON here")
     bench.add_argument("--markdown", help="write the tables as Markdown here")

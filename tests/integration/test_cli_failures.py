@@ -136,6 +136,9 @@ def test_unreadable_images_are_skipped_listed_and_exit_3(
         (["bench", "--frames", "1"], "--frames: expected an integer >= 2"),
         (["bench", "--memory-frames", "-1"], "--memory-frames: expected"),
         (["bench", "--threads", "default,0"], "--threads: expected thread counts >= 1"),
+        (["serve", "--port", "70000"], "--port: expected an integer from 0 to 65535"),
+        (["serve", "--max-frame-kb", "0"], "--max-frame-kb: expected an integer >= 1"),
+        (["serve", "--max-upload-mb", "-5"], "--max-upload-mb: expected an integer >= 1"),
     ],
 )
 def test_impossible_values_are_usage_errors(
