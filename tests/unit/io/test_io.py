@@ -139,6 +139,24 @@ def test_coco_results_schema(tmp_path: Path) -> None:
     assert entries[0]["score"] == pytest.approx(0.8)
 
 
+def test_text_writers_keep_4_decimals_and_coco_v_is_visibility(tmp_path: Path) -> None:
+    pose = _pose(x=10.123456, visibility=0.876543)  # presence 0.95 is another value
+    result = FrameResult(0, 0.0, (64, 48), (pose,))
+    for name in ("out.jsonl", "out.csv", "out.json"):
+        with open_writer(tmp_path / name) as writer:
+            writer.write(result)
+    (line,) = (json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines())
+    assert line["poses"][0]["keypoints"][0]["x"] == 10.1235
+    with (tmp_path / "out.csv").open() as file:
+        (row,) = csv.DictReader(file)
+    assert row["nose_x"] == "10.1235"
+    assert row["nose_score"] == "0.8765"
+    (entry,) = json.loads((tmp_path / "out.json").read_text())
+    # COCO [x, y, v] per keypoint; v is the visibility score, not the presence
+    assert entry["keypoints"][:3] == [10.1235, 20.0, 0.8765]
+    assert entry["keypoints"][2::3] == [0.8765] * 17
+
+
 def test_exception_inside_with_publishes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt), open_writer(path) as writer:
