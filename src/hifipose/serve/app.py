@@ -49,6 +49,7 @@ from hifipose.serve.protocol import (
 )
 from hifipose.serve.security import GuardMiddleware
 from hifipose.serve.sessions import DetectorFactory, Send, SessionCounters, StreamSession
+from hifipose.serve.workers import InferencePool
 from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES, Kp, keypoint_side
 
 __all__ = ["create_app"]
@@ -77,7 +78,7 @@ def _detector_factory(config: ServeConfig) -> DetectorFactory:
             enable_smoothing=options.smoothing,
             enable_segmentation=options.segmentation,
             model_dir=config.model_dir,
-            num_threads=1,  # the session limiter provides the parallelism
+            num_threads=1,  # the inference pool provides the parallelism
         )
 
     return factory
@@ -103,7 +104,7 @@ class _DemoApp:
         self.runtimes = tuple(available_runtimes())
         self.factory = _detector_factory(config)
         self.counters = SessionCounters()
-        self.limiter = anyio.CapacityLimiter(config.inference_workers)
+        self.pool = InferencePool(config.inference_workers)
         self.parquet = importlib.util.find_spec("pyarrow") is not None
         self.default_options = StreamOptions(model_type=config.model_type)
         self.limits = {
@@ -140,6 +141,7 @@ class _DemoApp:
         finally:
             jobs.close()
             self.jobs = self.group = None
+            self.pool.close()
 
     # ---- HTTP ---------------------------------------------------------------------------
     def _page(self, name: str) -> Response:
@@ -236,19 +238,29 @@ class _DemoApp:
 
     # ---- WebSocket ----------------------------------------------------------------------
     async def live(self, websocket: WebSocket) -> None:
-        """One live stream: a session (and a detector) for as long as the socket is open."""
+        """One live stream: a session (and a detector) for as long as the socket is open.
+
+        Over ``max_sessions`` live streams, the connection is accepted only to say so: an
+        ``error`` message with code ``too_many_streams``, then a close with code 1013 (try
+        again later).
+        """
         if self.counters.sessions >= self.config.max_sessions:
-            await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
+            await websocket.accept()
+            limit = self.config.max_sessions
+            message = f"too many live streams: this server serves {limit} at once; try again later"
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await websocket.send_json(error_message("too_many_streams", message))
+                await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
             return
-        await websocket.accept()
-        self.counters.sessions += 1
+        self.counters.sessions += 1  # counted before the first await: no overshoot
         try:
+            await websocket.accept()
             async with anyio.create_task_group() as group:
                 send = _sender(websocket, group.cancel_scope)
                 session = StreamSession(
                     options=self.default_options,
                     factory=self.factory,
-                    limiter=self.limiter,
+                    pool=self.pool,
                     send=send,
                     counters=self.counters,
                 )
@@ -298,6 +310,9 @@ class _DemoApp:
                         session.request_config(parsed)
             except ProtocolError as exc:
                 await send(error_message(exc.code, str(exc)))
+            except Exception:  # a message must never end the connection
+                logger.exception("a live-stream message failed unexpectedly")
+                await send(error_message("internal_error", "an internal error (see the log)"))
 
 
 def create_app(config: ServeConfig | None = None) -> Starlette:

@@ -6,7 +6,8 @@ Client → server:
 
       bytes 0-3   magic b"HPF1"
       bytes 4-7   uint32 frame_id (chosen by the client; echoed back)
-      bytes 8-15  float64 capture timestamp in milliseconds (used as ``timestamp_ms``)
+      bytes 8-15  float64 capture timestamp in milliseconds (used as ``timestamp_ms``),
+                  in [0, 1e13]
       bytes 16-   a JPEG, PNG or WebP image (whatever OpenCV decodes), at most ``max_frame_bytes``
 
 * **Control** (text message, a JSON object with a ``type``):
@@ -56,6 +57,9 @@ FRAME_MAGIC: Final = b"HPF1"
 FRAME_HEADER: Final = struct.Struct("<4sId")
 MAX_TEXT_BYTES: Final = 4096
 MAX_FRAME_ID: Final = 2**32 - 1
+#: Largest capture timestamp accepted (about 317 years of milliseconds): far beyond any
+#: clock a page sends (``performance.now()``), far below where microseconds overflow.
+MAX_TIMESTAMP_MS: Final = 1e13
 
 ErrorCode = Literal[
     "bad_json",
@@ -66,6 +70,8 @@ ErrorCode = Literal[
     "bad_config",
     "config_failed",
     "inference_failed",
+    "internal_error",
+    "too_many_streams",
 ]
 
 
@@ -165,8 +171,9 @@ def parse_binary(data: bytes, *, max_frame_bytes: int) -> FrameMessage:
         The frame.
 
     Raises:
-        ProtocolError: Too short, wrong magic, a non-finite timestamp, no image bytes, or
-            an image larger than ``max_frame_bytes``.
+        ProtocolError: Too short, wrong magic, a timestamp that is not finite or not in
+            ``[0, MAX_TIMESTAMP_MS]``, no image bytes, or an image larger than
+            ``max_frame_bytes``.
     """
     if len(data) < FRAME_HEADER.size:
         msg = f"a frame message needs a {FRAME_HEADER.size}-byte header, got {len(data)} bytes"
@@ -177,6 +184,9 @@ def parse_binary(data: bytes, *, max_frame_bytes: int) -> FrameMessage:
         raise ProtocolError("bad_frame", msg)
     if not math.isfinite(timestamp_ms):
         raise ProtocolError("bad_frame", f"timestamp_ms must be finite, got {timestamp_ms}")
+    if not 0.0 <= timestamp_ms <= MAX_TIMESTAMP_MS:
+        msg = f"timestamp_ms must be in [0, {MAX_TIMESTAMP_MS:.0e}] ms, got {timestamp_ms:.6g}"
+        raise ProtocolError("bad_frame", msg)
     size = len(data) - FRAME_HEADER.size
     if size == 0:
         raise ProtocolError("bad_frame", f"frame {frame_id} has no image bytes")
