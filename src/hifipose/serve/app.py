@@ -77,6 +77,7 @@ def _detector_factory(config: ServeConfig) -> DetectorFactory:
             runtime=cast(RuntimeName, options.runtime),
             enable_smoothing=options.smoothing,
             enable_segmentation=options.segmentation,
+            num_poses=options.num_poses,
             model_dir=config.model_dir,
             num_threads=1,  # the inference pool provides the parallelism
         )
@@ -106,7 +107,9 @@ class _DemoApp:
         self.counters = SessionCounters()
         self.pool = InferencePool(config.inference_workers)
         self.parquet = importlib.util.find_spec("pyarrow") is not None
-        self.default_options = StreamOptions(model_type=config.model_type)
+        self.default_options = StreamOptions(
+            model_type=config.model_type, num_poses=config.num_poses
+        )
         self.limits = {
             "max_frame_bytes": config.max_frame_bytes,
             "max_upload_bytes": config.max_upload_bytes,

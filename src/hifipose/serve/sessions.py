@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
+import numpy as np
 
 from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError
@@ -190,7 +191,8 @@ class StreamSession:
         started = time.perf_counter()
         poses = detector.estimate_poses(image_rgb, timestamp_ms=frame.timestamp_ms)
         inference_ms = 1e3 * (time.perf_counter() - started)
-        mask = poses[0].segmentation if poses else None
+        masks = [pose.segmentation for pose in poses if pose.segmentation is not None]
+        mask = masks[0] if len(masks) == 1 else np.maximum.reduce(masks) if masks else None
         return _Processed(
             size_wh=(image_rgb.shape[1], image_rgb.shape[0]),
             poses=poses,

@@ -100,9 +100,10 @@ class InferencePool:
         The wait is shielded from cancellation: a stream closing mid-call waits for the
         call to end, so its detector is never closed while a worker still uses it.
         """
+        future = asyncio.wrap_future(self._executor.submit(function, *args))
         with anyio.CancelScope(shield=True):
-            result = await asyncio.wrap_future(self._executor.submit(function, *args))
-        return result
+            await asyncio.wait((future,))
+        return future.result()
 
     def close(self) -> None:
         """Stop the workers once queued calls have run."""

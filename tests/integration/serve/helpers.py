@@ -22,20 +22,51 @@ import numpy as np
 from tests.conftest import SHARED_DATA, clip_frames
 
 SQUATS = SHARED_DATA / "tfjs_golden" / "pose_squats.mp4"
+CROSSING = SHARED_DATA / "multi" / "crossing_squats.mp4"
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @functools.cache
 def squat_jpegs(width: int = 270) -> tuple[bytes, ...]:
     """The squat clip's frames, resized to ``width`` px wide and JPEG-encoded (as the page does)."""
+    return clip_jpegs(SQUATS, width)
+
+
+@functools.cache
+def crossing_jpegs(width: int = 480, frames: int = 12) -> tuple[bytes, ...]:
+    """The first frames of the three-people clip, as :func:`squat_jpegs`."""
+    return clip_jpegs(CROSSING, width, frames, quality=80)
+
+
+def clip_jpegs(
+    path: Path, width: int, frames: int | None = None, *, quality: int = 95
+) -> tuple[bytes, ...]:
+    """A clip's frames (the first ``frames``, or all), ``width`` px wide, as JPEG bytes."""
     out = []
-    for frame_rgb in clip_frames(SQUATS):
+    for frame_rgb in first_frames(path, frames):
         height = round(frame_rgb.shape[0] * width / frame_rgb.shape[1])
         small = cv2.resize(frame_rgb, (width, height), interpolation=cv2.INTER_AREA)
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        bgr = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
         assert ok
         out.append(jpeg.tobytes())
     return tuple(out)
+
+
+def first_frames(path: Path, count: int | None = None) -> list[np.ndarray]:
+    """The first ``count`` frames of a clip (all when None) as RGB arrays."""
+    if count is None:
+        return list(clip_frames(path))
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    capture.release()
+    assert frames, f"cannot decode {path}"
+    return frames
 
 
 def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int) -> Path:

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from hifipose.serve import ServeConfig, create_app
 from hifipose.serve.protocol import encode_frame
-from tests.integration.serve.helpers import SQUATS, squat_jpegs
+from tests.integration.serve.helpers import SQUATS, crossing_jpegs, squat_jpegs
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"
@@ -136,6 +136,7 @@ def test_switching_options_applies_live(client: TestClient) -> None:
             "runtime": "litert",
             "smoothing": True,
             "segmentation": True,
+            "num_poses": 1,
         }
         ws.send_bytes(encode_frame(1, 0.0, jpeg))
         result = receive_until(ws, "result")
@@ -149,6 +150,32 @@ def test_switching_options_applies_live(client: TestClient) -> None:
         ws.send_text(json.dumps({"type": "config", "smoothing": False, "segmentation": False}))
         assert receive_until(ws, "config")["config"]["smoothing"] is False
         assert info(client)["open_detectors"] == 1  # the old detector was closed
+
+
+def test_several_people_come_back_each_with_its_track_id(client: TestClient) -> None:
+    """``num_poses`` switches live; every pose of a result carries ``track_id`` (an int from a
+    tracking runtime, None from MediaPipe Tasks, which gives no identities)."""
+    jpegs = crossing_jpegs()
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_text(json.dumps({"type": "config", "runtime": "mediapipe", "num_poses": 3}))
+        config = receive_until(ws, "config")["config"]
+        assert (config["runtime"], config["num_poses"]) == ("mediapipe", 3)
+        counts = []
+        for i, jpeg in enumerate(jpegs[:3]):
+            ws.send_bytes(encode_frame(i, 100.0 * i, jpeg))
+            result = receive_until(ws, "result")
+            assert result["config"]["num_poses"] == 3
+            counts.append(len(result["poses"]))
+            for pose in result["poses"]:
+                assert "track_id" in pose and pose["track_id"] is None  # Tasks: no ids
+                assert len(pose["keypoints"]) == 33
+        assert max(counts) >= 2, counts  # the clip shows three people
+        ws.send_text(json.dumps({"type": "config", "runtime": "litert", "num_poses": 1}))
+        assert receive_until(ws, "config")["config"]["num_poses"] == 1
+        ws.send_bytes(encode_frame(9, 1000.0, squat_jpegs()[0]))
+        (pose,) = receive_until(ws, "result")["poses"]
+        assert "track_id" in pose
 
 
 MALFORMED: list[tuple[str, bytes | str, str]] = [
