@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -94,8 +95,8 @@ def free_port() -> int:
         return port
 
 
-def get_json(url: str, *, timeout: float = 10.0) -> dict:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback URL
+def get_json(url: str, *, timeout: float = 10.0, context: ssl.SSLContext | None = None) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
         return json.loads(response.read())
 
 
@@ -109,7 +110,7 @@ class Server:
 
     @property
     def ws_url(self) -> str:
-        return self.base_url.replace("http://", "ws://") + "/ws"
+        return self.base_url.replace("http", "ws", 1) + "/ws"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -120,11 +121,25 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(log_dir: Path, *args: str, startup_s: float = 60.0) -> Iterator[Server]:
-    """Start ``python -m hifipose serve`` on a free port; stop it with SIGINT at the end."""
+def running_server(
+    log_dir: Path,
+    *args: str,
+    startup_s: float = 60.0,
+    context: ssl.SSLContext | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Start ``python -m hifipose serve`` on a free port; stop it with SIGINT at the end.
+
+    Args:
+        log_dir: Where the server's output goes.
+        args: More ``serve`` arguments.
+        startup_s: How long to wait for ``/api/info`` to answer.
+        context: A TLS context trusting the server's certificate: the server speaks HTTPS.
+        env: Extra environment variables for the server.
+    """
     port = free_port()
     log_path = log_dir / f"serve-{port}.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "hifipose", "serve", "--port", str(port), *args],
@@ -134,14 +149,15 @@ def running_server(log_dir: Path, *args: str, startup_s: float = 60.0) -> Iterat
             cwd=ROOT,
             env=env,
         )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
+    scheme = "https" if context is not None else "http"
+    server = Server(f"{scheme}://127.0.0.1:{port}", process, log_path)
     try:
         deadline = time.monotonic() + startup_s
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"hifipose serve exited early:\n{server.log()}")
             try:
-                get_json(f"{server.base_url}/api/info", timeout=2)
+                get_json(f"{server.base_url}/api/info", timeout=2, context=context)
                 break
             except OSError:
                 if time.monotonic() > deadline:
