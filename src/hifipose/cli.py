@@ -305,7 +305,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
     for module in ("starlette", "uvicorn", "websockets"):
         require(module, extra="serve")
+    from hifipose.api import available_runtimes
+    from hifipose.errors import ConfigError
     from hifipose.serve import ServeConfig, is_loopback_host, open_listener, run_server
+
+    if args.runtime not in available_runtimes():
+        msg = f"runtime {args.runtime!r} is not installed; installed: {available_runtimes()}"
+        raise ConfigError(msg)
 
     token = args.token
     if token is None and not is_loopback_host(args.host):
@@ -324,6 +330,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=token,
         model_type=args.model,
+        runtime=args.runtime,
         num_poses=args.num_poses,
         max_frame_bytes=args.max_frame_kb * 1024,
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
@@ -347,6 +354,12 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
     serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
+    serve.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        default="litert",
+        help="the live stream's runtime until the page switches (default litert)",
+    )
     serve.add_argument(
         "--num-poses",
         type=int,

@@ -36,9 +36,11 @@ from hifipose._version import __version__
 from hifipose.api import available_runtimes, create_detector, list_models
 from hifipose.config import ModelType, RuntimeName
 from hifipose.detector import PoseDetector
+from hifipose.errors import ConfigError
 from hifipose.serve.config import ServeConfig
 from hifipose.serve.jobs import OUTPUTS, JobError, JobManager
 from hifipose.serve.protocol import (
+    MAX_NUM_POSES,
     ConfigMessage,
     PingMessage,
     ProtocolError,
@@ -107,8 +109,11 @@ class _DemoApp:
         self.counters = SessionCounters()
         self.pool = InferencePool(config.inference_workers)
         self.parquet = importlib.util.find_spec("pyarrow") is not None
+        if config.runtime not in self.runtimes:
+            msg = f"runtime {config.runtime!r} is not installed; installed: {self.runtimes}"
+            raise ConfigError(msg)
         self.default_options = StreamOptions(
-            model_type=config.model_type, num_poses=config.num_poses
+            model_type=config.model_type, runtime=config.runtime, num_poses=config.num_poses
         )
         self.limits = {
             "max_frame_bytes": config.max_frame_bytes,
@@ -116,6 +121,7 @@ class _DemoApp:
             "max_sessions": config.max_sessions,
             "inference_workers": config.inference_workers,
             "max_job_frames": config.max_job_frames,
+            "max_num_poses": MAX_NUM_POSES,
         }
         self.topology = {
             "names": list(KEYPOINT_NAMES),
@@ -190,7 +196,7 @@ class _DemoApp:
         query = request.query_params
         options = StreamOptions(
             model_type=query.get("model_type", self.config.model_type),
-            runtime=query.get("runtime", "litert"),
+            runtime=query.get("runtime", self.config.runtime),
             smoothing=_flag(query.get("smoothing"), "smoothing", default=True),
             segmentation=_flag(query.get("segmentation"), "segmentation", default=False),
         )

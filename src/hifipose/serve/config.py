@@ -42,6 +42,7 @@ class ServeConfig:
         token: A shared secret every request must carry (``?token=`` or the
             ``X-Hifipose-Token`` header). Required unless ``host`` is loopback.
         model_type: The live stream's model until the client switches.
+        runtime: The live stream's runtime until the client switches (it must be installed).
         num_poses: Most people tracked per live stream until the client switches (1 to
             :data:`~hifipose.serve.protocol.MAX_NUM_POSES`; over 1 needs a runtime that
             tracks several people).
@@ -66,6 +67,7 @@ class ServeConfig:
     port: int = 8000
     token: str | None = None
     model_type: str = "lite"
+    runtime: str = "litert"
     num_poses: int = 1
     max_frame_bytes: int = 1 << 20
     max_upload_bytes: int = 200 << 20

@@ -70,8 +70,9 @@ def first_frames(path: Path, count: int | None = None) -> list[np.ndarray]:
     return frames
 
 
-def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int) -> Path:
-    """Write the squat clip as a Y4M file (4:2:0), Chromium's fake-camera input format.
+def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int, clip: Path = SQUATS) -> Path:
+    """Write a clip (the squat clip by default) as a Y4M file (4:2:0), Chromium's fake-camera
+    input format.
 
     Y4M is a one-line header, then per frame ``FRAME\\n`` and the Y, U and V planes (I420).
     """
@@ -79,7 +80,7 @@ def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int) -> Path:
     assert width % 2 == 0 and height % 2 == 0
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame_rgb in clip_frames(SQUATS):
+        for frame_rgb in first_frames(clip):
             small = cv2.resize(frame_rgb, size_wh, interpolation=cv2.INTER_AREA)
             i420 = cv2.cvtColor(small, cv2.COLOR_RGB2YUV_I420)
             assert i420.shape == (height * 3 // 2, width) and i420.dtype == np.uint8
