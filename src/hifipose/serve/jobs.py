@@ -33,6 +33,7 @@ from hifipose.io.sources import VIDEO_SUFFIXES, open_source
 from hifipose.io.writers import AtomicWriter, open_writer
 from hifipose.pose import FrameResult
 from hifipose.serve.protocol import StreamOptions
+from hifipose.serve.workers import release_free_memory
 
 __all__ = ["OUTPUTS", "Job", "JobError", "JobManager"]
 
@@ -240,7 +241,7 @@ class JobManager:
                 return
             job.state = "running"
             try:
-                await anyio.to_thread.run_sync(self._track, job)
+                await anyio.to_thread.run_sync(self._track_and_trim, job)
             except _Cancelled:
                 job.state = "cancelled"
                 return
@@ -265,6 +266,12 @@ class JobManager:
         if str(self.root) in text or str(self.root.resolve()) in text:
             return "tracking failed (details in the server's log)"
         return text
+
+    def _track_and_trim(self, job: Job) -> None:
+        try:
+            self._track(job)
+        finally:  # the job's detector and buffers are freed: give the pages back
+            release_free_memory()
 
     def _track(self, job: Job) -> None:
         inputs = [p for p in job.folder.iterdir() if p.name.startswith("input")]
