@@ -90,19 +90,19 @@ def run_server(
         ConfigError: See :func:`open_listener`.
     """
     listener = sock if sock is not None else open_listener(config)
-    limit_malloc_arenas()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            host=config.host,
-            port=config.port,
-            log_level=log_level,
-            ws_max_size=WS_SIZE_FACTOR * config.max_frame_bytes + 64,
-            timeout_graceful_shutdown=5,
-            server_header=False,
-            ssl_certfile=None if config.certfile is None else str(config.certfile),
-            ssl_keyfile=None if config.keyfile is None else str(config.keyfile),
-        )
-    )
     with contextlib.closing(listener):
+        limit_malloc_arenas()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(config),
+                host=config.host,
+                port=config.port,
+                log_level=log_level,
+                ws_max_size=WS_SIZE_FACTOR * config.max_frame_bytes + 64,
+                timeout_graceful_shutdown=5,
+                server_header=False,
+                ssl_certfile=None if config.certfile is None else str(config.certfile),
+                ssl_keyfile=None if config.keyfile is None else str(config.keyfile),
+            )
+        )
         server.run(sockets=[listener])

@@ -84,7 +84,8 @@ class InferencePool:
     """A fixed set of worker threads that runs every detector call of every live stream.
 
     Calls queue in order when every worker is busy, so at most ``workers`` detectors run
-    at once, and the event loop never blocks on a model.
+    at once, and the event loop never blocks on a model. Awaited from an asyncio event
+    loop (uvicorn's, or the test client's).
 
     Args:
         workers: Threads in the pool (at least 1).
