@@ -5,8 +5,8 @@ Routes:
     ``GET /api/info``: version, model types, runtimes, limits and live counters.
     ``GET /healthz``: a cheap liveness answer (the load test times it).
     ``WS /ws``: the live stream (see :mod:`hifipose.serve.protocol`).
-    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0``: the
-    raw video as the body; answers the job's status. ``GET /api/jobs/{id}``: its status.
+    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0&num_poses=1``:
+    the raw video as the body; answers the job's status. ``GET /api/jobs/{id}``: its status.
     ``GET /api/jobs/{id}/files/{kind}``: ``kind`` is ``jsonl``, ``csv``, ``parquet`` or
     ``overlay``.
 
@@ -95,6 +95,16 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     if value.lower() in {"0", "false", "off", "no"}:
         return False
     raise JobError(400, f"{name} must be 1 or 0, got {value[:16]!r}")
+
+
+def _count(value: str | None, name: str, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= MAX_NUM_POSES:
+        raise JobError(
+            400, f"{name} must be an integer in [1, {MAX_NUM_POSES}], got {value[:16]!r}"
+        )
+    return int(value)
 
 
 class _DemoApp:
@@ -199,6 +209,7 @@ class _DemoApp:
             runtime=query.get("runtime", self.config.runtime),
             smoothing=_flag(query.get("smoothing"), "smoothing", default=True),
             segmentation=_flag(query.get("segmentation"), "segmentation", default=False),
+            num_poses=_count(query.get("num_poses"), "num_poses", default=self.config.num_poses),
         )
         if options.model_type not in self.models:
             raise JobError(400, f"model_type must be one of {', '.join(self.models)}")

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from hifipose.serve import ServeConfig, create_app
 from hifipose.serve.protocol import encode_frame
-from tests.integration.serve.helpers import SQUATS, crossing_jpegs, squat_jpegs
+from tests.integration.serve.helpers import CROSSING, SQUATS, crossing_jpegs, squat_jpegs
 
 BASE = "http://127.0.0.1:8000"
 WS = "ws://127.0.0.1:8000/ws"
@@ -406,8 +406,24 @@ def test_upload_limits_and_bad_requests(client: TestClient, work_dir: Path) -> N
         assert client.post(f"/api/jobs?{query}", content=b"data").status_code == 400, query
     assert client.post("/api/jobs?suffix=.mp4", content=b"").status_code == 400
     assert client.post("/api/jobs?suffix=.mp4&smoothing=maybe", content=b"x").status_code == 400
+    for count in ("0", "11", "-1", "2.5", "x"):
+        refused = client.post(f"/api/jobs?suffix=.mp4&num_poses={count}", content=b"x")
+        assert refused.status_code == 400 and "num_poses" in refused.json()["error"], count
     (root,) = work_dir.iterdir()
     assert list(root.iterdir()) == []  # refused uploads leave nothing behind
+
+
+def test_upload_job_tracks_several_people(work_dir: Path) -> None:
+    """An upload with ``num_poses`` keeps every person in its keypoints (MediaPipe Tasks
+    here: the own pipeline's tracker is checked in its own tests)."""
+    with make_client(work_dir) as client:
+        query = "suffix=.mp4&runtime=mediapipe&num_poses=3"
+        job = run_job(client, CROSSING.read_bytes(), query)
+        assert job["state"] == "done", job
+        assert job["options"]["num_poses"] == 3
+        lines = client.get(f"/api/jobs/{job['job_id']}/files/jsonl").text.splitlines()
+    people = [len(json.loads(line)["poses"]) for line in lines]
+    assert len(people) == 120 and max(people) == 3, people
 
 
 def test_broken_video_ends_the_job_with_an_error(client: TestClient, work_dir: Path) -> None:

@@ -121,9 +121,11 @@
         fillSelect($("runtime"), msg.runtimes, msg.config.runtime);
         fillSelect($("upload-model"), msg.models, msg.config.model_type);
         fillSelect($("upload-runtime"), msg.runtimes, msg.config.runtime);
-        fillSelect($("num-poses"),
-          Array.from({ length: msg.limits.max_num_poses }, (_, i) => String(i + 1)),
-          String(msg.config.num_poses));
+        for (const id of ["num-poses", "upload-num-poses"]) {
+          fillSelect($(id),
+            Array.from({ length: msg.limits.max_num_poses }, (_, i) => String(i + 1)),
+            String(msg.config.num_poses));
+        }
         break;
       case "config":
         stats.config = msg.config;
@@ -408,6 +410,7 @@
       runtime: $("upload-runtime").value,
       smoothing: $("upload-smoothing").checked ? "1" : "0",
       segmentation: $("upload-segmentation").checked ? "1" : "0",
+      num_poses: $("upload-num-poses").value,
     });
     $("downloads").replaceChildren();
     $("upload-start").disabled = true;
