@@ -100,9 +100,10 @@ def get_json(url: str) -> dict:
         return json.loads(response.read())
 
 
-def start_server(port: int, model: str) -> subprocess.Popen[bytes]:
+def start_server(port: int, model: str, clients: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "hifipose", "serve", "--port", str(port), "--model", model]
     process = subprocess.Popen(
-        [sys.executable, "-m", "hifipose", "serve", "--port", str(port), "--model", model],
+        [*command, "--max-sessions", str(max(16, clients))],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
@@ -236,7 +237,7 @@ def main() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = start_server(port, args.model)
+    server = start_server(port, args.model, args.clients)
     try:
         time.sleep(1.0)
         rss_before = rss_mb(server.pid)

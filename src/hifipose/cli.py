@@ -579,7 +579,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
     for module in ("starlette", "uvicorn", "websockets"):
         require(module, extra="serve")
-    from hifipose.serve import ServeConfig, is_loopback_host, run_server
+    from hifipose.api import available_runtimes
+    from hifipose.errors import ConfigError
+    from hifipose.serve import ServeConfig, is_loopback_host, open_listener, run_server
+
+    if args.runtime not in available_runtimes():
+        msg = f"runtime {args.runtime!r} is not installed; installed: {available_runtimes()}"
+        raise ConfigError(msg)
 
     token = args.token
     if token is None and not is_loopback_host(args.host):
@@ -588,7 +594,9 @@ def run_serve(args: argparse.Namespace) -> int:
             "\n" + "!" * 78 + f"\n!! WARNING: --host {args.host} exposes the demo (and the webcam "
             "frames sent to it)\n!! to your network. No --token was given, so this one was "
             f"generated:\n!!     {token}\n!! Anyone with the URL below can use the server. "
-            "Browsers allow the camera only\n!! on localhost or over https.\n" + "!" * 78,
+            "Browsers allow the camera only\n!! on localhost or over https (--certfile).\n"
+            + "!"
+            * 78,
             file=sys.stderr,
         )
     config = ServeConfig(
@@ -596,15 +604,21 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=token,
         model_type=args.model,
+        runtime=args.runtime,
+        num_poses=args.num_poses,
         max_frame_bytes=args.max_frame_kb * 1024,
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        max_sessions=args.max_sessions,
         model_dir=args.model_dir,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
     )
+    listener = open_listener(config)  # a busy port or bad TLS files fail here, before the URL
     shown = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
     shown = f"[{shown}]" if ":" in shown else shown
     query = f"?token={token}" if token else ""
-    print(f"hifipose serve: open http://{shown}:{args.port}/{query}  (Ctrl-C stops)")
-    run_server(config, log_level="info" if args.debug else "warning")
+    print(f"hifipose serve: open {config.scheme}://{shown}:{args.port}/{query}  (Ctrl-C stops)")
+    run_server(config, log_level="info" if args.debug else "warning", sock=listener)
     return 0
 
 
@@ -615,12 +629,34 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
     serve.add_argument("--model", choices=("lite", "full", "heavy"), default="lite")
     serve.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        default="litert",
+        help="the live stream's runtime until the page switches (default litert)",
+    )
+    serve.add_argument(
+        "--num-poses",
+        type=_bounded_int(1),
+        default=1,
+        help="most people tracked per live stream (default 1; the page can change it)",
+    )
+    serve.add_argument(
         "--max-frame-kb", type=_bounded_int(1), default=1024, help="largest frame accepted"
     )
     serve.add_argument(
         "--max-upload-mb", type=_bounded_int(1), default=200, help="largest video upload"
     )
+    serve.add_argument(
+        "--max-sessions",
+        type=_bounded_int(1),
+        default=16,
+        help="most live streams at once; one more is told 'too many live streams' (default 16)",
+    )
     serve.add_argument("--model-dir", type=Path, help="use model files from this folder")
+    serve.add_argument(
+        "--certfile", type=Path, help="PEM certificate: serve HTTPS (the camera off localhost)"
+    )
+    serve.add_argument("--keyfile", type=Path, help="PEM private key of --certfile")
 
 
 def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

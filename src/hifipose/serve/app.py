@@ -5,8 +5,8 @@ Routes:
     ``GET /api/info``: version, model types, runtimes, limits and live counters.
     ``GET /healthz``: a cheap liveness answer (the load test times it).
     ``WS /ws``: the live stream (see :mod:`hifipose.serve.protocol`).
-    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0``: the
-    raw video as the body; answers the job's status. ``GET /api/jobs/{id}``: its status.
+    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0&num_poses=1``:
+    the raw video as the body; answers the job's status. ``GET /api/jobs/{id}``: its status.
     ``GET /api/jobs/{id}/files/{kind}``: ``kind`` is ``jsonl``, ``csv``, ``parquet`` or
     ``overlay``.
 
@@ -36,9 +36,11 @@ from hifipose._version import __version__
 from hifipose.api import available_runtimes, create_detector, list_models
 from hifipose.config import ModelType, RuntimeName
 from hifipose.detector import PoseDetector
+from hifipose.errors import ConfigError
 from hifipose.serve.config import ServeConfig
 from hifipose.serve.jobs import OUTPUTS, JobError, JobManager
 from hifipose.serve.protocol import (
+    MAX_NUM_POSES,
     ConfigMessage,
     PingMessage,
     ProtocolError,
@@ -49,6 +51,7 @@ from hifipose.serve.protocol import (
 )
 from hifipose.serve.security import GuardMiddleware
 from hifipose.serve.sessions import DetectorFactory, Send, SessionCounters, StreamSession
+from hifipose.serve.workers import InferencePool
 from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES, Kp, keypoint_side
 
 __all__ = ["create_app"]
@@ -76,8 +79,9 @@ def _detector_factory(config: ServeConfig) -> DetectorFactory:
             runtime=cast(RuntimeName, options.runtime),
             enable_smoothing=options.smoothing,
             enable_segmentation=options.segmentation,
+            num_poses=options.num_poses,
             model_dir=config.model_dir,
-            num_threads=1,  # the session limiter provides the parallelism
+            num_threads=1,  # the inference pool provides the parallelism
         )
 
     return factory
@@ -93,6 +97,16 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     raise JobError(400, f"{name} must be 1 or 0, got {value[:16]!r}")
 
 
+def _count(value: str | None, name: str, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= MAX_NUM_POSES:
+        raise JobError(
+            400, f"{name} must be an integer in [1, {MAX_NUM_POSES}], got {value[:16]!r}"
+        )
+    return int(value)
+
+
 class _DemoApp:
     """The app's shared state and its request handlers (one instance per ``create_app``)."""
 
@@ -103,15 +117,21 @@ class _DemoApp:
         self.runtimes = tuple(available_runtimes())
         self.factory = _detector_factory(config)
         self.counters = SessionCounters()
-        self.limiter = anyio.CapacityLimiter(config.inference_workers)
+        self.pool = InferencePool(config.inference_workers)
         self.parquet = importlib.util.find_spec("pyarrow") is not None
-        self.default_options = StreamOptions(model_type=config.model_type)
+        if config.runtime not in self.runtimes:
+            msg = f"runtime {config.runtime!r} is not installed; installed: {self.runtimes}"
+            raise ConfigError(msg)
+        self.default_options = StreamOptions(
+            model_type=config.model_type, runtime=config.runtime, num_poses=config.num_poses
+        )
         self.limits = {
             "max_frame_bytes": config.max_frame_bytes,
             "max_upload_bytes": config.max_upload_bytes,
             "max_sessions": config.max_sessions,
             "inference_workers": config.inference_workers,
             "max_job_frames": config.max_job_frames,
+            "max_num_poses": MAX_NUM_POSES,
         }
         self.topology = {
             "names": list(KEYPOINT_NAMES),
@@ -140,6 +160,7 @@ class _DemoApp:
         finally:
             jobs.close()
             self.jobs = self.group = None
+            self.pool.close()
 
     # ---- HTTP ---------------------------------------------------------------------------
     def _page(self, name: str) -> Response:
@@ -185,9 +206,10 @@ class _DemoApp:
         query = request.query_params
         options = StreamOptions(
             model_type=query.get("model_type", self.config.model_type),
-            runtime=query.get("runtime", "litert"),
+            runtime=query.get("runtime", self.config.runtime),
             smoothing=_flag(query.get("smoothing"), "smoothing", default=True),
             segmentation=_flag(query.get("segmentation"), "segmentation", default=False),
+            num_poses=_count(query.get("num_poses"), "num_poses", default=self.config.num_poses),
         )
         if options.model_type not in self.models:
             raise JobError(400, f"model_type must be one of {', '.join(self.models)}")
@@ -236,19 +258,29 @@ class _DemoApp:
 
     # ---- WebSocket ----------------------------------------------------------------------
     async def live(self, websocket: WebSocket) -> None:
-        """One live stream: a session (and a detector) for as long as the socket is open."""
+        """One live stream: a session (and a detector) for as long as the socket is open.
+
+        Over ``max_sessions`` live streams, the connection is accepted only to say so: an
+        ``error`` message with code ``too_many_streams``, then a close with code 1013 (try
+        again later).
+        """
         if self.counters.sessions >= self.config.max_sessions:
-            await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
+            await websocket.accept()
+            limit = self.config.max_sessions
+            message = f"too many live streams: this server serves {limit} at once; try again later"
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await websocket.send_json(error_message("too_many_streams", message))
+                await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
             return
-        await websocket.accept()
-        self.counters.sessions += 1
+        self.counters.sessions += 1  # counted before the first await: no overshoot
         try:
+            await websocket.accept()
             async with anyio.create_task_group() as group:
                 send = _sender(websocket, group.cancel_scope)
                 session = StreamSession(
                     options=self.default_options,
                     factory=self.factory,
-                    limiter=self.limiter,
+                    pool=self.pool,
                     send=send,
                     counters=self.counters,
                 )
@@ -298,6 +330,9 @@ class _DemoApp:
                         session.request_config(parsed)
             except ProtocolError as exc:
                 await send(error_message(exc.code, str(exc)))
+            except Exception:  # a message must never end the connection
+                logger.exception("a live-stream message failed unexpectedly")
+                await send(error_message("internal_error", "an internal error (see the log)"))
 
 
 def create_app(config: ServeConfig | None = None) -> Starlette:

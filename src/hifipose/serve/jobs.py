@@ -10,6 +10,7 @@ thread, each with its own detector; the page polls their progress.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ from hifipose.io.sources import VIDEO_SUFFIXES, open_source
 from hifipose.io.writers import ResultWriter, open_writer
 from hifipose.pose import FrameResult
 from hifipose.serve.protocol import StreamOptions
+from hifipose.serve.workers import release_free_memory
 
 __all__ = ["OUTPUTS", "Job", "JobError", "JobManager"]
 
@@ -239,15 +241,37 @@ class JobManager:
                 return
             job.state = "running"
             try:
-                await anyio.to_thread.run_sync(self._track, job)
+                await anyio.to_thread.run_sync(self._track_and_trim, job)
             except _Cancelled:
                 job.state = "cancelled"
                 return
             except (HifiposeError, OSError) as exc:
-                job.state, job.error = "error", str(exc)
+                job.state, job.error = "error", self._public_message(str(exc), job)
                 logger.info("job %s failed: %s", job.job_id, exc)
                 return
+            except Exception:
+                job.state, job.error = "error", "tracking failed: an internal error (see the log)"
+                logger.exception("job %s failed unexpectedly", job.job_id)
+                return
         job.state = "done"
+
+    def _public_message(self, text: str, job: Job) -> str:
+        """``text`` with the server's folders taken out: files are named as the client knows.
+
+        A path inside the job's folder becomes its file name (``input.mp4``); any other
+        mention of the temporary folder makes the whole message a generic one.
+        """
+        for folder in {job.folder, job.folder.resolve()}:
+            text = text.replace(f"{folder}{os.sep}", "").replace(str(folder), "the upload")
+        if str(self.root) in text or str(self.root.resolve()) in text:
+            return "tracking failed (details in the server's log)"
+        return text
+
+    def _track_and_trim(self, job: Job) -> None:
+        try:
+            self._track(job)
+        finally:  # the job's detector and buffers are freed: give the pages back
+            release_free_memory()
 
     def _track(self, job: Job) -> None:
         inputs = [p for p in job.folder.iterdir() if p.name.startswith("input")]

@@ -6,22 +6,28 @@ Client → server:
 
       bytes 0-3   magic b"HPF1"
       bytes 4-7   uint32 frame_id (chosen by the client; echoed back)
-      bytes 8-15  float64 capture timestamp in milliseconds (used as ``timestamp_ms``)
+      bytes 8-15  float64 capture timestamp in milliseconds (used as ``timestamp_ms``),
+                  in [0, 1e13]
       bytes 16-   a JPEG, PNG or WebP image (whatever OpenCV decodes), at most ``max_frame_bytes``
 
 * **Control** (text message, a JSON object with a ``type``):
   ``{"type": "config", "model_type": "lite", "runtime": "litert", "smoothing": true,
-  "segmentation": false}`` (every key but ``type`` optional) and ``{"type": "ping", "id": 7}``.
+  "segmentation": false, "num_poses": 1}`` (every key but ``type`` optional) and
+  ``{"type": "ping", "id": 7}``.
 
 Server → client (text messages, JSON objects): ``hello`` (models, runtimes, limits, the
 current config), ``config`` (a config was applied, with its load time), ``result`` (one
 answered frame), ``dropped`` (a frame replaced by a newer one before it was processed),
-``pong`` and ``error`` (``code`` + ``message``; the connection stays open).
+``pong`` and ``error`` (``code`` + ``message``; the connection stays open, except after
+``too_many_streams``, sent instead of ``hello`` when the server is full, then closed with
+code 1013).
 
 Conventions:
     Keypoints in a ``result`` are ``[x_px, y_px, visibility, presence]`` in pixels of the
     frame as decoded (origin top-left, y down); world keypoints are ``[x_m, y_m, z_m]``,
-    origin between the hips. Times are milliseconds.
+    origin between the hips. Times are milliseconds. Each pose carries its ``track_id``
+    (the person's identity within the stream; ``null`` where the runtime gives none), and
+    the poses come sorted by it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from hifipose.pose import Pose
 __all__ = [
     "FRAME_HEADER",
     "FRAME_MAGIC",
+    "MAX_NUM_POSES",
+    "MAX_TIMESTAMP_MS",
     "ConfigMessage",
     "FrameMessage",
     "PingMessage",
@@ -56,6 +64,11 @@ FRAME_MAGIC: Final = b"HPF1"
 FRAME_HEADER: Final = struct.Struct("<4sId")
 MAX_TEXT_BYTES: Final = 4096
 MAX_FRAME_ID: Final = 2**32 - 1
+#: Largest capture timestamp accepted (about 317 years of milliseconds): far beyond any
+#: clock a page sends (``performance.now()``), far below where microseconds overflow.
+MAX_TIMESTAMP_MS: Final = 1e13
+#: Most people a live stream may track.
+MAX_NUM_POSES: Final = 10
 
 ErrorCode = Literal[
     "bad_json",
@@ -66,6 +79,8 @@ ErrorCode = Literal[
     "bad_config",
     "config_failed",
     "inference_failed",
+    "internal_error",
+    "too_many_streams",
 ]
 
 
@@ -91,12 +106,14 @@ class StreamOptions:
         runtime: An installed runtime name.
         smoothing: Landmark smoothing on or off.
         segmentation: Person mask on or off.
+        num_poses: Most people tracked, 1 to :data:`MAX_NUM_POSES`.
     """
 
     model_type: str = "lite"
     runtime: str = "litert"
     smoothing: bool = True
     segmentation: bool = False
+    num_poses: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """Return the options as a JSON-ready dict."""
@@ -105,6 +122,7 @@ class StreamOptions:
             "runtime": self.runtime,
             "smoothing": self.smoothing,
             "segmentation": self.segmentation,
+            "num_poses": self.num_poses,
         }
 
 
@@ -125,6 +143,7 @@ class ConfigMessage:
     runtime: str | None = None
     smoothing: bool | None = None
     segmentation: bool | None = None
+    num_poses: int | None = None
 
     def apply_to(self, options: StreamOptions) -> StreamOptions:
         """Return ``options`` with this message's fields replaced."""
@@ -133,6 +152,7 @@ class ConfigMessage:
             runtime=options.runtime if self.runtime is None else self.runtime,
             smoothing=options.smoothing if self.smoothing is None else self.smoothing,
             segmentation=options.segmentation if self.segmentation is None else self.segmentation,
+            num_poses=options.num_poses if self.num_poses is None else self.num_poses,
         )
 
 
@@ -165,8 +185,9 @@ def parse_binary(data: bytes, *, max_frame_bytes: int) -> FrameMessage:
         The frame.
 
     Raises:
-        ProtocolError: Too short, wrong magic, a non-finite timestamp, no image bytes, or
-            an image larger than ``max_frame_bytes``.
+        ProtocolError: Too short, wrong magic, a timestamp that is not finite or not in
+            ``[0, MAX_TIMESTAMP_MS]``, no image bytes, or an image larger than
+            ``max_frame_bytes``.
     """
     if len(data) < FRAME_HEADER.size:
         msg = f"a frame message needs a {FRAME_HEADER.size}-byte header, got {len(data)} bytes"
@@ -177,6 +198,9 @@ def parse_binary(data: bytes, *, max_frame_bytes: int) -> FrameMessage:
         raise ProtocolError("bad_frame", msg)
     if not math.isfinite(timestamp_ms):
         raise ProtocolError("bad_frame", f"timestamp_ms must be finite, got {timestamp_ms}")
+    if not 0.0 <= timestamp_ms <= MAX_TIMESTAMP_MS:
+        msg = f"timestamp_ms must be in [0, {MAX_TIMESTAMP_MS:.0e}] ms, got {timestamp_ms:.6g}"
+        raise ProtocolError("bad_frame", msg)
     size = len(data) - FRAME_HEADER.size
     if size == 0:
         raise ProtocolError("bad_frame", f"frame {frame_id} has no image bytes")
@@ -200,6 +224,15 @@ def _optional_choice(payload: dict[str, Any], key: str, choices: tuple[str, ...]
     if not isinstance(value, str) or value not in choices:
         msg = f"{key} must be one of {', '.join(choices)}; got {value!r}"
         raise ProtocolError("bad_config", msg)
+    return value
+
+
+def _optional_count(payload: dict[str, Any], key: str, most: int) -> int | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise ProtocolError("bad_config", f"{key} must be an integer in [1, {most}], got {value!r}")
     return value
 
 
@@ -240,7 +273,7 @@ def parse_text(
             raise ProtocolError("bad_message", "ping id strings are at most 64 characters")
         return PingMessage(ping_id)
     if kind == "config":
-        known = {"type", "model_type", "runtime", "smoothing", "segmentation"}
+        known = {"type", "model_type", "runtime", "smoothing", "segmentation", "num_poses"}
         unknown = sorted(set(payload) - known)
         if unknown:
             msg = f"unknown config key(s) {', '.join(map(repr, unknown))}; known: {sorted(known)}"
@@ -250,6 +283,7 @@ def parse_text(
             runtime=_optional_choice(payload, "runtime", runtimes),
             smoothing=_optional_bool(payload, "smoothing"),
             segmentation=_optional_bool(payload, "segmentation"),
+            num_poses=_optional_count(payload, "num_poses", MAX_NUM_POSES),
         )
     raise ProtocolError("bad_message", f"unknown message type {kind!r}; use 'config' or 'ping'")
 
@@ -284,7 +318,8 @@ def result_message(
         options: The options the frame was processed with.
         detector_runs: How often this stream's detector has run the person detector (None
             when the runtime does not say).
-        mask_png_base64: The first pose's segmentation mask as a base64 PNG, if requested.
+        mask_png_base64: The people's segmentation mask (all poses' masks merged) as a
+            base64 PNG, if requested.
 
     Returns:
         The message.
@@ -297,6 +332,7 @@ def result_message(
         "height": size_wh[1],
         "poses": [
             {
+                "track_id": pose.track_id,
                 "score": round(pose.score, 4),
                 "keypoints": [
                     [*xy, *vp]

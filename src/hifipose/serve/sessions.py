@@ -2,9 +2,14 @@
 
 Each session keeps at most one pending frame. A frame that arrives while another is waiting
 replaces it (the older one is reported as ``dropped``): the latest frame wins and nothing
-queues up behind a slow model. Frames are decoded and tracked on worker threads borrowed
-from a :class:`anyio.CapacityLimiter` shared by every session, so twenty clients never run
-more than ``inference_workers`` models at once and the event loop stays free for I/O.
+queues up behind a slow model. Detectors are created, run and closed on the threads of one
+:class:`~hifipose.serve.workers.InferencePool` shared by every session, so twenty clients
+never run more than ``inference_workers`` models at once, the event loop stays free for
+I/O, and memory freed by a closed stream goes back to the system.
+
+A frame never ends a connection: a malformed one, a typed error from the detector and an
+unexpected exception alike are answered with an ``error`` message (the last with a generic
+text, its traceback in the server's log).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
-import anyio.to_thread
+import numpy as np
 
 from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError
@@ -30,6 +35,7 @@ from hifipose.serve.protocol import (
     error_message,
     result_message,
 )
+from hifipose.serve.workers import InferencePool, release_free_memory
 
 __all__ = ["DetectorFactory", "Send", "SessionCounters", "StreamSession"]
 
@@ -72,6 +78,11 @@ class _Processed:
     detector_runs: int | None
 
 
+def _close_and_trim(detector: PoseDetector) -> None:
+    detector.close()
+    release_free_memory()
+
+
 class StreamSession:
     """One client's stream: its options, its detector and its latest pending frame.
 
@@ -81,7 +92,7 @@ class StreamSession:
     Args:
         options: The options to start with.
         factory: Creates a detector for a set of options.
-        limiter: Bounds the worker threads shared by all sessions.
+        pool: The worker threads shared by all sessions; every detector call runs there.
         send: Sends one JSON message to this client (serialised by the caller).
         counters: The app's shared counters.
     """
@@ -91,13 +102,13 @@ class StreamSession:
         *,
         options: StreamOptions,
         factory: DetectorFactory,
-        limiter: anyio.CapacityLimiter,
+        pool: InferencePool,
         send: Send,
         counters: SessionCounters,
     ) -> None:
         self.options = options
         self._factory = factory
-        self._limiter = limiter
+        self._pool = pool
         self._send = send
         self._counters = counters
         self._detector: PoseDetector | None = None
@@ -147,7 +158,7 @@ class StreamSession:
     async def _close_detector(self) -> None:
         detector, self._detector = self._detector, None
         if detector is not None:
-            await anyio.to_thread.run_sync(detector.close)
+            await self._pool.run(_close_and_trim, detector)
             self._counters.open_detectors -= 1
 
     async def _switch(self, options: StreamOptions) -> bool:
@@ -157,15 +168,18 @@ class StreamSession:
             # Shielded: a connection closing mid-switch must not lose the new detector
             # before it is stored (and so closed by run()'s cleanup).
             with anyio.CancelScope(shield=True):
-                detector = await anyio.to_thread.run_sync(
-                    self._factory, options, limiter=self._limiter
-                )
+                detector = await self._pool.run(self._factory, options)
                 self._counters.open_detectors += 1
                 await self._close_detector()
                 self._detector, self.options = detector, options
         except (HifiposeError, OSError) as exc:
             logger.info("detector for %s failed: %s", options, exc)
             message = f"cannot switch to {options.to_dict()}: {exc}"
+            await self._send(error_message("config_failed", message))
+            return False
+        except Exception:
+            logger.exception("detector for %s failed unexpectedly", options)
+            message = f"cannot switch to {options.to_dict()}: an internal error (see the log)"
             await self._send(error_message("config_failed", message))
             return False
         load_ms = round(1e3 * (time.perf_counter() - started), 1)
@@ -177,7 +191,8 @@ class StreamSession:
         started = time.perf_counter()
         poses = detector.estimate_poses(image_rgb, timestamp_ms=frame.timestamp_ms)
         inference_ms = 1e3 * (time.perf_counter() - started)
-        mask = poses[0].segmentation if poses else None
+        masks = [pose.segmentation for pose in poses if pose.segmentation is not None]
+        mask = masks[0] if len(masks) == 1 else np.maximum.reduce(masks) if masks else None
         return _Processed(
             size_wh=(image_rgb.shape[1], image_rgb.shape[0]),
             poses=poses,
@@ -192,15 +207,18 @@ class StreamSession:
         if detector is None:  # only after a failed first load, which ends the session
             return
         try:
-            done = await anyio.to_thread.run_sync(
-                self._work, detector, frame, limiter=self._limiter
-            )
+            done = await self._pool.run(self._work, detector, frame)
         except ProtocolError as exc:
             await self._send(error_message(exc.code, str(exc), frame_id=frame.frame_id))
             return
         except HifiposeError as exc:
             message = f"frame {frame.frame_id}: {exc}"
             await self._send(error_message("inference_failed", message, frame_id=frame.frame_id))
+            return
+        except Exception:
+            logger.exception("frame %d of a live stream failed unexpectedly", frame.frame_id)
+            message = f"frame {frame.frame_id}: an internal error (see the server's log)"
+            await self._send(error_message("internal_error", message, frame_id=frame.frame_id))
             return
         self._counters.frames_answered += 1
         await self._send(

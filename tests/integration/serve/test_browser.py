@@ -20,8 +20,17 @@ from typing import Any
 
 import pytest
 
+from hifipose.api import create_detector
+from hifipose.errors import ConfigError
 from tests.conftest import REPORT
-from tests.integration.serve.helpers import ROOT, SQUATS, Server, running_server, write_y4m
+from tests.integration.serve.helpers import (
+    CROSSING,
+    ROOT,
+    SQUATS,
+    Server,
+    running_server,
+    write_y4m,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -191,3 +200,82 @@ def test_page_tracks_the_camera_switches_live_and_runs_an_upload(
             lines = response.read().decode().splitlines()
         assert len(lines) == 65
         assert all(json.loads(line)["poses"] for line in lines)
+
+
+def tracking_runtime() -> tuple[str, bool]:
+    """The runtime that finds several people here, and whether it gives track ids.
+
+    The own pipeline (litert) once it tracks several people (with ids); until then
+    MediaPipe Tasks (no ids).
+    """
+    try:
+        create_detector(model_type="lite", num_poses=3).close()
+    except ConfigError:
+        return "mediapipe", False
+    return "litert", True
+
+
+def person_colour(track_id: int) -> str:
+    """app.js's colour for a track id, as the browser serialises it."""
+    return f"hsl({round((track_id * 137.508) % 360)}, 90%, 60%)"
+
+
+def test_page_draws_every_person_in_their_colour_with_their_id(
+    webdriver_module: Any, tmp_path: Path, shared_data: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    runtime, with_ids = tracking_runtime()
+    camera = write_y4m(tmp_path / "crossing.y4m", size_wh=(640, 360), fps=10, clip=CROSSING)
+    args = ("--num-poses", "3", "--runtime", runtime)
+    with (
+        running_server(tmp_path, *args) as server,
+        chromium(webdriver_module, tmp_path / "profile", camera) as driver,
+    ):
+
+        def stats() -> dict[str, Any]:
+            return driver.execute_script(STATS_JS)
+
+        def drawn() -> list[dict[str, Any]]:
+            return driver.execute_script("return (window.hifipose || {}).drawn || [];")
+
+        driver.get(f"{server.base_url}/")
+        wait_for(
+            lambda: (stats().get("answered") or 0) >= 10,
+            timeout=120,
+            what="10 answered frames",
+            state=stats,
+        )
+        assert stats()["config"]["num_poses"] == 3
+        assert stats()["config"]["runtime"] == runtime
+        assert driver.find_element(By.ID, "num-poses").get_attribute("value") == "3"
+        most: list[dict[str, Any]] = []
+        shown: set[str] = set()  # the "People" figure beside the video
+        colours: dict[int, set[str]] = {}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(most) < 3:
+            people = drawn()
+            most = people if len(people) > len(most) else most
+            shown.add(driver.find_element(By.ID, "stat-pose").text.split(" ")[0])
+            for person in people:
+                if person["trackId"] is not None:
+                    colours.setdefault(person["trackId"], set()).add(person["colour"])
+            time.sleep(0.1)
+        assert len(most) >= 2, f"at most {len(most)} people drawn; page: {stats()}"
+        assert len({p["colour"] for p in most}) == len(most), most  # one colour each
+        assert any(text.isdigit() and int(text) >= 2 for text in shown), shown
+        if with_ids:
+            for person in most:
+                assert person["label"] == f"#{person['trackId']}", person
+                assert person["colour"] == person_colour(person["trackId"]), person
+            assert all(len(c) == 1 for c in colours.values()), colours  # stable per id
+        else:  # MediaPipe Tasks: no ids, so no labels
+            assert all(p["trackId"] is None and p["label"] is None for p in most), most
+        assert stats()["errors"] == 0, stats()["lastError"]
+        assert driver.save_screenshot(str(tmp_path / "serve-multi.png"))
+        if os.environ.get("HIFIPOSE_UPDATE_DOCS") == "1":
+            shutil.copyfile(tmp_path / "serve-multi.png", ROOT / "docs" / "serve_multi.png")
+        REPORT.append(
+            f"serve (Chromium, fake camera, {runtime}, num_poses=3): up to {len(most)} people "
+            f"drawn, {'ids shown' if with_ids else 'no ids (Tasks)'}"
+        )

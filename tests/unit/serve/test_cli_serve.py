@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,9 @@ from hifipose.serve import ServeConfig
 
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[ServeConfig]:
+    """Record the config instead of serving (and bind no port: 8000 may be taken here)."""
     configs: list[ServeConfig] = []
+    monkeypatch.setattr(hifipose.serve, "open_listener", lambda config: None)
     monkeypatch.setattr(hifipose.serve, "run_server", lambda config, **_: configs.append(config))
     return configs
 
@@ -57,3 +61,70 @@ def test_missing_extra_names_the_install_line(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "pip install 'hifipose[serve]'" in err
+
+
+def test_limits_people_and_tls_options_reach_the_config(
+    started: list[ServeConfig], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    argv = ["serve", "--max-sessions", "3", "--num-poses", "4"]
+    assert main([*argv, "--certfile", str(cert), "--keyfile", str(key)]) == 0
+    (config,) = started
+    assert (config.max_sessions, config.num_poses) == (3, 4)
+    assert (config.certfile, config.keyfile) == (cert, key)
+    assert "open https://127.0.0.1:8000/" in capsys.readouterr().out
+
+
+def test_default_session_limit_is_bounded(started: list[ServeConfig]) -> None:
+    assert main(["serve"]) == 0
+    assert started[0].max_sessions == 16
+    assert started[0].num_poses == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--max-sessions", "0"], "max_sessions must be a positive integer"),
+        (["--num-poses", "0"], "num_poses must be in [1, 10]"),
+        (["--certfile", "cert.pem"], "HTTPS needs both --certfile and --keyfile"),
+    ],
+)
+def test_impossible_options_are_one_line_errors(
+    started: list[ServeConfig], capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    assert main(["serve", *argv]) == 1
+    out, err = capsys.readouterr()
+    assert err.strip() == f"hifipose: error: {expected}" or expected in err, err
+    assert len(err.strip().splitlines()) == 1 and "open http" not in out
+    assert started == []
+
+
+def test_busy_port_is_an_error_before_the_url_is_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[ServeConfig] = []
+    monkeypatch.setattr(hifipose.serve, "run_server", lambda config, **_: served.append(config))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert "open http" not in out, out
+    assert served == []
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"hifipose: error: cannot listen on 127.0.0.1 port {port}"), line
+    assert "another server" in line and "--port" in line
+
+
+def test_unreadable_tls_files_are_an_error_before_the_url_is_printed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("not a certificate")
+    argv = ["serve", "--port", "0", "--certfile", str(cert), "--keyfile", str(tmp_path / "k")]
+    assert main(argv) == 1
+    out, err = capsys.readouterr()
+    assert "open http" not in out
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"hifipose: error: cannot use --certfile {cert}"), line

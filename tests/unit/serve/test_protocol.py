@@ -46,6 +46,9 @@ def test_frame_header_round_trip_pins_byte_order() -> None:
         (b"XXXX" + bytes(12) + b"img", "bad_frame"),
         (encode_frame(1, 0.0, b""), "bad_frame"),
         (encode_frame(1, float("inf"), b"img"), "bad_frame"),
+        (encode_frame(1, 1e306, b"img"), "bad_frame"),  # finite, but no clock says so
+        (encode_frame(1, 1.0000001e13, b"img"), "bad_frame"),
+        (encode_frame(1, -1.0, b"img"), "bad_frame"),
         (encode_frame(1, 0.0, b"imgs"), "frame_too_large"),
     ],
 )
@@ -71,6 +74,8 @@ def test_encode_frame_rejects_ids_outside_uint32() -> None:
             '{"type": "config", "model_type": "heavy", "smoothing": false}',
             ConfigMessage(model_type="heavy", smoothing=False),
         ),
+        ('{"type": "config", "num_poses": 3}', ConfigMessage(num_poses=3)),
+        ('{"type": "config", "num_poses": 10}', ConfigMessage(num_poses=10)),
     ],
 )
 def test_parse_text_accepts(text: str, expected: object) -> None:
@@ -85,6 +90,11 @@ def test_parse_text_accepts(text: str, expected: object) -> None:
         ('{"type": "config", "runtime": "torch"}', "bad_config"),  # not installed here
         ('{"type": "config", "segmentation": 1}', "bad_config"),
         ('{"type": "config", "model_dir": "/tmp"}', "bad_config"),
+        ('{"type": "config", "num_poses": 0}', "bad_config"),
+        ('{"type": "config", "num_poses": 11}', "bad_config"),
+        ('{"type": "config", "num_poses": 2.0}', "bad_config"),
+        ('{"type": "config", "num_poses": true}', "bad_config"),
+        ('{"type": "config", "num_poses": "3"}', "bad_config"),
         ('{"type": "ping", "id": Infinity}', "bad_message"),
         ('{"type": "ping", "id": [1]}', "bad_message"),
         ("[" * 100_000, "bad_message"),  # over the size limit, never parsed
@@ -124,6 +134,35 @@ def test_result_message_layout_and_non_finite_values() -> None:
     assert keypoints[5][0] is None  # JSON null, never NaN (which browsers cannot parse)
     assert message["poses"][0]["world"][0] == [0.25, 0.25, 0.25]
     assert (message["width"], message["height"], message["inference_ms"]) == (640, 480, 3.33)
+
+
+def test_parse_binary_accepts_the_timestamp_bounds() -> None:
+    for timestamp_ms in (0.0, 1e13):
+        frame = parse_binary(encode_frame(1, timestamp_ms, b"i"), max_frame_bytes=1)
+        assert frame.timestamp_ms == timestamp_ms
+
+
+def test_every_pose_carries_its_track_id_and_num_poses_is_echoed() -> None:
+    def pose(x: float, track_id: int | None) -> Pose:
+        image = np.zeros((33, 5), np.float32)
+        image[:, 0], image[:, 3:5] = x, 0.9
+        return Pose(image, np.zeros((33, 3)), score=0.8, track_id=track_id)
+
+    message = result_message(
+        1,
+        timestamp_ms=0.0,
+        size_wh=(640, 480),
+        poses=[pose(10.0, 1), pose(200.0, 4), pose(300.0, None)],
+        inference_ms=1.0,
+        server_time_ms=1.0,
+        options=StreamOptions(num_poses=3),
+        detector_runs=1,
+    )
+    assert [p["track_id"] for p in message["poses"]] == [1, 4, None]
+    assert [p["keypoints"][0][0] for p in message["poses"]] == [10.0, 200.0, 300.0]
+    assert message["config"]["num_poses"] == 3
+    merged = ConfigMessage(num_poses=2).apply_to(StreamOptions(model_type="full"))
+    assert merged == StreamOptions(model_type="full", num_poses=2)
 
 
 def _encoded(suffix: str, width: int, height: int) -> bytes:

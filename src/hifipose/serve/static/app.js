@@ -14,12 +14,16 @@
   const STALE_MS = 5000;          // forget a frame never answered (e.g. across a reconnect)
   const MIN_VISIBILITY = 0.5;
   const COLOURS = { left: "#ff8a00", right: "#00d9e7", middle: "#ffffff" };
+  // A person's colour follows their track id (the golden angle spreads neighbouring ids
+  // around the hue circle), so a person keeps their colour for as long as they keep their id.
+  const personColour = (trackId) => `hsl(${Math.round((trackId * 137.508) % 360)}, 90%, 60%)`;
 
   // Everything a person (or the browser test) may want to read.
   const stats = {
     connected: false, sent: 0, answered: 0, withPose: 0, dropped: 0, errors: 0,
     fps: 0, inferenceMs: null, rttMs: null, config: null, configAcks: 0,
     lastError: null, lastResult: null, models: [], runtimes: [],
+    drawn: [],                    // the people in the overlay: {trackId, colour, label}
   };
   window.hifipose = stats;
 
@@ -88,10 +92,11 @@
       runtime: $("runtime").value,
       smoothing: $("smoothing").checked,
       segmentation: $("segmentation").checked,
+      num_poses: Number($("num-poses").value),
     }));
     setStatus("switching…");
   }
-  for (const id of ["model", "runtime", "smoothing", "segmentation"]) {
+  for (const id of ["model", "runtime", "smoothing", "segmentation", "num-poses"]) {
     $(id).addEventListener("change", sendConfig);
   }
 
@@ -116,10 +121,16 @@
         fillSelect($("runtime"), msg.runtimes, msg.config.runtime);
         fillSelect($("upload-model"), msg.models, msg.config.model_type);
         fillSelect($("upload-runtime"), msg.runtimes, msg.config.runtime);
+        for (const id of ["num-poses", "upload-num-poses"]) {
+          fillSelect($(id),
+            Array.from({ length: msg.limits.max_num_poses }, (_, i) => String(i + 1)),
+            String(msg.config.num_poses));
+        }
         break;
       case "config":
         stats.config = msg.config;
         stats.configAcks += 1;
+        $("num-poses").value = String(msg.config.num_poses);
         $("stat-config").textContent = `${msg.config.model_type} · ${msg.config.runtime}`;
         setStatus(`loaded ${msg.config.model_type} in ${Math.round(msg.load_ms)} ms`);
         break;
@@ -236,13 +247,14 @@
   }
 
   // ---- drawing ----------------------------------------------------------------------
-  // Skeleton edges between shown points: left, right or middle colour by the ends' sides.
-  function drawEdges(ctx, points, lineWidth) {
+  // Skeleton edges between shown points: in ``colour`` if given, else left, right or middle
+  // colour by the ends' sides.
+  function drawEdges(ctx, points, lineWidth, colour = null) {
     ctx.lineWidth = lineWidth;
     for (const [a, b] of topology.edges) {
       if (!points[a].shown || !points[b].shown) continue;
       const side = topology.sides[a] === topology.sides[b] ? topology.sides[a] : "middle";
-      ctx.strokeStyle = COLOURS[side];
+      ctx.strokeStyle = colour || COLOURS[side];
       ctx.beginPath();
       ctx.moveTo(points[a].x, points[a].y);
       ctx.lineTo(points[b].x, points[b].y);
@@ -271,12 +283,19 @@
       ctx.drawImage(tintedMask(maskImage, width, height), 0, 0);
       ctx.restore();
     }
-    for (const pose of result.poses) {
+    // One person without an id (MediaPipe's Pose graph): left/right colours, as ever.
+    // Otherwise each person's skeleton in their own colour, labelled with their id.
+    const single = result.poses.length === 1 && result.poses[0].track_id === null;
+    const drawn = [];
+    result.poses.forEach((pose, index) => {
       const points = pose.keypoints.map(([x, y, vis, pres]) => ({
         x: x * sx, y: y * sy, shown: x !== null && y !== null && vis >= MIN_VISIBILITY && pres >= 0.5,
       }));
+      const hasId = pose.track_id !== null && pose.track_id !== undefined;
+      // Without ids (MediaPipe Tasks) colours follow the result order and may swap.
+      const colour = single ? null : personColour(hasId ? pose.track_id : index + 1);
       ctx.lineCap = "round";
-      drawEdges(ctx, points, 3);
+      drawEdges(ctx, points, 3, colour);
       points.forEach((p, i) => {
         if (!p.shown) return;
         ctx.fillStyle = COLOURS[topology.sides[i]];
@@ -284,7 +303,26 @@
         ctx.arc(p.x, p.y, 4, 0, 2 * Math.PI);
         ctx.fill();
       });
-    }
+      const label = hasId ? `#${pose.track_id}` : null;
+      if (label) drawLabel(ctx, points, label, colour);
+      drawn.push({ trackId: hasId ? pose.track_id : null, colour, label });
+    });
+    stats.drawn = drawn;
+  }
+
+  // The id above the person's highest shown point, on a patch of their colour.
+  function drawLabel(ctx, points, label, colour) {
+    const shown = points.filter((p) => p.shown);
+    if (!shown.length) return;
+    const top = shown.reduce((best, p) => (p.y < best.y ? p : best));
+    ctx.font = "bold 15px system-ui, sans-serif";
+    const width = ctx.measureText(label).width + 10;
+    const x = Math.max(0, top.x - width / 2);
+    const y = Math.max(0, top.y - 30);
+    ctx.fillStyle = colour;
+    ctx.fillRect(x, y, width, 20);
+    ctx.fillStyle = "#000000";
+    ctx.fillText(label, x + 5, y + 15);
   }
 
   const tintCanvas = document.createElement("canvas");
@@ -337,7 +375,11 @@
     $("stat-rtt").textContent = stats.rttMs === null ? "–" : `${stats.rttMs.toFixed(0)} ms`;
     $("stat-dropped").textContent = String(stats.dropped);
     const result = stats.lastResult;
-    $("stat-pose").textContent = !result ? "–" : result.poses.length ? `yes (${result.poses[0].score.toFixed(2)})` : "no";
+    const poses = result ? result.poses : [];
+    const ids = poses.filter((p) => p.track_id !== null).map((p) => `#${p.track_id}`);
+    $("stat-pose").textContent = !result ? "–"
+      : poses.length > 1 || ids.length ? `${poses.length}${ids.length ? ` (${ids.join(" ")})` : ""}`
+      : poses.length ? `yes (${poses[0].score.toFixed(2)})` : "no";
   }
 
   function setStatus(text, isError = false) {
@@ -368,6 +410,7 @@
       runtime: $("upload-runtime").value,
       smoothing: $("upload-smoothing").checked ? "1" : "0",
       segmentation: $("upload-segmentation").checked ? "1" : "0",
+      num_poses: $("upload-num-poses").value,
     });
     $("downloads").replaceChildren();
     $("upload-start").disabled = true;
