@@ -636,7 +636,7 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     serve.add_argument(
         "--num-poses",
-        type=_bounded_int(1),
+        type=int,
         default=1,
         help="most people tracked per live stream (default 1; the page can change it)",
     )
@@ -648,7 +648,7 @@ def _add_serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     serve.add_argument(
         "--max-sessions",
-        type=_bounded_int(1),
+        type=int,
         default=16,
         help="most live streams at once; one more is told 'too many live streams' (default 16)",
     )
