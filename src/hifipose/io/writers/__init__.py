@@ -7,8 +7,9 @@ from types import MappingProxyType
 from typing import Final
 
 from hifipose.errors import ConfigError
+from hifipose.io.table import COLUMNS
 from hifipose.io.writers.base import AtomicWriter, PoseWriter
-from hifipose.io.writers.formats import COLUMNS, CocoWriter, CsvWriter, JsonlWriter, ParquetWriter
+from hifipose.io.writers.formats import CocoWriter, CsvWriter, JsonlWriter, ParquetWriter
 
 __all__ = [
     "COLUMNS",
@@ -27,8 +28,13 @@ WRITER_SUFFIXES: Final = MappingProxyType(
 )
 
 
-def open_writer(path: str | Path) -> AtomicWriter:
+def open_writer(path: str | Path, *, video_id: str | None = None) -> AtomicWriter:
     """Open the writer for ``path``'s extension: .jsonl, .csv, .parquet or .json (COCO).
+
+    Args:
+        path: The output file.
+        video_id: The pose table's ``video_id`` column (CSV and Parquet; default: the
+            output's stem); ``track`` passes the input's stem.
 
     Raises:
         ConfigError: The extension is not one of those.
@@ -40,4 +46,9 @@ def open_writer(path: str | Path) -> AtomicWriter:
         known = ", ".join(WRITER_SUFFIXES)
         msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
-    return WRITER_SUFFIXES[suffix](path)
+    if suffix == ".csv":
+        return CsvWriter(path, video_id=video_id)
+    if suffix == ".parquet":
+        return ParquetWriter(path, video_id=video_id)
+    writer: AtomicWriter = WRITER_SUFFIXES[suffix](path)
+    return writer
