@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 Engine = Literal["local", "ray"]
 ATTEMPTS = 2  # a video whose worker crashes or hangs is retried once in a fresh worker
 MIN_TIMEOUT_S = 120.0
+STARTUP_ALLOWANCE_S = 120.0  # a fresh worker's imports and detector, before its clock starts
 TIMEOUT_PER_VIDEO_SECOND = 10.0
 
 
@@ -190,6 +191,7 @@ def _mismatch(store: OutputStore, recorded: Any, current: dict[str, Any]) -> Non
 class _Running:
     job: VideoJob
     started: float
+    timeout: float
     deadline: float
     frames: int = 0
 
@@ -280,13 +282,17 @@ def _execute(
                 job = pending.popleft()
                 attempts[job.video_id] = attempts.get(job.video_id, 0) + 1
                 now = time.monotonic()
-                running[slot] = _Running(job, now, now + _timeout(job, timeout_per_video))
+                limit = _timeout(job, timeout_per_video)
+                running[slot] = _Running(job, now, limit, now + limit + STARTUP_ALLOWANCE_S)
                 pool.submit(slot, job)
         for event in pool.poll(0.2):
             entry = running.get(event.slot)
             if entry is None:
                 continue
-            if event.kind == "frames":
+            if event.kind == "started":
+                entry.started = time.monotonic()
+                entry.deadline = entry.started + entry.timeout
+            elif event.kind == "frames":
                 progress.update(frames=event.payload - entry.frames)
                 entry.frames = event.payload
             elif event.kind == "done":
@@ -299,7 +305,7 @@ def _execute(
         now = time.monotonic()
         for slot, entry in list(running.items()):
             if now > entry.deadline:
-                lost(slot, "timeout", f"no result after {entry.deadline - entry.started:.0f} s")
+                lost(slot, "timeout", f"no result after {entry.timeout:.0f} s")
 
 
 def _open_pool(
@@ -317,17 +323,10 @@ def _open_pool(
     ray = require("ray", extra="ray")
     started = False
     if not ray.is_initialized():
-        env = {k: v for k, v in os.environ.items() if k.startswith("HIFIPOSE_")}
-        runtime_env = {"env_vars": env} if env else None
         if ray_address:
-            ray.init(address=ray_address, runtime_env=runtime_env, log_to_driver=False)
+            ray.init(address=ray_address, log_to_driver=False)
         else:
-            ray.init(
-                num_cpus=workers * setup.threads,
-                include_dashboard=False,
-                runtime_env=runtime_env,
-                log_to_driver=False,
-            )
+            ray.init(num_cpus=workers * setup.threads, include_dashboard=False, log_to_driver=False)
         started = True
     return RayPool(setup, workers, recycle_after), (ray.shutdown if started else lambda: None)
 

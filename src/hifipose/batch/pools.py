@@ -27,12 +27,13 @@ __all__ = ["Event", "LocalPool", "Pool", "RayPool"]
 class Event:
     """Something a slot reported.
 
-    ``kind`` is ``frames`` (payload: frames read), ``done`` (payload: a
+    ``kind`` is ``started`` (the worker began the video; pools that cannot tell report
+    it on submission), ``frames`` (payload: frames read), ``done`` (payload: a
     :class:`VideoOutcome`) or ``crashed`` (payload: a description).
     """
 
     slot: int
-    kind: Literal["frames", "done", "crashed"]
+    kind: Literal["started", "frames", "done", "crashed"]
     payload: Any
 
 
@@ -77,6 +78,7 @@ def _worker_main(conn: Connection, setup: WorkerSetup, recycle_after: int) -> No
             break
         if job is None:
             break
+        conn.send(("started", None))
         outcome = worker.track(job, progress=lambda n: conn.send(("frames", n)))
         conn.send(("done", outcome))
     worker.close()
@@ -151,8 +153,8 @@ class LocalPool:
         try:
             while conn.poll():
                 kind, payload = conn.recv()
-                if kind == "frames":
-                    events.append(Event(slot, "frames", payload))
+                if kind in {"started", "frames"}:
+                    events.append(Event(slot, kind, payload))
                 elif kind == "done":
                     self._busy[slot] = False
                     self._count[slot] += 1
@@ -213,6 +215,9 @@ class _TrackerActor:
         os.environ["OMP_NUM_THREADS"] = str(setup.threads)
         self.worker = VideoWorker(setup)
 
+    def ready(self) -> bool:
+        return True
+
     def track(self, job: VideoJob) -> VideoOutcome:
         return self.worker.track(job)
 
@@ -237,22 +242,34 @@ class RayPool:
         self.size = actors
         self._setup = setup
         self._recycle_after = recycle_after
-        self._remote = ray.remote(num_cpus=setup.threads, max_restarts=0, max_task_retries=0)(
+        self._remote: Any = ray.remote(num_cpus=setup.threads, max_restarts=0, max_task_retries=0)(
             _TrackerActor
         )
         self._actors: list[Any] = [None] * actors
         self._tasks: dict[Any, int] = {}
         self._count = [0] * actors
-        for slot in range(actors):
-            self._start(slot)
+        self._started: list[int] = []
+        self._start(*range(actors))
 
-    def _start(self, slot: int) -> None:
-        self._actors[slot] = self._remote.remote(self._setup)
-        self._count[slot] = 0
+    def _start(self, *slots: int) -> None:
+        """Create the slots' actors and wait until their detectors are ready.
+
+        Raises:
+            HifiposeError: An actor could not create its detector (a fatal setup error).
+        """
+        for slot in slots:
+            self._actors[slot] = self._remote.remote(self._setup)
+            self._count[slot] = 0
+        try:
+            self._ray.get([self._actors[slot].ready.remote() for slot in slots])
+        except self._ray.exceptions.RayActorError as exc:
+            msg = f"a batch worker could not start: {exc}"
+            raise HifiposeError(msg) from exc
 
     def submit(self, slot: int, job: VideoJob) -> None:
-        """Start ``job`` on the actor of ``slot``."""
+        """Start ``job`` on the actor of ``slot`` (its clock starts now: actors are ready)."""
         self._tasks[self._actors[slot].track.remote(job)] = slot
+        self._started.append(slot)
 
     def poll(self, timeout: float) -> list[Event]:
         """Wait for finished videos or dead actors.
@@ -260,20 +277,17 @@ class RayPool:
         Raises:
             HifiposeError: An actor could not create its detector (a fatal setup error).
         """
+        events = [Event(slot, "started", None) for slot in self._started]
+        self._started = []
         if not self._tasks:
             time.sleep(timeout)
-            return []
+            return events
         ready, _ = self._ray.wait(list(self._tasks), num_returns=1, timeout=timeout)
-        events: list[Event] = []
         for ref in ready:
             slot = self._tasks.pop(ref)
             try:
                 outcome = self._ray.get(ref)
             except self._ray.exceptions.RayActorError as exc:
-                cause = getattr(exc, "cause", None)
-                if isinstance(cause, HifiposeError | OSError):
-                    msg = f"a batch worker could not start: {type(cause).__name__}: {cause}"
-                    raise HifiposeError(msg) from exc
                 events.append(Event(slot, "crashed", f"actor died: {type(exc).__name__}"))
                 continue
             events.append(Event(slot, "done", outcome))

@@ -1,0 +1,269 @@
+"""hifipose batch on the local process pool: a corpus with broken files, resume, faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+
+from hifipose.batch import BatchOptions, BatchSummary, run
+from hifipose.cli import main
+from hifipose.errors import ConfigError
+from hifipose.io import read_poses
+from tests.conftest import ROOT
+from tests.integration.batch.conftest import OPTIONS
+from tests.integration.batch.corpus import BROKEN, FRAMES_PER_CLIP
+from tests.integration.batch.helpers import assert_same_outputs, output_files, read_events
+
+
+def test_corpus_with_broken_files(
+    reference: tuple[Path, BatchSummary], corpus: tuple[Path, dict[str, int]]
+) -> None:
+    out, summary = reference
+    clips = corpus[1]
+    assert summary.exit_code == 3
+    assert summary.done == len(clips)
+    assert {o.video_id: o.error_class for o in summary.failed} == BROKEN
+    poses = sorted(
+        p.relative_to(out / "poses").with_suffix("").as_posix()
+        for p in (out / "poses").rglob("*.parquet")
+    )
+    assert poses == sorted(clips)  # the input tree, mirrored
+    records = {
+        p.relative_to(out / "_hifipose" / "failed").with_suffix("").as_posix(): json.loads(
+            p.read_text()
+        )
+        for p in (out / "_hifipose" / "failed").rglob("*.json")
+    }
+    assert {k: r["error_class"] for k, r in records.items()} == BROKEN
+    truncated = records["broken/truncated"]
+    assert truncated["status"] == "failed"
+    assert 0 < truncated["frames_read"] < truncated["frames_declared"] == 40
+    assert records["broken/zero_bytes"]["frames_read"] == 0
+    # All outputs read back as one table: one row per frame (num_poses=1: a pose or a null row).
+    table = read_poses(out)
+    assert table.num_rows == sum(clips.values()) == FRAMES_PER_CLIP * len(clips)
+    ids = table.column("video_id").to_pylist()
+    assert {v: ids.count(v) for v in set(ids)} == clips
+    nobody = table.filter(pc.starts_with(table.column("video_id"), "nobody/"))
+    assert nobody.column("score").null_count == nobody.num_rows  # no person in view
+    one = table.filter(pc.starts_with(table.column("video_id"), "one/"))
+    assert one.column("score").null_count == 0  # the squatting woman in every frame
+    assert set(one.column("track_id").to_pylist()) <= {None, 1}
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def test_rerun_does_only_what_is_missing(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, clips = corpus
+    inputs, out, events = tmp_path / "in", tmp_path / "out", tmp_path / "events"
+    events.mkdir()
+    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_EVENTS", str(events))
+    chosen = [v for v in sorted(clips) if not v.startswith("several/")][:6]
+    for video_id in chosen[:4]:
+        shutil.copy2(
+            folder / f"{video_id}.mp4",
+            (inputs / video_id).parent.mkdir(parents=True, exist_ok=True)
+            or inputs / f"{video_id}.mp4",
+        )
+    first = run([str(inputs)], out, options=OPTIONS, workers=2)
+    assert (first.done, first.skipped, first.exit_code) == (4, 0, 0)
+    for video_id in chosen[4:]:  # new videos appear in the input folder
+        _copy(folder / f"{video_id}.mp4", inputs / f"{video_id}.mp4")
+    dry = run([str(inputs)], out, options=OPTIONS, dry_run=True)
+    assert {p.job.video_id: (p.action, p.reason) for p in dry.plan} == {
+        **dict.fromkeys(chosen[:4], ("skip", "done")),
+        **dict.fromkeys(chosen[4:], ("run", "new")),
+    }
+    again = run([str(inputs)], out, options=OPTIONS, workers=2)
+    assert (again.done, again.skipped, again.exit_code) == (2, 4, 0)
+    started = [v for e, v in read_events(events) if e == "start"]
+    assert sorted(started) == sorted(chosen)  # nothing tracked twice
+    # A changed source is tracked again.
+    changed = inputs / f"{chosen[0]}.mp4"
+    shutil.copy2(folder / f"{chosen[5]}.mp4", changed)
+    plan = run([str(inputs)], out, options=OPTIONS, dry_run=True).plan
+    assert [(p.job.video_id, p.reason) for p in plan if p.action == "run"] == [
+        (chosen[0], "source changed")
+    ]
+    # Other result-affecting options into the same OUTDIR: refused before any work...
+    with pytest.raises(ConfigError, match=r"other options \(model: 'lite' → 'full'\)"):
+        run([str(inputs)], out, options=BatchOptions(model="full"))
+    args = ["batch", str(inputs), "-o", str(out), "--model", "lite", "--quiet"]
+    assert main([*args, "--smoothing", "none"]) == 1
+    # ... unless --overwrite.
+    assert main([*args, "--smoothing", "none", "--overwrite"]) == 0
+    meta = json.loads(
+        read_poses(out / "poses" / f"{chosen[1]}.parquet").schema.metadata[b"hifipose"]
+    )
+    assert meta["options"]["smoothing"] == "none"
+
+
+def test_retry_failed_and_keep_partial(tmp_path: Path, corpus: tuple[Path, dict[str, int]]) -> None:
+    folder = corpus[0]
+    out = tmp_path / "out"
+    first = run([str(folder / "broken")], out, options=OPTIONS, workers=1)
+    assert len(first.failed) == 5
+    second = run([str(folder / "broken")], out, options=OPTIONS, workers=1)
+    assert (second.failed_earlier, len(second.failed), second.exit_code) == (5, 0, 3)
+    third = run(
+        [str(folder / "broken")],
+        out,
+        options=OPTIONS,
+        workers=1,
+        retry_failed=True,
+        keep_partial=True,
+    )
+    # ids are relative to the input folder: "truncated", not "broken/truncated"
+    assert {f"broken/{o.video_id}" for o in third.failed} == set(BROKEN) - {"broken/truncated"}
+    assert third.done == 1
+    assert not (out / "_hifipose" / "failed" / "truncated.json").exists()
+    assert (out / "_hifipose" / "failed" / "photo.json").exists()
+    meta = json.loads(read_poses(out / "poses" / "truncated.parquet").schema.metadata[b"hifipose"])
+    assert meta["complete"] is False
+    assert 0 < meta["frames_read"] < meta["frames_declared"] == 40
+
+
+def test_outdir_inside_an_input_is_refused(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]]
+) -> None:
+    folder = corpus[0]
+    for outdir in (folder / "one" / "out", folder / "one"):
+        with pytest.raises(ConfigError, match="inside the input"):
+            run([str(folder / "one")], outdir, options=OPTIONS, dry_run=True)
+    video = next((folder / "one").glob("*.mp4"))
+    with pytest.raises(ConfigError, match="inside the input"):
+        run([str(video)], video, options=OPTIONS, dry_run=True)
+    assert not (folder / "one" / "out").exists()
+
+
+def _fault_env(tmp_path: Path, spec: str) -> dict[str, str]:
+    markers = tmp_path / "markers"
+    markers.mkdir(exist_ok=True)
+    return {"HIFIPOSE_BATCH_TEST_FAULT": f"{spec}:{markers}"}
+
+
+@pytest.mark.parametrize(
+    ("mode", "times", "timeout"),
+    [("kill", "1", None), ("kill", "always", None), ("hang", "always", 4.0)],
+)
+def test_worker_killed_or_hung(
+    *,
+    tmp_path: Path,
+    corpus: tuple[Path, dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    times: str,
+    timeout: float | None,
+) -> None:
+    folder, clips = corpus
+    few = sorted(v for v in clips if v.startswith("one/"))[:4]
+    victim = few[0].removeprefix("one/")
+    for key, value in _fault_env(tmp_path, f"{mode}:{victim}:{times}").items():
+        monkeypatch.setenv(key, value)
+    summary = run(
+        [str(folder / f"{v}.mp4") for v in few],
+        tmp_path / "out",
+        options=OPTIONS,
+        workers=2,
+        timeout_per_video=timeout,
+    )
+    n_one = len(few)
+    markers = list((tmp_path / "markers").iterdir())
+    if times == "1":
+        assert (summary.done, summary.failed) == (n_one, [])
+        assert len(markers) == 1  # killed once, done on the retry
+    else:
+        (outcome,) = summary.failed
+        assert outcome.video_id == victim
+        assert outcome.status == ("crashed" if mode == "kill" else "timeout")
+        assert outcome.error_class == "WorkerCrashError"
+        assert summary.done == n_one - 1  # the run completes
+        assert len(markers) == 2  # tried twice
+        record = json.loads(
+            (tmp_path / "out" / "_hifipose" / "failed" / f"{victim}.json").read_text()
+        )
+        assert (record["status"], record["attempts"]) == (outcome.status, 2)
+    assert not list((tmp_path / "out").rglob("*.partial"))
+
+
+def _wait_for(event: str, events: Path, process: subprocess.Popen[bytes]) -> None:
+    """Wait for a worker's first ``event`` (startup time varies with the machine's load)."""
+    deadline = time.monotonic() + 120
+    while not [e for e, _ in read_events(events) if e == event]:
+        assert process.poll() is None, "the batch ended before any video started"
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_kill_9_at_random_moments_then_resume(
+    tmp_path: Path,
+    corpus: tuple[Path, dict[str, int]],
+    reference: tuple[Path, BatchSummary],
+) -> None:
+    folder = corpus[0]
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "hifipose",
+        "batch",
+        str(folder),
+        "-o",
+        str(out),
+        "--model",
+        "lite",
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    rng = random.Random(12)  # noqa: S311 - kill moments, not secrets
+    published: set[str] = set()
+    for trial in range(3):
+        events = tmp_path / f"events{trial}"
+        events.mkdir()
+        process = subprocess.Popen(
+            command,
+            env={**env, "HIFIPOSE_BATCH_TEST_EVENTS": str(events)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        # The first trial dies early (maybe before anything is published), the others
+        # after some videos are.
+        _wait_for("start" if trial == 0 else "published", events, process)
+        time.sleep(rng.uniform(0.0, 3.0))
+        os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers at once
+        process.wait()
+        trial_events = read_events(events)
+        again = {v for e, v in trial_events if e == "start"} & published
+        assert not again, f"trial {trial}: finished videos tracked again: {sorted(again)}"
+        published |= {v for e, v in trial_events if e == "published"}
+    final_events = tmp_path / "events_final"
+    final_events.mkdir()
+    done = subprocess.run(
+        command,
+        env={**env, "HIFIPOSE_BATCH_TEST_EVENTS": str(final_events)},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr.decode()[-2000:]
+    assert not {v for e, v in read_events(final_events) if e == "start"} & published
+    assert 0 < len(published) < len(corpus[1])  # the kills did land mid-run
+    assert not [f for f in output_files(out) if f.endswith(".partial")]
+    assert_same_outputs(out, reference[0])
