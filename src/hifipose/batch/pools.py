@@ -242,9 +242,14 @@ class RayPool:
         self.size = actors
         self._setup = setup
         self._recycle_after = recycle_after
-        self._remote: Any = ray.remote(num_cpus=setup.threads, max_restarts=0, max_task_retries=0)(
-            _TrackerActor
-        )
+        # HIFIPOSE_* variables (cache folder, test hooks) reach the actors on any cluster.
+        env = {k: v for k, v in os.environ.items() if k.startswith("HIFIPOSE_")}
+        self._remote: Any = ray.remote(
+            num_cpus=setup.threads,
+            max_restarts=0,
+            max_task_retries=0,
+            runtime_env={"env_vars": env} if env else None,
+        )(_TrackerActor)
         self._actors: list[Any] = [None] * actors
         self._tasks: dict[Any, int] = {}
         self._count = [0] * actors

@@ -267,3 +267,19 @@ def test_kill_9_at_random_moments_then_resume(
     assert 0 < len(published) < len(corpus[1])  # the kills did land mid-run
     assert not [f for f in output_files(out) if f.endswith(".partial")]
     assert_same_outputs(out, reference[0])
+
+
+def test_list_file_and_a_pyarrow_fs_uri(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]]
+) -> None:
+    folder, clips = corpus
+    chosen = sorted(v for v in clips if v.startswith("nobody/"))[:2]
+    listing = tmp_path / "videos.csv"
+    listing.write_text("path,label\n" + "".join(f"{folder / v}.mp4,x\n" for v in chosen))
+    out = tmp_path / "out"
+    summary = run([], out.as_uri(), options=OPTIONS, list_file=listing, workers=1)
+    assert (summary.done, summary.exit_code) == (2, 0)
+    ids = {v.removeprefix("nobody/") for v in chosen}  # relative to the common folder
+    table = read_poses(out)
+    assert set(table.column("video_id").to_pylist()) == ids
+    assert table.num_rows == sum(clips[v] for v in chosen)
