@@ -248,7 +248,7 @@ class RayPool:
             num_cpus=setup.threads,
             max_restarts=0,
             max_task_retries=0,
-            runtime_env={"env_vars": env} if env else None,
+            runtime_env={"env_vars": env},
         )(_TrackerActor)
         self._actors: list[Any] = [None] * actors
         self._tasks: dict[Any, int] = {}
