@@ -114,10 +114,26 @@ def default_workers(threads_per_worker: int) -> int:
     return max(1, (cpus or 1) // max(1, threads_per_worker))
 
 
-def _same_source(recorded: Any, identity: dict[str, Any] | None) -> bool:  # noqa: ANN401
-    if not isinstance(recorded, dict) or identity is None:
+def _same_source(recorded: Any, path: str) -> bool:  # noqa: ANN401 - JSON data
+    """Whether ``path`` is still the recorded source: same size and mtime, else same samples.
+
+    The content hash is read only when the size matches but the mtime does not (a copy,
+    a touched file), so checking thousands of unchanged videos costs one ``stat`` each.
+    """
+    if not isinstance(recorded, dict):
         return False
-    return all(recorded.get(k) == v for k, v in identity.items())
+    try:
+        stat = os.stat(path)  # noqa: PTH116
+    except OSError:
+        return False
+    if stat.st_size != recorded.get("size"):
+        return False
+    if stat.st_mtime_ns == recorded.get("mtime_ns"):
+        return True
+    try:
+        return bool(source_identity(path)["sha256_sample"] == recorded.get("sha256_sample"))
+    except HifiposeError:
+        return False
 
 
 def plan(
@@ -143,10 +159,6 @@ def plan(
         _mismatch(store, job_doc.get("fingerprint"), fingerprint)
     planned: list[PlannedVideo] = []
     for job in jobs:
-        try:
-            identity: dict[str, Any] | None = source_identity(job.path)
-        except HifiposeError:
-            identity = None
         meta = store.pose_metadata(job.video_id)
         if meta is not None:
             recorded = {"options": meta.get("options"), "models": meta.get("models")}
@@ -155,15 +167,16 @@ def plan(
                     _mismatch(store, recorded, fingerprint)
                 planned.append(PlannedVideo(job, "run", "options changed (--overwrite)"))
                 continue
-            if _same_source(meta.get("source"), identity) and meta.get("complete", True):
+            if _same_source(meta.get("source"), job.path):
                 planned.append(PlannedVideo(job, "skip", "done"))
                 continue
             planned.append(PlannedVideo(job, "run", "source changed"))
             continue
         failure = store.read_json(store.failure_file(job.video_id))
         if failure is not None and failure.get("fingerprint") == fingerprint:
-            same = _same_source(failure.get("source"), identity) or (
-                identity is None and failure.get("source") is None
+            source = failure.get("source")
+            same = _same_source(source, job.path) or (
+                source is None and not os.path.exists(job.path)  # noqa: PTH110 - still missing
             )
             if same and not retry_failed:
                 reason = f"failed earlier ({failure.get('error_class')})"

@@ -95,7 +95,8 @@ def test_rerun_does_only_what_is_missing(
     assert sorted(started) == sorted(chosen)  # nothing tracked twice
     # A changed source is tracked again.
     changed = inputs / f"{chosen[0]}.mp4"
-    shutil.copy2(folder / f"{chosen[5]}.mp4", changed)
+    other = next(v for v in sorted(clips) if v.startswith("one/"))  # other content
+    shutil.copy2(folder / f"{other}.mp4", changed)
     plan = run([str(inputs)], out, options=OPTIONS, dry_run=True).plan
     assert [(p.job.video_id, p.reason) for p in plan if p.action == "run"] == [
         (chosen[0], "source changed")
@@ -283,3 +284,29 @@ def test_list_file_and_a_pyarrow_fs_uri(
     table = read_poses(out)
     assert set(table.column("video_id").to_pylist()) == ids
     assert table.num_rows == sum(clips[v] for v in chosen)
+
+
+def test_ctrl_c_exits_130_and_keeps_finished_videos(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]]
+) -> None:
+    events, out = tmp_path / "events", tmp_path / "out"
+    events.mkdir()
+    command = [sys.executable, "-m", "hifipose", "batch", str(corpus[0]), "-o", str(out)]
+    process = subprocess.Popen(
+        [*command, "--model", "lite", "--workers", "2", "--quiet"],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "HIFIPOSE_BATCH_TEST_EVENTS": str(events),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    _wait_for("published", events, process)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "run the same command again to resume" in stderr.decode()
+    assert list((out / "poses").rglob("*.parquet"))
+    assert not [f for f in output_files(out) if f.endswith(".partial")]
