@@ -185,3 +185,28 @@ def test_models_commands(model_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     rows = json.loads(capsys.readouterr().out)
     assert [r["state"] for r in rows] == ["ok"] * 4
     assert main(["models", "verify", "--model-dir", "/nonexistent"]) == 1
+
+
+def test_truncated_video_warns_and_is_recorded_incomplete(
+    tmp_path: Path, shared_data: Path, model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = clip_frames(shared_data / SQUATS)[:30]
+    whole = tmp_path / "whole.avi"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter.fourcc(*"MJPG"), 5.0, (180, 320))
+    for frame in frames:
+        writer.write(cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), (180, 320)))
+    writer.release()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "k.parquet"
+    args = ["track", str(cut), "-o", str(out), "--model", "lite", "--model-dir", str(model_dir)]
+    with caplog.at_level("WARNING"):
+        assert main([*args, "--quiet"]) == 0
+    (warning,) = [r.message for r in caplog.records if "truncated" in r.message]
+    meta = json.loads(read_poses(out).schema.metadata[b"hifipose"])
+    assert meta["complete"] is False
+    assert meta["frames_declared"] == 30
+    assert 0 < meta["frames_read"] < 30
+    assert f"{meta['frames_read']} of the 30 frames" in warning
+    assert read_poses(out).num_rows == meta["frames_read"]

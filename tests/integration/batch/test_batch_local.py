@@ -310,3 +310,18 @@ def test_ctrl_c_exits_130_and_keeps_finished_videos(
     assert "run the same command again to resume" in stderr.decode()
     assert list((out / "poses").rglob("*.parquet"))
     assert not [f for f in output_files(out) if f.endswith(".partial")]
+
+
+def test_workers_are_recycled_after_k_videos(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, clips = corpus
+    few = sorted(v for v in clips if v.startswith("one/"))[:5]
+    events = tmp_path / "events"
+    events.mkdir()
+    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_EVENTS", str(events))
+    inputs = [str(folder / f"{v}.mp4") for v in few]
+    summary = run(inputs, tmp_path / "out", options=OPTIONS, workers=1, recycle_after=2)
+    assert summary.done == 5
+    per_process = sorted(len(log.read_text().splitlines()) for log in events.iterdir())
+    assert per_process == [2, 4, 4]  # start + published per video: 2, 2 and 1 videos
