@@ -174,10 +174,13 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
     parts = [f"# hifipose batch\n\n{header}\n"]
+    # Memory first, while nothing else (MediaPipe) is loaded in this process.
+    if args.part in {"rss", "both"}:
+        memory = "## Worker memory\n\n" + rss(args.videos, args.rss_frames)
     if args.part in {"speed", "both"}:
         parts.append("## Throughput\n\n" + speed(args.clips, args.frames))
     if args.part in {"rss", "both"}:
-        parts.append("## Worker memory\n\n" + rss(args.videos, args.rss_frames))
+        parts.append(memory)
     text = "\n\n".join(parts) + "\n"
     print(text)
     if args.markdown:

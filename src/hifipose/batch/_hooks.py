@@ -2,9 +2,10 @@
 
 - ``HIFIPOSE_BATCH_TEST_EVENTS=DIR``: workers append ``<event> <video_id>`` lines
   (``start``, ``published``) to ``DIR/events-<pid>.log``.
-- ``HIFIPOSE_BATCH_TEST_FAULT=MODE:VIDEO_ID:TIMES:DIR``: at frame 2 of ``VIDEO_ID`` the
-  worker kills itself with SIGKILL (``MODE`` ``kill``) or hangs (``hang``), the first
-  ``TIMES`` times (``always``: every time), counted with marker files in ``DIR``.
+- ``HIFIPOSE_BATCH_TEST_FAULT=MODE:VIDEO_ID:TIMES:DIR[;...]``: at frame 2 of ``VIDEO_ID``
+  the worker kills itself with SIGKILL (``MODE`` ``kill``) or hangs (``hang``), the first
+  ``TIMES`` times (``always``: every time), counted with marker files in ``DIR``; several
+  faults are separated by ``;``.
 
 Unset (always, outside the tests), each hook is one dictionary lookup.
 """
@@ -30,19 +31,20 @@ def event(name: str, video_id: str) -> None:
 
 
 def at_frame(video_id: str, index: int) -> None:
-    """Inject the configured fault at frame :data:`FAULT_FRAME` of the configured video."""
-    spec = os.environ.get("HIFIPOSE_BATCH_TEST_FAULT")
-    if not spec or index != FAULT_FRAME:
+    """Inject the configured faults at frame :data:`FAULT_FRAME` of the configured videos."""
+    specs = os.environ.get("HIFIPOSE_BATCH_TEST_FAULT")
+    if not specs or index != FAULT_FRAME:
         return
-    mode, target, times, folder = spec.split(":", 3)
-    if target != video_id:
-        return
-    markers = Path(folder)
-    done = len(list(markers.glob(f"{mode}-*")))
-    if times != "always" and done >= int(times):
-        return
-    (markers / f"{mode}-{os.getpid()}-{done}").touch()
-    if mode == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    while mode == "hang":
-        time.sleep(3600)
+    for spec in specs.split(";"):
+        mode, target, times, folder = spec.split(":", 3)
+        if target != video_id:
+            continue
+        tag = f"{mode}-{target.replace('/', '_')}"
+        done = len(list(Path(folder).glob(f"{tag}-*")))
+        if times != "always" and done >= int(times):
+            continue
+        (Path(folder) / f"{tag}-{os.getpid()}-{done}").touch()
+        if mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        while mode == "hang":
+            time.sleep(3600)

@@ -254,10 +254,14 @@ class RayPool:
         self._tasks: dict[Any, int] = {}
         self._count = [0] * actors
         self._started: list[int] = []
+        self._fresh: set[int] = set()
         self._start(*range(actors))
 
-    def _start(self, *slots: int) -> None:
-        """Create the slots' actors and wait until their detectors are ready.
+    def _start(self, *slots: int, wait: bool = True) -> None:
+        """Create the slots' actors; with ``wait``, wait until their detectors are ready.
+
+        The first actors are waited for (a setup error is fatal, and no video's clock
+        runs during start-up); replacements start while the next video is queued on them.
 
         Raises:
             HifiposeError: An actor could not create its detector (a fatal setup error).
@@ -265,6 +269,9 @@ class RayPool:
         for slot in slots:
             self._actors[slot] = self._remote.remote(self._setup)
             self._count[slot] = 0
+        if not wait:
+            self._fresh.update(slots)
+            return
         try:
             self._ray.get([self._actors[slot].ready.remote() for slot in slots])
         except self._ray.exceptions.RayActorError as exc:
@@ -272,9 +279,12 @@ class RayPool:
             raise HifiposeError(msg) from exc
 
     def submit(self, slot: int, job: VideoJob) -> None:
-        """Start ``job`` on the actor of ``slot`` (its clock starts now: actors are ready)."""
+        """Queue ``job`` on the actor of ``slot``; its clock starts now if the actor is ready."""
         self._tasks[self._actors[slot].track.remote(job)] = slot
-        self._started.append(slot)
+        if slot in self._fresh:  # still starting: the engine allows for its start-up
+            self._fresh.discard(slot)
+        else:
+            self._started.append(slot)
 
     def poll(self, timeout: float) -> list[Event]:
         """Wait for finished videos or dead actors.
@@ -308,7 +318,7 @@ class RayPool:
                 del self._tasks[ref]
         with contextlib.suppress(Exception):
             self._ray.kill(self._actors[slot], no_restart=True)
-        self._start(slot)
+        self._start(slot, wait=False)
 
     def close(self) -> None:
         """Kill every actor."""
