@@ -22,7 +22,7 @@ from hifipose.batch.options import BatchOptions
 from hifipose.batch.pools import LocalPool, Pool, RayPool
 from hifipose.batch.store import JOB, OutputStore
 from hifipose.batch.worker import VideoOutcome, WorkerSetup
-from hifipose.errors import ConfigError, HifiposeError
+from hifipose.errors import ConfigError, HifiposeError, WorkerCrashError
 
 __all__ = ["BatchSummary", "PlannedVideo", "default_workers", "plan", "run"]
 
@@ -284,7 +284,7 @@ def _execute(
             status,
             frames=entry.frames,
             seconds=time.monotonic() - entry.started,
-            error_class="WorkerCrashError",
+            error_class=WorkerCrashError.__name__,
             message=message,
         )
         on_outcome(outcome, entry.job, attempts[entry.job.video_id])
