@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +38,7 @@ from hifipose.pose import FrameResult
 if TYPE_CHECKING:
     from hifipose.camera import CameraSpec
     from hifipose.io.render import OverlayVideoWriter, PngSequenceWriter
+    from hifipose.io.sources import FrameSource
 
 __all__ = ["main"]
 
@@ -90,7 +91,8 @@ class _Outputs:
         self.args, self.stack, self.fps = args, stack, fps
         self.writers: list[ResultWriter] = []
         if args.output:
-            self.writers.append(stack.enter_context(open_writer(args.output)))
+            video_id = Path(str(args.input)).stem or str(args.input)
+            self.writers.append(stack.enter_context(open_writer(args.output, video_id=video_id)))
         if getattr(args, "rerun", None):
             self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
         self.camera = _camera_spec(args)
@@ -155,6 +157,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
 
     from hifipose.api import create_detector
     from hifipose.io.sources import open_source
+    from hifipose.io.writers import ParquetWriter
 
     summary = TrackSummary()
     smoothing = _smoothing_mode(args)
@@ -199,7 +202,11 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             summary.frames_with_pose += bool(poses)
             height, width = frame.image_rgb.shape[:2]
             result = FrameResult(
-                frame.index, frame.timestamp_ms, (width, height), tuple(poses), source=frame.source
+                frame.index,
+                frame.timestamp_ms,
+                (width, height),
+                tuple(poses),
+                source=frame.source or (source.name if source.kind == "video" else None),
             )
             if smoothing == "offline":
                 collected.append(result)
@@ -214,6 +221,9 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
         summary.skipped = list(source.skipped)
         if smoothing == "offline":
             _emit_offline(args, outputs, collected)
+        for writer in outputs.writers:
+            if isinstance(writer, ParquetWriter):
+                writer.set_metadata(_track_metadata(args, source, static=static))
         if outputs.counter is not None:
             summary.exercise = outputs.counter.preset.name
             summary.counts = outputs.counter.counts()
@@ -298,6 +308,35 @@ def _camera_spec(args: argparse.Namespace) -> CameraSpec | None:
     if args.output and Path(args.output).suffix.lower() == ".bvh":
         return CameraSpec()
     return None
+
+
+def _track_metadata(
+    args: argparse.Namespace, source: FrameSource, *, static: bool
+) -> dict[str, Any]:
+    """What produced a ``track`` Parquet file: version, options, the source and its frames."""
+    from hifipose.batch.discovery import source_identity
+    from hifipose.models import MODEL_SPECS, landmark_model_name
+
+    identity: dict[str, Any] = {"path": source.name}
+    if source.kind in {"video", "image"}:
+        identity |= source_identity(source.name)
+    models = ("pose_detection", landmark_model_name(args.model))
+    return {
+        "hifipose_version": __version__,
+        "options": {
+            "model": args.model,
+            "runtime": args.runtime,
+            "static": static,
+            "smoothing": "none" if static else _smoothing_mode(args),
+            "segmentation": args.segmentation,
+            "max_frames": args.max_frames,
+        },
+        "models": {name: MODEL_SPECS[name].sha256 for name in models},
+        "source": identity,
+        "frames_read": source.frames_read if source.kind == "video" else source.frame_count,
+        "frames_declared": source.frames_declared,
+        "complete": source.complete is not False,
+    }
 
 
 def _show(image_rgb: NDArray[np.uint8]) -> None:
@@ -571,6 +610,102 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_batch(args: argparse.Namespace) -> int:
+    """``hifipose batch``: many videos into OUTDIR/poses/, resumably; exit 0, 3 or 130."""
+    from hifipose.batch import BatchOptions, run
+
+    if not args.inputs and args.list is None:
+        print("hifipose batch: give videos, folders, globs or --list FILE", file=sys.stderr)
+        return 2
+    options = BatchOptions(
+        model=args.model,
+        runtime=args.runtime,
+        device=args.device,
+        num_poses=args.num_poses,
+        segmentation=args.segmentation,
+        smoothing=args.smoothing,
+        min_detection_confidence=args.min_detection_confidence,
+        min_tracking_confidence=args.min_tracking_confidence,
+        model_dir=args.model_dir,
+    )
+    try:
+        summary = run(
+            args.inputs,
+            args.output,
+            options=options,
+            list_file=args.list,
+            engine=args.engine,
+            workers=args.workers,
+            threads_per_worker=args.threads_per_worker,
+            recycle_after=args.recycle_after,
+            timeout_per_video=args.timeout_per_video,
+            retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            keep_partial=args.keep_partial,
+            dry_run=args.dry_run,
+            ray_address=args.ray_address,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: finished videos are kept; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    if summary.dry_run:
+        for planned in summary.plan:
+            print(f"{planned.action:<4}  {planned.job.video_id}  ({planned.reason})")
+        runs = sum(p.action == "run" for p in summary.plan)
+        print(f"{runs} of {summary.total} videos would run")
+        return 0
+    print(summary.table())
+    print(f"poses: {args.output}/poses/")
+    return summary.exit_code
+
+
+def _add_batch_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from hifipose.batch import SMOOTHING_MODES
+
+    batch = sub.add_parser(
+        "batch",
+        help="track many videos into one Parquet file each (resumable; local or Ray)",
+        description=(
+            "Track every video of the inputs into OUTDIR/poses/<video_id>.parquet. Rerun the "
+            "same command to resume. Exit status: 0 all done, 3 done with failures (recorded "
+            "in OUTDIR/_hifipose/failed/), 1 fatal error, 130 interrupted."
+        ),
+    )
+    batch.add_argument("inputs", nargs="*", help="video files, folders (recursive), globs")
+    batch.add_argument("-o", "--output", required=True, help="output folder or pyarrow.fs URI")
+    batch.add_argument("--list", type=Path, help="file of paths: one per line, or a CSV 'path'")
+    batch.add_argument("--engine", choices=("local", "ray"), default="local")
+    batch.add_argument("--workers", type=int, help="worker processes / actors (default: CPUs/T)")
+    batch.add_argument("--threads-per-worker", type=int, default=1, help="inference threads")
+    batch.add_argument("--recycle-after", type=int, default=200, help="videos per worker")
+    batch.add_argument(
+        "--timeout-per-video", type=float, help="seconds (default: max(120, 10 x duration))"
+    )
+    batch.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
+    batch.add_argument("--runtime", choices=RUNTIME_NAMES, default="litert")
+    batch.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    batch.add_argument("--num-poses", type=int, default=1, help="people per frame at most")
+    batch.add_argument("--segmentation", action="store_true", help="run the mask head")
+    batch.add_argument("--smoothing", choices=SMOOTHING_MODES, default="online")
+    batch.add_argument("--min-detection-confidence", type=float, default=0.5)
+    batch.add_argument("--min-tracking-confidence", type=float, default=0.5)
+    batch.add_argument("--model-dir", type=Path, help="use model files from this folder")
+    batch.add_argument("--retry-failed", action="store_true", help="retry recorded failures")
+    batch.add_argument(
+        "--overwrite", action="store_true", help="redo videos done with other options"
+    )
+    batch.add_argument(
+        "--keep-partial", action="store_true", help="publish truncated videos (complete=false)"
+    )
+    batch.add_argument("--dry-run", action="store_true", help="say what would run, and why")
+    batch.add_argument("--ray-address", help="Ray cluster to join (default: start a local one)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def run_serve(args: argparse.Namespace) -> int:
     """``hifipose serve``: the live web demo (webcam in the browser) on uvicorn."""
     import secrets
@@ -792,6 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quiet", action="store_true")
 
     _add_serve_parser(sub)
+    _add_batch_parser(sub)
     models = sub.add_parser(
         "models",
         help="list, fetch, verify or clean the model files",
@@ -848,6 +984,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bench": run_bench,
         "models": run_models,
         "serve": run_serve,
+        "batch": run_batch,
     }
     try:
         return commands[args.command](args)

@@ -18,8 +18,10 @@ __all__ = [
     "OutputError",
     "RuntimeUnavailableError",
     "TimestampError",
+    "TruncatedVideoError",
     "UnsupportedOperatorError",
     "VideoReadError",
+    "WorkerCrashError",
 ]
 
 
@@ -61,6 +63,18 @@ class UnsupportedOperatorError(HifiposeError, NotImplementedError):
 
 class VideoReadError(HifiposeError, OSError):
     """A video, image, folder or camera cannot be opened or decoded."""
+
+
+class TruncatedVideoError(VideoReadError):
+    """A video ended before the frame count its container declares (``batch`` only raises it).
+
+    Tracking a truncated video yields fewer frames than the file says it has; ``track``
+    warns, ``batch`` records the video as failed unless asked to keep partial results.
+    """
+
+
+class WorkerCrashError(HifiposeError, RuntimeError):
+    """A ``batch`` worker process died or hung while tracking a video (after its retry)."""
 
 
 class OutputError(HifiposeError, OSError):

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hifipose.cli import main
+from hifipose.io import read_poses
 from hifipose.io.writers import COLUMNS
 from hifipose.topology import KEYPOINT_NAMES
 from tests.conftest import clip_frames
@@ -63,20 +64,32 @@ def test_csv_and_parquet(squat_outputs: Path) -> None:
         rows = list(csv.DictReader(file))
     assert len(rows) == 65
     assert tuple(rows[0]) == COLUMNS
-    assert all(0.0 <= float(r["nose_score"]) <= 1.0 for r in rows)
+    assert all(0.0 <= float(r["nose_visibility"]) <= 1.0 for r in rows)
+    assert {r["video_id"] for r in rows} == {"pose_squats"}
+    assert rows[0]["source"].endswith("pose_squats.mp4")
     table = pq.read_table(squat_outputs / "k.parquet")
     assert table.num_rows == 65
+    assert tuple(table.column_names) == COLUMNS
     assert table.column("frame").to_pylist() == list(range(65))
     assert table.column("left_hip_x").to_pylist()[0] == pytest.approx(
         float(rows[0]["left_hip_x"]), abs=1e-3
     )
+    document = read_poses(squat_outputs / "k.parquet").schema.metadata[b"hifipose"]
+    meta = json.loads(document)
+    assert meta["complete"] is True
+    assert meta["frames_read"] == meta["frames_declared"] == 65
+    assert meta["options"]["model"] == "lite"
+    assert len(meta["models"]["pose_landmark_lite"]) == 64
 
 
 def test_coco(squat_outputs: Path) -> None:
-    entries = json.loads((squat_outputs / "k.json").read_text())
+    document = json.loads((squat_outputs / "k.json").read_text())
+    entries = document["annotations"]
     assert len(entries) == 65
+    assert [image["id"] for image in document["images"]] == list(range(65))
+    assert document["images"][0]["file_name"].endswith("pose_squats.mp4")
     for entry in entries:
-        assert set(entry) == {"image_id", "category_id", "keypoints", "score"}
+        assert {"image_id", "category_id", "keypoints", "score", "track_id"} <= set(entry)
         assert entry["category_id"] == 1
         assert len(entry["keypoints"]) == 17 * 3
 
@@ -105,6 +118,8 @@ def test_image_and_folder_inputs(tmp_path: Path, shared_data: Path, model_dir: P
     args = ["track", str(folder), "-o", str(tmp_path / "f.csv"), "--render", str(pngs)]
     assert main([*args, "--model-dir", str(model_dir), "--quiet"]) == 0
     assert len(list(pngs.glob("*.png"))) == 3
+    with (tmp_path / "f.csv").open() as file:
+        assert [row["source"] for row in csv.DictReader(file)] == ["0.jpg", "1.jpg", "2.jpg"]
 
 
 def test_interrupted_write_leaves_no_final_file(
@@ -170,3 +185,28 @@ def test_models_commands(model_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     rows = json.loads(capsys.readouterr().out)
     assert [r["state"] for r in rows] == ["ok"] * 4
     assert main(["models", "verify", "--model-dir", "/nonexistent"]) == 1
+
+
+def test_truncated_video_warns_and_is_recorded_incomplete(
+    tmp_path: Path, shared_data: Path, model_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = clip_frames(shared_data / SQUATS)[:30]
+    whole = tmp_path / "whole.avi"
+    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter.fourcc(*"MJPG"), 5.0, (180, 320))
+    for frame in frames:
+        writer.write(cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), (180, 320)))
+    writer.release()
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "k.parquet"
+    args = ["track", str(cut), "-o", str(out), "--model", "lite", "--model-dir", str(model_dir)]
+    with caplog.at_level("WARNING"):
+        assert main([*args, "--quiet"]) == 0
+    (warning,) = [r.message for r in caplog.records if "truncated" in r.message]
+    meta = json.loads(read_poses(out).schema.metadata[b"hifipose"])
+    assert meta["complete"] is False
+    assert meta["frames_declared"] == 30
+    assert 0 < meta["frames_read"] < 30
+    assert f"{meta['frames_read']} of the 30 frames" in warning
+    assert read_poses(out).num_rows == meta["frames_read"]

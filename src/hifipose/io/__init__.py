@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hifipose.io.read import read_poses
 from hifipose.io.render import DrawStyle, draw_poses, open_renderer
 from hifipose.io.sources import Frame, FrameSource, open_source
 from hifipose.io.writers import WRITER_SUFFIXES, PoseWriter, open_writer
@@ -16,4 +17,5 @@ __all__ = [
     "open_renderer",
     "open_source",
     "open_writer",
+    "read_poses",
 ]

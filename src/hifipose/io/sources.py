@@ -30,7 +30,14 @@ from numpy.typing import NDArray
 
 from hifipose.errors import VideoReadError
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "Frame", "FrameSource", "open_source"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "Frame",
+    "FrameSource",
+    "open_source",
+    "truncation_tolerance",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,32 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 IMAGE_INTERVAL_MS = 1000.0 / 30.0
 _END = object()
+# File signatures of image formats (first bytes): an image named like a video is refused.
+_IMAGE_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF8", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def truncation_tolerance(declared: int) -> int:
+    """Frames a complete video may fall short of its declared count (estimates, rounding)."""
+    return max(2, math.ceil(0.02 * declared))
+
+
+def _image_kind(path: Path) -> str | None:
+    """The image format whose signature ``path`` starts with, or None."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for magic, kind in _IMAGE_MAGIC if head.startswith(magic)), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +117,13 @@ class FrameSource:
         fps: Frames per second (None for single images).
         size_wh: (width, height) of the frames, when known before reading.
         frame_count: Number of frames, when known (an estimate for videos).
+        frames_declared: The frame count the video's container states, or None (other
+            kinds, or a container that states none).
+        frames_read: Frames decoded so far.
+        complete: After a video was read to its end: False when it ended more than
+            :func:`truncation_tolerance` frames before ``frames_declared`` (a truncated
+            file; a one-line warning is logged), else True. None before the end, when
+            reading stopped early (``max_frames``, a break) and for other kinds.
     """
 
     def __init__(
@@ -109,6 +149,9 @@ class FrameSource:
         self.fps: float | None = None
         self.size_wh: tuple[int, int] | None = None
         self.frame_count: int | None = len(self._paths) if self._paths else None
+        self.frames_declared: int | None = None
+        self.frames_read = 0
+        self.complete: bool | None = None
         if capture is not None:
             fps = capture.get(cv2.CAP_PROP_FPS)
             self.fps = fps if math.isfinite(fps) and fps > 0 else 30.0
@@ -117,6 +160,7 @@ class FrameSource:
             self.size_wh = (width, height) if width > 0 and height > 0 else None
             count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
             self.frame_count = count if count > 0 and kind == "video" else None
+            self.frames_declared = self.frame_count
         elif kind == "images":
             self.fps = 1000.0 / IMAGE_INTERVAL_MS
         if max_frames is not None and self.frame_count is not None:
@@ -155,7 +199,7 @@ class FrameSource:
                 continue
             if self.size_wh is None:
                 self.size_wh = (image.shape[1], image.shape[0])
-            yield Frame(index, index * IMAGE_INTERVAL_MS, image, path.name)
+            yield Frame(index, index * IMAGE_INTERVAL_MS, image, source=path.name)
             yielded += 1
         if self.skipped and not yielded:
             msg = f"none of the {len(self._paths)} images in {self.name} could be read"
@@ -188,6 +232,7 @@ class FrameSource:
                         )
                         self._put(VideoReadError(msg))
                         return
+                    self._check_complete(index)
                     break
                 if self.kind == "camera":
                     timestamp = 1000.0 * (time.monotonic() - started)
@@ -212,10 +257,25 @@ class FrameSource:
                 ):
                     return
                 index += 1
+                self.frames_read = index
         except cv2.error as exc:
             self._put(VideoReadError(f"decoding {self.name} failed: {exc}"))
             return
         self._put(_END)
+
+    def _check_complete(self, frames: int) -> None:
+        """At a video's end: compare the frames decoded with the declared count."""
+        if self.kind != "video":
+            return
+        declared = self.frames_declared
+        self.complete = declared is None or frames >= declared - truncation_tolerance(declared)
+        if not self.complete:
+            logger.warning(
+                "%s looks truncated: %d of the %s frames its container declares were decoded",
+                self.name,
+                frames,
+                declared,
+            )
 
     def close(self) -> None:
         """Stop decoding and release the file or camera. Idempotent."""
@@ -286,6 +346,10 @@ def open_source(
         return FrameSource("images", str(path), paths=images, max_frames=max_frames)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return FrameSource("image", str(path), paths=[path], max_frames=max_frames)
+    image_kind = _image_kind(path)
+    if image_kind is not None:
+        msg = f"{path} is a {image_kind} image, not a video: give it an image suffix"
+        raise VideoReadError(msg)
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not capture.isOpened():
         capture.release()

@@ -9,13 +9,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from hifipose.errors import ConfigError, OutputError, VideoReadError
-from hifipose.io import draw_poses, open_renderer, open_source, open_writer
+from hifipose.io import draw_poses, open_renderer, open_source, open_writer, read_poses
 from hifipose.io.writers import COLUMNS
 from hifipose.pose import FrameResult, Pose
 
 
-def _make_video(path: Path, frames: int = 10, fps: float = 10.0) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (64, 48))
+def _make_video(path: Path, frames: int = 10, fps: float = 10.0, fourcc: str = "mp4v") -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, (64, 48))
     for i in range(frames):
         frame_bgr = np.zeros((48, 64, 3), np.uint8)
         frame_bgr[:, :, 2] = 200  # red in BGR
@@ -35,6 +35,38 @@ def test_video_source_timestamps_and_rgb(tmp_path: Path) -> None:
     np.testing.assert_allclose([f.timestamp_ms for f in frames], np.arange(10) * 100.0, atol=1e-6)
     assert frames[0].image_rgb[0, -1, 0] > 150  # red lands in channel 0 (RGB)
     assert frames[0].image_rgb[0, -1, 2] < 50
+
+
+def test_truncated_video_is_reported_incomplete(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "clip.avi"
+    _make_video(path, frames=40, fourcc="MJPG")
+    with open_source(path) as source:
+        assert len(list(source)) == 40
+    assert (source.frames_read, source.frames_declared, source.complete) == (40, 40, True)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    with caplog.at_level("WARNING"), open_source(cut) as source:
+        frames = list(source)
+    assert 0 < len(frames) < 30
+    assert source.frames_declared == 40
+    assert source.complete is False
+    assert [r.message for r in caplog.records if "truncated" in r.message] == [
+        f"{cut} looks truncated: {len(frames)} of the 40 frames its container declares were decoded"
+    ]
+    with open_source(cut, max_frames=3) as source:  # stopped early: not judged
+        assert len(list(source)) == 3
+    assert source.complete is None
+
+
+def test_an_image_named_like_a_video_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "photo.mp4"
+    cv2.imwrite(str(tmp_path / "p.jpg"), np.zeros((8, 8, 3), np.uint8))
+    fake.write_bytes((tmp_path / "p.jpg").read_bytes())
+    with pytest.raises(VideoReadError, match="JPEG image, not a video"):
+        open_source(fake)
 
 
 def test_early_break_stops_the_decoder_thread(tmp_path: Path) -> None:
@@ -82,17 +114,23 @@ def test_unreadable_inputs_raise_video_read_error(tmp_path: Path, kind: str) -> 
         list(source)
 
 
-def _pose(x: float = 10.0, visibility: float = 0.9) -> Pose:
+def _pose(x: float = 10.0, visibility: float = 0.9, track_id: int | None = None) -> Pose:
     image = np.zeros((33, 5), np.float32)
     image[:, 0], image[:, 1] = x + np.arange(33), 20.0
     image[:, 3], image[:, 4] = visibility, 0.95
-    return Pose(image, np.full((33, 3), 0.25, np.float32), score=0.8)
+    return Pose(image, np.full((33, 3), 0.25, np.float32), score=0.8, track_id=track_id)
 
 
 RESULTS = [
-    FrameResult(0, 0.0, (64, 48), (_pose(),)),
-    FrameResult(1, 33.3, (64, 48), ()),
+    FrameResult(0, 0.0, (64, 48), (_pose(),), source="a.png"),
+    FrameResult(1, 33.3, (64, 48), (), source="b.png"),
     FrameResult(2, 66.7, (64, 48), (_pose(5.0),)),
+]
+# Two people in frame 0 (ids 1 and 2), nobody in frame 1, one in frame 2 (id 2).
+MULTI = [
+    FrameResult(0, 0.0, (64, 48), (_pose(track_id=1), _pose(30.0, track_id=2)), source="v.mp4"),
+    FrameResult(1, 33.3, (64, 48), (), source="v.mp4"),
+    FrameResult(2, 66.7, (64, 48), (_pose(31.0, track_id=2),), source="v.mp4"),
 ]
 
 
@@ -103,6 +141,8 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
             writer.write(result)
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [line["frame"] for line in lines] == [0, 1, 2]
+    assert [line["source"] for line in lines] == ["a.png", "b.png", None]
+    assert lines[0]["poses"][0]["track_id"] is None
     assert lines[1]["poses"] == []
     assert lines[0]["poses"][0]["keypoints"][32]["name"] == "right_foot_index"
     assert lines[2]["poses"][0]["keypoints"][1]["x"] == pytest.approx(6.0)
@@ -110,30 +150,94 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
 
 def test_csv_and_parquet_share_fixed_columns(tmp_path: Path) -> None:
     for suffix in (".csv", ".parquet"):
-        with open_writer(tmp_path / f"out{suffix}") as writer:
+        with open_writer(tmp_path / f"out{suffix}", video_id="clip") as writer:
             for result in RESULTS:
                 writer.write(result)
     with (tmp_path / "out.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert tuple(rows[0]) == COLUMNS
     assert len(rows) == 3
-    assert rows[1]["nose_x"] == ""  # no pose: empty cells
+    assert [r["video_id"] for r in rows] == ["clip"] * 3
+    assert [r["source"] for r in rows] == ["a.png", "b.png", ""]
+    assert rows[1]["nose_x"] == rows[1]["track_id"] == rows[1]["score"] == ""  # no pose
     assert float(rows[2]["nose_x"]) == pytest.approx(5.0)
     assert float(rows[0]["left_shoulder_world_z"]) == pytest.approx(0.25)
+    assert float(rows[0]["box_xmax"]) == pytest.approx(42.0)
     table = pq.read_table(tmp_path / "out.parquet")
     assert tuple(table.column_names) == COLUMNS
-    assert str(table.schema.field("frame").type) == "int64"
+    types = {name: str(table.schema.field(name).type) for name in COLUMNS[:8]}
+    assert types == {
+        "video_id": "string",
+        "source": "string",
+        "frame": "int32",
+        "timestamp_ms": "double",
+        "width": "int32",
+        "height": "int32",
+        "track_id": "int32",
+        "score": "float",
+    }
     assert str(table.schema.field("nose_x").type) == "float"
     assert table.column("nose_x").to_pylist()[1] is None
-    assert table.column("nose_score").to_pylist()[0] == pytest.approx(0.9)
+    assert table.column("nose_visibility").to_pylist()[0] == pytest.approx(0.9)
+    assert table.column("nose_presence").to_pylist()[0] == pytest.approx(0.95)
+    assert table.column("video_id").to_pylist() == ["clip"] * 3
+
+
+def test_several_poses_give_one_row_each_and_a_null_row_for_an_empty_frame(
+    tmp_path: Path,
+) -> None:
+    for suffix in (".csv", ".parquet", ".json", ".jsonl"):
+        with open_writer(tmp_path / f"m{suffix}") as writer:
+            for result in MULTI:
+                writer.write(result)
+    table = read_poses(tmp_path / "m.parquet")
+    assert table.column("frame").to_pylist() == [0, 0, 1, 2]
+    assert table.column("track_id").to_pylist() == [1, 2, None, 2]
+    assert table.column("nose_x").to_pylist() == [10.0, 30.0, None, 31.0]
+    assert table.column("video_id").to_pylist() == ["m"] * 4
+    assert json.loads(table.schema.metadata[b"hifipose"])["schema_version"] == 2
+    with (tmp_path / "m.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["frame"], r["track_id"]) for r in rows] == [
+        ("0", "1"),
+        ("0", "2"),
+        ("1", ""),
+        ("2", "2"),
+    ]
+    coco = json.loads((tmp_path / "m.json").read_text())
+    assert [a["track_id"] for a in coco["annotations"]] == [1, 2, 2]
+    lines = [json.loads(x) for x in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [[p["track_id"] for p in line["poses"]] for line in lines] == [[1, 2], [], [2]]
+
+
+def test_read_poses_reads_a_folder_as_one_table(tmp_path: Path) -> None:
+    for name in ("a", "sub/b"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        with open_writer(tmp_path / f"{name}.parquet", video_id=name) as writer:
+            for result in MULTI:
+                writer.write(result)
+    table = read_poses(tmp_path)
+    assert table.num_rows == 8
+    assert sorted(set(table.column("video_id").to_pylist())) == ["a", "sub/b"]
+    frame = read_poses(tmp_path, as_pandas=True)
+    assert list(frame.columns) == list(COLUMNS)
+    with pytest.raises(VideoReadError):
+        read_poses(tmp_path / "missing")
 
 
 def test_coco_results_schema(tmp_path: Path) -> None:
     with open_writer(tmp_path / "out.json") as writer:
         for result in RESULTS:
             writer.write(result)
-    entries = json.loads((tmp_path / "out.json").read_text())
+    document = json.loads((tmp_path / "out.json").read_text())
+    assert [(i["id"], i["file_name"]) for i in document["images"]] == [
+        (0, "a.png"),
+        (1, "b.png"),
+        (2, "frame_000002"),
+    ]
+    entries = document["annotations"]
     assert [e["image_id"] for e in entries] == [0, 2]
+    assert [e["track_id"] for e in entries] == [None, None]
     assert all(e["category_id"] == 1 and len(e["keypoints"]) == 51 for e in entries)
     assert entries[0]["keypoints"][3] == pytest.approx(12.0)  # COCO left_eye = BlazePose 2
     assert entries[0]["score"] == pytest.approx(0.8)

@@ -8,9 +8,10 @@ from types import MappingProxyType
 from typing import Final
 
 from hifipose.errors import ConfigError
+from hifipose.io.table import COLUMNS
 from hifipose.io.writers.base import AtomicWriter, PoseWriter, ResultWriter
 from hifipose.io.writers.bvh import BvhWriter
-from hifipose.io.writers.formats import COLUMNS, CocoWriter, CsvWriter, JsonlWriter, ParquetWriter
+from hifipose.io.writers.formats import CocoWriter, CsvWriter, JsonlWriter, ParquetWriter
 from hifipose.io.writers.rerun import RerunWriter
 
 __all__ = [
@@ -40,11 +41,16 @@ WRITER_SUFFIXES: Final[Mapping[str, Callable[[Path], ResultWriter]]] = MappingPr
 )
 
 
-def open_writer(path: str | Path) -> ResultWriter:
+def open_writer(path: str | Path, *, video_id: str | None = None) -> ResultWriter:
     """Open the writer for ``path``'s extension.
 
     The extensions: .jsonl, .csv, .parquet, .json (COCO), .bvh (motion capture, one file
     per track) and .rrd (a Rerun recording).
+
+    Args:
+        path: The output file.
+        video_id: The pose table's ``video_id`` column (CSV and Parquet; default: the
+            output's stem); ``track`` passes the input's stem.
 
     Raises:
         ConfigError: The extension is not one of those.
@@ -56,4 +62,8 @@ def open_writer(path: str | Path) -> ResultWriter:
         known = ", ".join(WRITER_SUFFIXES)
         msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
+    if suffix == ".csv":
+        return CsvWriter(path, video_id=video_id)
+    if suffix == ".parquet":
+        return ParquetWriter(path, video_id=video_id)
     return WRITER_SUFFIXES[suffix](Path(path))

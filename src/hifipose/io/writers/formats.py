@@ -1,9 +1,11 @@
-"""The output formats: JSON Lines, CSV, Parquet and COCO keypoint results.
+"""The output formats: JSON Lines, CSV, Parquet and COCO keypoints.
 
 Conventions:
     Image keypoints are pixels of the frame (x right, y down), world keypoints metres with
     the origin between the hips (see :mod:`hifipose.pose`). JSON and CSV values are
-    rounded to 4 decimals; Parquet keeps float32.
+    rounded to 4 decimals; Parquet keeps float32. CSV and Parquet share the pose table of
+    :mod:`hifipose.io.table` (one row per frame and pose, a row of nulls for a frame
+    without a pose).
 """
 
 from __future__ import annotations
@@ -11,53 +13,44 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from hifipose._optional import require
+from hifipose.io.table import COLUMNS, METADATA_KEY, SCHEMA_VERSION, arrow_schema, build_table
+from hifipose.io.table import table_rows as _table_rows
 from hifipose.io.writers.base import AtomicWriter
 from hifipose.pose import FrameResult, Pose
-from hifipose.topology import COCO17_FROM_BLAZEPOSE, KEYPOINT_NAMES
+from hifipose.topology import COCO17_FROM_BLAZEPOSE, COCO17_NAMES, COCO17_SKELETON
 
-__all__ = ["COLUMNS", "CocoWriter", "CsvWriter", "JsonlWriter", "ParquetWriter", "row_values"]
+__all__ = ["COLUMNS", "CocoWriter", "CsvWriter", "JsonlWriter", "ParquetWriter"]
 
 DECIMALS = 4
-#: The wide table's columns, fixed for every CSV and Parquet file.
-COLUMNS: Final[tuple[str, ...]] = (
-    "frame",
-    "timestamp_ms",
-    "width",
-    "height",
-    "pose_score",
-    *(f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "z", "score", "presence")),
-    *(f"{n}_world_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "z")),
-)
 
 
 def _round(value: float) -> float:
     return round(value, DECIMALS)
 
 
-def row_values(result: FrameResult) -> list[float | int | None]:
-    """One wide row: frame facts, then the first pose's values (None when no pose)."""
-    head: list[float | int | None] = [result.index, result.timestamp_ms, *result.size_wh]
-    if not result.poses:
-        return head + [None] * (len(COLUMNS) - len(head))
-    pose = result.poses[0]
-    return [
-        *head,
-        pose.score,
-        *pose.image_array.ravel().tolist(),
-        *pose.world_array_m.ravel().tolist(),
-    ]
+def _default_video_id(path: Path) -> str:
+    """``track``'s video id: the output's stem until the caller names the input."""
+    return path.stem
 
 
 class JsonlWriter(AtomicWriter):
-    """One JSON object per frame: ``FrameResult.to_dict()`` (all poses, named keypoints)."""
+    """One JSON object per frame: ``FrameResult.to_dict()`` plus ``source`` and ``track_id``.
+
+    ``source`` is the frame's origin (an image's file name, a video's path) or null; each
+    pose carries its ``track_id`` (null in static mode).
+    """
 
     def _write(self, result: FrameResult) -> None:
-        data = _rounded(result.to_dict())
-        self._file.write(json.dumps(data, separators=(",", ":")) + "\n")
+        data = result.to_dict()
+        data["source"] = result.source
+        for pose, entry in zip(result.poses, data["poses"], strict=True):
+            entry["track_id"] = pose.track_id
+        self._file.write(json.dumps(_rounded(data), separators=(",", ":")) + "\n")
 
 
 def _rounded(value: Any) -> Any:  # noqa: ANN401 - JSON-shaped data
@@ -71,100 +64,149 @@ def _rounded(value: Any) -> Any:  # noqa: ANN401 - JSON-shaped data
 
 
 class CsvWriter(AtomicWriter):
-    """One row per frame with the fixed wide :data:`COLUMNS`; only the first pose is kept.
+    """The pose table's :data:`COLUMNS`: one row per frame and pose.
 
-    A frame with no pose has empty cells after its frame facts.
+    A frame without a pose has one row whose ``track_id``, score, box and keypoint cells
+    are empty.
+
+    Args:
+        path: The output file.
+        video_id: The ``video_id`` column's value (default: the file's stem).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, video_id: str | None = None) -> None:
         super().__init__(path)
+        self.video_id = video_id or _default_video_id(self.path)
         self._csv = csv.writer(self._file)
         self._csv.writerow(COLUMNS)
 
     def _write(self, result: FrameResult) -> None:
-        row = row_values(result)
-        self._csv.writerow(
-            ["" if v is None else _round(v) if isinstance(v, float) else v for v in row]
-        )
+        for row in _table_rows(result, self.video_id):
+            self._csv.writerow(
+                [
+                    ""
+                    if v is None or (isinstance(v, float) and not math.isfinite(v))
+                    else _round(v)
+                    if isinstance(v, float)
+                    else v
+                    for v in row
+                ]
+            )
 
 
 class ParquetWriter(AtomicWriter):
-    """The CSV's columns, typed (frame int64, timestamp float64, size int32, values float32).
+    """The pose table, typed (see :mod:`hifipose.io.table`), in row groups of ``batch_frames``.
 
-    Rows are buffered and written in row groups of ``batch_rows``, so memory stays bounded.
+    Memory stays bounded: frames are buffered and written ``batch_frames`` at a time. The
+    document given to :meth:`set_metadata` (any time before closing) is stored under the
+    file-metadata key ``hifipose`` with the ``schema_version``.
+
+    Args:
+        path: The output file.
+        video_id: The ``video_id`` column's value (default: the file's stem).
+        batch_frames: Frames per row group.
     """
 
     binary = True
 
-    def __init__(self, path: str | Path, *, batch_rows: int = 1024) -> None:
-        self._pa = require("pyarrow", extra="parquet")
-        self._pq = require("pyarrow.parquet", extra="parquet")
+    def __init__(
+        self, path: str | Path, *, video_id: str | None = None, batch_frames: int = 1024
+    ) -> None:
+        pq = require("pyarrow.parquet", extra="parquet")
         super().__init__(path)
-        pa = self._pa
-        fields = [
-            pa.field("frame", pa.int64(), nullable=False),
-            pa.field("timestamp_ms", pa.float64(), nullable=False),
-            pa.field("width", pa.int32(), nullable=False),
-            pa.field("height", pa.int32(), nullable=False),
-            *(pa.field(c, pa.float32()) for c in COLUMNS[4:]),
-        ]
-        self._schema = pa.schema(fields)
-        self._writer = self._pq.ParquetWriter(self._file, self._schema)
-        self._rows: list[list[float | int | None]] = []
-        self._batch_rows = batch_rows
+        self.video_id = video_id or _default_video_id(self.path)
+        self._writer = pq.ParquetWriter(self._file, arrow_schema())
+        self._results: list[FrameResult] = []
+        self._batch_frames = batch_frames
+        self._metadata: dict[str, Any] = {}
+
+    def set_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Record a JSON-ready document (e.g. options, source identity) in the file."""
+        self._metadata = dict(metadata)
 
     def _write(self, result: FrameResult) -> None:
-        self._rows.append(row_values(result))
-        if len(self._rows) >= self._batch_rows:
+        self._results.append(result)
+        if len(self._results) >= self._batch_frames:
             self._flush()
 
     def _flush(self) -> None:
-        if self._rows:
-            columns = list(zip(*self._rows, strict=True))
+        if self._results:
             self._writer.write_table(
-                self._pa.Table.from_arrays(
-                    [
-                        self._pa.array(c, type=f.type)
-                        for c, f in zip(columns, self._schema, strict=True)
-                    ],
-                    schema=self._schema,
-                )
+                build_table(self._results, self.video_id).replace_schema_metadata(None)
             )
-            self._rows = []
+            self._results = []
 
     def _finish(self) -> None:
         self._flush()
+        document = {"schema_version": SCHEMA_VERSION, **self._metadata}
+        self._writer.add_key_value_metadata({METADATA_KEY: json.dumps(document)})
         self._writer.close()
+
+    def abort(self) -> None:
+        """Close without publishing; the ``.partial`` file stays."""
+        if not self._closed:
+            self._writer.close()
+        super().abort()
 
 
 class CocoWriter(AtomicWriter):
-    """A COCO keypoint *results* file: a JSON list, one entry per pose.
+    """A COCO keypoints file: ``{"images", "annotations", "categories"}``.
 
-    Each entry is ``{"image_id": frame, "category_id": 1, "keypoints": [x, y, v] * 17,
-    "score": pose score}``. The 17 COCO keypoints are the BlazePose keypoints of the same
-    names (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles: BlazePose
-    indices 0, 2, 5, 7, 8, 11–16, 23–28); ``v`` is the keypoint's visibility score. The
-    other 16 BlazePose points have no COCO counterpart and are left out.
+    ``images`` maps each frame's ``id`` (its index) to its ``file_name`` (the frame's
+    source, or ``"frame_{index:06d}"`` when it has none), ``width`` and ``height``. Each
+    annotation is ``{"id", "image_id", "category_id": 1, "keypoints": [x, y, v] * 17,
+    "num_keypoints", "bbox": [x, y, w, h], "area", "iscrowd": 0, "score", "track_id"}``
+    (``track_id`` is an extra key, null in static mode); the ``annotations`` list alone is
+    a COCO *results* list (``COCO.loadRes`` takes it). The 17 COCO keypoints are the
+    BlazePose keypoints of the same names (BlazePose indices 0, 2, 5, 7, 8, 11–16,
+    23–28); ``v`` is the keypoint's visibility score. The other 16 BlazePose points have
+    no COCO counterpart and are left out.
     """
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
-        self._file.write("[")
-        self._first = True
+        self._images: list[dict[str, Any]] = []
+        self._annotations: list[dict[str, Any]] = []
 
     def _write(self, result: FrameResult) -> None:
+        name = result.source or f"frame_{result.index:06d}"
+        width, height = result.size_wh
+        self._images.append(
+            {"id": result.index, "file_name": name, "width": width, "height": height}
+        )
         for pose in result.poses:
-            entry = {
-                "image_id": result.index,
-                "category_id": 1,
-                "keypoints": coco_keypoints(pose),
-                "score": _round(pose.score),
-            }
-            self._file.write(("" if self._first else ",\n") + json.dumps(entry))
-            self._first = False
+            box = pose.box
+            keypoints = coco_keypoints(pose)
+            self._annotations.append(
+                {
+                    "id": len(self._annotations) + 1,
+                    "image_id": result.index,
+                    "category_id": 1,
+                    "keypoints": keypoints,
+                    "num_keypoints": len(COCO17_FROM_BLAZEPOSE),
+                    "bbox": [_round(v) for v in (box.xmin, box.ymin, box.width, box.height)],
+                    "area": _round(box.width * box.height),
+                    "iscrowd": 0,
+                    "score": _round(pose.score),
+                    "track_id": pose.track_id,
+                }
+            )
 
     def _finish(self) -> None:
-        self._file.write("]\n")
+        category = {
+            "id": 1,
+            "name": "person",
+            "supercategory": "person",
+            "keypoints": list(COCO17_NAMES),
+            "skeleton": [list(edge) for edge in COCO17_SKELETON],
+        }
+        document = {
+            "images": self._images,
+            "annotations": self._annotations,
+            "categories": [category],
+        }
+        json.dump(_rounded(document), self._file)
+        self._file.write("\n")
 
 
 def coco_keypoints(pose: Pose) -> list[float]:

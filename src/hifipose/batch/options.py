@@ -1,0 +1,86 @@
+"""What a batch job computes: the result-affecting options and their fingerprint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from hifipose._checks import check_choice
+from hifipose._version import __version__
+from hifipose.config import DetectorConfig, Device, ModelType, RuntimeName
+from hifipose.models import MODEL_SPECS, landmark_model_name
+
+__all__ = ["SMOOTHING_MODES", "BatchOptions", "Smoothing"]
+
+#: ``online``: MediaPipe's causal one-euro filters while tracking; ``none``: raw landmarks.
+#: (An ``offline`` mode, smoothing the whole video's results after tracking, plugs in where
+#: the worker collects a video's results before writing them: see ``worker.track``.)
+SMOOTHING_MODES: Final = ("online", "none")
+Smoothing = Literal["online", "none"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchOptions:
+    """Every option of a batch job that changes its results (the job's fingerprint).
+
+    Attributes:
+        model: Landmark model: ``"lite"``, ``"full"`` or ``"heavy"``.
+        runtime: Inference runtime.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        num_poses: Maximum number of people per frame.
+        segmentation: Run the landmark model's segmentation head (masks are not stored).
+        smoothing: One of :data:`SMOOTHING_MODES`.
+        min_detection_confidence: Minimum detector score to start a track, in [0, 1].
+        min_tracking_confidence: Minimum pose presence to keep a track, in [0, 1].
+        model_dir: Read model files from this folder (not part of the fingerprint: the
+            models' SHA-256 digests are).
+    """
+
+    model: ModelType = "full"
+    runtime: RuntimeName = "litert"
+    device: Device = "cpu"
+    num_poses: int = 1
+    segmentation: bool = False
+    smoothing: Smoothing = "online"
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    model_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("smoothing", self.smoothing, SMOOTHING_MODES)
+        self.detector_config(None)  # validates the rest (ConfigError)
+
+    def detector_config(self, num_threads: int | None) -> DetectorConfig:
+        """The detector's configuration for one worker using ``num_threads`` threads."""
+        return DetectorConfig(
+            model_type=self.model,
+            runtime=self.runtime,
+            device=self.device,
+            static_image_mode=False,
+            enable_smoothing=self.smoothing == "online",
+            enable_segmentation=self.segmentation,
+            min_detection_confidence=self.min_detection_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+            num_poses=self.num_poses,
+            model_dir=self.model_dir,
+            num_threads=num_threads,
+        )
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The JSON-ready fingerprint: options and model SHA-256s (no paths, no version).
+
+        Two runs whose fingerprints are equal produce the same results; an output whose
+        recorded fingerprint equals the current one is done.
+        """
+        options = asdict(self)
+        del options["model_dir"]
+        models = ("pose_detection", landmark_model_name(self.model))
+        return {
+            "options": options,
+            "models": {name: MODEL_SPECS[name].sha256 for name in models},
+        }
+
+    def producer(self) -> dict[str, Any]:
+        """What produced an output: the fingerprint plus the hifipose version."""
+        return {"hifipose_version": __version__, **self.fingerprint()}

@@ -1,0 +1,191 @@
+"""The unit of work: one video, decoded and tracked inside one worker, published as Parquet.
+
+A :class:`VideoWorker` creates its detector once and resets it between videos; every
+engine (the local process pool, Ray actors) runs videos through :meth:`VideoWorker.track`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from hifipose.batch import _hooks
+from hifipose.batch.discovery import VideoJob, source_identity
+from hifipose.batch.options import BatchOptions
+from hifipose.batch.store import OutputStore
+from hifipose.errors import HifiposeError, TruncatedVideoError
+from hifipose.pose import FrameResult
+
+__all__ = ["VideoOutcome", "VideoWorker", "WorkerSetup"]
+
+PROGRESS_EVERY = 25  # frames between progress reports
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSetup:
+    """What every worker of a job needs (it pickles small: strings and numbers).
+
+    Attributes:
+        options: The job's result-affecting options.
+        outdir: The output folder (path or ``pyarrow.fs`` URI).
+        threads: Inference threads of this worker.
+        keep_partial: Publish truncated videos (``complete: false``) instead of failing them.
+    """
+
+    options: BatchOptions
+    outdir: str
+    threads: int
+    keep_partial: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VideoOutcome:
+    """What happened to one video.
+
+    Attributes:
+        video_id: The video.
+        status: ``"done"``, ``"failed"`` (bad input), ``"crashed"`` or ``"timeout"`` (its
+            worker died or hung, the last two set by the engine).
+        frames: Frames read (and, when done, published).
+        poses: Poses found.
+        seconds: Wall time of the attempt.
+        error_class: The exception's class name, when not done.
+        message: The error message, when not done.
+        frames_declared: The frame count the container declares, when it states one.
+        complete: False when a truncated video was published with ``keep_partial``.
+    """
+
+    video_id: str
+    status: Literal["done", "failed", "crashed", "timeout"]
+    frames: int = 0
+    poses: int = 0
+    seconds: float = 0.0
+    error_class: str | None = None
+    message: str | None = None
+    frames_declared: int | None = None
+    complete: bool | None = None
+
+
+class VideoWorker:
+    """Tracks whole videos one after another with one detector.
+
+    Args:
+        setup: The job's options, output folder and thread count.
+    """
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        from hifipose.api import create_detector
+
+        self.setup = setup
+        self.store = OutputStore(setup.outdir)
+        config = setup.options.detector_config(setup.threads)
+        self.detector = create_detector(
+            model_type=config.model_type,
+            runtime=config.runtime,
+            device=config.device,
+            enable_smoothing=config.enable_smoothing,
+            enable_segmentation=config.enable_segmentation,
+            min_detection_confidence=config.min_detection_confidence,
+            min_tracking_confidence=config.min_tracking_confidence,
+            num_poses=config.num_poses,
+            model_dir=config.model_dir,
+            num_threads=config.num_threads,
+        )
+        self._producer = setup.options.producer()
+
+    def close(self) -> None:
+        """Release the detector."""
+        self.detector.close()
+
+    def track(self, job: VideoJob, progress: Callable[[int], None] | None = None) -> VideoOutcome:
+        """Track one video and publish ``poses/<video_id>.parquet``; never raises for bad input.
+
+        Args:
+            job: The video.
+            progress: Called with the number of frames read, every few frames.
+
+        Returns:
+            ``done`` with the counts, or ``failed`` with the error (any
+            :class:`~hifipose.errors.HifiposeError` or ``OSError``: unreadable, corrupt,
+            empty or truncated input).
+        """
+        started = time.perf_counter()
+        self.detector.reset()
+        _hooks.event("start", job.video_id)
+        frames = 0
+        declared: int | None = None
+        try:
+            identity = source_identity(job.path)
+            from hifipose.io.sources import open_source
+
+            results: list[FrameResult] = []
+            with open_source(job.path) as source:
+                for frame in source:
+                    _hooks.at_frame(job.video_id, frame.index)
+                    poses = self.detector.estimate_poses(
+                        frame.image_rgb, timestamp_ms=frame.timestamp_ms
+                    )
+                    height, width = frame.image_rgb.shape[:2]
+                    results.append(
+                        FrameResult(
+                            frame.index,
+                            frame.timestamp_ms,
+                            (width, height),
+                            tuple(replace(pose, segmentation=None) for pose in poses),
+                            source=job.path,
+                        )
+                    )
+                    frames = len(results)
+                    if progress is not None and frames % PROGRESS_EVERY == 0:
+                        progress(frames)
+                declared, complete = source.frames_declared, source.complete
+            if complete is False and not self.setup.keep_partial:
+                msg = (
+                    f"{job.path} is truncated: {frames} of the {declared} frames its container "
+                    "declares were decoded (use --keep-partial to publish them)"
+                )
+                raise TruncatedVideoError(msg)
+            self._publish(job, results, identity, declared, complete)
+        except (HifiposeError, OSError) as exc:
+            return VideoOutcome(
+                job.video_id,
+                "failed",
+                frames=frames,
+                seconds=time.perf_counter() - started,
+                error_class=type(exc).__name__,
+                message=str(exc),
+                frames_declared=declared,
+            )
+        return VideoOutcome(
+            job.video_id,
+            "done",
+            frames=frames,
+            poses=sum(len(r.poses) for r in results),
+            seconds=time.perf_counter() - started,
+            frames_declared=declared,
+            complete=complete,
+        )
+
+    def _publish(
+        self,
+        job: VideoJob,
+        results: list[FrameResult],
+        identity: dict[str, Any],
+        declared: int | None,
+        complete: bool | None,
+    ) -> None:
+        from hifipose.io.table import build_table
+
+        metadata = {
+            **self._producer,
+            "video_id": job.video_id,
+            "source": {"path": job.path, **identity},
+            "frames_read": len(results),
+            "frames_declared": declared,
+            "complete": complete is not False,
+        }
+        table = build_table(results, job.video_id, metadata)
+        self.store.write_table(self.store.pose_file(job.video_id), table)
+        _hooks.event("published", job.video_id)
