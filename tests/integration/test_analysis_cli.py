@@ -125,7 +125,7 @@ def test_analyze_writes_angles_counts_and_a_plot(
     ]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "squat: person: 2 repetitions (ended inside a repetition)" in printed
+    assert "squat: #1: 2 repetitions (ended inside a repetition)" in printed
     assert "left_knee" in printed
     table = pq.read_table(out)
     assert table.column_names == [

@@ -254,8 +254,8 @@ def test_text_writers_keep_4_decimals_and_coco_v_is_visibility(tmp_path: Path) -
     with (tmp_path / "out.csv").open() as file:
         (row,) = csv.DictReader(file)
     assert row["nose_x"] == "10.1235"
-    assert row["nose_score"] == "0.8765"
-    (entry,) = json.loads((tmp_path / "out.json").read_text())
+    assert row["nose_visibility"] == "0.8765"
+    (entry,) = json.loads((tmp_path / "out.json").read_text())["annotations"]
     # COCO [x, y, v] per keypoint; v is the visibility score, not the presence
     assert entry["keypoints"][:3] == [10.1235, 20.0, 0.8765]
     assert entry["keypoints"][2::3] == [0.8765] * 17
