@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import logging
 import math
+import os
 import queue
 import re
 import threading
@@ -26,9 +27,16 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.errors import VideoReadError
+from hifipose.errors import ConfigError, VideoReadError
 
-__all__ = ["IMAGE_SUFFIXES", "VIDEO_SUFFIXES", "Frame", "FrameSource", "open_source"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "VIDEO_SUFFIXES",
+    "Frame",
+    "FrameSource",
+    "decode_threads",
+    "open_source",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,7 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 IMAGE_INTERVAL_MS = 1000.0 / 30.0
 _END = object()
+_FEW_CORES = 2  # at or below this, FFmpeg decodes on one thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +220,31 @@ class FrameSource:
         self.close()
 
 
+def decode_threads(cores: int | None = None) -> int:
+    """FFmpeg's decoding threads for a video, chosen from the CPU cores this process may use.
+
+    With two cores or fewer, FFmpeg's own threads only compete with inference (the frames are
+    already decoded ahead on one background thread), so it gets one thread; with more, 0 lets
+    FFmpeg choose.
+
+    Args:
+        cores: The usable cores; None: ``os.sched_getaffinity`` (or ``os.cpu_count``).
+
+    Returns:
+        The value for OpenCV's ``CAP_PROP_N_THREADS`` (0: FFmpeg's default).
+    """
+    if cores is None:
+        affinity = getattr(os, "sched_getaffinity", None)
+        cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return 1 if cores <= _FEW_CORES else 0
+
+
 def open_source(
-    spec: str | Path | int, *, max_frames: int | None = None, prefetch: int = 8
+    spec: str | Path | int,
+    *,
+    max_frames: int | None = None,
+    prefetch: int = 8,
+    threads: int | None = None,
 ) -> FrameSource:
     """Open a video file, an image, a folder or glob of images, or a webcam index.
 
@@ -221,12 +253,15 @@ def open_source(
             string of digits such as ``"0"``).
         max_frames: Stop after this many frames.
         prefetch: Frames decoded ahead (videos and cameras).
+        threads: FFmpeg's decoding threads for a video file (0: FFmpeg's choice); None:
+            :func:`decode_threads`.
 
     Returns:
         The source; use it in a ``with`` block.
 
     Raises:
         VideoReadError: The input does not exist, holds no images, or cannot be opened.
+        ConfigError: ``threads`` is not a non-negative integer.
     """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         index = int(spec)
@@ -260,7 +295,13 @@ def open_source(
         return FrameSource("images", str(path), paths=images, max_frames=max_frames)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return FrameSource("image", str(path), paths=[path], max_frames=max_frames)
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 0
+    ):
+        msg = f"threads must be a non-negative integer or None, got {threads!r}"
+        raise ConfigError(msg)
+    n_threads = decode_threads() if threads is None else threads
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, n_threads])
     if not capture.isOpened():
         capture.release()
         msg = f"cannot open {path} as a video: unsupported format or corrupt file"
