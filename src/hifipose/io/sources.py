@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import logging
 import math
-import os
 import queue
 import re
 import threading
@@ -34,7 +33,6 @@ __all__ = [
     "VIDEO_SUFFIXES",
     "Frame",
     "FrameSource",
-    "decode_threads",
     "open_source",
 ]
 
@@ -44,7 +42,6 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 IMAGE_INTERVAL_MS = 1000.0 / 30.0
 _END = object()
-_FEW_CORES = 2  # at or below this, FFmpeg decodes on one thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,25 +217,6 @@ class FrameSource:
         self.close()
 
 
-def decode_threads(cores: int | None = None) -> int:
-    """FFmpeg's decoding threads for a video, chosen from the CPU cores this process may use.
-
-    With two cores or fewer, FFmpeg's own threads only compete with inference (the frames are
-    already decoded ahead on one background thread), so it gets one thread; with more, 0 lets
-    FFmpeg choose.
-
-    Args:
-        cores: The usable cores; None: ``os.sched_getaffinity`` (or ``os.cpu_count``).
-
-    Returns:
-        The value for OpenCV's ``CAP_PROP_N_THREADS`` (0: FFmpeg's default).
-    """
-    if cores is None:
-        affinity = getattr(os, "sched_getaffinity", None)
-        cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-    return 1 if cores <= _FEW_CORES else 0
-
-
 def open_source(
     spec: str | Path | int,
     *,
@@ -253,8 +231,8 @@ def open_source(
             string of digits such as ``"0"``).
         max_frames: Stop after this many frames.
         prefetch: Frames decoded ahead (videos and cameras).
-        threads: FFmpeg's decoding threads for a video file (0: FFmpeg's choice); None:
-            :func:`decode_threads`.
+        threads: FFmpeg's decoding threads for a video file; None or 0: FFmpeg's choice
+            (measured fastest here, also on 2 cores: ``benchmarks/bench_track_io.py``).
 
     Returns:
         The source; use it in a ``with`` block.
@@ -300,8 +278,7 @@ def open_source(
     ):
         msg = f"threads must be a non-negative integer or None, got {threads!r}"
         raise ConfigError(msg)
-    n_threads = decode_threads() if threads is None else threads
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, n_threads])
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads or 0])
     if not capture.isOpened():
         capture.release()
         msg = f"cannot open {path} as a video: unsupported format or corrupt file"

@@ -12,7 +12,6 @@ from numpy.typing import NDArray
 from hifipose.errors import ConfigError, OutputError, VideoReadError
 from hifipose.io import draw_poses, open_renderer, open_source, open_writer
 from hifipose.io.render import OverlayVideoWriter
-from hifipose.io.sources import decode_threads
 from hifipose.io.writers import COLUMNS
 from hifipose.pose import FrameResult, Pose
 
@@ -237,11 +236,6 @@ def test_overlay_video_encoding_error_is_raised_and_nothing_published(tmp_path: 
     assert not path.exists()
     with pytest.raises(OutputError, match="closed"):
         renderer.write(np.zeros((48, 64, 3), np.uint8))
-
-
-@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (3, 0), (16, 0)])
-def test_decode_threads_from_the_core_count(cores: int, threads: int) -> None:
-    assert decode_threads(cores) == threads
 
 
 def test_video_source_with_explicit_decode_threads(tmp_path: Path) -> None:
