@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._version import __version__
-from hifipose.config import RUNTIME_NAMES
+from hifipose.config import PRECISIONS, RUNTIME_NAMES
 from hifipose.errors import HifiposeError
 
 __all__ = ["main"]
@@ -98,6 +98,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 enable_smoothing=not args.no_smoothing,
                 enable_segmentation=args.segmentation,
                 model_dir=args.model_dir,
+                precision=args.precision,
             )
         )
         renderer: OverlayVideoWriter | PngSequenceWriter | None = None
@@ -365,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
     track.add_argument(
         "--runtime", choices=RUNTIME_NAMES, default="litert", help="inference runtime"
+    )
+    track.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",
     )
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
     track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
