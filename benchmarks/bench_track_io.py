@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -141,6 +142,39 @@ def cli_track(
     return summary.fps
 
 
+BASELINES = {  # row → the row it is compared with
+    "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
+    "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
+    "track --render, now (writer thread)": "track --render, as before (encode on the main thread)",
+}
+
+
+def paired(results: dict[str, list[float]], name: str, other: str) -> str:
+    """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
+    ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
+    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The Markdown table of a report."""
+    fps, results = report["fps_median"], report["fps_all"]
+    lines = [
+        f"`hifipose track`, {report['model']} model, litert, {report['frames']} frames of "
+        f"{report['size']} (mp4v), {report['cores']} cores, {report['rounds']} interleaved "
+        "rounds: median frames/s, and ratios as the median (min–max) over rounds of the ratio "
+        "within a round. MediaPipe Tasks does the same command in the same rounds.",
+        "",
+        "| case | frames/s | vs the row it is compared with | vs MediaPipe |",
+        "|---|---|---|---|",
+    ]
+    for name, value in fps.items():
+        mediapipe = "mediapipe: track --render" if "render" in name else "mediapipe: track -o"
+        versus = paired(results, name, BASELINES[name]) if name in BASELINES else ""
+        vs_mp = "" if name.startswith("mediapipe") else paired(results, name, mediapipe)
+        lines.append(f"| {name} | {value:.1f} | {versus} | {vs_mp} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="full")
@@ -149,7 +183,11 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--markdown")
     parser.add_argument("--json")
+    parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
     args = parser.parse_args()
+    if args.render_only:
+        print(render(json.loads(Path(args.render_only).read_text())))
+        return 0
     size_wh = tuple(int(v) for v in args.size.split("x"))
     assert len(size_wh) == 2
     with tempfile.TemporaryDirectory() as folder:
@@ -191,27 +229,7 @@ def main() -> int:
         "fps_median": fps,
         "fps_all": results,
     }
-    lines = [
-        f"`hifipose track`, {args.model} model, litert, {frames} frames of {args.size} "
-        f"(mp4v), {report['cores']} cores, median of {args.rounds} interleaved rounds. "
-        "Ratios against MediaPipe Tasks doing the same command in the same run.",
-        "",
-        "| case | frames/s | vs the row it replaces | vs MediaPipe |",
-        "|---|---|---|---|",
-    ]
-    before = {
-        "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
-        "track --render, now (writer thread)": (
-            "track --render, as before (encode on the main thread)"
-        ),
-    }
-    for name, value in fps.items():
-        render = "render" in name
-        mp = fps["mediapipe: track --render" if render else "mediapipe: track -o"]
-        versus = f"{value / fps[before[name]]:.2f}×" if name in before else ""
-        vs_mp = "" if name.startswith("mediapipe") else f"{value / mp:.2f}×"
-        lines.append(f"| {name} | {value:.1f} | {versus} | {vs_mp} |")
-    table = "\n".join(lines) + "\n"
+    table = render(report)
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table)
