@@ -91,19 +91,21 @@ def gflop(model_path: Path) -> float:
 
 
 def model_ms(sessions: dict[str, Any], crop: NDArray[np.float32], runs: int) -> dict[str, float]:
-    """ms per run of each session: the best of 3 batches of ``runs`` (a shared machine)."""
-    times = {}
-    for key, session in sessions.items():
+    """Median ms per run of each session, the sessions taking turns run by run.
+
+    Alternating single runs (rather than timing one session's batch, then the next) exposes
+    every session to the same load on a shared machine.
+    """
+    for session in sessions.values():
         for _ in range(3):
             session.run({"input_1": crop})
-        batches = []
-        for _ in range(3):
+    times: dict[str, list[float]] = {key: [] for key in sessions}
+    for _ in range(runs):
+        for key, session in sessions.items():
             started = time.perf_counter()
-            for _ in range(runs):
-                session.run({"input_1": crop})
-            batches.append(1e3 * (time.perf_counter() - started) / runs)
-        times[key] = min(batches)
-    return times
+            session.run({"input_1": crop})
+            times[key].append(1e3 * (time.perf_counter() - started))
+    return {key: statistics.median(values) for key, values in times.items()}
 
 
 def track(detector: hifipose.PoseDetector, frames: list[NDArray[np.uint8]]) -> list[Any]:
@@ -173,7 +175,7 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"precision='int8' (LiteRT) against fp32 and MediaPipe Tasks; median of {rounds} "
         "interleaved rounds. Model: the landmark model alone (pruned to the outputs tracking "
-        "reads) on one 256×256 crop, ms, best of 3 batches per round. "
+        "reads) on one 256×256 crop, median ms of single runs taking turns. "
         "Tracking: the squat clip (65 frames, 720×1280), ms per frame, the whole pipeline.",
         "",
         "| model | GFLOP | fp32 ms (2 thr / 1) | int8 ms (2 thr / 1) | int8 speed-up (2 / 1) "
@@ -221,7 +223,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=10, help="model runs per batch")
+    parser.add_argument("--runs", type=int, default=60, help="model runs per round")
     parser.add_argument("--markdown")
     parser.add_argument("--json")
     parser.add_argument("--render-only", help="print the tables of this JSON report; no timing")
