@@ -195,6 +195,7 @@ def run_demo(args: argparse.Namespace) -> int:
         show=False,
         quiet=args.quiet,
         model_dir=args.model_dir,
+        precision="float32",
     )
     summary = run_track(track_args)
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")

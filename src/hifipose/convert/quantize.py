@@ -87,7 +87,7 @@ class _Graph:
         self.schema = _schema()
         try:
             self.model: Any = self.schema.ModelT.InitFromObj(self.schema.Model.GetRootAs(data, 0))
-        except Exception as exc:  # a flatbuffer that does not parse raises anything
+        except (IndexError, TypeError, ValueError, AttributeError) as exc:
             msg = f"not a well-formed .tflite flatbuffer: {exc}"
             raise ModelIntegrityError(msg) from exc
         self.sg: Any = self.model.subgraphs[0]
@@ -419,8 +419,9 @@ class _Quantizer:
         self.g.sg.outputs = np.array(outputs, np.int32)
         self.g.sg.operators = self.sg_ops
         self.g.model.description = b"hifipose int8 (static, per-channel weights)"
-        builder_module = importlib.import_module("flatbuffers")
-        builder = builder_module.Builder(1 << 20)
+        import flatbuffers  # ai-edge-litert's own dependency
+
+        builder = flatbuffers.Builder(1 << 20)
         builder.Finish(self.g.model.Pack(builder), file_identifier=b"TFL3")
         return bytes(builder.Output())
 
