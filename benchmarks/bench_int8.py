@@ -32,10 +32,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 import hifipose
-from hifipose.config import DetectorConfig
 from hifipose.convert import prune_tflite
 from hifipose.convert.quantize import _Graph
-from hifipose.detector import PoseDetector, landmark_outputs
+from hifipose.detector import landmark_outputs
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 
@@ -45,18 +44,6 @@ LABELLED = DATA / "labelled"
 CLIPS = (DATA / "tfjs_golden" / "pose_squats.mp4", DATA / "multi" / "crossing_squats.mp4")
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 MODELS = ("lite", "full", "heavy")
-
-
-def int8_detector(model_type: str, *, static: bool = False) -> PoseDetector:
-    """A detector on the int8 landmark model, also for heavy (which create_detector refuses)."""
-    config = DetectorConfig(model_type=model_type, static_image_mode=static)  # type: ignore[arg-type]
-    landmark_path = ensure_model(landmark_model_name(config.model_type))
-    options = SessionOptions(precision="int8", outputs=landmark_outputs(enable_segmentation=False))
-    return PoseDetector(
-        config,
-        open_session("litert", ensure_model("pose_detection"), SessionOptions()),
-        open_session("litert", landmark_path, options),
-    )
 
 
 def read_frames(path: Path) -> list[NDArray[np.uint8]]:
@@ -259,7 +246,7 @@ def main() -> int:
         }
         trackers[m] = {
             "hifipose fp32": hifipose.create_detector(model_type=m),  # type: ignore[arg-type]
-            "hifipose int8": int8_detector(m),
+            "hifipose int8": hifipose.create_detector(model_type=m, precision="int8"),  # type: ignore[arg-type]
             "mediapipe tasks": hifipose.create_detector(model_type=m, runtime="mediapipe"),  # type: ignore[arg-type]
         }
         report["models"][m] = {"gflop": gflop(path)}
@@ -277,7 +264,9 @@ def main() -> int:
         entry["model_ms"] = {k: statistics.median(v) for k, v in model_times[m].items()}
         entry["track_ms"] = {k: statistics.median(v) for k, v in track_times[m].items()}
         fp32_static = hifipose.create_detector(model_type=m, static_image_mode=True)  # type: ignore[arg-type]
-        int8_static = int8_detector(m, static=True)
+        int8_static = hifipose.create_detector(  # type: ignore[arg-type]
+            model_type=m, static_image_mode=True, precision="int8"
+        )
         labelled = {}
         for key, detector in (("fp32", fp32_static), ("int8", int8_static)):
             predictions = [

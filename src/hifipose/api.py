@@ -75,8 +75,8 @@ def create_detector(
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing
             it.
         precision: ``"float32"`` (default: MediaPipe's numbers) or ``"int8"``: the landmark
-            model quantised to int8 by hifipose (litert; lite and full; built once and cached
-            next to the model). Faster, but not MediaPipe's numbers: see the README's Speed section
+            model quantised to int8 by hifipose (litert only; built once and cached next to
+            the model). Faster, but not MediaPipe's numbers: see the README's Speed section
             for its measured cost in accuracy.
 
     Returns:

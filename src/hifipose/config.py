@@ -43,7 +43,7 @@ class DetectorConfig:
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
             does not increase, as MediaPipe does, instead of repairing it.
         precision: ``"float32"`` (MediaPipe's numbers), or ``"int8"``: the landmark model
-            quantised to int8 (litert; lite and full): faster, not MediaPipe's numbers.
+            quantised to int8 (litert only): faster, not MediaPipe's numbers.
     """
 
     model_type: ModelType = "full"
@@ -68,12 +68,6 @@ class DetectorConfig:
         check_choice("precision", self.precision, PRECISIONS)
         if self.precision == "int8" and self.runtime != "litert":
             msg = f"precision='int8' is available with runtime='litert' only, not {self.runtime!r}"
-            raise ConfigError(msg)
-        if self.precision == "int8" and self.model_type == "heavy":
-            msg = (
-                "precision='int8' is offered for model_type 'lite' and 'full' only: the int8 "
-                "heavy model lost too much accuracy (benchmarks/results/int8.md)"
-            )
             raise ConfigError(msg)
         for name in (
             "static_image_mode",

@@ -14,9 +14,9 @@ from hifipose.runtimes.base import SessionOptions, open_session
 from tests.conftest import read_rgb
 
 # The int8 landmarks on pose.jpg stay within this share of the fp32 pose's box diagonal
-# (measured: lite 1.2 %, full 0.7 %; benchmarks/results/int8.md has the figures over the
-# shared clips and the labelled photos, which are wider). Heavy is not offered in int8.
-MAX_DEVIATION_OF_DIAGONAL = {"lite": 0.02, "full": 0.015}
+# (measured: lite 0.19 %, full 0.13 %, heavy 0.35 %; benchmarks/results/int8.md has the
+# figures over the shared clips and the labelled photos, which are wider).
+MAX_DEVIATION_OF_DIAGONAL = 0.01
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _keypoints(pose: hifipose.Pose) -> np.ndarray:
     return np.array([[k.x, k.y] for k in pose.keypoints])
 
 
-@pytest.mark.parametrize("model_type", ["lite", "full"])
+@pytest.mark.parametrize("model_type", ["lite", "full", "heavy"])
 def test_int8_model_is_built_cached_and_close_to_fp32(
     model_type: str, private_models: Path, shared_data: Path
 ) -> None:
@@ -53,7 +53,7 @@ def test_int8_model_is_built_cached_and_close_to_fp32(
     box = reference.box
     diagonal = float(np.hypot(box.xmax - box.xmin, box.ymax - box.ymin))
     deviation = np.linalg.norm(_keypoints(pose) - _keypoints(reference), axis=1).mean()
-    assert deviation < MAX_DEVIATION_OF_DIAGONAL[model_type] * diagonal
+    assert deviation < MAX_DEVIATION_OF_DIAGONAL * diagonal
     assert not np.array_equal(_keypoints(pose), _keypoints(reference))  # really another model
     assert pose.score > 0.5
 

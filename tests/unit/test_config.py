@@ -41,7 +41,6 @@ def test_defaults_match_the_contract() -> None:
         ({"precision": "float16"}, "precision"),
         ({"precision": "int8", "runtime": "onnxruntime"}, "int8.*litert"),
         ({"precision": "int8", "runtime": "mediapipe"}, "int8.*litert"),
-        ({"precision": "int8", "model_type": "heavy"}, "int8.*'lite' and 'full'"),
     ],
 )
 def test_exception_invalid_options(kwargs: dict, match: str) -> None:
