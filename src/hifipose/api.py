@@ -7,7 +7,14 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
+from hifipose.config import (
+    MODEL_TYPES,
+    DetectorConfig,
+    Device,
+    ModelType,
+    Precision,
+    RuntimeName,
+)
 from hifipose.detector import (
     BlazePoseDetector,
     MediaPipeTasksDetector,
@@ -46,6 +53,7 @@ def create_detector(
     model_dir: str | Path | None = None,
     num_threads: int | None = None,
     strict_timestamps: bool = False,
+    precision: Precision = "float32",
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -85,6 +93,10 @@ def create_detector(
         num_threads: Inference threads per model; None lets the runtime choose.
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing
             it.
+        precision: ``"float32"`` (default: MediaPipe's numbers) or ``"int8"``: the landmark
+            model quantised to int8 by hifipose (litert only; built once and cached next to
+            the model). Faster, but not MediaPipe's numbers: see the README's Speed section
+            for its measured cost in accuracy.
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.
@@ -119,6 +131,7 @@ def create_detector(
         model_dir=None if model_dir is None else Path(model_dir),
         num_threads=num_threads,
         strict_timestamps=strict_timestamps,
+        precision=precision,
     )
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
@@ -142,7 +155,9 @@ def create_detector(
             config.runtime,
             landmark_path,
             replace(
-                options, outputs=landmark_outputs(enable_segmentation=config.enable_segmentation)
+                options,
+                outputs=landmark_outputs(enable_segmentation=config.enable_segmentation),
+                precision=config.precision,
             ),
         )
     except BaseException:

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
 from hifipose._version import __version__
-from hifipose.config import RUNTIME_NAMES
+from hifipose.config import PRECISIONS, RUNTIME_NAMES
 from hifipose.errors import ConfigError, HifiposeError
 from hifipose.pose import FrameResult
 
@@ -181,6 +181,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     enable_smoothing=smoothing == "online",
                     enable_segmentation=args.segmentation,
                     model_dir=args.model_dir,
+                    precision=args.precision,
                 )
             )
         progress = stack.enter_context(
@@ -399,27 +400,14 @@ def run_demo(args: argparse.Namespace) -> int:
     with OverlayVideoWriter(clip_path, 15.0, (frames[0].shape[1], frames[0].shape[0])) as writer:
         for frame in frames:
             writer.write(frame)
-    track_args = argparse.Namespace(
-        input=str(clip_path),
-        output=str(folder / "keypoints.jsonl"),
-        render=str(folder / "overlay.mp4"),
-        model=args.model,
-        runtime="litert",
-        static=False,
-        no_smoothing=False,
-        smoothing="online",
-        count=None,
-        segmentation=False,
-        max_frames=None,
-        show=False,
-        quiet=args.quiet,
-        model_dir=args.model_dir,
-        debug=args.debug,
-        verbose=args.verbose,
-        fov=None,
-        intrinsics=None,
-        rerun=None,
-    )
+    # The demo is `track` with its defaults: parse a track command line, so every option
+    # `track` gains is there with its default value.
+    argv = ["track", str(clip_path), "-o", str(folder / "keypoints.jsonl")]
+    argv += ["--render", str(folder / "overlay.mp4"), "--model", args.model]
+    argv += ["--quiet"] * args.quiet + ["--debug"] * args.debug + ["--verbose"] * args.verbose
+    if args.model_dir is not None:
+        argv += ["--model-dir", str(args.model_dir)]
+    track_args = build_parser().parse_args(argv)
     summary = run_track(track_args)
     print(f"demo: tracked {clip_path.resolve()} (scikit-image's astronaut, moving camera)")
     return _print_summary(summary, track_args)
@@ -853,6 +841,12 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
     track.add_argument("--model-dir", type=Path, help="use model files from this folder")
+    track.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",
+    )
     camera = track.add_mutually_exclusive_group()
     camera.add_argument(
         "--fov",

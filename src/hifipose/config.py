@@ -9,15 +9,17 @@ from typing import Final, Literal
 from hifipose._checks import check_choice, check_unit_interval
 from hifipose.errors import ConfigError
 
-__all__ = ["DEVICES", "MODEL_TYPES", "RUNTIME_NAMES", "DetectorConfig"]
+__all__ = ["DEVICES", "MODEL_TYPES", "PRECISIONS", "RUNTIME_NAMES", "DetectorConfig"]
 
 MODEL_TYPES: Final = ("lite", "full", "heavy")
 RUNTIME_NAMES: Final = ("litert", "onnxruntime", "torch", "mediapipe")
 DEVICES: Final = ("cpu", "cuda", "auto")
+PRECISIONS: Final = ("float32", "int8")
 
 ModelType = Literal["lite", "full", "heavy"]
 RuntimeName = Literal["litert", "onnxruntime", "torch", "mediapipe"]
 Device = Literal["cpu", "cuda", "auto"]
+Precision = Literal["float32", "int8"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +50,8 @@ class DetectorConfig:
         num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
             does not increase, as MediaPipe does, instead of repairing it.
+        precision: ``"float32"`` (MediaPipe's numbers), or ``"int8"``: the landmark model
+            quantised to int8 (litert only): faster, not MediaPipe's numbers.
     """
 
     model_type: ModelType = "full"
@@ -66,11 +70,16 @@ class DetectorConfig:
     model_dir: Path | None = None
     num_threads: int | None = None
     strict_timestamps: bool = False
+    precision: Precision = "float32"
 
     def __post_init__(self) -> None:
         check_choice("model_type", self.model_type, MODEL_TYPES)
         check_choice("runtime", self.runtime, RUNTIME_NAMES)
         check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, PRECISIONS)
+        if self.precision == "int8" and self.runtime != "litert":
+            msg = f"precision='int8' is available with runtime='litert' only, not {self.runtime!r}"
+            raise ConfigError(msg)
         for name in (
             "static_image_mode",
             "enable_smoothing",

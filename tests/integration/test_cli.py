@@ -210,3 +210,15 @@ def test_truncated_video_warns_and_is_recorded_incomplete(
     assert 0 < meta["frames_read"] < 30
     assert f"{meta['frames_read']} of the 30 frames" in warning
     assert read_poses(out).num_rows == meta["frames_read"]
+
+
+def test_track_precision_int8(tmp_path: Path, shared_data: Path, model_dir: Path) -> None:
+    image = str(shared_data / "tfjs_golden" / "pose.jpg")
+    out = tmp_path / "int8.jsonl"
+    common = ["--model-dir", str(model_dir), "--quiet", "--model", "lite"]
+    assert main(["track", image, "-o", str(out), "--precision", "int8", *common]) == 0
+    (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(line["poses"]) == 1
+    refused = ["track", image, "-o", str(tmp_path / "x.jsonl"), "--precision", "int8"]
+    assert main([*refused, "--runtime", "onnxruntime", *common]) != 0
+    assert not (tmp_path / "x.jsonl").exists()

@@ -22,6 +22,7 @@ def test_defaults_match_the_contract() -> None:
     assert config.smooth_segmentation is True
     assert config.min_detection_confidence == config.min_tracking_confidence == 0.5
     assert config.num_poses == 1
+    assert config.precision == "float32"
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,10 @@ def test_defaults_match_the_contract() -> None:
         ({"runtime": "mediapipe", "detector_tiles": 2}, "detector_tiles"),
         ({"num_threads": 0}, "num_threads"),
         ({"static_image_mode": "yes"}, "static_image_mode"),
+        ({"precision": "int4"}, "precision"),
+        ({"precision": "float16"}, "precision"),
+        ({"precision": "int8", "runtime": "onnxruntime"}, "int8.*litert"),
+        ({"precision": "int8", "runtime": "mediapipe"}, "int8.*litert"),
     ],
 )
 def test_exception_invalid_options(kwargs: dict, match: str) -> None:

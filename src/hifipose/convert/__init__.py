@@ -1,10 +1,13 @@
-"""tflite → ONNX / torch: rebuild a .tflite model's graph for other runtimes.
+"""tflite → ONNX / torch / int8 tflite: rebuild a .tflite model's graph for other runtimes.
 
 :func:`read_tflite` parses the flatbuffer (no TensorFlow needed) and folds the weight-decoding
 ops (DENSIFY of sparse weights, DEQUANTIZE of float16 weights); :func:`onnx_model_bytes` and
 :func:`torch_module` emit the graph for onnxruntime and torch. Both keep the .tflite's tensor
 names and NHWC shapes at the boundary and run NCHW inside. Converted ONNX files are cached next
 to the model file, named by the source's SHA-256 and :data:`CONVERTER_VERSION`.
+:func:`int8_model_bytes` quantises a landmark model to int8 (:mod:`hifipose.convert.quantize`)
+with the activation ranges committed under ``int8_ranges/``; it is cached the same way, named
+by :data:`~hifipose.convert.quantize.QUANTIZER_VERSION`.
 
 Only numpy is imported here; onnx and torch are imported when a converter runs.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 from hifipose._optional import require
 from hifipose.convert.graph import SUPPORTED_OPS, Graph, read_tflite
 from hifipose.convert.prune import prune_onnx, prune_tflite
+from hifipose.errors import ConfigError
 
 if TYPE_CHECKING:
     from hifipose.convert.torch_export import TFLiteModule
@@ -32,6 +37,7 @@ __all__ = [
     "SUPPORTED_OPS",
     "Graph",
     "converted_path",
+    "int8_model_bytes",
     "onnx_model_bytes",
     "prune_onnx",
     "prune_tflite",
@@ -109,6 +115,59 @@ def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     else:
         logger.info("converted %s to ONNX: %s", model_path.name, target)
         _remove_stale(model_path, target)
+    return blob
+
+
+def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
+    """Return the int8 quantisation of a landmark model, from the cache or quantised now.
+
+    The activation ranges come from ``int8_ranges/<model stem>.json`` in this package,
+    measured on real person crops by ``benchmarks/calibrate_int8.py``; they belong to one model
+    file, named by its SHA-256. A new quantisation is cached next to the model as
+    ``<stem>.<first 16 hex digits of the SHA-256>.hifipose-q<quantiser version>.int8.tflite``
+    (atomically; a folder that cannot be written is logged and skipped).
+
+    Args:
+        model_path: A verified .tflite landmark model.
+        refresh: Quantise again even if a cached file exists.
+
+    Returns:
+        The int8 .tflite model (float32 inputs and outputs, as the source's).
+
+    Raises:
+        ConfigError: There are no int8 ranges for this model file (int8 exists only for the
+            pinned BlazePose landmark models).
+        RuntimeUnavailableError: ai-edge-litert is not installed.
+        ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
+    """
+    from hifipose.convert.quantize import QUANTIZER_VERSION, float_ops, quantize_tflite
+
+    data = model_path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    name = f"{model_path.stem}.{sha256[:16]}.hifipose-q{QUANTIZER_VERSION}.int8.tflite"
+    target = model_path.parent / name
+    if not refresh and target.is_file():
+        return target.read_bytes()
+    ranges_file = Path(__file__).parent / "int8_ranges" / f"{model_path.stem}.json"
+    record = json.loads(ranges_file.read_text()) if ranges_file.is_file() else {}
+    if record.get("sha256") != sha256:
+        msg = (
+            f"precision='int8' has no calibration for {model_path.name} (SHA-256 {sha256[:16]}…): "
+            "it exists for the pinned BlazePose landmark models only"
+        )
+        raise ConfigError(msg)
+    ranges = {key: (float(lo), float(hi)) for key, (lo, hi) in record["ranges"].items()}
+    blob = quantize_tflite(data, ranges, keep_float=float_ops(data))
+    try:
+        _write_atomic(target, blob)
+    except OSError as exc:
+        logger.warning("cannot cache the int8 model at %s (%s); continuing", target, exc)
+    else:
+        logger.info("quantised %s to int8: %s", model_path.name, target)
+        for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-q*.int8.tflite"):
+            if stale != target:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
     return blob
 
 

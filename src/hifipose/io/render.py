@@ -10,6 +10,8 @@ Conventions:
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,13 +160,26 @@ class OverlayVideoWriter(PublishOnSuccess):
     The partial file follows the writers' rule (see :mod:`hifipose.io.writers.base`); an
     exception deletes it.
 
+    Frames are encoded on a background thread ("hifipose-encode"), so encoding overlaps the
+    caller's inference instead of adding to it. The queue between them is bounded: ``write``
+    waits when the encoder is ``queue_frames`` behind, so no frame is ever dropped and memory
+    stays bounded; frames are encoded in the order written. An encoding error is raised, as an
+    :class:`~hifipose.errors.OutputError`, by the next ``write`` or by ``close`` (which then
+    publishes nothing).
+
+    The writer keeps a reference to each frame until it is encoded: do not modify an array
+    after passing it to ``write`` (:func:`draw_poses` returns a new array each time).
+
     Args:
         path: The final video path.
         fps: Frame rate (the input's).
         size_wh: Frame (width, height) (the input's).
+        queue_frames: Frames that may wait for the encoder (at least 1).
     """
 
-    def __init__(self, path: str | Path, fps: float, size_wh: tuple[int, int]) -> None:
+    def __init__(
+        self, path: str | Path, fps: float, size_wh: tuple[int, int], *, queue_frames: int = 4
+    ) -> None:
         self.path = Path(path)
         self.partial = partial_path(self.path)
         self.size_wh = size_wh
@@ -183,26 +198,65 @@ class OverlayVideoWriter(PublishOnSuccess):
             msg = f"cannot write video {self.path}: folder not writable or format unsupported"
             raise OutputError(msg)
         self._closed = False
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[NDArray[np.uint8] | None] = queue.Queue(
+            maxsize=max(1, queue_frames)
+        )
+        self._thread = threading.Thread(target=self._encode, name="hifipose-encode", daemon=True)
+        self._thread.start()
 
     def write(self, image_rgb: NDArray[np.uint8]) -> None:
-        """Append one RGB frame of the writer's size."""
+        """Queue one RGB frame of the writer's size for encoding (waits while the queue is full).
+
+        Raises:
+            OutputError: The frame has another size, the writer is closed, or encoding an
+                earlier frame failed.
+        """
+        if self._closed:
+            msg = f"the overlay video {self.path} is closed"
+            raise OutputError(msg)
         if image_rgb.shape[1::-1] != self.size_wh:
             msg = f"frame size {image_rgb.shape[1::-1]} differs from the video's {self.size_wh}"
             raise OutputError(msg)
-        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+        self._raise_encoding_error()
+        self._queue.put(image_rgb)
+
+    def _encode(self) -> None:
+        """The encoder thread: encode queued frames in order until the ``None`` sentinel."""
+        while (image_rgb := self._queue.get()) is not None:
+            if self._error is None:  # after an error, keep draining so ``write`` never blocks
+                try:
+                    self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+                    self._error = exc
+
+    def _raise_encoding_error(self) -> None:
+        if self._error is not None:
+            msg = f"encoding the overlay video {self.path} failed: {self._error}"
+            raise OutputError(msg) from self._error
+
+    def _finish(self) -> None:
+        """Encode what is queued, stop the thread and release the encoder."""
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.release()
 
     def close(self) -> None:
-        """Finish the video and rename it into place. Idempotent."""
+        """Encode the queued frames, finish the video and rename it into place. Idempotent.
+
+        Raises:
+            OutputError: Encoding a frame failed; nothing is published.
+        """
         if not self._closed:
-            self._closed = True
-            self._writer.release()
+            self._finish()
+            self._raise_encoding_error()
             os.replace(self.partial, self.path)
 
     def abort(self) -> None:
         """Stop without publishing and delete the partial file."""
         if not self._closed:
-            self._closed = True
-            self._writer.release()
+            self._finish()
             discard(self.partial)
 
 

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.errors import VideoReadError
+from hifipose.errors import ConfigError, VideoReadError
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -298,7 +298,11 @@ class FrameSource:
 
 
 def open_source(
-    spec: str | Path | int, *, max_frames: int | None = None, prefetch: int = 8
+    spec: str | Path | int,
+    *,
+    max_frames: int | None = None,
+    prefetch: int = 8,
+    threads: int | None = None,
 ) -> FrameSource:
     """Open a video file, an image, a folder or glob of images, or a webcam index.
 
@@ -307,12 +311,15 @@ def open_source(
             string of digits such as ``"0"``).
         max_frames: Stop after this many frames.
         prefetch: Frames decoded ahead (videos and cameras).
+        threads: FFmpeg's decoding threads for a video file; None or 0: FFmpeg's choice
+            (measured fastest here, also on 2 cores: ``benchmarks/bench_track_io.py``).
 
     Returns:
         The source; use it in a ``with`` block.
 
     Raises:
         VideoReadError: The input does not exist, holds no images, or cannot be opened.
+        ConfigError: ``threads`` is not a non-negative integer.
     """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         index = int(spec)
@@ -346,11 +353,16 @@ def open_source(
         return FrameSource("images", str(path), paths=images, max_frames=max_frames)
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return FrameSource("image", str(path), paths=[path], max_frames=max_frames)
+    if threads is not None and (
+        isinstance(threads, bool) or not isinstance(threads, int) or threads < 0
+    ):
+        msg = f"threads must be a non-negative integer or None, got {threads!r}"
+        raise ConfigError(msg)
     image_kind = _image_kind(path)
     if image_kind is not None:
         msg = f"{path} is a {image_kind} image, not a video: give it an image suffix"
         raise VideoReadError(msg)
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads or 0])
     if not capture.isOpened():
         capture.release()
         msg = f"cannot open {path} as a video: unsupported format or corrupt file"

@@ -25,7 +25,7 @@ __all__ = [
     "open_session",
 ]
 
-PRECISIONS: Final = ("float32", "float16")
+PRECISIONS: Final = ("float32", "float16", "int8")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,7 +35,9 @@ class SessionOptions:
     Attributes:
         num_threads: Inference threads; None lets the runtime choose (LiteRT: 2).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
-        precision: ``"float32"``, or ``"float16"`` (opt-in; the torch runtime on CUDA only).
+        precision: ``"float32"``, ``"float16"`` (opt-in; the torch runtime on CUDA only), or
+            ``"int8"`` (opt-in; litert, BlazePose landmark models only: a quantised model,
+            faster and not MediaPipe's numbers; see :func:`hifipose.convert.int8_model_bytes`).
         outputs: The outputs the caller will ask for, None for all. A runtime may then skip
             the graph branches only the other outputs need (litert and onnxruntime prune
             them); asking a pruned session for another output is a :class:`ConfigError`.
@@ -75,8 +77,9 @@ _LOADERS: Final = MappingProxyType(
         "torch": ("hifipose.runtimes.torch_runtime:open_torch", "torch"),
     }
 )
-# Runtimes that can run a model in float16 (SessionOptions.precision).
+# Runtimes that can run a model in float16 / int8 (SessionOptions.precision).
 _FLOAT16_RUNTIMES: Final = ("torch",)
+_INT8_RUNTIMES: Final = ("litert",)
 
 
 def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Session:
@@ -103,6 +106,9 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
         raise ConfigError(msg)
     if options.precision == "float16" and runtime not in _FLOAT16_RUNTIMES:
         msg = f"precision='float16' is available on: {', '.join(_FLOAT16_RUNTIMES)}; not {runtime}"
+        raise ConfigError(msg)
+    if options.precision == "int8" and runtime not in _INT8_RUNTIMES:
+        msg = f"precision='int8' is available on: {', '.join(_INT8_RUNTIMES)}; not {runtime}"
         raise ConfigError(msg)
     target, _ = _LOADERS[runtime]
     module_name, func_name = target.split(":")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose.convert import int8_model_bytes
 from hifipose.convert.prune import prune_tflite
 from hifipose.errors import (
     ConfigError,
@@ -35,7 +36,11 @@ class _LiteRTSession:
     """
 
     def __init__(
-        self, model_path: Path, num_threads: int, outputs: tuple[str, ...] | None = None
+        self,
+        model_path: Path,
+        num_threads: int,
+        outputs: tuple[str, ...] | None = None,
+        content: bytes | None = None,
     ) -> None:
         try:
             interpreter_module = importlib.import_module("ai_edge_litert.interpreter")
@@ -43,8 +48,11 @@ class _LiteRTSession:
             msg = "the litert runtime needs ai-edge-litert: pip install ai-edge-litert"
             raise RuntimeUnavailableError(msg) from exc
         source: dict[str, object] = {"model_path": str(model_path)}
+        if content is not None:
+            source = {"model_content": content}
         if outputs is not None:  # run only what the outputs need
-            source = {"model_content": prune_tflite(model_path.read_bytes(), outputs)}
+            data = model_path.read_bytes() if content is None else content
+            source = {"model_content": prune_tflite(data, outputs)}
         try:
             self._interpreter = interpreter_module.Interpreter(num_threads=num_threads, **source)
             self._interpreter.allocate_tensors()
@@ -103,13 +111,16 @@ def open_litert(model_path: Path, options: SessionOptions) -> Session:
         model_path: A verified .tflite file.
         options: ``num_threads`` (default 2); ``device`` must be ``"cpu"`` or ``"auto"``;
             ``outputs``: the model is pruned to them (see
-            :func:`~hifipose.convert.prune_tflite`) before LiteRT loads it.
+            :func:`~hifipose.convert.prune_tflite`) before LiteRT loads it; ``precision``:
+            ``"int8"`` loads the model's int8 quantisation
+            (:func:`~hifipose.convert.int8_model_bytes`, cached next to the model).
 
     Returns:
         The session.
 
     Raises:
-        ConfigError: ``device="cuda"``: LiteRT's Python package runs on the CPU only.
+        ConfigError: ``device="cuda"``: LiteRT's Python package runs on the CPU only; or
+            ``precision="int8"`` for a model that has no int8 calibration.
         ModelIntegrityError: LiteRT cannot parse the file.
         ConfigError: An entry of ``options.outputs`` is not an output of the model.
     """
@@ -118,7 +129,8 @@ def open_litert(model_path: Path, options: SessionOptions) -> Session:
         raise ConfigError(msg)
     started = time.perf_counter()
     num_threads = options.num_threads or DEFAULT_NUM_THREADS
-    session = _LiteRTSession(model_path, num_threads, options.outputs)
+    content = int8_model_bytes(model_path) if options.precision == "int8" else None
+    session = _LiteRTSession(model_path, num_threads, options.outputs, content)
     logger.debug(
         "opened %s on litert (%d threads) in %.1f ms",
         model_path.name,

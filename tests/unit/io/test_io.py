@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from numpy.typing import NDArray
 
 from hifipose.errors import ConfigError, OutputError, VideoReadError
 from hifipose.io import draw_poses, open_renderer, open_source, open_writer, read_poses
+from hifipose.io.render import OverlayVideoWriter
 from hifipose.io.writers import COLUMNS
 from hifipose.pose import FrameResult, Pose
 
@@ -317,3 +319,52 @@ def test_world_pose_png(tmp_path: Path) -> None:
     image = cv2.imread(str(path))
     assert image is not None
     assert image.shape[:2] == (500, 500)
+
+
+def test_overlay_video_keeps_every_frame_in_order(tmp_path: Path) -> None:
+    # More frames than the encoder queue holds, so write() must wait rather than drop.
+    path = tmp_path / "ordered.mp4"
+    bits = 5  # the frame index, in binary, as 5 black or white stripes of 12 x 48 pixels
+
+    def marked(index: int) -> NDArray[np.uint8]:
+        frame = np.zeros((48, 64, 3), np.uint8)
+        for bit in range(bits):
+            frame[:, 2 + 12 * bit : 12 * (bit + 1) - 2] = 255 * ((index >> bit) & 1)
+        return frame
+
+    with OverlayVideoWriter(path, 12.0, (64, 48), queue_frames=2) as renderer:
+        for index in range(30):
+            renderer.write(marked(index))
+    capture = cv2.VideoCapture(str(path))
+    decoded = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        stripes = [frame[:, 2 + 12 * bit : 12 * (bit + 1) - 2].mean() > 128 for bit in range(bits)]
+        decoded.append(sum(int(on) << bit for bit, on in enumerate(stripes)))
+    assert decoded == list(range(30))
+
+
+def test_overlay_video_encoding_error_is_raised_and_nothing_published(tmp_path: Path) -> None:
+    path = tmp_path / "broken.mp4"
+    renderer = OverlayVideoWriter(path, 12.0, (64, 48))
+    renderer.write(np.zeros((48, 64, 3), np.int64))  # right size, a dtype OpenCV cannot convert
+    with pytest.raises(OutputError, match="encoding the overlay video"):
+        for _ in range(50):  # the error surfaces at a later write once the encoder has seen it
+            renderer.write(np.zeros((48, 64, 3), np.uint8))
+        renderer.close()
+    renderer.abort()
+    assert not path.exists()
+    with pytest.raises(OutputError, match="closed"):
+        renderer.write(np.zeros((48, 64, 3), np.uint8))
+
+
+def test_video_source_with_explicit_decode_threads(tmp_path: Path) -> None:
+    path = tmp_path / "clip.mp4"
+    _make_video(path)
+    for threads in (0, 1, 2):
+        with open_source(path, threads=threads) as source:
+            assert len(list(source)) == 10
+    with pytest.raises(ConfigError, match="threads"):
+        open_source(path, threads=-1)

@@ -1,0 +1,242 @@
+"""``hifipose track`` at 1080p: decoding and overlay rendering around the inference.
+
+Makes a 1920×1080 mp4 (the squat clip from ../shared/data, letterboxed, played twice), then
+times, in interleaved rounds (median frames/s):
+
+* a plain single-thread loop (``cv2.VideoCapture.read`` → RGB → ``estimate_poses``), with
+  FFmpeg's default threads and with one FFmpeg thread;
+* ``hifipose track -o keypoints.csv`` with FFmpeg's default decoding threads (what it uses)
+  and with one FFmpeg thread (what a 2-core machine was thought to need);
+* ``hifipose track --render overlay.mp4`` with the encoder on the calling thread (as before)
+  and on the writer thread (now);
+* the same two ``track`` commands with ``--runtime mediapipe`` (MediaPipe Tasks), for ratios.
+
+    .venv/bin/python benchmarks/bench_track_io.py --rounds 5 \
+        --markdown benchmarks/results/track_io.md --json benchmarks/results/track_io.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+import hifipose
+import hifipose.io.render as render_module
+import hifipose.io.sources as sources_module
+from hifipose.cli import build_parser, run_track
+from hifipose.errors import OutputError
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+
+
+class SyncOverlayWriter:
+    """The overlay writer as it was: encoding on the caller's thread (the baseline)."""
+
+    def __init__(self, path: Path, fps: float, size_wh: tuple[int, int]) -> None:
+        self.path = path
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size_wh)
+        if not self._writer.isOpened():
+            raise OutputError(str(path))
+
+    def write(self, image_rgb: NDArray[np.uint8]) -> None:
+        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        self._writer.release()
+
+    def __enter__(self) -> SyncOverlayWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_clip(path: Path, size_wh: tuple[int, int], repeats: int) -> int:
+    """Letterbox the squat clip into ``size_wh`` and write it ``repeats`` times; frame count."""
+    capture = cv2.VideoCapture(str(CLIP))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        height, width = frame.shape[:2]
+        scale = min(size_wh[0] / width, size_wh[1] / height)
+        resized = cv2.resize(frame, (round(width * scale), round(height * scale)))
+        canvas = np.zeros((size_wh[1], size_wh[0], 3), np.uint8)
+        top = (size_wh[1] - resized.shape[0]) // 2
+        left = (size_wh[0] - resized.shape[1]) // 2
+        canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
+        frames.append(canvas)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, size_wh)
+    for _ in range(repeats):
+        for frame in frames:
+            writer.write(frame)
+    writer.release()
+    return len(frames) * repeats
+
+
+def plain_loop(clip: Path, model: str, ffmpeg_threads: int) -> float:
+    """Frames/s of a single-thread read → RGB → estimate loop."""
+    capture = cv2.VideoCapture(str(clip), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, ffmpeg_threads])
+    with hifipose.create_detector(model_type=model) as detector:
+        started = time.perf_counter()
+        frames = 0
+        while True:
+            ok, frame_bgr = capture.read()
+            if not ok:
+                break
+            ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+            detector.estimate_poses(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), ms)
+            frames += 1
+        seconds = time.perf_counter() - started
+    capture.release()
+    return frames / seconds
+
+
+@contextlib.contextmanager
+def patched(module: object, name: str, value: object) -> Iterator[None]:
+    original = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def cli_track(
+    clip: Path,
+    out: Path,
+    model: str,
+    runtime: str,
+    *,
+    render: bool,
+    one_thread_decode: bool = False,
+    sync_render: bool = False,
+) -> float:
+    """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded)."""
+    args = ["track", str(clip), "--model", model, "--runtime", runtime, "--quiet"]
+    args += ["--render", str(out / "overlay.mp4")] if render else ["-o", str(out / "k.csv")]
+    with contextlib.ExitStack() as stack:
+        if one_thread_decode:
+            old_open = functools.partial(sources_module.open_source, threads=1)
+            stack.enter_context(patched(sources_module, "open_source", old_open))
+        if sync_render:
+            stack.enter_context(patched(render_module, "open_renderer", SyncOverlayWriter))
+        summary = run_track(build_parser().parse_args(args))
+    return summary.fps
+
+
+BASELINES = {  # row → the row it is compared with
+    "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
+    "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
+    "track --render, now (writer thread)": "track --render, as before (encode on the main thread)",
+}
+
+
+def paired(results: dict[str, list[float]], name: str, other: str) -> str:
+    """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
+    ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
+    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def render(report: dict[str, Any]) -> str:
+    """The Markdown table of a report."""
+    fps, results = report["fps_median"], report["fps_all"]
+    lines = [
+        f"`hifipose track`, {report['model']} model, litert, {report['frames']} frames of "
+        f"{report['size']} (mp4v), {report['cores']} cores, {report['rounds']} interleaved "
+        "rounds: median frames/s, and ratios as the median (min–max) over rounds of the ratio "
+        "within a round. MediaPipe Tasks does the same command in the same rounds.",
+        "",
+        "| case | frames/s | vs the row it is compared with | vs MediaPipe |",
+        "|---|---|---|---|",
+    ]
+    for name, value in fps.items():
+        mediapipe = "mediapipe: track --render" if "render" in name else "mediapipe: track -o"
+        versus = paired(results, name, BASELINES[name]) if name in BASELINES else ""
+        vs_mp = "" if name.startswith("mediapipe") else paired(results, name, mediapipe)
+        lines.append(f"| {name} | {value:.1f} | {versus} | {vs_mp} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="full")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2, help="times the clip is played")
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--markdown")
+    parser.add_argument("--json")
+    parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
+    args = parser.parse_args()
+    if args.render_only:
+        print(render(json.loads(Path(args.render_only).read_text())))
+        return 0
+    size_wh = tuple(int(v) for v in args.size.split("x"))
+    assert len(size_wh) == 2
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        clip = out / "clip.mp4"
+        frames = make_clip(clip, (size_wh[0], size_wh[1]), args.repeats)
+        m = args.model
+        cases: dict[str, Callable[[], float]] = {
+            "plain loop, FFmpeg default threads": lambda: plain_loop(clip, m, 0),
+            "plain loop, FFmpeg 1 thread": lambda: plain_loop(clip, m, 1),
+            "track -o, FFmpeg 1 thread": lambda: cli_track(
+                clip, out, m, "litert", render=False, one_thread_decode=True
+            ),
+            "track -o, FFmpeg default threads": lambda: cli_track(
+                clip, out, m, "litert", render=False
+            ),
+            "track --render, as before (encode on the main thread)": lambda: cli_track(
+                clip, out, m, "litert", render=True, sync_render=True
+            ),
+            "track --render, now (writer thread)": lambda: cli_track(
+                clip, out, m, "litert", render=True
+            ),
+            "mediapipe: track -o": lambda: cli_track(clip, out, m, "mediapipe", render=False),
+            "mediapipe: track --render": lambda: cli_track(clip, out, m, "mediapipe", render=True),
+        }
+        results: dict[str, list[float]] = {name: [] for name in cases}
+        for round_index in range(args.rounds):
+            for name, case in cases.items():
+                results[name].append(case())
+                print(f"round {round_index + 1}: {name}: {results[name][-1]:.1f} fps", flush=True)
+    fps = {name: statistics.median(values) for name, values in results.items()}
+    report = {
+        "model": args.model,
+        "size": args.size,
+        "frames": frames,
+        "rounds": args.rounds,
+        "cores": len(os.sched_getaffinity(0)),
+        "machine": platform.processor() or platform.machine(),
+        "fps_median": fps,
+        "fps_all": results,
+    }
+    table = render(report)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
