@@ -56,6 +56,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: With several people, a new person is reported from their second frame on (one frame
+#: to tell a person from a pose half on two people).
+CONFIRM_HITS = 2
 _BOXES, _SCORES = "Identity", "Identity_1"
 _LANDMARKS, _FLAG, _MASK, _HEATMAP, _WORLD = (
     "Identity",
@@ -128,6 +131,7 @@ class PoseDetector(ABC):
             max_tracks=config.num_poses,
             detect_every=config.detect_every,
             max_lost_us=round(config.max_lost_ms * 1000),
+            confirm_hits=1 if config.num_poses == 1 else CONFIRM_HITS,
         )
         self._tracker.clock.strict = config.strict_timestamps
         self.stage_times = StageTimes()
@@ -263,9 +267,11 @@ class BlazePoseDetector(PoseDetector):
         for association in associations:
             raw = raws[association.index]
             assert raw is not None  # noqa: S101 - associate only reports poses
-            poses.append(self._smooth(association.track, raw, t_us))
+            pose = self._smooth(association.track, raw, t_us)
+            if association.track.track_id:
+                poses.append(pose)
         self.stage_times.lap("smoothing")
-        return poses
+        return sorted(poses, key=lambda p: p.track_id or 0)
 
     def _smooth(self, track: Track, raw: _RawPose, t_us: int) -> Pose:
         filters = track.filters
@@ -280,6 +286,7 @@ class BlazePoseDetector(PoseDetector):
         if mask is not None and self.config.smooth_segmentation:
             mask = filters.smooth_mask(mask, raw.mask_support)
         track.observe(body, t_us)
+        self._tracker.confirm(track)
         return _to_pose(raw.score, body, world, mask, track.track_id)
 
     def _detect(
