@@ -97,6 +97,10 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 static_image_mode=static,
                 enable_smoothing=not args.no_smoothing,
                 enable_segmentation=args.segmentation,
+                num_poses=args.num_poses,
+                detect_every=args.detect_every,
+                max_lost_ms=args.max_lost_ms,
+                detector_tiles=args.tiles,
                 model_dir=args.model_dir,
             )
         )
@@ -370,6 +374,24 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--no-smoothing", action="store_true", help="turn landmark smoothing off")
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
+    )
+    track.add_argument(
+        "--num-poses", type=int, default=1, help="most people per frame (each keeps an id)"
+    )
+    track.add_argument(
+        "--detect-every",
+        type=int,
+        default=5,
+        help="with --num-poses > 1: look for more people at most every N frames",
+    )
+    track.add_argument(
+        "--max-lost-ms",
+        type=float,
+        default=1000.0,
+        help="how long a person who disappeared keeps their id (ms)",
+    )
+    track.add_argument(
+        "--tiles", type=int, default=1, help="also run the detector on K tiles (small people)"
     )
     track.add_argument("--max-frames", type=int, help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
