@@ -274,7 +274,12 @@ def run_bench(args: argparse.Namespace) -> int:
     if len(frames) < 2:
         print("hifipose bench: the input has fewer than 2 frames", file=sys.stderr)
         return 2
+    multi: tuple[NDArray[np.uint8], ...] = ()
+    if args.multi:
+        with open_source(args.multi, max_frames=args.frames) as source:
+            multi = tuple(frame.image_rgb for frame in source)
     options = bench.BenchOptions(
+        multi_frames=multi,
         models=tuple(args.models.split(",")),
         runtimes=tuple(args.runtimes.split(",")),
         threads=args.threads,
@@ -416,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--input", help="a video to time on (default: the built-in sample)")
     bench.add_argument(
         "--vs-mediapipe", action="store_true", help="also time MediaPipe Tasks and solution"
+    )
+    bench.add_argument(
+        "--multi", help="a clip with three people: add the several-people rows (full model)"
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
     bench.add_argument("--memory-frames", type=int, default=0, help="RSS check over N frames")

@@ -239,9 +239,12 @@ class BlazePoseDetector(PoseDetector):
 
     def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         if self.config.static_image_mode:
-            rois = self._detect(image, self.config.num_poses)
+            # Several people: twice as many crops as wanted, since some fail the presence
+            # gate or repeat a person; one person: MediaPipe's graph, the best detection.
+            wanted = self.config.num_poses
+            rois = self._detect(image, wanted if wanted == 1 else 2 * wanted)
             raws = [r for r in self._landmark_passes(image, rois) if r is not None]
-            kept = dedup([pose_points(r.landmarks_px) for r in raws])
+            kept = dedup([pose_points(r.landmarks_px) for r in raws])[:wanted]
             poses = [
                 _to_pose(raws[i].score, raws[i].landmarks_px, raws[i].world_m, raws[i].mask)
                 for i in kept
