@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument(
         "--detect-every",
         type=int,
-        default=5,
+        default=15,
         help="with --num-poses > 1: look for more people at most every N frames",
     )
     track.add_argument(

@@ -256,12 +256,12 @@ class BlazePoseDetector(PoseDetector):
     def _track(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         tracker = self._tracker
         tracker.begin_frame(t_us)
-        tracked = [t.roi for t in tracker.tracked() if t.roi is not None]
+        tracked = [t.roi for t in tracker.tracked()]  # every tracked track has its next ROI
         probes = [roi for _, roi in tracker.probe_rois(t_us)]
         detected = (
             self._detect(image, tracker.free_slots(), tracker) if tracker.wants_detection() else []
         )
-        raws = self._landmark_passes(image, tracked + probes + detected)
+        raws = self._landmark_passes(image, [*tracked, *probes, *detected])  # type: ignore[list-item]
         landmarks = [None if r is None else r.landmarks_px for r in raws]
         n, m = len(tracked), len(tracked) + len(probes)
         associations = tracker.associate(t_us, landmarks[:n], landmarks[n:m], landmarks[m:])

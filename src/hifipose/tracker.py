@@ -329,7 +329,7 @@ class MultiTracker:
     """
 
     max_tracks: int = 1
-    detect_every: int = 5
+    detect_every: int = 15
     max_lost_us: int = 1_000_000
     clock: StreamClock = field(default_factory=StreamClock)
     tracks: list[Track] = field(default_factory=list)
