@@ -311,5 +311,5 @@ def test_several_people_on_every_model_runtime_agree_with_litert(
             seen = (a[:, 3] >= 0.5) & (b[:, 3] >= 0.5)
             diagonal = np.hypot(*(b[:, :2].max(0) - b[:, :2].min(0)))
             assert error.mean() < 0.5
-            # the heatmap refinement may move a point by part of a heatmap cell (4 crop px)
-            assert error[seen].max() < 0.01 * diagonal
+            # the heatmap refinement may move a point by up to a heatmap cell (1/64 of the crop)
+            assert error[seen].max() < 0.02 * diagonal
