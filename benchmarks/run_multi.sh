@@ -10,6 +10,6 @@ out=benchmarks/results
 mkdir -p "$out"
 .venv/bin/hifipose bench \
   --input ../shared/data/tfjs_golden/pose_squats.mp4 --frames 120 --size 1280x720 \
-  --models full --runtimes litert --threads default --rounds 3 --vs-mediapipe \
+  --models full --runtimes litert --threads default --rounds 5 --vs-mediapipe \
   --multi ../shared/data/multi/crossing_squats.mp4 \
   --markdown "$out/multi.md" --json "$out/multi.json"

@@ -592,7 +592,7 @@ def markdown(report: BenchReport) -> str:
         lines += [
             "",
             "Several people (full model, litert, tracking mode, ms per frame, median): "
-            "'vs 1 person' is the time over num_poses=1 on the same frames, 'vs Tasks' Tasks' "
+            "'vs num_poses=1' is the time over num_poses=1 on the same frames, 'vs Tasks' Tasks' "
             "time over this one (> 1: hifipose is faster). Tasks does not report detector runs.",
             "",
             "| scene | engine | num_poses | ms | detector runs / frames | vs num_poses=1 "
