@@ -10,7 +10,10 @@ What is measured, per model × runtime × thread count, on the same frames:
       rounds, reported as ratios (MediaPipe time / hifipose time: > 1 means hifipose is
       faster), because absolute times on shared machines drift;
     * cold start in a fresh process: import, detector creation, first frame (seconds);
-      warm-cache detector creation; RSS growth over a long tracking run.
+      warm-cache detector creation; RSS growth over a long tracking run;
+    * several people (with a multi-person clip): one person in view with ``num_poses=3``
+      against ``num_poses=1``, and three people with ``num_poses=3`` (whole-frame detector
+      and with tiles) against Tasks with ``num_poses=3``: time per frame and detector runs.
 
 Only :mod:`hifipose.cli` prints; this module returns data and formats tables.
 """
@@ -46,6 +49,7 @@ __all__ = [
     "BenchOptions",
     "BenchReport",
     "ColdStart",
+    "MultiRow",
     "OverheadRow",
     "SpeedRow",
     "install_solution_models",
@@ -73,6 +77,8 @@ class BenchOptions:
         cold_start: Also time import + creation + first frame in fresh processes.
         overhead_sizes: Frame sizes (w, h) for the outside-inference table, each with and
             without segmentation.
+        multi_frames: Frames of a clip with three people (RGB); empty: no several-people
+            rows.
     """
 
     models: tuple[ModelType, ...] = ("lite", "full", "heavy")
@@ -82,6 +88,19 @@ class BenchOptions:
     vs_mediapipe: bool = False
     cold_start: bool = False
     overhead_sizes: tuple[tuple[int, int], ...] = ((640, 480), (1920, 1080))
+    multi_frames: tuple[NDArray[np.uint8], ...] = ()
+
+
+@dataclass(slots=True, kw_only=True)
+class MultiRow:
+    """Several-people mode on one scene: median milliseconds per frame and detector runs."""
+
+    scene: str
+    engine: str
+    num_poses: int
+    ms: float
+    detector_runs: int | None
+    frames: int
 
 
 @dataclass(slots=True, kw_only=True)
@@ -145,6 +164,7 @@ class BenchReport:
     speed: list[SpeedRow] = field(default_factory=list)
     overhead: list[OverheadRow] = field(default_factory=list)
     cold: list[ColdStart] = field(default_factory=list)
+    multi: list[MultiRow] = field(default_factory=list)
     warm_create_s: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -211,13 +231,14 @@ def _outside_inference(stages_ms: dict[str, float]) -> float:
     return sum(stages_ms.values()) - stages_ms["inference"]
 
 
-def _time_tasks(bundle: Path, frames: Frames) -> float:
+def _time_tasks(bundle: Path, frames: Frames, num_poses: int = 1) -> float:
     mp = require("mediapipe", extra="mediapipe")
     vision = require("mediapipe.tasks.python.vision", extra="mediapipe")
     base = require("mediapipe.tasks.python.core.base_options", extra="mediapipe")
     options = vision.PoseLandmarkerOptions(
         base_options=base.BaseOptions(model_asset_path=str(bundle)),
         running_mode=vision.RunningMode.VIDEO,
+        num_poses=num_poses,
     )
     with vision.PoseLandmarker.create_from_options(options) as landmarker:
         images = [mp.Image(image_format=mp.ImageFormat.SRGB, data=f) for f in frames]
@@ -367,7 +388,64 @@ def run_bench(
                     report.cold.append(row)
                     say(f"cold start {row.engine} {model}: {row.total_s:.2f} s")
             report.warm_create_s[model] = _median_of(options.rounds, partial(_warm, model))
+        if options.multi_frames:
+            report.multi = _multi_rows(frames, folder, options, say)
     return report
+
+
+def _time_multi(frames: Frames, num_poses: int, tiles: int = 1) -> tuple[float, int | None]:
+    """Milliseconds per frame and detector runs of the full model with ``num_poses``."""
+    with create_detector(model_type="full", num_poses=num_poses, detector_tiles=tiles) as det:
+        det.estimate_poses(frames[0])  # warm-up
+        det.reset()
+        runs = det.detector_runs or 0
+        started = time.perf_counter()
+        for index, frame in enumerate(frames):
+            det.estimate_poses(frame, timestamp_ms=index * _FRAME_MS)
+        elapsed = time.perf_counter() - started
+        return 1e3 * elapsed / len(frames), (det.detector_runs or 0) - runs
+
+
+def _multi_rows(
+    frames: Frames, folder: Path, options: BenchOptions, say: Callable[[str], None]
+) -> list[MultiRow]:
+    """One person: num_poses 3 vs 1; three people: hifipose vs Tasks, all num_poses=3."""
+    crowd = options.multi_frames
+    cases: list[tuple[str, str, int, Callable[[], tuple[float, int | None]]]] = [
+        ("one person", "hifipose", 1, partial(_time_multi, frames, 1)),
+        ("one person", "hifipose", 3, partial(_time_multi, frames, 3)),
+        ("three people", "hifipose", 3, partial(_time_multi, crowd, 3)),
+        ("three people", "hifipose, tiles 2", 3, partial(_time_multi, crowd, 3, 2)),
+    ]
+    if options.vs_mediapipe:
+        bundle = folder / "pose_full_multi.task"
+        bundle.write_bytes(
+            build_task_bundle(ensure_model("pose_detection"), ensure_model("pose_landmark_full"))
+        )
+        cases.append(
+            ("three people", "MediaPipe Tasks", 3, lambda: (_time_tasks(bundle, crowd, 3), None))
+        )
+    samples: dict[int, list[tuple[float, int | None]]] = {i: [] for i in range(len(cases))}
+    for _ in range(options.rounds):  # interleaved, as the speed table
+        for i, case in enumerate(cases):
+            samples[i].append(case[3]())
+    rows = []
+    for i, (scene, engine, num_poses, _) in enumerate(cases):
+        ms = statistics.median(sample[0] for sample in samples[i])
+        runs = samples[i][0][1]
+        count = len(frames) if scene == "one person" else len(crowd)
+        rows.append(
+            MultiRow(
+                scene=scene,
+                engine=engine,
+                num_poses=num_poses,
+                ms=ms,
+                detector_runs=runs,
+                frames=count,
+            )
+        )
+        say(f"{scene} {engine} num_poses={num_poses}: {ms:.2f} ms, detector runs {runs}")
+    return rows
 
 
 def _warm(model: ModelType) -> float:
@@ -506,6 +584,33 @@ def markdown(report: BenchReport) -> str:
             f"| {r.outside_inference_ms:.2f} |"
             for r in report.overhead
         ]
+    if report.multi:
+        single = {
+            r.scene: r.ms for r in report.multi if r.engine == "hifipose" and r.num_poses == 1
+        }
+        by_tasks = {r.scene: r.ms for r in report.multi if r.engine == "MediaPipe Tasks"}
+        lines += [
+            "",
+            "Several people (full model, litert, tracking mode, ms per frame, median): "
+            "'vs num_poses=1' is the time over num_poses=1 on the same frames, 'vs Tasks' Tasks' "
+            "time over this one (> 1: hifipose is faster). Tasks does not report detector runs.",
+            "",
+            "| scene | engine | num_poses | ms | detector runs / frames | vs num_poses=1 "
+            "| vs Tasks |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in report.multi:
+            runs = "–" if r.detector_runs is None else f"{r.detector_runs} / {r.frames}"
+            vs_one = f"{r.ms / single[r.scene]:.2f}×" if r.scene in single else "–"
+            vs_tasks = (
+                f"{by_tasks[r.scene] / r.ms:.2f}×"
+                if r.scene in by_tasks and r.engine != "MediaPipe Tasks"
+                else "–"
+            )
+            lines.append(
+                f"| {r.scene} | {r.engine} | {r.num_poses} | {r.ms:.2f} | {runs} | {vs_one} "
+                f"| {vs_tasks} |"
+            )
     if report.cold:
         lines += [
             "",

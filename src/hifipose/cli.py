@@ -180,6 +180,10 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     static_image_mode=static,
                     enable_smoothing=smoothing == "online",
                     enable_segmentation=args.segmentation,
+                    num_poses=args.num_poses,
+                    detect_every=args.detect_every,
+                    max_lost_ms=args.max_lost_ms,
+                    detector_tiles=args.tiles,
                     model_dir=args.model_dir,
                     precision=args.precision,
                 )
@@ -571,7 +575,12 @@ def run_bench(args: argparse.Namespace) -> int:
     if len(frames) < 2:
         print("hifipose bench: the input has fewer than 2 frames", file=sys.stderr)
         return 2
+    multi: tuple[NDArray[np.uint8], ...] = ()
+    if args.multi:
+        with open_source(args.multi, max_frames=args.frames) as source:
+            multi = tuple(frame.image_rgb for frame in source)
     options = bench.BenchOptions(
+        multi_frames=multi,
         models=tuple(args.models.split(",")),
         runtimes=tuple(args.runtimes.split(",")),
         threads=args.threads,
@@ -837,6 +846,30 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"
     )
+    track.add_argument(
+        "--num-poses",
+        type=_bounded_int(1),
+        default=1,
+        help="most people per frame (each keeps an id)",
+    )
+    track.add_argument(
+        "--detect-every",
+        type=_bounded_int(1),
+        default=15,
+        help="with --num-poses > 1: look for more people at most every N frames",
+    )
+    track.add_argument(
+        "--max-lost-ms",
+        type=float,
+        default=1000.0,
+        help="how long a person who disappeared keeps their id (ms)",
+    )
+    track.add_argument(
+        "--tiles",
+        type=_bounded_int(1),
+        default=1,
+        help="also run the detector on overlapping tiles, K along the short side (small people)",
+    )
     track.add_argument("--max-frames", type=_bounded_int(1), help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     track.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -911,6 +944,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--input", help="a video to time on (default: the built-in sample)")
     bench.add_argument(
         "--vs-mediapipe", action="store_true", help="also time MediaPipe Tasks and solution"
+    )
+    bench.add_argument(
+        "--multi", help="a clip with three people: add the several-people rows (full model)"
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
     bench.add_argument(

@@ -64,7 +64,7 @@ class DetectorConfig:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     num_poses: int = 1
-    detect_every: int = 5
+    detect_every: int = 15
     max_lost_ms: float = 1000.0
     detector_tiles: int = 1
     model_dir: Path | None = None

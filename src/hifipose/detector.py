@@ -57,6 +57,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: With several people, a new person is reported from their second frame on (one frame
+#: to tell a person from a pose half on two people).
+CONFIRM_HITS = 2
 _BOXES, _SCORES = "Identity", "Identity_1"
 _LANDMARKS, _FLAG, _MASK, _HEATMAP, _WORLD = (
     "Identity",
@@ -131,6 +134,7 @@ class PoseDetector(ABC):
             max_tracks=config.num_poses,
             detect_every=config.detect_every,
             max_lost_us=round(config.max_lost_ms * 1000),
+            confirm_hits=1 if config.num_poses == 1 else CONFIRM_HITS,
         )
         self._tracker.clock.strict = config.strict_timestamps
         self._busy = threading.Lock()
@@ -251,9 +255,12 @@ class BlazePoseDetector(PoseDetector):
 
     def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         if self.config.static_image_mode:
-            rois = self._detect(image, self.config.num_poses)
+            # Several people: twice as many crops as wanted, since some fail the presence
+            # gate or repeat a person; one person: MediaPipe's graph, the best detection.
+            wanted = self.config.num_poses
+            rois = self._detect(image, wanted if wanted == 1 else 2 * wanted)
             raws = [r for r in self._landmark_passes(image, rois) if r is not None]
-            kept = dedup([pose_points(r.landmarks_px) for r in raws])
+            kept = dedup([pose_points(r.landmarks_px) for r in raws])[:wanted]
             poses = [
                 _to_pose(raws[i].score, raws[i].landmarks_px, raws[i].world_m, raws[i].mask)
                 for i in kept
@@ -265,12 +272,12 @@ class BlazePoseDetector(PoseDetector):
     def _track(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         tracker = self._tracker
         tracker.begin_frame(t_us)
-        tracked = [t.roi for t in tracker.tracked() if t.roi is not None]
+        tracked = [t.roi for t in tracker.tracked()]  # every tracked track has its next ROI
         probes = [roi for _, roi in tracker.probe_rois(t_us)]
         detected = (
             self._detect(image, tracker.free_slots(), tracker) if tracker.wants_detection() else []
         )
-        raws = self._landmark_passes(image, tracked + probes + detected)
+        raws = self._landmark_passes(image, [*tracked, *probes, *detected])  # type: ignore[list-item]
         landmarks = [None if r is None else r.landmarks_px for r in raws]
         n, m = len(tracked), len(tracked) + len(probes)
         associations = tracker.associate(t_us, landmarks[:n], landmarks[n:m], landmarks[m:])
@@ -279,9 +286,11 @@ class BlazePoseDetector(PoseDetector):
         for association in associations:
             raw = raws[association.index]
             assert raw is not None  # noqa: S101 - associate only reports poses
-            poses.append(self._smooth(association.track, raw, t_us))
+            pose = self._smooth(association.track, raw, t_us)
+            if association.track.track_id:
+                poses.append(pose)
         self.stage_times.lap("smoothing")
-        return poses
+        return sorted(poses, key=lambda p: p.track_id or 0)
 
     def _smooth(self, track: Track, raw: _RawPose, t_us: int) -> Pose:
         filters = track.filters
@@ -296,6 +305,7 @@ class BlazePoseDetector(PoseDetector):
         if mask is not None and self.config.smooth_segmentation:
             mask = filters.smooth_mask(mask, raw.mask_support)
         track.observe(body, t_us)
+        self._tracker.confirm(track)
         return _to_pose(raw.score, body, world, mask, track.track_id)
 
     def _detect(

@@ -214,6 +214,8 @@ MIN_TRACK_SIMILARITY: Final = 0.1
 MIN_REID_SIMILARITY: Final = 0.3
 #: Weight of the newest motion in a track's velocity (exponential average).
 VELOCITY_ALPHA: Final = 0.5
+#: A track seen on fewer frames than this may still turn out to be a lost person.
+YOUNG_HITS: Final = 10
 #: A new track may not start on a pose overlapping a reported one by more than this box IoU.
 MAX_NEWBORN_IOU: Final = 0.5
 #: A lost track's predicted motion stops after this long (seconds).
@@ -234,7 +236,8 @@ class Track:
     """One person in a stream.
 
     Attributes:
-        track_id: The person's id: ≥ 1, never reused within a stream.
+        track_id: The person's id: ≥ 1, never reused within a stream; 0 while the track is
+            tentative (see :meth:`MultiTracker.confirm`).
         filters: This person's smoothing filters (and previous mask).
         roi: The ROI for the next frame (None while lost).
         last_roi: The last ROI the person was found in (kept while lost).
@@ -243,6 +246,7 @@ class Track:
         velocity_px_s: Median keypoint motion (x, y) in pixels per second.
         bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
         hits: On how many frames the person was found.
+        first_seen_us: Stream time of the first frame the track was seen on.
         last_seen_us: Stream time of the last frame the person was found on.
     """
 
@@ -255,6 +259,7 @@ class Track:
     velocity_px_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
     bones: NDArray[np.float64] | None = None
     hits: int = 0
+    first_seen_us: int = 0
     last_seen_us: int = 0
 
     def predict(self, t_us: int) -> NDArray[np.float64] | None:
@@ -277,6 +282,8 @@ class Track:
                 self.velocity_px_s = (
                     VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
                 )
+        if not self.hits:
+            self.first_seen_us = t_us
         self.last_pose = pose
         self.bones = bone_lengths(pose)
         self.hits += 1
@@ -328,16 +335,19 @@ class MultiTracker:
         next_id: The id the next new track gets.
         detector_runs: How many times the person detector has run on this stream.
         frames_since_detection: Frames since the detector last ran.
+        confirm_hits: A new person is reported (and numbered) from this many frames on;
+            until then their track is tentative (see :meth:`confirm`).
     """
 
     max_tracks: int = 1
-    detect_every: int = 5
+    detect_every: int = 15
     max_lost_us: int = 1_000_000
     clock: StreamClock = field(default_factory=StreamClock)
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
     detector_runs: int = 0
     frames_since_detection: int = 0
+    confirm_hits: int = 1
     _shared_filters: PoseFilters = field(default_factory=PoseFilters)
 
     def tracked(self) -> list[Track]:
@@ -444,36 +454,80 @@ class MultiTracker:
         kept = [order[k] for k in dedup([points[i] for i in order])]  # type: ignore[misc]
         from_rois = [i for i in kept if owners[i] is not None]
         from_detector = [i for i in kept if owners[i] is None]
-        # Identities: poses of the tracks' own ROIs to those tracks, on keypoints.
-        candidates = [*tracks, *probed]
+        # Identities, on keypoints: first the poses of the tracks' own ROIs to the tracked
+        # tracks (a tracked person keeps their pose), then what is left to the probed lost ones.
         result: list[Association] = []
-        if from_rois and candidates:
-            sims = np.array(
-                [[self._fit(points[i], track, t_us) for track in candidates] for i in from_rois]
-            )
-            # One person: MediaPipe's graph keeps the track whatever its ROI shows.
-            gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
-            free = self.free_slots()
-            for row, col in sorted(
-                assign(sims, min_similarity=gate), key=lambda rc: -sims[rc[0], rc[1]]
-            ):
-                track = candidates[col]
+        # One person: MediaPipe's graph keeps the track whatever its ROI shows.
+        gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
+        left = from_rois
+        free = self.free_slots()
+        for group in (tracks, probed):
+            if not left or not group:
+                continue
+            sims = np.array([[self._fit(points[i], track, t_us) for track in group] for i in left])
+            pairs = assign(sims, min_similarity=gate)
+            for row, col in sorted(pairs, key=lambda rc: -sims[rc[0], rc[1]]):
+                track = group[col]
                 if track.status is TrackStatus.LOST:
                     if free == 0:
                         continue
                     free -= 1
-                result.append(Association(track, from_rois[row]))
+                result.append(Association(track, left[row]))
+            done = {a.index for a in result}
+            left = [i for i in left if i not in done]
         taken = {a.index for a in result}
-        reported = {a.track.track_id for a in result}
+        reported = {id(a.track) for a in result}
         for track in tracks:
-            if track.track_id not in reported:
+            if id(track) not in reported:
                 track.lose()
+        # A tentative track that fails is forgotten (it never had an id).
+        self.tracks = [t for t in self.tracks if t.track_id or t.status is TrackStatus.TRACKED]
         for association in result:
             association.track.status = TrackStatus.TRACKED
+        result = [self._reidentify(a, points, t_us) for a in result]
         # A pose no track claims is a newcomer, as are the detector's.
         newcomers = [i for i in from_rois if i not in taken] + from_detector
         result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
         return sorted(result, key=lambda a: a.track.track_id)
+
+    def _reidentify(
+        self, association: Association, points: list[NDArray[np.float64] | None], t_us: int
+    ) -> Association:
+        """A young track whose pose now clearly is a lost person's becomes that person.
+
+        Young: tentative, or seen on fewer than :data:`YOUNG_HITS` frames and started after
+        that person was lost. Its own id is retired (ids are never reused).
+        """
+        pose, young = points[association.index], association.track
+        if pose is None or (young.track_id and young.hits >= YOUNG_HITS):
+            return association
+        for track in self.tracks:
+            if (
+                track.status is TrackStatus.LOST
+                and (not young.track_id or track.last_seen_us <= young.first_seen_us)
+                and self._is_them(pose, track, t_us)
+            ):
+                self.tracks.remove(young)
+                track.status = TrackStatus.TRACKED
+                return Association(track, association.index)
+        return association
+
+    def _is_them(self, pose: NDArray[np.float64], track: Track, t_us: int) -> bool:
+        """The re-identification test: a strong likeness, limb proportions included."""
+        return self._fit(pose, track, t_us) >= MIN_REID_SIMILARITY and (
+            track.bones is None or bones_agree(bone_lengths(pose), track.bones)
+        )
+
+    def confirm(self, track: Track) -> None:
+        """Give ``track`` its id once it has been seen on ``confirm_hits`` frames.
+
+        Call it after :meth:`Track.observe`. Until then the track is tentative
+        (``track_id`` 0): it is followed but not reported, and it becomes a lost person
+        again if its pose turns out to be theirs.
+        """
+        if not track.track_id and track.hits >= self.confirm_hits:
+            track.track_id = self.next_id
+            self.next_id += 1
 
     def _fit(self, pose: NDArray[np.float64] | None, track: Track, t_us: int) -> float:
         """Similarity of ``pose`` to ``track``'s prediction; the gate widens while it is lost."""
@@ -512,9 +566,7 @@ class MultiTracker:
             matched: set[int] = set()
             for row, col in assign(sims, min_similarity=MIN_REID_SIMILARITY):
                 track, pose = lost[col], points[newcomers[row]]
-                if free == 0 or track.bones is None or pose is None:
-                    continue
-                if not bones_agree(bone_lengths(pose), track.bones):
+                if free == 0 or pose is None or not self._is_them(pose, track, t_us):
                     continue
                 track.status = TrackStatus.TRACKED
                 result.append(Association(track, newcomers[row]))
@@ -539,10 +591,7 @@ class MultiTracker:
         # One person at a time is MediaPipe's graph: one filter set for the whole stream,
         # whose world and visibility filters outlive a loss whoever comes back.
         filters = self._shared_filters if self.max_tracks == 1 else PoseFilters()
-        if self.max_tracks == 1:
-            self.tracks = []
-        track = Track(track_id=self.next_id, filters=filters)
-        self.next_id += 1
+        track = Track(track_id=0, filters=filters)
         self.tracks.append(track)
         return track
 

@@ -222,3 +222,29 @@ def test_track_precision_int8(tmp_path: Path, shared_data: Path, model_dir: Path
     refused = ["track", image, "-o", str(tmp_path / "x.jsonl"), "--precision", "int8"]
     assert main([*refused, "--runtime", "onnxruntime", *common]) != 0
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_track_num_poses_finds_several_people_and_renders_their_ids(
+    shared_data: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    out, overlay = tmp_path / "poses.jsonl", tmp_path / "overlay.mp4"
+    args = [
+        "track",
+        str(shared_data / "multi" / "crossing_squats.mp4"),
+        "-o",
+        str(out),
+        "--render",
+        str(overlay),
+        "--num-poses",
+        "3",
+        "--max-frames",
+        "8",
+        "--model",
+        "lite",
+    ]
+    assert main([*args, "--model-dir", str(model_dir), "--quiet"]) == 0
+    counts = [len(json.loads(line)["poses"]) for line in out.read_text().splitlines()]
+    assert len(counts) == 8
+    assert max(counts) >= 2
+    assert max(counts) <= 3
+    assert overlay.stat().st_size > 0

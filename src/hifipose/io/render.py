@@ -4,7 +4,9 @@ Conventions:
     Images are HxWx3 uint8 RGB; colours are RGB tuples. Keypoints are pixels of the frame.
     A keypoint is hidden when its visibility is below ``DrawStyle.min_visibility`` or its
     presence below 0.5 (MediaPipe's drawing rule); an edge is drawn only when both ends are
-    shown.
+    shown. A pose with a ``track_id`` is drawn in that id's colour (:func:`track_colour`,
+    the same in every frame) with the id written above it; one without keeps the
+    left/right/middle colours.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "PngSequenceWriter",
     "draw_poses",
     "open_renderer",
+    "track_colour",
 ]
 
 RGB = tuple[int, int, int]
@@ -63,8 +66,49 @@ DEFAULT_STYLE = DrawStyle()
 _SIDE = {kp: keypoint_side(kp) for kp in Kp}
 
 
-def _colour(style: DrawStyle, side: str) -> RGB:
+#: Colours for track ids (Tableau 10, RGB), taken in turn: id 1 → the first.
+TRACK_PALETTE: tuple[RGB, ...] = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (188, 189, 34),
+    (23, 190, 207),
+    (127, 127, 127),
+)
+
+
+def track_colour(track_id: int) -> RGB:
+    """The colour of a track id: stable for the id, cycling through :data:`TRACK_PALETTE`."""
+    return TRACK_PALETTE[(track_id - 1) % len(TRACK_PALETTE)]
+
+
+def _colour(style: DrawStyle, side: str, track_id: int | None = None) -> RGB:
+    if track_id is not None:
+        return track_colour(track_id)
     return {"left": style.left_rgb, "right": style.right_rgb}.get(side, style.middle_rgb)
+
+
+def _label(canvas: NDArray[np.uint8], text: str, points: NDArray[np.int32], colour: RGB) -> None:
+    """Write ``text`` above the topmost of ``points`` on a filled box of ``colour``."""
+    scale = max(0.5, canvas.shape[0] / 900)
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    x = int(np.clip(points[:, 0].mean() - w / 2, 0, max(canvas.shape[1] - w - 6, 0)))
+    y = int(np.clip(points[:, 1].min() - 10, h + base + 6, canvas.shape[0]))
+    cv2.rectangle(canvas, (x, y - h - base - 6), (x + w + 6, y), colour, -1)
+    cv2.putText(
+        canvas,
+        text,
+        (x + 3, y - base - 3),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (0, 0, 0),
+        2,
+        cv2.LINE_AA,
+    )
 
 
 def draw_poses(
@@ -109,7 +153,7 @@ def draw_poses(
                     canvas,
                     tuple(points[start].tolist()),
                     tuple(points[end].tolist()),
-                    _colour(style, side),
+                    _colour(style, side, pose.track_id),
                     style.thickness,
                     cv2.LINE_AA,
                 )
@@ -119,10 +163,12 @@ def draw_poses(
                     canvas,
                     tuple(points[kp].tolist()),
                     style.radius,
-                    _colour(style, _SIDE[kp]),
+                    _colour(style, _SIDE[kp], pose.track_id),
                     -1,
                     cv2.LINE_AA,
                 )
+        if pose.track_id is not None and shown.any():
+            _label(canvas, str(pose.track_id), points[shown], track_colour(pose.track_id))
     if caption:
         scale = max(0.4, canvas.shape[0] / 900)
         (w, h), base = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)

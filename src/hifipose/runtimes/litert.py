@@ -31,8 +31,12 @@ DEFAULT_NUM_THREADS = 2
 class _LiteRTSession:
     """A LiteRT interpreter with tensors addressed by name.
 
-    Any batch size runs in one call: the interpreter's input is resized to the batch
-    (``resize_tensor_input``) when it changes, and stays at that size until it changes again.
+    A batch of N runs as N invocations of the batch-1 interpreter, in one ``run`` call.
+    Resizing the interpreter to the batch (``resize_tensor_input``) works and gives the
+    same numbers, but on XNNPACK it is no faster than the loop (full model, 3 crops:
+    101 ms against 3 × 32 ms) and the first invocation after each change of batch size
+    costs about 20 ms more while XNNPACK plans again, which a changing number of people
+    would pay again and again.
     """
 
     def __init__(
@@ -66,15 +70,7 @@ class _LiteRTSession:
         self._output_index = {d["name"]: d["index"] for d in output_details}
         self.input_names = tuple(self._input_index)
         self.output_names = tuple(self._output_index)
-        self._batch = 1
         self._closed = False
-
-    def _resize(self, batch: int) -> None:
-        """Re-plan the interpreter for ``batch`` items (kept until another size comes)."""
-        for name, index in self._input_index.items():
-            self._interpreter.resize_tensor_input(index, [batch, *self._input_shape[name][1:]])
-        self._interpreter.allocate_tensors()
-        self._batch = batch
 
     def run(
         self,
@@ -92,10 +88,24 @@ class _LiteRTSession:
                 expected = ", ".join(map(str, self._input_shape[name][1:]))
                 msg = f"input {name!r} must have shape (batch, {expected}), got {value.shape}"
                 raise ConfigError(msg)
-            if value.shape[0] != self._batch:
-                self._resize(value.shape[0])
-            self._interpreter.set_tensor(self._input_index[name], value)
         names = check_output_names(output_names, self.output_names)
+        batch = {value.shape[0] for value in inputs.values()}
+        if len(batch) > 1:
+            msg = f"all inputs must have the same batch size, got {sorted(batch)}"
+            raise ConfigError(msg)
+        size = batch.pop() if batch else 1
+        if size == 1:
+            return self._invoke(inputs, names)
+        items = [
+            self._invoke({k: v[i : i + 1] for k, v in inputs.items()}, names) for i in range(size)
+        ]
+        return {name: np.concatenate([item[name] for item in items]) for name in names}
+
+    def _invoke(
+        self, inputs: Mapping[str, NDArray[np.float32]], names: Sequence[str]
+    ) -> dict[str, NDArray[np.float32]]:
+        for name, value in inputs.items():
+            self._interpreter.set_tensor(self._input_index[name], value)
         self._interpreter.invoke()
         return {name: self._interpreter.get_tensor(self._output_index[name]) for name in names}
 

@@ -368,3 +368,23 @@ def test_video_source_with_explicit_decode_threads(tmp_path: Path) -> None:
             assert len(list(source)) == 10
     with pytest.raises(ConfigError, match="threads"):
         open_source(path, threads=-1)
+
+
+def test_tracked_poses_are_drawn_in_their_ids_colour_with_the_id() -> None:
+    from dataclasses import replace
+
+    from hifipose.io.render import track_colour
+
+    image = np.zeros((200, 200, 3), np.uint8)
+    first, second = replace(_pose(10.0), track_id=1), replace(_pose(120.0), track_id=2)
+    plain = draw_poses(image, [_pose(10.0)])
+    drawn = draw_poses(image, [first, second])
+    colours = {tuple(int(c) for c in px) for px in drawn.reshape(-1, 3)}
+    assert track_colour(1) in colours
+    assert track_colour(2) in colours
+    assert track_colour(1) != track_colour(2)
+    assert track_colour(11) == track_colour(1)  # the palette cycles; an id keeps its colour
+    # the id label: a filled box of the id's colour above the pose, not drawn without an id
+    label_area = drawn[:14, :60].reshape(-1, 3)
+    assert (label_area == track_colour(1)).all(axis=1).sum() > 50
+    assert not (plain[:14, :60] != 0).any()

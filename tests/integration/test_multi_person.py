@@ -1,0 +1,315 @@
+"""Several people: identities through crossings, re-entry, dedup, photos; against MediaPipe Tasks.
+
+Clips: ``../shared/data/multi/crossing_squats.mp4`` (shared, with ground truth) and clips made
+here from the specs in ``tests/data/multi`` with ``../shared/tools/make_composite.py``
+(cached in the temp folder by spec hash, so a session makes each once). Scores are in
+``tests/mot_metrics.py``. Every figure is printed in the session's report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import hifipose
+from hifipose.association import dedup
+from hifipose.blazepose.roi import Roi
+from hifipose.tracker import MultiTracker, pose_points
+from tests.conftest import ROOT, clip_frames, read_rgb
+from tests.mot_metrics import TrackingScores, score
+
+REPORT: list[str] = []
+SPECS = ROOT / "tests" / "data" / "multi"
+COMPOSITE_TOOL = ROOT.parent / "shared" / "tools" / "make_composite.py"
+#: The shared clips run at 10 fps: a person walking behind another is hidden for about 2 s,
+#: the person at the back of crossing_squats is too small for the whole-frame detector, and
+#: 5 frames are the default detector cadence's 0.5 s.
+CLIP_OPTIONS = {"max_lost_ms": 3000.0, "detector_tiles": 2, "detect_every": 5}
+COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> object:
+    yield
+    print("\n" + "\n".join(REPORT))
+
+
+def composite(name: str) -> tuple[Path, list[dict]]:
+    """The clip of ``tests/data/multi/NAME.spec.json`` and its ground-truth frames."""
+    spec = SPECS / f"{name}.spec.json"
+    digest = hashlib.sha256(spec.read_bytes() + COMPOSITE_TOOL.read_bytes()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / "hifipose-test-composites"
+    cache.mkdir(exist_ok=True)
+    clip = cache / f"{name}-{digest}.mp4"
+    if not clip.with_suffix(".json").exists():
+        subprocess.run(
+            [sys.executable, str(COMPOSITE_TOOL), str(spec), str(clip)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+    return clip, json.loads(clip.with_suffix(".json").read_text())["frames"]
+
+
+def track(
+    frames: tuple[np.ndarray, ...] | list[np.ndarray],
+    model_dir: Path,
+    *,
+    runtime: str = "litert",
+    fps: float = 10.0,
+    **options: object,
+) -> tuple[list[list[tuple[int, np.ndarray]]], int | None]:
+    """Per frame (track_id, keypoints); Tasks' poses are numbered by their place in the list."""
+    out = []
+    with hifipose.create_detector(
+        model_type="full", runtime=runtime, num_poses=3, model_dir=model_dir, **options
+    ) as detector:
+        for i, frame in enumerate(frames):
+            poses = detector.estimate_poses(frame, timestamp_ms=i * 1000.0 / fps)
+            out.append(
+                [
+                    (k + 1 if p.track_id is None else p.track_id, np.asarray(p.image_array))
+                    for k, p in enumerate(poses)
+                ]
+            )
+            if runtime != "mediapipe":
+                ids = [p.track_id for p in poses]
+                assert ids == sorted(ids)
+                assert len(set(ids)) == len(ids)
+                points = [pose_points(p.image_array) for p in poses]
+                assert dedup(points) == list(range(len(points)))  # no person twice
+        return out, detector.detector_runs
+
+
+def _record(label: str, scores: TrackingScores, runs: int | None = None) -> None:
+    REPORT.append(f"{label}: {scores.summary()}, detector runs {runs}")
+
+
+def test_crossing_squats_keeps_identities_better_than_tasks(
+    shared_data: Path, model_dir: Path
+) -> None:
+    clip = shared_data / "multi" / "crossing_squats.mp4"
+    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
+    frames = clip_frames(clip)
+    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)
+    mine = score(gt, ours)
+    _record(
+        "crossing_squats, hifipose litert full, tiles 2, max_lost 3 s, detect_every 5", mine, runs
+    )
+    tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
+    _record("crossing_squats, MediaPipe Tasks num_poses=3", tasks)
+    assert mine.id_switches <= 2
+    assert mine.mota >= 0.88
+    assert mine.idf1 >= 0.93
+    assert mine.mean_error <= 0.03
+    assert mine.mota > tasks.mota
+    assert mine.id_switches < tasks.id_switches
+
+
+def test_crossing_squats_with_default_options_still_beats_tasks(
+    shared_data: Path, model_dir: Path
+) -> None:
+    clip = shared_data / "multi" / "crossing_squats.mp4"
+    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
+    ours, runs = track(clip_frames(clip), model_dir)
+    mine = score(gt, ours)
+    _record("crossing_squats, hifipose defaults (no tiles, max_lost 1 s)", mine, runs)
+    assert mine.id_switches <= 2
+    assert mine.mota >= 0.70  # Tasks: 0.64 (the person at the back is never detected)
+    assert mine.mean_error <= 0.03
+
+
+@pytest.mark.parametrize("name", ["fast_crossing", "three_crossing"])
+def test_composite_crossings(name: str, model_dir: Path) -> None:
+    """Copies of one squatting person crossing: identity on keypoints alone is hard here."""
+    clip, gt = composite(name)
+    frames = clip_frames(clip)
+    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)  # also: no person twice per frame
+    mine = score(gt, ours)
+    _record(f"{name}, hifipose", mine, runs)
+    tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
+    _record(f"{name}, MediaPipe Tasks num_poses=3", tasks)
+    assert mine.id_switches < tasks.id_switches or mine.id_switches == 0
+    assert mine.idf1 > tasks.idf1
+    assert mine.mean_error <= 0.03
+
+
+def _hide(frames: tuple[np.ndarray, ...], start: int, count: int) -> list[np.ndarray]:
+    """The frames with the person replaced by the bare background on ``count`` frames."""
+    spec = json.loads((SPECS / "one_walker.spec.json").read_text())
+    background = cv2.resize(
+        cv2.imread(str(ROOT / spec["background"])),
+        tuple(spec["size"]),
+        interpolation=cv2.INTER_AREA,
+    )
+    empty = cv2.cvtColor(background, cv2.COLOR_BGR2RGB)
+    return [empty if start <= i < start + count else f for i, f in enumerate(frames)]
+
+
+def test_a_person_hidden_for_half_a_second_keeps_the_id_and_after_max_lost_gets_a_new_one(
+    model_dir: Path,
+) -> None:
+    clip, _ = composite("one_walker")
+    frames = clip_frames(clip)
+    short, _ = track(_hide(frames, 15, 5), model_dir)  # 0.5 s at 10 fps
+    ids = [sorted({tid for tid, _ in f}) for f in short]
+    assert all(ids[i] == [] for i in range(15, 20))
+    assert {tid for f in short for tid, _ in f} == {1}
+    assert ids[21] == [1]
+    long, _ = track(_hide(frames, 15, 15), model_dir)  # 1.5 s > max_lost_ms = 1 s
+    after = {tid for f in long[31:] for tid, _ in f}
+    before = {tid for f in long[:15] for tid, _ in f}
+    REPORT.append(f"re-entry: ids before {before}, after a 1.5 s gap {after}")
+    assert before == {1}
+    assert after == {2}
+
+
+def test_two_rois_over_one_body_report_one_pose(shared_data: Path, model_dir: Path) -> None:
+    frame = clip_frames(shared_data / "tfjs_golden" / "pose_squats.mp4")[0]
+    with hifipose.create_detector(model_type="full", num_poses=2, model_dir=model_dir) as det:
+        assert det.estimate_poses(frame, 0.0) == []  # a newcomer is confirmed on frame 2
+        [pose] = det.estimate_poses(frame, 100.0)
+        assert pose.track_id == 1
+        [roi] = [t.roi for t in det._tracker.tracked()]  # type: ignore[attr-defined]
+        assert roi is not None
+        shifted = Roi(
+            (roi.center_px[0] + 0.05 * roi.size_px[0], roi.center_px[1]), roi.size_px, 0.0
+        )
+        raws = det._landmark_passes(frame, [roi, shifted])  # type: ignore[attr-defined]
+        assert all(r is not None for r in raws)  # both crops see the person
+        tracker: MultiTracker = det._tracker  # type: ignore[attr-defined]
+        tracker.begin_frame(200_000)
+        result = tracker.associate(200_000, [raws[0].landmarks_px], [], [raws[1].landmarks_px])
+        assert [a.track.track_id for a in result] == [1]
+        assert result[0].index == 0  # the tracked ROI wins over the newcomer
+
+
+def _pck_match(gt_people: list[np.ndarray], poses: list[np.ndarray]) -> int:
+    """How many labelled people a pose matches one-to-one with PCK@0.2 of the torso ≥ 0.5."""
+    from scipy.optimize import linear_sum_assignment
+
+    pck = np.zeros((len(gt_people), len(poses)))
+    for i, person in enumerate(gt_people):
+        labelled = person[:, 2] > 0
+        torso = np.linalg.norm(person[[5, 6], :2].mean(0) - person[[11, 12], :2].mean(0))
+        for j, pose in enumerate(poses):
+            d = np.linalg.norm(pose[COCO17][:, :2] - person[:, :2], axis=1)
+            pck[i, j] = np.mean(d[labelled] <= 0.2 * torso)
+    if not pck.size:
+        return 0
+    rows, cols = linear_sum_assignment(-pck)
+    return int(np.sum(pck[rows, cols] >= 0.5))
+
+
+def _coco_ap(entries: list[dict], found: dict[str, list]) -> float:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    images, annotations, results = [], [], []
+    for image_id, entry in enumerate(entries, start=1):
+        images.append({"id": image_id, "width": entry["width"], "height": entry["height"]})
+        for person in entry["persons"]:
+            kps = np.asarray(person["keypoints_coco17"], dtype=float)
+            x, y, w, h = person["bbox"]
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": 1,
+                    "keypoints": kps.reshape(-1).tolist(),
+                    "num_keypoints": int((kps[:, 2] > 0).sum()),
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                }
+            )
+        for pose, pose_score in found[entry["image"]]:
+            kps = np.concatenate([pose[COCO17][:, :2], np.ones((17, 1))], axis=1)
+            results.append(
+                {
+                    "image_id": image_id,
+                    "category_id": 1,
+                    "keypoints": kps.reshape(-1).tolist(),
+                    "score": pose_score,
+                }
+            )
+    coco = COCO()
+    coco.dataset = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": 1, "name": "person"}],
+    }
+    coco.createIndex()
+    if not results:
+        return 0.0
+    evaluation = COCOeval(coco, coco.loadRes(results), iouType="keypoints")
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    return float(evaluation.stats[0])
+
+
+def test_photos_with_several_people_find_more_than_tasks(
+    shared_data: Path, model_dir: Path
+) -> None:
+    entries = [
+        e
+        for e in json.loads((shared_data / "labelled" / "annotations.json").read_text())
+        if len(e["persons"]) >= 2
+    ]
+    counts, aps = {}, {}
+    for runtime, options in (("litert", {"detector_tiles": 2}), ("mediapipe", {})):
+        found: dict[str, list] = {}
+        total = people = 0
+        for entry in entries:
+            labelled = [
+                np.asarray(p["keypoints_coco17"], dtype=float)
+                for p in entry["persons"]
+                if all(p["keypoints_coco17"][i][2] > 0 for i in (5, 6, 11, 12))
+            ]
+            with hifipose.create_detector(
+                model_type="full",
+                runtime=runtime,
+                static_image_mode=True,
+                num_poses=len(entry["persons"]),
+                model_dir=model_dir,
+                **options,
+            ) as detector:
+                poses = detector.estimate_poses(read_rgb(shared_data / "labelled" / entry["image"]))
+            found[entry["image"]] = [(np.asarray(p.image_array), p.score) for p in poses]
+            total += _pck_match(labelled, [np.asarray(p.image_array) for p in poses])
+            people += len(labelled)
+        counts[runtime] = total
+        aps[runtime] = _coco_ap(entries, found)
+        REPORT.append(
+            f"labelled photos ({runtime}): {total} of {people} people found "
+            f"(PCK@0.2 >= 0.5), COCO OKS AP {aps[runtime]:.3f}"
+        )
+    assert counts["litert"] >= 1.5 * counts["mediapipe"]  # measured: 22 vs 11
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "torch"])
+def test_several_people_on_every_model_runtime_agree_with_litert(
+    runtime: str, shared_data: Path, model_dir: Path
+) -> None:
+    frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:12]
+    reference, _ = track(frames, model_dir, **CLIP_OPTIONS)
+    other, _ = track(frames, model_dir, runtime=runtime, **CLIP_OPTIONS)
+    assert [[tid for tid, _ in f] for f in other] == [[tid for tid, _ in f] for f in reference]
+    assert max(len(f) for f in other) == 3
+    for mine, theirs in zip(other, reference, strict=True):
+        for (_, a), (_, b) in zip(mine, theirs, strict=True):
+            error = np.abs(a[:, :2] - b[:, :2])  # pixels, in frames of 1280×720
+            seen = (a[:, 3] >= 0.5) & (b[:, 3] >= 0.5)
+            diagonal = np.hypot(*(b[:, :2].max(0) - b[:, :2].min(0)))
+            assert error.mean() < 0.5
+            # the heatmap refinement may move a point by up to a heatmap cell (1/64 of the crop)
+            assert error[seen].max() < 0.02 * diagonal

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from hifipose.blazepose.detection import Detection
+from hifipose.blazepose.roi import Roi
+from hifipose.blazepose.tiles import TILE_OVERLAP, detector_tiles, tile_to_frame
+
+
+def test_no_tiles_for_one_per_side() -> None:
+    assert detector_tiles((1280, 720), 1) == []
+
+
+@pytest.mark.parametrize(("size", "k"), [((1280, 720), 2), ((1920, 1080), 3), ((480, 640), 2)])
+def test_tiles_are_squares_inside_the_frame_covering_it_with_overlap(
+    size: tuple[int, int], k: int
+) -> None:
+    width, height = size
+    tiles = detector_tiles(size, k)
+    side = tiles[0].size_px[0]
+    assert side == pytest.approx(min(size) / k * (1 + TILE_OVERLAP))
+    covered = np.zeros((height, width), bool)
+    for tile in tiles:
+        assert tile.size_px == (side, side)
+        x0, y0 = tile.center_px[0] - side / 2, tile.center_px[1] - side / 2
+        assert x0 >= -1e-6 and y0 >= -1e-6
+        assert x0 + side <= width + 1e-6 and y0 + side <= height + 1e-6
+        covered[round(y0) : round(y0 + side), round(x0) : round(x0 + side)] = True
+    assert covered.all()
+
+
+def test_tile_coordinates_map_to_the_frame() -> None:
+    tile = Roi(center_px=(500.0, 300.0), size_px=(200.0, 200.0), angle_rad=0.0)
+    detection = Detection(
+        score=0.9,
+        box=np.array([0.0, 0.0, 0.5, 1.0], np.float32),
+        keypoints=np.array([[0.5, 0.5], [1.0, 0.0], [0, 0], [0, 0]], np.float32),
+    )
+    mapped = tile_to_frame(detection, tile, (1000, 600))
+    np.testing.assert_allclose(mapped.box, [400 / 1000, 200 / 600, 500 / 1000, 400 / 600])
+    np.testing.assert_allclose(mapped.keypoints[:2], [[0.5, 0.5], [0.6, 200 / 600]])
+    assert mapped.score == 0.9
