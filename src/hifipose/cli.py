@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,12 +90,14 @@ class _Outputs:
 
         self.args, self.stack, self.fps = args, stack, fps
         self.writers: list[ResultWriter] = []
+        self.camera = _camera_spec(args)
         if args.output:
             video_id = Path(str(args.input)).stem or str(args.input)
-            self.writers.append(stack.enter_context(open_writer(args.output, video_id=video_id)))
+            writer = open_writer(args.output, video_id=video_id, camera=self.camera is not None)
+            self.writers.append(stack.enter_context(writer))
         if getattr(args, "rerun", None):
             self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
-        self.camera = _camera_spec(args)
+        self.size_wh: tuple[int, int] | None = None  # the first frame's, for the metadata
         self.smoother = None if static or _smoothing_mode(args) == "none" else TranslationSmoother()
         count = getattr(args, "count", None)
         self.counter = ExerciseCounter(get_preset(count)) if count else None
@@ -113,6 +115,7 @@ class _Outputs:
         from hifipose.io.render import draw_poses, open_renderer
         from hifipose.io.writers import RerunWriter
 
+        self.size_wh = self.size_wh or result.size_wh
         intrinsics = self.camera.for_size(*result.size_wh) if self.camera else None
         if intrinsics is not None and self.writers:
             result = to_camera_space(result, intrinsics, self.smoother)
@@ -228,7 +231,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             _emit_offline(args, outputs, collected)
         for writer in outputs.writers:
             if isinstance(writer, ParquetWriter):
-                writer.set_metadata(_track_metadata(args, source, static=static))
+                writer.set_metadata(_track_metadata(args, source, outputs, static=static))
         if outputs.counter is not None:
             summary.exercise = outputs.counter.preset.name
             summary.counts = outputs.counter.counts()
@@ -302,30 +305,42 @@ def _check_display() -> None:
         raise ConfigError(msg) from exc
 
 
-def _camera_spec(args: argparse.Namespace) -> CameraSpec | None:
-    """The camera from --fov / --intrinsics; the default guess for a .bvh (it needs a root)."""
+def _given_camera(args: argparse.Namespace) -> CameraSpec | None:
+    """The camera from --fov / --intrinsics, or None when neither is given."""
     from hifipose.camera import CameraSpec
 
     if args.fov is not None:
         return CameraSpec(hfov_deg=args.fov)
     if args.intrinsics is not None:
         return CameraSpec.from_file(args.intrinsics)
-    if args.output and Path(args.output).suffix.lower() == ".bvh":
-        return CameraSpec()
     return None
 
 
+def _camera_spec(args: argparse.Namespace) -> CameraSpec | None:
+    """The camera from --fov / --intrinsics; the default guess for a .bvh (it needs a root)."""
+    from hifipose.camera import CameraSpec
+
+    given = _given_camera(args)
+    if given is None and args.output and Path(args.output).suffix.lower() == ".bvh":
+        return CameraSpec()
+    return given
+
+
 def _track_metadata(
-    args: argparse.Namespace, source: FrameSource, *, static: bool
+    args: argparse.Namespace, source: FrameSource, outputs: _Outputs, *, static: bool
 ) -> dict[str, Any]:
-    """What produced a ``track`` Parquet file: version, options, the source and its frames."""
+    """What produced a ``track`` Parquet file: version, options, source, frames, camera."""
     from hifipose.batch.discovery import source_identity
+    from hifipose.io.table import camera_metadata
     from hifipose.models import MODEL_SPECS, landmark_model_name
 
     identity: dict[str, Any] = {"path": source.name}
     if source.kind in {"video", "image"}:
         identity |= source_identity(source.name)
     models = ("pose_detection", landmark_model_name(args.model))
+    camera = {}
+    if outputs.camera is not None and outputs.size_wh is not None:
+        camera = {"camera": camera_metadata(outputs.camera, outputs.size_wh)}
     return {
         "hifipose_version": __version__,
         "options": {
@@ -335,12 +350,14 @@ def _track_metadata(
             "smoothing": "none" if static else _smoothing_mode(args),
             "segmentation": args.segmentation,
             "max_frames": args.max_frames,
+            "camera": None if outputs.camera is None else asdict(outputs.camera),
         },
         "models": {name: MODEL_SPECS[name].sha256 for name in models},
         "source": identity,
         "frames_read": source.frames_read if source.kind == "video" else source.frame_count,
         "frames_declared": source.frames_declared,
         "complete": source.complete is not False,
+        **camera,
     }
 
 
@@ -623,6 +640,7 @@ def run_batch(args: argparse.Namespace) -> int:
         smoothing=args.smoothing,
         min_detection_confidence=args.min_detection_confidence,
         min_tracking_confidence=args.min_tracking_confidence,
+        camera=_given_camera(args),
         model_dir=args.model_dir,
     )
     try:
@@ -687,7 +705,26 @@ def _add_batch_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     batch.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     batch.add_argument("--num-poses", type=int, default=1, help="people per frame at most")
     batch.add_argument("--segmentation", action="store_true", help="run the mask head")
-    batch.add_argument("--smoothing", choices=SMOOTHING_MODES, default="online")
+    batch.add_argument(
+        "--smoothing",
+        choices=SMOOTHING_MODES,
+        default="online",
+        help="online: MediaPipe's live filters (default); offline: track, then smooth each "
+        "whole track without lag; none: raw landmarks",
+    )
+    camera = batch.add_mutually_exclusive_group()
+    camera.add_argument(
+        "--fov",
+        type=float,
+        metavar="DEG",
+        help="camera's horizontal field of view: adds camera-space columns (metres)",
+    )
+    camera.add_argument(
+        "--intrinsics",
+        type=Path,
+        metavar="FILE",
+        help="camera intrinsics JSON (camera_matrix + width/height, or hfov_deg): camera space",
+    )
     batch.add_argument("--min-detection-confidence", type=float, default=0.5)
     batch.add_argument("--min-tracking-confidence", type=float, default=0.5)
     batch.add_argument("--model-dir", type=Path, help="use model files from this folder")

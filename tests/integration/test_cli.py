@@ -10,11 +10,14 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from hifipose import FrameResult, create_detector
+from hifipose.camera import CAMERA_COLUMNS, Intrinsics, TranslationSmoother, to_camera_space
 from hifipose.cli import main
-from hifipose.io import read_poses
+from hifipose.io import open_source, read_poses
 from hifipose.io.writers import COLUMNS
 from hifipose.topology import KEYPOINT_NAMES
 from tests.conftest import clip_frames
@@ -248,3 +251,47 @@ def test_track_num_poses_finds_several_people_and_renders_their_ids(
     assert max(counts) >= 2
     assert max(counts) <= 3
     assert overlay.stat().st_size > 0
+
+
+def test_fov_adds_camera_columns_equal_to_the_python_api(
+    squat_outputs: Path, shared_data: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """``track -o x.parquet/.csv --fov 60``: the camera columns are ``Pose.camera_array_m``."""
+    assert not any("_cam_" in c for c in read_poses(squat_outputs / "k.parquet").column_names)
+    frames = 8
+    for suffix in (".parquet", ".csv"):
+        args = ["track", str(shared_data / SQUATS), "-o", str(tmp_path / f"c{suffix}")]
+        args += ["--model", "lite", "--fov", "60", "--max-frames", str(frames), "--quiet"]
+        assert main([*args, "--model-dir", str(model_dir)]) == 0
+    expected = []
+    smoother = TranslationSmoother()
+    with (
+        create_detector(model_type="lite", model_dir=model_dir) as detector,
+        open_source(shared_data / SQUATS, max_frames=frames) as source,
+    ):
+        for frame in source:
+            poses = detector.estimate_poses(frame.image_rgb, timestamp_ms=frame.timestamp_ms)
+            height, width = frame.image_rgb.shape[:2]
+            result = FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
+            k = Intrinsics.from_fov(width, height, hfov_deg=60.0)
+            placed = to_camera_space(result, k, smoother)
+            assert len(placed.poses) == 1 and placed.poses[0].camera_array_m is not None
+            expected.append(placed.poses[0].camera_array_m.ravel())
+    table = read_poses(tmp_path / "c.parquet")
+    assert table.column_names == [*COLUMNS, *CAMERA_COLUMNS]
+    got = np.array([table.column(c).to_numpy() for c in CAMERA_COLUMNS]).T
+    np.testing.assert_array_equal(got, np.array(expected))
+    meta = json.loads(table.schema.metadata[b"hifipose"])
+    assert meta["camera"]["intrinsics"] == {
+        "fx": k.fx,
+        "fy": k.fy,
+        "cx": k.cx,
+        "cy": k.cy,
+        "width": 720,
+        "height": 1280,
+    }
+    with (tmp_path / "c.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == [*COLUMNS, *CAMERA_COLUMNS]
+    from_csv = np.array([[float(row[c]) for c in CAMERA_COLUMNS] for row in rows])
+    np.testing.assert_allclose(from_csv, np.array(expected), atol=1e-4)

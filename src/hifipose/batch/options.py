@@ -8,16 +8,18 @@ from typing import Any, Final, Literal
 
 from hifipose._checks import check_choice
 from hifipose._version import __version__
+from hifipose.camera import CameraSpec
 from hifipose.config import DetectorConfig, Device, ModelType, RuntimeName
 from hifipose.models import MODEL_SPECS, landmark_model_name
 
 __all__ = ["SMOOTHING_MODES", "BatchOptions", "Smoothing"]
 
-#: ``online``: MediaPipe's causal one-euro filters while tracking; ``none``: raw landmarks.
-#: (An ``offline`` mode, smoothing the whole video's results after tracking, plugs in where
-#: the worker collects a video's results before writing them: see ``worker.track``.)
-SMOOTHING_MODES: Final = ("online", "none")
-Smoothing = Literal["online", "none"]
+#: ``online``: MediaPipe's causal one-euro filters while tracking; ``offline``: track with
+#: them off, then smooth each track of the whole video without lag
+#: (:func:`hifipose.filters.offline.smooth_results`, as ``track --smoothing offline``);
+#: ``none``: raw landmarks.
+SMOOTHING_MODES: Final = ("online", "offline", "none")
+Smoothing = Literal["online", "offline", "none"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +35,10 @@ class BatchOptions:
         smoothing: One of :data:`SMOOTHING_MODES`.
         min_detection_confidence: Minimum detector score to start a track, in [0, 1].
         min_tracking_confidence: Minimum pose presence to keep a track, in [0, 1].
+        camera: Add camera-space keypoints (``{name}_cam_x/_y/_z`` columns, metres) with
+            this camera (``--fov``, ``--intrinsics``); None: no camera columns. Their depth
+            is smoothed per track over time unless ``smoothing`` is ``"none"``, as in
+            ``track``.
         model_dir: Read model files from this folder (not part of the fingerprint: the
             models' SHA-256 digests are).
     """
@@ -45,10 +51,13 @@ class BatchOptions:
     smoothing: Smoothing = "online"
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
+    camera: CameraSpec | None = None
     model_dir: Path | None = None
 
     def __post_init__(self) -> None:
         check_choice("smoothing", self.smoothing, SMOOTHING_MODES)
+        if self.camera is not None and self.camera.intrinsics is None:
+            self.camera.for_size(1920, 1080)  # a field of view out of range: ConfigError
         self.detector_config(None)  # validates the rest (ConfigError)
 
     def detector_config(self, num_threads: int | None) -> DetectorConfig:

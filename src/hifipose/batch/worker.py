@@ -147,6 +147,7 @@ class VideoWorker:
                     "declares were decoded (use --keep-partial to publish them)"
                 )
                 raise TruncatedVideoError(msg)
+            results = self._postprocess(results)
             self._publish(job, results, identity, declared, complete)
         except (HifiposeError, OSError) as exc:
             return VideoOutcome(
@@ -168,6 +169,27 @@ class VideoWorker:
             complete=complete,
         )
 
+    def _postprocess(self, results: list[FrameResult]) -> list[FrameResult]:
+        """Offline smoothing, then camera space: what ``track`` does before writing.
+
+        Raises:
+            ConfigError: The camera's matrix is for another frame size.
+        """
+        options = self.setup.options
+        if options.smoothing == "offline":
+            from hifipose.filters.offline import smooth_results
+
+            results = smooth_results(results)
+        if options.camera is None:
+            return results
+        from hifipose.camera import TranslationSmoother, to_camera_space
+
+        smoother = None if options.smoothing == "none" else TranslationSmoother()
+        return [
+            to_camera_space(result, options.camera.for_size(*result.size_wh), smoother)
+            for result in results
+        ]
+
     def _publish(
         self,
         job: VideoJob,
@@ -176,8 +198,9 @@ class VideoWorker:
         declared: int | None,
         complete: bool | None,
     ) -> None:
-        from hifipose.io.table import build_table
+        from hifipose.io.table import build_table, camera_metadata
 
+        camera = self.setup.options.camera
         metadata = {
             **self._producer,
             "video_id": job.video_id,
@@ -186,6 +209,8 @@ class VideoWorker:
             "frames_declared": declared,
             "complete": complete is not False,
         }
-        table = build_table(results, job.video_id, metadata)
+        if camera is not None and results:
+            metadata["camera"] = camera_metadata(camera, results[0].size_wh)
+        table = build_table(results, job.video_id, metadata, camera=camera is not None)
         self.store.write_table(self.store.pose_file(job.video_id), table)
         _hooks.event("published", job.video_id)

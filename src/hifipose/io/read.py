@@ -7,7 +7,7 @@ from typing import Any
 
 from hifipose._optional import require
 from hifipose.errors import VideoReadError
-from hifipose.io.table import METADATA_KEY, arrow_schema
+from hifipose.io.table import METADATA_KEY, arrow_schema, has_camera_columns
 
 __all__ = ["read_poses"]
 
@@ -23,7 +23,9 @@ def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # n
     Returns:
         A ``pyarrow.Table`` (or DataFrame) with the columns of :mod:`hifipose.io.table`,
         rows in file order (within a file: frame order). A single file's table keeps its
-        ``hifipose`` metadata document on its schema.
+        ``hifipose`` metadata document on its schema. The camera-space columns are there
+        when the file (or any file of the folder) has them; in a folder, files without
+        them read as nulls there.
 
     Raises:
         VideoReadError: The path does not exist or holds no Parquet file.
@@ -32,7 +34,8 @@ def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # n
     ds = require("pyarrow.dataset", extra="parquet")
     path = Path(path_or_dir).expanduser()
     if path.is_file():
-        table = pq.read_table(path, schema=arrow_schema())
+        camera = has_camera_columns(pq.read_schema(path).names)
+        table = pq.read_table(path, schema=arrow_schema(camera=camera))
         document = pq.read_metadata(path).metadata or {}
         if METADATA_KEY.encode() in document:
             table = table.replace_schema_metadata({METADATA_KEY: document[METADATA_KEY.encode()]})
@@ -42,7 +45,9 @@ def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # n
         if not files:
             msg = f"no .parquet files under {path}"
             raise VideoReadError(msg)
-        table = ds.dataset(files, format="parquet", schema=arrow_schema()).to_table()
+        camera = any(has_camera_columns(pq.read_schema(f).names) for f in files)
+        schema = arrow_schema(camera=camera)
+        table = ds.dataset(files, format="parquet", schema=schema).to_table()
     else:
         msg = f"not found: {path}"
         raise VideoReadError(msg)

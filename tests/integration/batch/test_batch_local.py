@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pytest
 
 from hifipose.batch import BatchOptions, BatchSummary, run
+from hifipose.camera import CAMERA_COLUMNS, CameraSpec
 from hifipose.cli import main
 from hifipose.errors import ConfigError
 from hifipose.io import read_poses
@@ -303,3 +304,44 @@ def test_workers_are_recycled_after_k_videos(
     assert summary.done == 5
     per_process = sorted(len(log.read_text().splitlines()) for log in events.iterdir())
     assert per_process == [2, 4, 4]  # start + published per video: 2, 2 and 1 videos
+
+
+def test_offline_smoothing_and_camera_space_match_track(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]], model_dir: Path
+) -> None:
+    """``batch --smoothing offline --fov 60`` writes what ``track`` writes, row for row."""
+    folder, clips = corpus
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    chosen = [next(v for v in sorted(clips) if v.startswith(kind)) for kind in ("one/", "several/")]
+    for video_id in chosen:
+        _copy(folder / f"{video_id}.mp4", inputs / f"{video_id}.mp4")
+    options = BatchOptions(
+        model="lite", num_poses=3, smoothing="offline", camera=CameraSpec(hfov_deg=60.0)
+    )
+    summary = run([str(inputs)], out, options=options, workers=1)
+    assert (summary.done, summary.exit_code) == (2, 0)
+    for video_id in chosen:
+        batch = read_poses(out / "poses" / f"{video_id}.parquet")
+        track_out = tmp_path / f"{video_id.replace('/', '_')}.parquet"
+        args = ["track", str(inputs / f"{video_id}.mp4"), "-o", str(track_out), "--quiet"]
+        args += ["--model", "lite", "--num-poses", "3", "--smoothing", "offline", "--fov", "60"]
+        assert main([*args, "--model-dir", str(model_dir)]) == 0
+        track = read_poses(track_out)
+        assert batch.column_names == track.column_names
+        assert batch.column_names[-len(CAMERA_COLUMNS) :] == list(CAMERA_COLUMNS)
+        assert batch.column("nose_cam_z").null_count < batch.num_rows  # someone was placed
+        same = [c for c in batch.column_names if c not in {"video_id", "source"}]
+        assert batch.select(same).equals(track.select(same)), video_id
+        for document in (batch.schema.metadata, track.schema.metadata):
+            meta = json.loads(document[b"hifipose"])
+            assert meta["options"]["smoothing"] == "offline"
+            assert meta["options"]["camera"]["hfov_deg"] == 60.0
+            assert meta["camera"]["intrinsics"]["width"] == batch.column("width")[0].as_py()
+    # Offline against online (or without the camera) are other options: no silent resume.
+    online = BatchOptions(model="lite", num_poses=3, camera=CameraSpec(hfov_deg=60.0))
+    with pytest.raises(ConfigError, match="smoothing: 'offline' → 'online'"):
+        run([str(inputs)], out, options=online, dry_run=True)
+    no_camera = BatchOptions(model="lite", num_poses=3, smoothing="offline")
+    with pytest.raises(ConfigError, match="camera: "):
+        run([str(inputs)], out, options=no_camera, dry_run=True)
+    assert run([str(inputs)], out, options=options, dry_run=True).skipped == 2

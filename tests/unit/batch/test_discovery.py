@@ -1,9 +1,11 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from hifipose.batch import BatchOptions, discover
 from hifipose.batch.discovery import check_outdir, read_list_file, source_identity
+from hifipose.camera import CameraSpec, Intrinsics
 from hifipose.errors import ConfigError
 
 
@@ -83,7 +85,18 @@ def test_fingerprint_holds_every_result_affecting_option() -> None:
         "smoothing": "none",
         "min_detection_confidence": 0.5,
         "min_tracking_confidence": 0.7,
+        "camera": None,
     }
     assert set(fingerprint["models"]) == {"pose_detection", "pose_landmark_lite"}
     with pytest.raises(ConfigError, match="smoothing"):
         BatchOptions(smoothing="sometimes")  # type: ignore[arg-type]
+    # The camera is result-affecting; its fingerprint is JSON and round-trips.
+    camera = BatchOptions(smoothing="offline", camera=CameraSpec(hfov_deg=60.0)).fingerprint()
+    assert camera["options"]["smoothing"] == "offline"
+    assert camera["options"]["camera"] == {"hfov_deg": 60.0, "focal_35mm": None, "intrinsics": None}
+    matrix = CameraSpec(intrinsics=Intrinsics(900.0, 900.0, 320.0, 240.0, 640, 480))
+    fixed = BatchOptions(camera=matrix).fingerprint()
+    assert json.loads(json.dumps(fixed)) == fixed
+    assert fixed["options"]["camera"]["intrinsics"]["fx"] == 900.0
+    with pytest.raises(ConfigError, match="field of view"):
+        BatchOptions(camera=CameraSpec(hfov_deg=190.0))

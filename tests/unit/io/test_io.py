@@ -1,6 +1,7 @@
 import csv
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -9,9 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from numpy.typing import NDArray
 
+from hifipose.camera import CAMERA_COLUMNS, CameraSpec, Intrinsics
 from hifipose.errors import ConfigError, OutputError, VideoReadError
 from hifipose.io import draw_poses, open_renderer, open_source, open_writer, read_poses
 from hifipose.io.render import OverlayVideoWriter
+from hifipose.io.table import camera_metadata
 from hifipose.io.writers import COLUMNS
 from hifipose.pose import FrameResult, Pose
 
@@ -197,7 +200,7 @@ def test_several_poses_give_one_row_each_and_a_null_row_for_an_empty_frame(
     assert table.column("track_id").to_pylist() == [1, 2, None, 2]
     assert table.column("nose_x").to_pylist() == [10.0, 30.0, None, 31.0]
     assert table.column("video_id").to_pylist() == ["m"] * 4
-    assert json.loads(table.schema.metadata[b"hifipose"])["schema_version"] == 2
+    assert json.loads(table.schema.metadata[b"hifipose"])["schema_version"] == 3
     with (tmp_path / "m.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert [(r["frame"], r["track_id"]) for r in rows] == [
@@ -225,6 +228,65 @@ def test_read_poses_reads_a_folder_as_one_table(tmp_path: Path) -> None:
     assert list(frame.columns) == list(COLUMNS)
     with pytest.raises(VideoReadError):
         read_poses(tmp_path / "missing")
+
+
+def test_camera_columns_only_with_a_camera_and_read_back(tmp_path: Path) -> None:
+    # Frame 0: person 1 placed in camera space, person 2 not (too few visible points);
+    # frame 1: nobody; frame 2: person 2 placed.
+    k = Intrinsics.from_fov(64, 48, hfov_deg=60.0)
+    cams = [np.arange(99, dtype=np.float32).reshape(33, 3) / 10 + i for i in range(2)]
+    placed = [
+        FrameResult(
+            0,
+            0.0,
+            (64, 48),
+            (replace(MULTI[0].poses[0], camera_array_m=cams[0]), MULTI[0].poses[1]),
+            source="v.mp4",
+        ),
+        MULTI[1],
+        FrameResult(
+            2, 66.7, (64, 48), (replace(MULTI[2].poses[0], camera_array_m=cams[1]),), source="v.mp4"
+        ),
+    ]
+    (tmp_path / "cam").mkdir()
+    for name, camera in (("plain", False), ("cam/with", True)):
+        for suffix in (".csv", ".parquet"):
+            with open_writer(tmp_path / f"{name}{suffix}", camera=camera) as writer:
+                for result in placed:
+                    writer.write(result)
+    names = [*COLUMNS, *CAMERA_COLUMNS]
+    assert tuple(read_poses(tmp_path / "plain.parquet").column_names) == COLUMNS
+    with (tmp_path / "plain.csv").open() as file:
+        assert tuple(next(csv.reader(file))) == COLUMNS
+    table = read_poses(tmp_path / "cam" / "with.parquet")
+    assert table.column_names == names
+    assert {str(table.schema.field(c).type) for c in CAMERA_COLUMNS} == {"float"}
+    values = np.array([table.column(c).to_pylist() for c in CAMERA_COLUMNS], dtype=object).T
+    np.testing.assert_array_equal(values[0].astype(np.float32), cams[0].ravel())
+    assert all(v is None for v in values[1]) and all(v is None for v in values[2])
+    np.testing.assert_array_equal(values[3].astype(np.float32), cams[1].ravel())
+    with (tmp_path / "cam" / "with.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == names
+    assert float(rows[0]["left_hip_cam_z"]) == pytest.approx(cams[0][23, 2], abs=1e-4)
+    assert rows[1]["nose_cam_x"] == rows[2]["nose_cam_x"] == ""
+    # A folder mixing both reads as one table; files without camera columns give nulls.
+    both = read_poses(tmp_path)
+    assert both.column_names == names
+    assert both.num_rows == 8
+    assert both.column("nose_cam_z").null_count == 6
+    # The metadata document names the intrinsics used.
+    document = camera_metadata(CameraSpec(hfov_deg=60.0), (64, 48))
+    assert document["intrinsics"] == {
+        "fx": k.fx,
+        "fy": k.fy,
+        "cx": 32.0,
+        "cy": 24.0,
+        "width": 64,
+        "height": 48,
+    }
+    assert document["spec"]["hfov_deg"] == 60.0
+    json.dumps(document)
 
 
 def test_coco_results_schema(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ WRITER_SUFFIXES: Final[Mapping[str, Callable[[Path], ResultWriter]]] = MappingPr
 )
 
 
-def open_writer(path: str | Path, *, video_id: str | None = None) -> ResultWriter:
+def open_writer(
+    path: str | Path, *, video_id: str | None = None, camera: bool = False
+) -> ResultWriter:
     """Open the writer for ``path``'s extension.
 
     The extensions: .jsonl, .csv, .parquet, .json (COCO), .bvh (motion capture, one file
@@ -51,6 +53,7 @@ def open_writer(path: str | Path, *, video_id: str | None = None) -> ResultWrite
         path: The output file.
         video_id: The pose table's ``video_id`` column (CSV and Parquet; default: the
             output's stem); ``track`` passes the input's stem.
+        camera: CSV and Parquet: add the camera-space columns (``Pose.camera_array_m``).
 
     Raises:
         ConfigError: The extension is not one of those.
@@ -63,7 +66,7 @@ def open_writer(path: str | Path, *, video_id: str | None = None) -> ResultWrite
         msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
     if suffix == ".csv":
-        return CsvWriter(path, video_id=video_id)
+        return CsvWriter(path, video_id=video_id, camera=camera)
     if suffix == ".parquet":
-        return ParquetWriter(path, video_id=video_id)
+        return ParquetWriter(path, video_id=video_id, camera=camera)
     return WRITER_SUFFIXES[suffix](Path(path))

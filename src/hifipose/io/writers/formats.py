@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from hifipose._optional import require
-from hifipose.io.table import COLUMNS, METADATA_KEY, SCHEMA_VERSION, arrow_schema, build_table
+from hifipose.io.table import (
+    COLUMNS,
+    METADATA_KEY,
+    SCHEMA_VERSION,
+    arrow_schema,
+    build_table,
+    columns,
+)
 from hifipose.io.table import table_rows as _table_rows
 from hifipose.io.writers.base import AtomicWriter
 from hifipose.pose import FrameResult, Pose
@@ -72,16 +79,21 @@ class CsvWriter(AtomicWriter):
     Args:
         path: The output file.
         video_id: The ``video_id`` column's value (default: the file's stem).
+        camera: Add the camera-space columns ``{name}_cam_x/_y/_z`` (metres; empty for a
+            pose without ``camera_array_m``).
     """
 
-    def __init__(self, path: str | Path, *, video_id: str | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, video_id: str | None = None, camera: bool = False
+    ) -> None:
         super().__init__(path)
         self.video_id = video_id or _default_video_id(self.path)
+        self._camera = camera
         self._csv = csv.writer(self._file)
-        self._csv.writerow(COLUMNS)
+        self._csv.writerow(columns(camera=camera))
 
     def _write(self, result: FrameResult) -> None:
-        for row in _table_rows(result, self.video_id):
+        for row in _table_rows(result, self.video_id, camera=self._camera):
             self._csv.writerow(
                 [
                     ""
@@ -105,17 +117,25 @@ class ParquetWriter(AtomicWriter):
         path: The output file.
         video_id: The ``video_id`` column's value (default: the file's stem).
         batch_frames: Frames per row group.
+        camera: Add the camera-space columns ``{name}_cam_x/_y/_z`` (metres; null for a
+            pose without ``camera_array_m``).
     """
 
     binary = True
 
     def __init__(
-        self, path: str | Path, *, video_id: str | None = None, batch_frames: int = 1024
+        self,
+        path: str | Path,
+        *,
+        video_id: str | None = None,
+        batch_frames: int = 1024,
+        camera: bool = False,
     ) -> None:
         pq = require("pyarrow.parquet", extra="parquet")
         super().__init__(path)
         self.video_id = video_id or _default_video_id(self.path)
-        self._writer = pq.ParquetWriter(self._file, arrow_schema())
+        self._camera = camera
+        self._writer = pq.ParquetWriter(self._file, arrow_schema(camera=camera))
         self._results: list[FrameResult] = []
         self._batch_frames = batch_frames
         self._metadata: dict[str, Any] = {}
@@ -132,7 +152,9 @@ class ParquetWriter(AtomicWriter):
     def _flush(self) -> None:
         if self._results:
             self._writer.write_table(
-                build_table(self._results, self.video_id).replace_schema_metadata(None)
+                build_table(
+                    self._results, self.video_id, camera=self._camera
+                ).replace_schema_metadata(None)
             )
             self._results = []
 
