@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from hifipose.config import MODEL_TYPES, DetectorConfig, Device, ModelType, RuntimeName
+from hifipose.config import MODEL_TYPES, Compat, DetectorConfig, Device, ModelType, RuntimeName
 from hifipose.detector import (
     BlazePoseDetector,
     MediaPipeTasksDetector,
@@ -46,6 +46,9 @@ def create_detector(
     model_dir: str | Path | None = None,
     num_threads: int | None = None,
     strict_timestamps: bool = False,
+    compat: Compat | None = None,
+    refine_passes: int = 1,
+    flip_tta: bool = False,
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -85,6 +88,16 @@ def create_detector(
         num_threads: Inference threads per model; None lets the runtime choose.
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing
             it.
+        compat: None or ``"graph"`` (default): MediaPipe's Pose graph as written, which
+            MediaPipe Tasks and TF.js also run. ``"mediapipe-python"``: the legacy
+            ``mp.solutions.pose`` (mediapipe ≤ 0.10.14) number for number: a 9×9 heatmap
+            refinement window instead of 7×7, and no segmentation smoothing (its options
+            round trip drops both; blazepose-spec §3.5, §5.6).
+        refine_passes: Accuracy mode: 2 runs the landmark model again on the ROI the first
+            pass's landmarks give (every image in static mode; a track's first frame in
+            video). Costs one more landmark run on those frames.
+        flip_tta: Accuracy mode: also run every crop mirrored left to right and average the
+            two (left and right swapped back). Doubles the landmark model's cost.
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.
@@ -119,6 +132,9 @@ def create_detector(
         model_dir=None if model_dir is None else Path(model_dir),
         num_threads=num_threads,
         strict_timestamps=strict_timestamps,
+        compat="graph" if compat is None else compat,
+        refine_passes=refine_passes,
+        flip_tta=flip_tta,
     )
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
