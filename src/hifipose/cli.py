@@ -514,7 +514,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "compat": args.compat,
     }
     defaults = {"detector_tiles": 1, "refine_passes": 1, "flip_tta": False, "compat": None}
-    chosen = [f"{k}={v}" for k, v in modes.items() if v is not defaults[k] and v != defaults[k]]
+    chosen = [f"{k}={v}" for k, v in modes.items() if v != defaults[k]]
     label = f"{args.model} " + (" ".join(chosen) or "default")
     runs = [(label, modes)]
     if args.baseline and chosen:
