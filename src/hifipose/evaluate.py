@@ -13,8 +13,8 @@ Figures:
       the labels). Over every labelled keypoint of every person whose torso is labelled; a
       person no prediction matches counts as all wrong. ``pck_found`` is the same over the
       found people only (how good the landmarks are, apart from who was found).
-    * Recall of people: the share of labelled people matched by a prediction with
-      OKS ≥ 0.5.
+    * Recall of people: the share of labelled people (with at least one labelled
+      keypoint) matched by a prediction with OKS ≥ 0.5.
 
 Matching: per image, predictions and labelled people are paired one to one by OKS
 (``scipy.optimize.linear_sum_assignment``, largest total OKS; a pair with OKS 0 is no match).
@@ -424,8 +424,11 @@ def evaluate_predictions(
     for image in truth:
         preds = predictions.get(image.image_id, [])
         matched = {person: (pred, score) for person, pred, score in _match(image.persons, preds)}
-        score = ImageScore(image.file_name, len(image.persons), 0, 0, 0, 0, 0)
+        score = ImageScore(image.file_name, 0, 0, 0, 0, 0, 0)
         for index, person in enumerate(image.persons):
+            if not person.labelled.any():  # nothing to find (COCOeval ignores them too)
+                continue
+            score.persons += 1
             pair = matched.get(index)
             score.recalled += pair is not None and pair[1] >= RECALL_OKS
             torso = person.torso_px

@@ -136,3 +136,11 @@ def test_bootstrap_of_a_run_against_itself_is_zero_and_a_gain_is_inside_its_inte
     gain, low, high = paired_bootstrap(missing, full, resamples=500)
     assert gain == pytest.approx(full.pck - missing.pck)
     assert 0 <= low <= gain <= high
+
+
+def test_a_person_without_labelled_keypoints_is_not_counted() -> None:
+    nobody = _person(400, 300, unlabelled=tuple(range(17)))
+    truth = [ImageTruth(1, "a.jpg", (TRUTH[0].persons[0], nobody))]
+    report = evaluate_predictions(truth, {1: [_exact(TRUTH[0].persons[0])]})
+    assert report.persons == 1
+    assert report.recall == 1.0
