@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,24 @@ def test_modes_track_a_clip_and_several_people(shared_data: Path, model_dir: Pat
         ) as detector:
             counts[name] = len(detector.estimate_poses(people))
     assert counts["modes"] == counts["default"] == 3
+
+
+def test_track_compat_flag_gives_the_compat_numbers(
+    tmp_path: Path, shared_data: Path, model_dir: Path
+) -> None:
+    from hifipose.cli import main
+
+    image = shared_data / "tfjs_golden" / "pose.jpg"
+    xs = {}
+    for compat in ("graph", "mediapipe-python"):
+        out = tmp_path / f"{compat}.jsonl"
+        args = ["track", str(image), "-o", str(out), "--compat", compat, "--quiet"]
+        assert main([*args, "--model-dir", str(model_dir)]) == 0
+        (pose,) = json.loads(out.read_text())["poses"]
+        xs[compat] = np.array([k["x"] for k in pose["keypoints"]])
+        with hifipose.create_detector(
+            static_image_mode=True, compat=compat, model_dir=model_dir
+        ) as detector:
+            (expected,) = detector.estimate_poses(read_rgb(image))
+        np.testing.assert_allclose(xs[compat], expected.image_array[:, 0], atol=1e-3)
+    assert np.abs(xs["graph"] - xs["mediapipe-python"]).max() > 0.1  # the flag reached it
