@@ -43,14 +43,17 @@ from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, veri
 from hifipose.runtimes.mediapipe_tasks import build_task_bundle
 
 __all__ = [
+    "ACCURACY_MODES",
     "BenchOptions",
     "BenchReport",
     "ColdStart",
+    "ModeRow",
     "OverheadRow",
     "SpeedRow",
     "install_solution_models",
     "letterbox",
     "markdown",
+    "mode_rows",
     "rss_growth_mb",
     "run_bench",
 ]
@@ -389,7 +392,7 @@ def run_bench(
                     )
                     say(f"{model} {size[0]}x{size[1]} seg={segmentation}: outside {outside:.2f} ms")
             if options.accuracy_modes:
-                report.modes.extend(_mode_rows(model, frames, options.rounds, say))
+                report.modes.extend(mode_rows(model, frames, options.rounds, say))
             if options.cold_start:
                 for row in _cold_starts(model, frames[0], folder, bundle, options):
                     report.cold.append(row)
@@ -448,7 +451,7 @@ def _speed_rows(
     return rows
 
 
-def _mode_rows(
+def mode_rows(
     model: ModelType, frames: Frames, rounds: int, say: Callable[[str], None]
 ) -> list[ModeRow]:
     """Static-image ms per frame for every accuracy mode, interleaved rounds (litert)."""
