@@ -94,6 +94,8 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     enable_segmentation=args.segmentation,
                     model_dir=args.model_dir,
                     compat=getattr(args, "compat", None),
+                    refine_passes=getattr(args, "refine_passes", 1),
+                    flip_tta=getattr(args, "flip_tta", False),
                 )
             )
         renderer: OverlayVideoWriter | PngSequenceWriter | None = None
@@ -636,6 +638,16 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
         "--compat",
         choices=("graph", "mediapipe-python"),
         help="mediapipe-python: the legacy mp.solutions.pose's numbers (default: the graph's)",
+    )
+    track.add_argument(
+        "--refine-passes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a second landmark pass on each new person (accuracy mode)",
+    )
+    track.add_argument(
+        "--flip-tta", action="store_true", help="average each crop with its mirror (accuracy)"
     )
     camera = track.add_mutually_exclusive_group()
     camera.add_argument(

@@ -87,9 +87,7 @@ def test_modes_track_a_clip_and_several_people(shared_data: Path, model_dir: Pat
     assert counts["modes"] == counts["default"] == 3
 
 
-def test_track_compat_flag_gives_the_compat_numbers(
-    tmp_path: Path, shared_data: Path, model_dir: Path
-) -> None:
+def test_track_flags_reach_the_detector(tmp_path: Path, shared_data: Path, model_dir: Path) -> None:
     from hifipose.cli import main
 
     image = shared_data / "tfjs_golden" / "pose.jpg"
@@ -106,3 +104,13 @@ def test_track_compat_flag_gives_the_compat_numbers(
             (expected,) = detector.estimate_poses(read_rgb(image))
         np.testing.assert_allclose(xs[compat], expected.image_array[:, 0], atol=1e-3)
     assert np.abs(xs["graph"] - xs["mediapipe-python"]).max() > 0.1  # the flag reached it
+    out = tmp_path / "modes.jsonl"
+    args = ["track", str(image), "-o", str(out), "--refine-passes", "2", "--flip-tta", "--quiet"]
+    assert main([*args, "--model-dir", str(model_dir)]) == 0
+    (pose,) = json.loads(out.read_text())["poses"]
+    with hifipose.create_detector(
+        static_image_mode=True, refine_passes=2, flip_tta=True, model_dir=model_dir
+    ) as detector:
+        (expected,) = detector.estimate_poses(read_rgb(image))
+    got = np.array([k["x"] for k in pose["keypoints"]])
+    np.testing.assert_allclose(got, expected.image_array[:, 0], atol=1e-3)
