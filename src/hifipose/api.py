@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hifipose.config import (
     MODEL_TYPES,
+    Compat,
     DetectorConfig,
     Device,
     ModelType,
@@ -54,6 +55,9 @@ def create_detector(
     num_threads: int | None = None,
     strict_timestamps: bool = False,
     precision: Precision = "float32",
+    compat: Compat | None = None,
+    refine_passes: int = 1,
+    flip_tta: bool = False,
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -98,6 +102,16 @@ def create_detector(
             model quantised to int8 by hifipose (litert only; built once and cached next to
             the model). Faster, but not MediaPipe's numbers: see the README's Speed section
             for its measured cost in accuracy.
+        compat: None or ``"graph"`` (default): MediaPipe's Pose graph as written, which
+            MediaPipe Tasks and TF.js also run. ``"mediapipe-python"``: the legacy
+            ``mp.solutions.pose`` (mediapipe ≤ 0.10.14) number for number: a 9×9 heatmap
+            refinement window instead of 7×7, and no segmentation smoothing (its options
+            round trip drops both; blazepose-spec §3.5, §5.6).
+        refine_passes: Accuracy mode: 2 runs the landmark model again on the ROI the first
+            pass's landmarks give (every image in static mode; a track's first frame in
+            video). Costs one more landmark run on those frames.
+        flip_tta: Accuracy mode: also run every crop mirrored left to right and average the
+            two (left and right swapped back). Doubles the landmark model's cost.
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.
@@ -133,6 +147,9 @@ def create_detector(
         num_threads=num_threads,
         strict_timestamps=strict_timestamps,
         precision=precision,
+        compat="graph" if compat is None else compat,
+        refine_passes=refine_passes,
+        flip_tta=flip_tta,
     )
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)

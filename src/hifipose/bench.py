@@ -46,15 +46,18 @@ from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, veri
 from hifipose.runtimes.mediapipe_tasks import build_task_bundle
 
 __all__ = [
+    "ACCURACY_MODES",
     "BenchOptions",
     "BenchReport",
     "ColdStart",
+    "ModeRow",
     "MultiRow",
     "OverheadRow",
     "SpeedRow",
     "install_solution_models",
     "letterbox",
     "markdown",
+    "mode_rows",
     "rss_growth_mb",
     "run_bench",
 ]
@@ -79,6 +82,8 @@ class BenchOptions:
             without segmentation.
         multi_frames: Frames of a clip with three people (RGB); empty: no several-people
             rows.
+        accuracy_modes: Also time static-image mode with ``compat="mediapipe-python"``,
+            ``refine_passes=2``, ``flip_tta`` and both (litert, default threads).
     """
 
     models: tuple[ModelType, ...] = ("lite", "full", "heavy")
@@ -89,6 +94,7 @@ class BenchOptions:
     cold_start: bool = False
     overhead_sizes: tuple[tuple[int, int], ...] = ((640, 480), (1920, 1080))
     multi_frames: tuple[NDArray[np.uint8], ...] = ()
+    accuracy_modes: bool = True
 
 
 @dataclass(slots=True, kw_only=True)
@@ -139,6 +145,26 @@ class OverheadRow:
 
 
 @dataclass(slots=True, kw_only=True)
+class ModeRow:
+    """Median milliseconds per frame in static-image mode with one accuracy or compat mode."""
+
+    model: str
+    mode: str
+    static_ms: float
+    extra_ms: float  # over the default options, same model
+
+
+#: The modes the accuracy table times, as ``create_detector`` options.
+ACCURACY_MODES: Final[dict[str, dict[str, object]]] = {
+    "default": {},
+    "compat=mediapipe-python": {"compat": "mediapipe-python"},
+    "refine_passes=2": {"refine_passes": 2},
+    "flip_tta": {"flip_tta": True},
+    "refine_passes=2 + flip_tta": {"refine_passes": 2, "flip_tta": True},
+}
+
+
+@dataclass(slots=True, kw_only=True)
 class ColdStart:
     """Seconds from a fresh interpreter to the first pose (median of runs)."""
 
@@ -166,6 +192,7 @@ class BenchReport:
     cold: list[ColdStart] = field(default_factory=list)
     multi: list[MultiRow] = field(default_factory=list)
     warm_create_s: dict[str, float] = field(default_factory=dict)
+    modes: list[ModeRow] = field(default_factory=list)
 
     def to_json(self) -> str:
         """The report as JSON (milliseconds and seconds as in the field names)."""
@@ -206,6 +233,7 @@ def _time_hifipose(
     *,
     static: bool = False,
     segmentation: bool = False,
+    mode: str = "default",
 ) -> tuple[float, dict[str, float]]:
     """Milliseconds per frame and per stage for one pass over ``frames``."""
     with create_detector(
@@ -214,6 +242,7 @@ def _time_hifipose(
         num_threads=threads,
         static_image_mode=static,
         enable_segmentation=segmentation,
+        **ACCURACY_MODES[mode],  # type: ignore[arg-type]
     ) as detector:
         detector.estimate_poses(frames[0])  # warm-up: first detection, allocations
         detector.reset()
@@ -383,6 +412,8 @@ def run_bench(
                         )
                     )
                     say(f"{model} {size[0]}x{size[1]} seg={segmentation}: outside {outside:.2f} ms")
+            if options.accuracy_modes:
+                report.modes.extend(mode_rows(model, frames, options.rounds, say))
             if options.cold_start:
                 for row in _cold_starts(model, frames[0], folder, bundle, options):
                     report.cold.append(row)
@@ -495,6 +526,25 @@ def _speed_rows(
             )
         )
         say(f"{model} {runtime} threads={threads or 'default'}: {rows[-1].tracking_ms:.2f} ms")
+    return rows
+
+
+def mode_rows(
+    model: ModelType, frames: Frames, rounds: int, say: Callable[[str], None]
+) -> list[ModeRow]:
+    """Static-image ms per frame for every accuracy mode, interleaved rounds (litert)."""
+    times: dict[str, list[float]] = {mode: [] for mode in ACCURACY_MODES}
+    for _ in range(rounds):
+        for mode in ACCURACY_MODES:
+            times[mode].append(
+                _time_hifipose(model, "litert", None, frames, static=True, mode=mode)[0]
+            )
+    base = statistics.median(times["default"])
+    rows = []
+    for mode, values in times.items():
+        ms = statistics.median(values)
+        rows.append(ModeRow(model=model, mode=mode, static_ms=ms, extra_ms=ms - base))
+        say(f"{model} static {mode}: {ms:.2f} ms")
     return rows
 
 
@@ -611,6 +661,19 @@ def markdown(report: BenchReport) -> str:
                 f"| {r.scene} | {r.engine} | {r.num_poses} | {r.ms:.2f} | {runs} | {vs_one} "
                 f"| {vs_tasks} |"
             )
+    if report.modes:
+        lines += [
+            "",
+            "Accuracy and compat modes: static-image mode (detector + landmarks on every frame), "
+            "litert, default threads, ms per frame.",
+            "",
+            "| model | mode | static ms | extra ms |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.model} | {r.mode} | {r.static_ms:.2f} | {r.extra_ms:+.2f} |"
+            for r in report.modes
+        ]
     if report.cold:
         lines += [
             "",

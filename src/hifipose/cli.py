@@ -3,7 +3,7 @@
 Commands: ``track`` (video/image/folder/glob/webcam → keypoints and an overlay), ``analyze``
 (keypoints → joint angles and repetition counts per person), ``demo``
 (the same on a built-in sample), ``serve`` (the live web demo),
-``models list|fetch|verify|path|clean``.
+``models list|fetch|verify|path|clean``, ``evaluate`` (accuracy on labelled photos).
 
 Exit status: 0 done, 1 error (one line on stderr; ``--debug`` shows the traceback), 2 bad
 arguments, 3 done with failures (e.g. unreadable images skipped), 130 interrupted. Native
@@ -189,6 +189,9 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     detector_tiles=args.tiles,
                     model_dir=args.model_dir,
                     precision=args.precision,
+                    compat=getattr(args, "compat", None),
+                    refine_passes=getattr(args, "refine_passes", 1),
+                    flip_tta=getattr(args, "flip_tta", False),
                 )
             )
         progress = stack.enter_context(
@@ -917,6 +920,21 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default="float32",
         help="int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",
     )
+    track.add_argument(
+        "--compat",
+        choices=("graph", "mediapipe-python"),
+        help="mediapipe-python: the legacy mp.solutions.pose's numbers (default: the graph's)",
+    )
+    track.add_argument(
+        "--refine-passes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a second landmark pass on each new person (accuracy mode)",
+    )
+    track.add_argument(
+        "--flip-tta", action="store_true", help="average each crop with its mirror (accuracy)"
+    )
     camera = track.add_mutually_exclusive_group()
     camera.add_argument(
         "--fov",
@@ -937,6 +955,110 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="URL",
         help="log live to a Rerun viewer: spawn one, or connect to URL (needs hifipose[rerun])",
     )
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """``hifipose evaluate``: COCO AP/AR, PCK@0.2 and recall on labelled photos."""
+    from hifipose import evaluate
+
+    truth = evaluate.load_annotations(args.coco)
+    images = Path(args.images) if args.images else Path(args.coco).parent
+    num_poses = args.num_poses or max([len(i.persons) for i in truth] + [1])
+    common = {
+        "model_type": args.model,
+        "runtime": args.runtime,
+        "num_poses": num_poses,
+        "model_dir": args.model_dir,
+    }
+    modes = {
+        "detector_tiles": args.tiles,
+        "refine_passes": args.refine_passes,
+        "flip_tta": args.flip_tta,
+        "compat": args.compat,
+    }
+    defaults = {"detector_tiles": 1, "refine_passes": 1, "flip_tta": False, "compat": None}
+    chosen = [f"{k}={v}" for k, v in modes.items() if v != defaults[k]]
+    label = f"{args.model} " + (" ".join(chosen) or "default")
+    runs = [(label, modes)]
+    if args.baseline and chosen:
+        runs.insert(0, (f"{args.model} default", {}))
+    reports = []
+    for name, options in runs:
+        with ExitStack() as quiet:
+            if not (getattr(args, "verbose", False) or getattr(args, "debug", False)):
+                quiet.enter_context(native_stderr_filtered())
+            report, predictions = evaluate.evaluate_detector(
+                truth, images, common | options, label=name, progress=not args.quiet
+            )
+        reports.append(report)
+    print(
+        f"{len(truth)} images, {reports[-1].persons} labelled people "
+        f"({reports[-1].persons_with_torso} with a labelled torso), num_poses={num_poses}"
+    )
+    print(evaluate.table(reports))
+    result: dict[str, object] = {"runs": [r.to_dict() for r in reports]}
+    if len(reports) > 1:  # the baseline, then the run
+        gains = {m: evaluate.paired_bootstrap(*reports, metric=m) for m in ("pck", "pck_found")}
+        for metric, (gain, low, high) in gains.items():
+            print(
+                f"gain in {metric}: {gain:+.3f} "
+                f"(95 % bootstrap interval over images: {low:+.3f} … {high:+.3f})"
+            )
+        result["gains"] = {
+            m: dict(zip(("gain", "low", "high"), g, strict=True)) for m, g in gains.items()
+        }
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    if args.predictions:
+        Path(args.predictions).write_text(json.dumps(evaluate.coco_results(predictions)))
+    return 0
+
+
+def _add_evaluate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="accuracy on labelled photos: COCO AP/AR, PCK@0.2 of the torso, recall",
+        description=(
+            "Run the detector (static-image mode) on every labelled photo and score it: COCO "
+            "keypoint AP/AR (pycocotools, COCO-17 subset of the 33 points), PCK@0.2 of the "
+            "torso (a missed person counts as wrong), and the share of people found."
+        ),
+    )
+    evaluate.add_argument(
+        "--coco",
+        required=True,
+        metavar="ANNOTATIONS.json",
+        help="COCO keypoint file, or a list of {image, persons[].keypoints_coco17, bbox}",
+    )
+    evaluate.add_argument("--images", help="folder the file names are relative to")
+    evaluate.add_argument("--model", choices=("lite", "full", "heavy"), default="full")
+    evaluate.add_argument("--runtime", choices=RUNTIME_NAMES, default="litert")
+    evaluate.add_argument(
+        "--num-poses",
+        type=_bounded_int(1),
+        help="most people per photo (default: the most labelled on one photo)",
+    )
+    evaluate.add_argument(
+        "--tiles", type=_bounded_int(1), default=1, help="detector tiles (finds small people)"
+    )
+    evaluate.add_argument(
+        "--refine-passes", type=int, choices=(1, 2), default=1, help="2: second landmark pass"
+    )
+    evaluate.add_argument("--flip-tta", action="store_true", help="average with the mirror")
+    evaluate.add_argument(
+        "--compat", choices=("graph", "mediapipe-python"), help="MediaPipe flavour to reproduce"
+    )
+    evaluate.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the default options and print the gain with a bootstrap interval",
+    )
+    evaluate.add_argument("--json", help="write the figures (and per-image counts) here")
+    evaluate.add_argument(
+        "--predictions", help="write the predictions here (COCO keypoint results format)"
+    )
+    evaluate.add_argument("--model-dir", type=Path, help="use model files from this folder")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -995,6 +1117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_serve_parser(sub)
     _add_batch_parser(sub)
+    _add_evaluate_parser(sub)
     models = sub.add_parser(
         "models",
         help="list, fetch, verify or clean the model files",
@@ -1052,6 +1175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": run_models,
         "serve": run_serve,
         "batch": run_batch,
+        "evaluate": run_evaluate,
     }
     try:
         return commands[args.command](args)

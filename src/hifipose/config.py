@@ -9,17 +9,26 @@ from typing import Final, Literal
 from hifipose._checks import check_choice, check_unit_interval
 from hifipose.errors import ConfigError
 
-__all__ = ["DEVICES", "MODEL_TYPES", "PRECISIONS", "RUNTIME_NAMES", "DetectorConfig"]
+__all__ = [
+    "COMPAT_MODES",
+    "DEVICES",
+    "MODEL_TYPES",
+    "PRECISIONS",
+    "RUNTIME_NAMES",
+    "DetectorConfig",
+]
 
 MODEL_TYPES: Final = ("lite", "full", "heavy")
 RUNTIME_NAMES: Final = ("litert", "onnxruntime", "torch", "mediapipe")
 DEVICES: Final = ("cpu", "cuda", "auto")
 PRECISIONS: Final = ("float32", "int8")
+COMPAT_MODES: Final = ("graph", "mediapipe-python")
 
 ModelType = Literal["lite", "full", "heavy"]
 RuntimeName = Literal["litert", "onnxruntime", "torch", "mediapipe"]
 Device = Literal["cpu", "cuda", "auto"]
 Precision = Literal["float32", "int8"]
+Compat = Literal["graph", "mediapipe-python"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +61,12 @@ class DetectorConfig:
             does not increase, as MediaPipe does, instead of repairing it.
         precision: ``"float32"`` (MediaPipe's numbers), or ``"int8"``: the landmark model
             quantised to int8 (litert only): faster, not MediaPipe's numbers.
+        compat: ``"graph"``: MediaPipe's Pose graph as written (and Tasks, TF.js).
+            ``"mediapipe-python"``: the legacy ``mp.solutions.pose`` instead (9×9 heatmap
+            refinement window, no segmentation smoothing; blazepose-spec §3.5, §5.6).
+        refine_passes: 2 runs the landmark model a second time on the ROI derived from the
+            first pass's landmarks (static images; in video, a track's first frame).
+        flip_tta: Also run each crop mirrored left to right and average the two.
     """
 
     model_type: ModelType = "full"
@@ -71,6 +86,9 @@ class DetectorConfig:
     num_threads: int | None = None
     strict_timestamps: bool = False
     precision: Precision = "float32"
+    compat: Compat = "graph"
+    refine_passes: int = 1
+    flip_tta: bool = False
 
     def __post_init__(self) -> None:
         check_choice("model_type", self.model_type, MODEL_TYPES)
@@ -86,6 +104,7 @@ class DetectorConfig:
             "enable_segmentation",
             "smooth_segmentation",
             "strict_timestamps",
+            "flip_tta",
         ):
             if not isinstance(getattr(self, name), bool):
                 msg = f"{name} must be True or False, got {getattr(self, name)!r}"
@@ -100,6 +119,7 @@ class DetectorConfig:
         if self.detector_tiles > 1 and self.runtime == "mediapipe":
             msg = "detector_tiles needs hifipose's own pipeline; runtime 'mediapipe' has no tiles"
             raise ConfigError(msg)
+        self._check_modes()
         if (
             isinstance(self.max_lost_ms, bool)
             or not isinstance(self.max_lost_ms, int | float)
@@ -116,3 +136,20 @@ class DetectorConfig:
             raise ConfigError(msg)
         if self.model_dir is not None:
             object.__setattr__(self, "model_dir", Path(self.model_dir).expanduser())
+
+    def _check_modes(self) -> None:
+        """``compat`` and the accuracy modes: valid, and never mixed with each other."""
+        check_choice("compat", self.compat, COMPAT_MODES)
+        if self.refine_passes not in (1, 2) or isinstance(self.refine_passes, bool):
+            msg = f"refine_passes must be 1 or 2, got {self.refine_passes!r}"
+            raise ConfigError(msg)
+        accuracy = self.refine_passes > 1 or self.flip_tta
+        if accuracy and self.compat != "graph":
+            msg = "compat='mediapipe-python' reproduces MediaPipe's numbers: no accuracy modes"
+            raise ConfigError(msg)
+        if (accuracy or self.compat != "graph") and self.runtime == "mediapipe":
+            msg = (
+                "compat and the accuracy modes need hifipose's own pipeline; "
+                "runtime 'mediapipe' is MediaPipe Tasks as it is"
+            )
+            raise ConfigError(msg)

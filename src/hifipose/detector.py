@@ -30,15 +30,19 @@ from hifipose.blazepose.detection import (
     weighted_nms,
 )
 from hifipose.blazepose.landmarks import (
+    HEATMAP_KERNEL,
     LANDMARK_INPUT_SIZE,
+    LEGACY_PYTHON_HEATMAP_KERNEL,
+    NUM_MODEL_LANDMARKS,
     decode_landmarks,
-    decode_world_landmarks,
     project_landmarks,
     refine_with_heatmap,
+    rotate_world,
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.blazepose.segmentation import mask_support, mask_to_image
 from hifipose.blazepose.tiles import detector_tiles, tile_to_frame
+from hifipose.blazepose.tta import CropView, average_views, flip_tensor, unflip_view
 from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.pose import Pose
@@ -247,6 +251,10 @@ class BlazePoseDetector(PoseDetector):
         self._detector: Session | None = detector
         self._landmarks: Session | None = landmarks
         self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
+        legacy = config.compat == "mediapipe-python"
+        self._heatmap_kernel = LEGACY_PYTHON_HEATMAP_KERNEL if legacy else HEATMAP_KERNEL
+        # the legacy solution's options round trip drops the mask blend ratio (spec §5.6)
+        self._smooth_masks = config.smooth_segmentation and not legacy
 
     @property
     def closed(self) -> bool:
@@ -259,7 +267,7 @@ class BlazePoseDetector(PoseDetector):
             # gate or repeat a person; one person: MediaPipe's graph, the best detection.
             wanted = self.config.num_poses
             rois = self._detect(image, wanted if wanted == 1 else 2 * wanted)
-            raws = [r for r in self._landmark_passes(image, rois) if r is not None]
+            raws = [r for r in self._refined_passes(image, rois) if r is not None]
             kept = dedup([pose_points(r.landmarks_px) for r in raws])[:wanted]
             poses = [
                 _to_pose(raws[i].score, raws[i].landmarks_px, raws[i].world_m, raws[i].mask)
@@ -278,6 +286,8 @@ class BlazePoseDetector(PoseDetector):
             self._detect(image, tracker.free_slots(), tracker) if tracker.wants_detection() else []
         )
         raws = self._landmark_passes(image, [*tracked, *probes, *detected])  # type: ignore[list-item]
+        if self.config.refine_passes > 1 and detected:  # a new track's first frame
+            raws[-len(detected) :] = self._second_passes(image, raws[-len(detected) :])
         landmarks = [None if r is None else r.landmarks_px for r in raws]
         n, m = len(tracked), len(tracked) + len(probes)
         associations = tracker.associate(t_us, landmarks[:n], landmarks[n:m], landmarks[m:])
@@ -302,7 +312,7 @@ class BlazePoseDetector(PoseDetector):
             body = filters.smooth_landmarks(body, aux_raw, t_us)
             world = filters.smooth_world(world, t_us)
         mask = raw.mask
-        if mask is not None and self.config.smooth_segmentation:
+        if mask is not None and self._smooth_masks:
             mask = filters.smooth_mask(mask, raw.mask_support)
         track.observe(body, t_us)
         self._tracker.confirm(track)
@@ -358,8 +368,39 @@ class BlazePoseDetector(PoseDetector):
         )
         return [remove_letterbox(d, crop.padding) for d in detections]
 
+    def _refined_passes(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[_RawPose | None]:
+        """:meth:`_landmark_passes`, then with ``refine_passes=2`` :meth:`_second_passes`."""
+        raws = self._landmark_passes(image, rois)
+        return self._second_passes(image, raws) if self.config.refine_passes > 1 else raws
+
+    def _second_passes(
+        self, image: NDArray[np.uint8], raws: list[_RawPose | None]
+    ) -> list[_RawPose | None]:
+        """Run the landmark model again on the ROI each pose's own auxiliary points give.
+
+        The detector's ROI is a guess from two keypoints; the ROI from the landmark model's
+        auxiliary points (the one tracking would use on the next frame) fits the person
+        better. A pose whose second pass fails the presence gate keeps its first pass.
+        """
+        targets: list[tuple[int, Roi]] = []
+        for i, raw in enumerate(raws):
+            if raw is not None:
+                roi = roi_from_aux(raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1])
+                if roi.size_px[0] > 0:
+                    targets.append((i, roi))
+        again = self._landmark_passes(image, [roi for _, roi in targets])
+        out = list(raws)
+        for (i, _), raw in zip(targets, again, strict=True):
+            if raw is not None:
+                out[i] = raw
+        return out
+
     def _landmark_passes(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[_RawPose | None]:
-        """One landmark-model call over all ``rois``; None where the presence gate fails."""
+        """One landmark-model call over all ``rois``; None where the presence gate fails.
+
+        With ``flip_tta`` the call also carries every crop mirrored, and each pose is the
+        average of its two views (:mod:`hifipose.blazepose.tta`).
+        """
         if not rois:
             return []
         assert self._landmarks is not None  # noqa: S101 - checked by estimate_poses
@@ -374,27 +415,41 @@ class BlazePoseDetector(PoseDetector):
             )
             for roi in rois
         ]
-        batch = crops[0].tensor if len(crops) == 1 else np.concatenate([c.tensor for c in crops])
+        tensors = [c.tensor for c in crops]
+        if self.config.flip_tta:
+            tensors += [flip_tensor(t) for t in tensors]
+        batch = tensors[0] if len(tensors) == 1 else np.concatenate(tensors)
         self.stage_times.lap("preprocess")
         outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
         self.stage_times.lap("inference")
         raws: list[_RawPose | None] = []
         for i, (roi, crop) in enumerate(zip(rois, crops, strict=True)):
-            out = {name: value[i : i + 1] for name, value in outputs.items()}
-            score = float(out[_FLAG].reshape(-1)[0])
+            view = self._crop_view(outputs, i)
+            if self.config.flip_tta:
+                view = average_views(view, unflip_view(self._crop_view(outputs, len(rois) + i)))
+            score = view.score
             if not score > self.config.min_tracking_confidence:
                 raws.append(None)
                 continue
-            landmarks = refine_with_heatmap(decode_landmarks(out[_LANDMARKS]), out[_HEATMAP])
-            projected = project_landmarks(landmarks[: AUX_END + 1], roi, crop.padding)
-            world = decode_world_landmarks(out[_WORLD], roi.angle_rad)[:NUM_KEYPOINTS]
+            projected = project_landmarks(view.landmarks[: AUX_END + 1], roi, crop.padding)
+            world = rotate_world(view.world, roi.angle_rad)[:NUM_KEYPOINTS]
             mask = support = None
-            if self.config.enable_segmentation:
-                logits = out[_MASK]
+            if view.mask_logits is not None:
+                logits = view.mask_logits
                 mask = mask_to_image(logits, crop.crop_from_image, (width, height))
                 support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
             raws.append(_RawPose(score, projected, world, mask, support))
         return raws
+
+    def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
+        """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame)."""
+        out = {name: value[i : i + 1] for name, value in outputs.items()}
+        landmarks = refine_with_heatmap(
+            decode_landmarks(out[_LANDMARKS]), out[_HEATMAP], self._heatmap_kernel
+        )
+        world = out[_WORLD].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
+        mask = out[_MASK] if self.config.enable_segmentation else None
+        return CropView(float(out[_FLAG].reshape(-1)[0]), landmarks, world, mask)
 
     def close(self) -> None:
         """Release the models. Calling it again does nothing."""

@@ -15,6 +15,7 @@ __all__ = [
     "COCO17_FROM_BLAZEPOSE",
     "COCO17_NAMES",
     "COCO17_SKELETON",
+    "FLIP_PERMUTATION",
     "KEYPOINT_NAMES",
     "LEFT_KEYPOINTS",
     "NUM_KEYPOINTS",
@@ -119,6 +120,21 @@ LEFT_KEYPOINTS: Final[frozenset[Kp]] = frozenset(kp for kp in Kp if kp.name.star
 RIGHT_KEYPOINTS: Final[frozenset[Kp]] = frozenset(
     kp for kp in Kp if kp.name.startswith("RIGHT_")
 ) | {Kp.MOUTH_RIGHT}
+
+
+def _mirror(kp: Kp) -> Kp:
+    name = kp.name
+    for a, b in (("LEFT", "RIGHT"), ("RIGHT", "LEFT")):
+        if name.startswith(f"{a}_") or name.endswith(f"_{a}"):
+            return Kp[name.replace(a, b)]
+    return kp
+
+
+#: For each keypoint (by index), the keypoint it becomes in a horizontally mirrored image:
+#: the person's left and right swap (``LEFT_WRIST`` ↔ ``RIGHT_WRIST``, ``MOUTH_LEFT`` ↔
+#: ``MOUTH_RIGHT``), the nose stays. ``points[FLIP_PERMUTATION]`` relabels a mirrored
+#: image's keypoints; it is its own inverse.
+FLIP_PERMUTATION: Final[tuple[int, ...]] = tuple(int(_mirror(kp)) for kp in Kp)
 
 #: COCO's 17 keypoint names, in COCO order.
 COCO17_NAMES: Final[tuple[str, ...]] = (

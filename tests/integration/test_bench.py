@@ -60,7 +60,18 @@ def test_bench_command_writes_tables_and_json(
         "mediapipe-solution",
     }
     assert all(c["import_s"] > 0 and c["first_frame_s"] > 0 for c in report["cold"])
+    modes = {r["mode"]: r for r in report["modes"]}
+    assert list(modes) == [
+        "default",
+        "compat=mediapipe-python",
+        "refine_passes=2",
+        "flip_tta",
+        "refine_passes=2 + flip_tta",
+    ]
+    assert all(r["model"] == "lite" and r["static_ms"] > 0 for r in modes.values())
+    assert modes["default"]["extra_ms"] == 0
     text = out_md.read_text()
+    assert "| lite | flip_tta |" in text
     assert "| lite | litert | default |" in text
     assert "RSS over 24 tracking frames" in text
     assert text in capsys.readouterr().out

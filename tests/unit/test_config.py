@@ -59,3 +59,27 @@ def test_factory_validates_before_loading_anything(tmp_path) -> None:
         create_detector(model_type="huge", model_dir=tmp_path)
     with pytest.raises(ConfigError, match="family"):
         create_detector("movenet", model_dir=tmp_path)
+
+
+def test_compat_and_accuracy_modes_default_to_the_graph() -> None:
+    config = DetectorConfig()
+    assert (config.compat, config.refine_passes, config.flip_tta) == ("graph", 1, False)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"compat": "mediapipe"}, "compat must be one of"),
+        ({"compat": None}, "compat must be one of"),
+        ({"refine_passes": 3}, "refine_passes must be 1 or 2"),
+        ({"refine_passes": True}, "refine_passes must be 1 or 2"),
+        ({"flip_tta": 1}, "flip_tta must be True or False"),
+        ({"compat": "mediapipe-python", "flip_tta": True}, "no accuracy modes"),
+        ({"compat": "mediapipe-python", "refine_passes": 2}, "no accuracy modes"),
+        ({"runtime": "mediapipe", "flip_tta": True}, "hifipose's own pipeline"),
+        ({"runtime": "mediapipe", "compat": "mediapipe-python"}, "hifipose's own pipeline"),
+    ],
+)
+def test_bad_compat_or_accuracy_mode_is_a_config_error(options: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        DetectorConfig(**options)

@@ -169,6 +169,20 @@ def test_refinement_window_is_seven_cells(peak_col: int, refined: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("peak_col", "refined"), [(32, True), (40, True), (31, False), (41, False)]
+)
+def test_legacy_python_refinement_window_is_nine_cells(peak_col: int, refined: bool) -> None:
+    assert landmarks.LEGACY_PYTHON_HEATMAP_KERNEL == 9  # §3.5: mp.solutions.pose's window
+    points = np.zeros((39, 5), np.float32)
+    points[0, :2] = (36.5 / 64, 20.5 / 64)  # cell (col 36, row 20): window cols 32..40
+    out = landmarks.refine_with_heatmap(points, _one_peak(20, peak_col, 30.0), kernel_size=9)
+    if refined:
+        assert out[0, 0] == pytest.approx(peak_col / 64, abs=1e-6)
+    else:
+        np.testing.assert_array_equal(out, points)
+
+
+@pytest.mark.parametrize(
     ("confidence", "refined"), [(0.5, True), (0.55, True), (0.65, True), (0.45, False)]
 )
 def test_refinement_threshold_is_one_half(confidence: float, refined: bool) -> None:

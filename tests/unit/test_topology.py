@@ -1,6 +1,7 @@
 from hifipose.topology import (
     COCO17_FROM_BLAZEPOSE,
     COCO17_NAMES,
+    FLIP_PERMUTATION,
     KEYPOINT_NAMES,
     SKELETON_EDGES,
     Kp,
@@ -35,3 +36,18 @@ def test_sides() -> None:
     assert keypoint_side(Kp.MOUTH_LEFT) == "left"
     assert keypoint_side(Kp.RIGHT_FOOT_INDEX) == "right"
     assert sum(keypoint_side(kp) == "left" for kp in Kp) == 16
+
+
+def test_flip_permutation_swaps_sides_and_is_its_own_inverse() -> None:
+    perm = FLIP_PERMUTATION
+    assert sorted(perm) == list(range(33))
+    assert all(perm[perm[i]] == i for i in range(33))
+    for kp in Kp:
+        mirrored = Kp(perm[kp])
+        side, other = keypoint_side(kp), keypoint_side(mirrored)
+        assert {side, other} in ({"middle"}, {"left", "right"})
+        assert mirrored.name.replace("LEFT", "X").replace("RIGHT", "X") == kp.name.replace(
+            "LEFT", "X"
+        ).replace("RIGHT", "X")
+    assert perm[Kp.NOSE] == Kp.NOSE
+    assert perm[Kp.MOUTH_LEFT] == Kp.MOUTH_RIGHT

@@ -20,16 +20,22 @@ from numpy.typing import NDArray
 from hifipose.blazepose.roi import Roi
 
 __all__ = [
+    "HEATMAP_KERNEL",
+    "LEGACY_PYTHON_HEATMAP_KERNEL",
     "NUM_MODEL_LANDMARKS",
     "decode_landmarks",
     "decode_world_landmarks",
     "project_landmarks",
     "refine_with_heatmap",
+    "rotate_world",
 ]
 
 NUM_MODEL_LANDMARKS = 39  # 33 body + 2 auxiliary (hip centre, size/rotation point) + 4 unused
 LANDMARK_INPUT_SIZE = 256
-HEATMAP_KERNEL = 7
+HEATMAP_KERNEL = 7  # the graph's, Tasks' and TF.js's window (blazepose-spec §3.5)
+#: The window the legacy Python ``mp.solutions.pose`` runs: its options round trip drops the
+#: graph's 7 and the calculator falls back to its proto default (blazepose-spec §3.5).
+LEGACY_PYTHON_HEATMAP_KERNEL = 9
 MIN_CONFIDENCE_TO_REFINE = 0.5
 
 
@@ -55,19 +61,24 @@ def decode_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 def refine_with_heatmap(
-    landmarks: NDArray[np.float32], heatmap_logits: NDArray[np.float32]
+    landmarks: NDArray[np.float32],
+    heatmap_logits: NDArray[np.float32],
+    kernel_size: int = HEATMAP_KERNEL,
 ) -> NDArray[np.float32]:
-    """Refine x, y with the heatmap (MediaPipe ``RefineLandmarksFromHeatmap``, kernel 7).
+    """Refine x, y with the heatmap (MediaPipe ``RefineLandmarksFromHeatmap``).
 
     For each landmark, the cell (trunc(x·64), trunc(y·64)) is located (C-style truncation
     toward zero); landmarks whose cell is outside the 64×64 grid are left unchanged. Over
-    the 7×7 window around the cell (clipped at the grid's edges) the confidences
+    the k×k window around the cell (rows and columns [c − k//2, c + k//2 + 1), clipped at
+    the grid's edges) the confidences
     c = sigmoid(logit) are summed; if the largest is ≥ 0.5, x and y become the
     confidence-weighted mean cell index divided by 64 (no half-cell offset, as upstream).
 
     Args:
         landmarks: (N, ≥2) crop-normalised landmarks (x, y first).
         heatmap_logits: (64, 64, N) or (1, 64, 64, N) heatmap logits, rows = y.
+        kernel_size: The window side k (odd): 7 is the graph's (and Tasks', TF.js's); 9
+            is what the legacy Python ``mp.solutions.pose`` runs.
 
     Returns:
         A refined copy of ``landmarks``; columns other than x and y are unchanged.
@@ -82,8 +93,8 @@ def refine_with_heatmap(
     if not inside.any():
         return out
     index = np.flatnonzero(inside)
-    offsets = np.arange(HEATMAP_KERNEL) - HEATMAP_KERNEL // 2
-    win_rows = rows[index, None] + offsets  # (K, 7)
+    offsets = np.arange(kernel_size) - kernel_size // 2
+    win_rows = rows[index, None] + offsets  # (K, k)
     win_cols = cols[index, None] + offsets
     row_ok = (win_rows >= 0) & (win_rows < grid_h)
     col_ok = (win_cols >= 0) & (win_cols < grid_w)
@@ -144,7 +155,16 @@ def decode_world_landmarks(raw: NDArray[np.float32], angle_rad: float) -> NDArra
     Returns:
         (39, 3) float32 metres: x' = cos·x − sin·y, y' = sin·x + cos·y, z' = z.
     """
-    world = raw.reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
+    return rotate_world(raw.reshape(NUM_MODEL_LANDMARKS, 3), angle_rad)
+
+
+def rotate_world(world_m: NDArray[np.float32], angle_rad: float) -> NDArray[np.float32]:
+    """Rotate (N, 3) world landmarks (metres) by the ROI angle about z.
+
+    Returns:
+        A new (N, 3) float32 array: x' = cos·x − sin·y, y' = sin·x + cos·y, z' = z.
+    """
+    world = world_m.astype(np.float32)
     cos, sin = math.cos(angle_rad), math.sin(angle_rad)
     x, y = world[:, 0].copy(), world[:, 1].copy()
     world[:, 0] = cos * x - sin * y
