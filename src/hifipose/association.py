@@ -41,9 +41,11 @@ __all__ = [
     "bones_agree",
     "box_iou",
     "dedup",
+    "duplicate_of",
     "is_same_person",
     "similarity",
     "similarity_matrix",
+    "torso_distance",
     "torso_length",
 ]
 
@@ -131,6 +133,17 @@ def torso_length(pose: NDArray[np.floating]) -> float:
     return float(math.hypot(*(shoulders - hips)))
 
 
+def torso_distance(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
+    """Distance between two poses' torso centres, in torso lengths of ``b``.
+
+    The torso centre is the mean of the shoulders and hips (all four points, seen or not);
+    ``inf`` when ``b``'s torso has no length.
+    """
+    centre_a, centre_b = a[[11, 12, 23, 24], :2].mean(axis=0), b[[11, 12, 23, 24], :2].mean(axis=0)
+    torso = torso_length(b)
+    return float(math.hypot(*(centre_a - centre_b)) / torso) if torso > 0 else math.inf
+
+
 def _oks(a: NDArray[np.floating], b: NDArray[np.floating], area: float) -> float:
     both = _seen(a) & _seen(b)
     if not both.any() or area <= 0:
@@ -196,6 +209,26 @@ def is_same_person(a: NDArray[np.floating], b: NDArray[np.floating]) -> bool:
     return bool(close >= SAME_POINT_SHARE * both.sum() and box_iou(a, b) > SAME_BOX_IOU)
 
 
+def duplicate_of(poses: list[NDArray[np.floating]]) -> list[int]:
+    """For each pose, the index of the earlier kept pose it repeats, or its own index if kept.
+
+    Args:
+        poses: Poses in priority order (the first of two duplicates is kept).
+
+    Returns:
+        One index per pose: its own when it duplicates no earlier kept pose, else the first
+        kept pose it is the same person as (:func:`is_same_person`).
+    """
+    out: list[int] = []
+    kept: list[int] = []
+    for i, pose in enumerate(poses):
+        same = next((k for k in kept if is_same_person(poses[k], pose)), i)
+        if same == i:
+            kept.append(i)
+        out.append(same)
+    return out
+
+
 def dedup(poses: list[NDArray[np.floating]]) -> list[int]:
     """Drop poses that repeat an earlier one; return the indices kept, in order.
 
@@ -205,11 +238,7 @@ def dedup(poses: list[NDArray[np.floating]]) -> list[int]:
     Returns:
         Indices into ``poses`` of the poses that duplicate no earlier kept pose.
     """
-    kept: list[int] = []
-    for i, pose in enumerate(poses):
-        if not any(is_same_person(poses[k], pose) for k in kept):
-            kept.append(i)
-    return kept
+    return [i for i, same in enumerate(duplicate_of(poses)) if same == i]
 
 
 def assign(

@@ -296,13 +296,13 @@ class BlazePoseDetector(PoseDetector):
         for association in associations:
             raw = raws[association.index]
             assert raw is not None  # noqa: S101 - associate only reports poses
-            pose = self._smooth(association.track, raw, t_us)
+            pose = self._smooth(association.track, raw, t_us, learn=not association.contested)
             if association.track.track_id:
                 poses.append(pose)
         self.stage_times.lap("smoothing")
         return sorted(poses, key=lambda p: p.track_id or 0)
 
-    def _smooth(self, track: Track, raw: _RawPose, t_us: int) -> Pose:
+    def _smooth(self, track: Track, raw: _RawPose, t_us: int, *, learn: bool = True) -> Pose:
         filters = track.filters
         aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
         aux = filters.smooth_aux(aux_raw, t_us)
@@ -314,7 +314,7 @@ class BlazePoseDetector(PoseDetector):
         mask = raw.mask
         if mask is not None and self._smooth_masks:
             mask = filters.smooth_mask(mask, raw.mask_support)
-        track.observe(body, t_us)
+        track.observe(body, t_us, learn=learn)
         self._tracker.confirm(track)
         return _to_pose(raw.score, body, world, mask, track.track_id)
 

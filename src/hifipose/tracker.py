@@ -31,9 +31,10 @@ from hifipose.association import (
     bone_lengths,
     bones_agree,
     box_iou,
-    dedup,
+    duplicate_of,
     similarity,
     similarity_matrix,
+    torso_distance,
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.errors import TimestampError
@@ -208,6 +209,9 @@ class TrackStatus(Enum):
     LOST = "lost"
 
 
+#: Two tracked crops on one body contest it when its torso centre lies within this many
+#: torso lengths of the rival's prediction.
+CONTESTED_DISTANCE: Final = 0.35
 #: A pose from a tracked ROI must be at least this similar to a track's prediction to keep it.
 MIN_TRACK_SIMILARITY: Final = 0.1
 #: A new person must be at least this similar to a lost track's prediction to take its id.
@@ -242,12 +246,13 @@ class Track:
         roi: The ROI for the next frame (None while lost).
         last_roi: The last ROI the person was found in (kept while lost).
         status: Tracked (found on the last frame) or lost.
-        last_pose: The last smoothed (33, 3) pose: x px, y px, visibility.
+        last_pose: The last learnt smoothed (33, 3) pose: x px, y px, visibility.
         velocity_px_s: Median keypoint motion (x, y) in pixels per second.
         bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
         hits: On how many frames the person was found.
         first_seen_us: Stream time of the first frame the track was seen on.
         last_seen_us: Stream time of the last frame the person was found on.
+        pose_us: Stream time of ``last_pose``.
     """
 
     track_id: int
@@ -261,34 +266,43 @@ class Track:
     hits: int = 0
     first_seen_us: int = 0
     last_seen_us: int = 0
+    pose_us: int = 0
 
     def predict(self, t_us: int) -> NDArray[np.float64] | None:
         """The pose expected at ``t_us``: the last pose moved on by the velocity."""
         if self.last_pose is None:
             return None
-        dt = min(max(t_us - self.last_seen_us, 0) * 1e-6, MAX_PREDICT_S)
+        dt = min(max(t_us - self.pose_us, 0) * 1e-6, MAX_PREDICT_S)
         predicted = self.last_pose.copy()
         predicted[:, :2] += self.velocity_px_s * dt
         return predicted
 
-    def observe(self, landmarks_px: NDArray[np.floating], t_us: int) -> None:
-        """Remember this frame's smoothed (33, ≥4) image landmarks as the person's pose."""
+    def observe(self, landmarks_px: NDArray[np.floating], t_us: int, *, learn: bool = True) -> None:
+        """Remember this frame's smoothed (33, ≥4) image landmarks as the person's pose.
+
+        With ``learn=False`` (a contested pose, see :class:`Association`: possibly a blend
+        of two people) the person is found on this frame, but the pose, velocity and bones
+        that identify them stay those of the last uncontested frame.
+        """
         pose = pose_points(landmarks_px)
-        if self.last_pose is not None and t_us > self.last_seen_us:
-            seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
-            if seen.any():
-                motion = np.median(pose[seen, :2] - self.last_pose[seen, :2], axis=0)
-                speed = motion / ((t_us - self.last_seen_us) * 1e-6)
-                self.velocity_px_s = (
-                    VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
-                )
         if not self.hits:
             self.first_seen_us = t_us
-        self.last_pose = pose
-        self.bones = bone_lengths(pose)
         self.hits += 1
         self.last_seen_us = t_us
         self.status = TrackStatus.TRACKED
+        if not learn and self.last_pose is not None:
+            return
+        if self.last_pose is not None and t_us > self.pose_us:
+            seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
+            if seen.any():
+                motion = np.median(pose[seen, :2] - self.last_pose[seen, :2], axis=0)
+                speed = motion / ((t_us - self.pose_us) * 1e-6)
+                self.velocity_px_s = (
+                    VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
+                )
+        self.last_pose = pose
+        self.pose_us = t_us
+        self.bones = bone_lengths(pose)
 
     def lose(self) -> None:
         """The person was not found: no ROI, and the filters reset as MediaPipe's on a loss.
@@ -309,10 +323,14 @@ class Association:
         track: The track (tracked now; new or re-identified ones included).
         index: Index into the frame's observations: first the tracked tracks' (in the
             order of :meth:`MultiTracker.tracked`), then the candidates'.
+        contested: Another tracked person's crop found the same body where both were
+            expected (see :meth:`MultiTracker.associate`): the pose may be a blend of
+            two people, so the track does not learn from it (see :meth:`Track.observe`).
     """
 
     track: Track
     index: int
+    contested: bool = False
 
 
 @dataclass
@@ -445,13 +463,9 @@ class MultiTracker:
         observed = [*tracked_poses, *probe_poses, *detected_poses]
         owners += [None] * len(detected_poses)
         points = [None if p is None else pose_points(p) for p in observed]
-        # Duplicates: tracked ROIs first (the pose that fits its own track best first), then
-        # the probes of lost tracks, then detections by score; the first of two is kept.
-        fit = [self._fit(points[i], tracks[i], t_us) for i in range(len(tracks))]
-        order = sorted(range(len(tracks)), key=lambda i: (-fit[i], tracks[i].track_id))
-        order += range(len(tracks), len(observed))
-        order = [i for i in order if points[i] is not None]
-        kept = [order[k] for k in dedup([points[i] for i in order])]  # type: ignore[misc]
+        kept, rivals = self._drop_duplicates(t_us, tracks, owners, points)
+        contested = self._settle_contests(t_us, kept, rivals, owners, points)
+        kept = [contested.get(i, i) for i in kept]
         from_rois = [i for i in kept if owners[i] is not None]
         from_detector = [i for i in kept if owners[i] is None]
         # Identities, on keypoints: first the poses of the tracks' own ROIs to the tracked
@@ -465,6 +479,16 @@ class MultiTracker:
             if not left or not group:
                 continue
             sims = np.array([[self._fit(points[i], track, t_us) for track in group] for i in left])
+            self._keep_contests_apart(
+                sims,
+                left=left,
+                group=group,
+                owners=owners,
+                contested=contested,
+                rivals=rivals,
+                points=points,
+                t_us=t_us,
+            )
             pairs = assign(sims, min_similarity=gate)
             for row, col in sorted(pairs, key=lambda rc: -sims[rc[0], rc[1]]):
                 track = group[col]
@@ -472,7 +496,7 @@ class MultiTracker:
                     if free == 0:
                         continue
                     free -= 1
-                result.append(Association(track, left[row]))
+                result.append(Association(track, left[row], left[row] in contested.values()))
             done = {a.index for a in result}
             left = [i for i in left if i not in done]
         taken = {a.index for a in result}
@@ -489,6 +513,112 @@ class MultiTracker:
         newcomers = [i for i in from_rois if i not in taken] + from_detector
         result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
         return sorted(result, key=lambda a: a.track.track_id)
+
+    def _drop_duplicates(
+        self,
+        t_us: int,
+        tracks: list[Track],
+        owners: list[Track | None],
+        points: list[NDArray[np.float64] | None],
+    ) -> tuple[list[int], dict[int, list[Track]]]:
+        """The poses kept after the duplicate test, and per kept pose the tracks it beat.
+
+        Order: tracked ROIs first (the pose that fits its own track best first), then the
+        probes of lost tracks, then detections by score; the first of two is kept.
+        """
+        fit = [self._fit(points[i], tracks[i], t_us) for i in range(len(tracks))]
+        order = sorted(range(len(tracks)), key=lambda i: (-fit[i], tracks[i].track_id))
+        order += range(len(tracks), len(points))
+        order = [i for i in order if points[i] is not None]
+        same = duplicate_of([points[i] for i in order])  # type: ignore[misc]
+        kept = [order[k] for k, first in enumerate(same) if first == k]
+        rivals: dict[int, list[Track]] = {}  # a kept pose -> the tracks whose crop repeated it
+        for k, first in enumerate(same):
+            owner = owners[order[k]]
+            if first != k and owner is not None:
+                rivals.setdefault(order[first], []).append(owner)
+        return kept, rivals
+
+    def _keep_contests_apart(
+        self,
+        sims: NDArray[np.float64],
+        *,
+        left: list[int],
+        group: list[Track],
+        owners: list[Track | None],
+        contested: dict[int, int],
+        rivals: dict[int, list[Track]],
+        points: list[NDArray[np.float64] | None],
+        t_us: int,
+    ) -> None:
+        """Bar pairs in ``sims`` (rows: poses ``left``, columns: ``group``) a crossing forbids.
+
+        A contested pose stays with the track whose crop it came from; a pose that a lost
+        person's probe also found, and that fits that person better, leaves its own track.
+        """
+        for row, i in enumerate(left):
+            own = owners[i]
+            if own is None or own not in group:
+                continue
+            if i in contested.values():
+                sims[row] = np.where(np.arange(len(group)) == group.index(own), sims[row], -1.0)
+            elif self._lost_rival_fits_better(points[i], own, rivals.get(i, []), t_us):
+                sims[row] = -1.0
+
+    def _settle_contests(
+        self,
+        t_us: int,
+        kept: list[int],
+        rivals: dict[int, list[Track]],
+        owners: list[Track | None],
+        points: list[NDArray[np.float64] | None],
+    ) -> dict[int, int]:
+        """Two tracked people's crops on one body where both were expected: keep the older id.
+
+        A kept pose from a tracked track's crop is contested when a tracked rival's crop
+        repeated it and the body's torso lies within :data:`CONTESTED_DISTANCE` torso
+        lengths of that rival's prediction too (two people crossing; a body far from the
+        rival's prediction is the kept track's, as keypoint similarity says). Then the
+        older id keeps its own crop's pose (the younger track is lost for the frame and
+        keeps its prediction), and neither velocity learns from the blend.
+
+        Returns:
+            Kept pose index → the index of the pose reported instead (itself or the older
+            track's crop), for each contested pose.
+        """
+        out: dict[int, int] = {}
+        if self.max_tracks == 1:
+            return out
+        tracked = self.tracked()
+        for i in kept:
+            owner, pose = owners[i], points[i]
+            if owner is None or owner.status is not TrackStatus.TRACKED or pose is None:
+                continue
+            close = [
+                r
+                for r in rivals.get(i, [])
+                if r.status is TrackStatus.TRACKED
+                and (predicted := r.predict(t_us)) is not None
+                and torso_distance(pose, predicted) <= CONTESTED_DISTANCE
+            ]
+            if not close:
+                continue
+            oldest = min([owner, *close], key=lambda t: t.track_id or math.inf)
+            out[i] = tracked.index(oldest)
+        return out
+
+    def _lost_rival_fits_better(
+        self, pose: NDArray[np.float64] | None, own: Track, rivals: list[Track], t_us: int
+    ) -> bool:
+        """Whether a lost person whose probe found the same body fits ``pose`` better than ``own``.
+
+        Then the tracked crop does not keep the body: a person who walked in front of a
+        hidden one does not take over the hidden one's id, nor the other way round.
+        """
+        own_fit = self._fit(pose, own, t_us)
+        return any(
+            r.status is TrackStatus.LOST and self._fit(pose, r, t_us) > own_fit for r in rivals
+        )
 
     def _reidentify(
         self, association: Association, points: list[NDArray[np.float64] | None], t_us: int
