@@ -313,5 +313,7 @@ def test_several_people_on_every_model_runtime_agree_with_litert(
             seen = (a[:, 3] >= 0.5) & (b[:, 3] >= 0.5)
             diagonal = np.hypot(*(b[:, :2].max(0) - b[:, :2].min(0)))
             assert error.mean() < 0.5
-            # the heatmap refinement may move a point by up to a heatmap cell (1/64 of the crop)
-            assert error[seen].max() < 0.02 * diagonal
+            # A float-rounding difference can flip the heatmap refinement's peak by a cell (1/64
+            # of a crop about 1.3-1.5x the body, so 2-3 % of the box diagonal); the mean above is
+            # the tight check.
+            assert error[seen].max() < 0.03 * diagonal
