@@ -181,11 +181,15 @@ def test_worker_killed_or_hung(
     assert not list(out.rglob("*.partial"))
 
 
-def _wait_for(event: str, events: Path, process: subprocess.Popen[bytes]) -> None:
-    """Wait for a worker's first ``event`` (startup time varies with the machine's load)."""
+def _wait_for(event: str, events: Path, process: subprocess.Popen[bytes], count: int = 1) -> None:
+    """Wait for the workers' ``count``-th ``event``.
+
+    Counting events rather than seconds keeps the kill mid-run on a fast machine and a
+    loaded one alike.
+    """
     deadline = time.monotonic() + 120
-    while not [e for e, _ in read_events(events) if e == event]:
-        assert process.poll() is None, "the batch ended before any video started"
+    while len([e for e, _ in read_events(events) if e == event]) < count:
+        assert process.poll() is None, f"the batch ended before {count} '{event}' events"
         assert time.monotonic() < deadline
         time.sleep(0.1)
 
@@ -225,9 +229,12 @@ def test_kill_9_at_random_moments_then_resume(
             start_new_session=True,
         )
         # The first trial dies early (maybe before anything is published), the others
-        # after some videos are.
-        _wait_for("start" if trial == 0 else "published", events, process)
-        time.sleep(rng.uniform(0.0, 3.0))
+        # after a random number of videos are (a few of the 100, so the run is never over).
+        if trial == 0:
+            _wait_for("start", events, process)
+        else:
+            _wait_for("published", events, process, count=rng.randint(1, 10))
+        time.sleep(rng.uniform(0.0, 0.3))
         os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers at once
         process.wait()
         trial_events = read_events(events)
