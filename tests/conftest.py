@@ -41,9 +41,8 @@ def read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-@functools.cache
-def clip_frames(path: Path) -> tuple[np.ndarray, ...]:
-    """All frames of a clip as RGB arrays, decoded once per test session."""
+def decode_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a video as RGB arrays, decoded now (for files a test writes)."""
     capture = cv2.VideoCapture(str(path))
     frames = []
     while True:
@@ -52,6 +51,13 @@ def clip_frames(path: Path) -> tuple[np.ndarray, ...]:
             break
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     capture.release()
+    return frames
+
+
+@functools.cache
+def clip_frames(path: Path) -> tuple[np.ndarray, ...]:
+    """All frames of a (shared, unchanging) clip as RGB arrays, decoded once per session."""
+    frames = decode_frames(path)
     assert frames, f"cannot decode {path}"
     return tuple(frames)
 

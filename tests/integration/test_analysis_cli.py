@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hifipose.cli import main
+from tests.conftest import decode_frames
 
 SQUATS = "tfjs_golden/pose_squats.mp4"
 LABEL_RGB = (200, 30, 90)  # hifipose.io.annotate's default label box
@@ -56,18 +57,6 @@ def tracked(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, model_d
     return out
 
 
-def frames_of(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
-
-
 def label_pixels(image: np.ndarray, without: np.ndarray) -> int:
     """Pixels of the label colour in ``image`` that are not that colour in ``without``."""
 
@@ -80,8 +69,8 @@ def label_pixels(image: np.ndarray, without: np.ndarray) -> int:
 def test_track_count_draws_the_count_and_prints_it(
     tracked: Path, shared_data: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    frames = frames_of(tracked / "count.mp4")
-    plain = frames_of(tracked / "offline.mp4")  # the same clip without --count
+    frames = decode_frames(tracked / "count.mp4")
+    plain = decode_frames(tracked / "offline.mp4")  # the same clip without --count
     assert len(frames) == len(plain) == 65
     # A label box on every frame (the shirt is of a similar pink: compared with the plain one).
     assert min(label_pixels(f, p) for f, p in zip(frames, plain, strict=True)) > 2000
