@@ -1,8 +1,11 @@
-"""Forward kinematics from a parsed BVH file (the `bvh` package reads it; this composes)."""
+"""Forward kinematics from a parsed BVH file (the `bvh` package reads it; this composes),
+and the error floor of any fixed-length skeleton, to judge FK against."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import least_squares
+from scipy.sparse import lil_matrix
 
 
 def rot(axis: str, degrees: np.ndarray) -> np.ndarray:
@@ -45,3 +48,81 @@ def forward_kinematics(mocap) -> dict[str, np.ndarray]:
             glob_p[name] = pp + np.einsum("fij,j->fi", pr, offset)
             glob_r[name] = pr @ local
     return glob_p
+
+
+def rigid_floor_cm(
+    targets: dict[str, np.ndarray], parents: dict[str, str | None], *, symmetric: bool = True
+) -> dict[str, np.ndarray]:
+    """The error floor of any skeleton with constant bone lengths, per joint, per frame (cm).
+
+    ``targets`` holds every joint's (F, 3) keypoint position; ``parents`` the tree. Joints
+    on the same point as an earlier one (the neck and the shoulder joints, all at the
+    mid-shoulder) are one point. The fitted skeleton keeps the root on its target, and each
+    bone has one length for the whole clip (the same left and right when ``symmetric``) and
+    may point anywhere in each frame: a looser rig than any BVH file, so its error is a
+    lower bound on what fixed offsets can reach. The fit minimises the summed distance
+    (least squares reweighted towards the mean distance, which the tests compare).
+    """
+    names = list(targets)
+    point_of: dict[str, str] = {}  # joint → the first joint on the same point
+    for name in names:
+        same = [n for n in point_of if np.allclose(targets[n], targets[name])]
+        point_of[name] = same[0] if same else name
+    points = [n for n in names if point_of[n] == n]
+    index = {n: i for i, n in enumerate(points)}
+    root, bones = points[0], points[1:]
+    parent = {b: point_of[parents[b] or root] for b in bones}
+    weight = np.array([sum(point_of[n] == p for n in names) for p in points], float)
+    length_key = [(b.replace("Left", "Right") if symmetric else b) for b in bones]
+    keys = sorted(set(length_key))
+    which = np.array([keys.index(k) for k in length_key])
+    target = np.stack([targets[p] for p in points], axis=1)  # (F, P, 3)
+    count, nb, nl = len(target), len(bones), len(keys)
+    start = np.stack([target[:, index[b]] - target[:, index[parent[b]]] for b in bones], 1)
+    norm = np.linalg.norm(start, axis=-1)
+    u = start / norm[..., None]
+    x0 = np.concatenate(
+        [
+            [norm[:, which == k].mean() for k in range(nl)],
+            np.stack(
+                [np.arccos(np.clip(u[..., 2], -1, 1)), np.arctan2(u[..., 1], u[..., 0])], -1
+            ).ravel(),
+        ]
+    )
+
+    def place(x: np.ndarray) -> np.ndarray:
+        angles = x[nl:].reshape(count, nb, 2)
+        sin = np.sin(angles[..., 0])
+        unit = np.stack(
+            [sin * np.cos(angles[..., 1]), sin * np.sin(angles[..., 1]), np.cos(angles[..., 0])],
+            -1,
+        )
+        out = np.empty_like(target)
+        out[:, 0] = target[:, 0]
+        for k, b in enumerate(bones):
+            out[:, index[b]] = out[:, index[parent[b]]] + x[which[k]] * unit[:, k]
+        return out
+
+    below = {b: {b} for b in points}  # the points a bone moves: its own and its descendants'
+    for b in reversed(bones):
+        below[parent[b]] |= below[b]
+    sparsity = lil_matrix((count * len(points) * 3, len(x0)), dtype=np.int8)
+    for f in range(count):
+        for k, b in enumerate(bones):
+            col = nl + (f * nb + k) * 2
+            for moved in below[b]:
+                row = (f * len(points) + index[moved]) * 3
+                sparsity[row : row + 3, col : col + 2] = 1
+                sparsity[row : row + 3, which[k]] = 1
+    x, scale = x0, np.ones((count, len(points)))
+    for _ in range(4):
+        w = np.sqrt(weight * scale)[..., None]
+        x = least_squares(
+            lambda x, w=w: ((place(x) - target) * w).ravel(),
+            x,
+            jac_sparsity=sparsity,
+            x_scale="jac",
+        ).x
+        scale = 1 / np.maximum(np.linalg.norm(place(x) - target, axis=-1), 0.05)
+    error = np.linalg.norm(place(x) - target, axis=-1)
+    return {n: error[:, index[point_of[n]]] for n in names}

@@ -24,15 +24,19 @@ The hierarchy (each joint sits at the point named; its bone runs to its child)::
 Bone lengths (the offsets) are the median over the clip, from frames where the bone's
 keypoints are visible, averaged between left and right; the hip joints, which sit beside
 the spine rather than on a bone, get the median of where they sit in the hips' frame.
-Each joint's rotation turns its rest bone direction onto the bone's direction in the
-frame exactly; the twist about the
+Each joint's rotation turns its rest bone direction onto the direction from where forward
+kinematics puts the joint to the keypoint of its child joint, so that one bone's length
+error is not passed on as a tilt of the bones after it (a bone ending in an end site, the
+hands' and the head's, takes the keypoints' own direction); the twist about the
 bone comes from a secondary axis where the keypoints give one (hip line for the hips,
 shoulder line for the spine, ear line for the neck and head, pinky→index for the hands)
 and is otherwise the parent's (the smallest rotation, no added twist). Euler angles take,
 frame by frame, the one of the two equivalent solutions nearest the previous frame, then
 are unwrapped, so no channel jumps by more than 180°. The world keypoints' bone lengths
 change a little from frame to frame; fixed offsets cannot follow that, so forward
-kinematics lands within that variation of the keypoints, not exactly on them.
+kinematics lands within that variation of the keypoints, not exactly on them: a joint on
+its parent's bone lands on the line from its parent to its keypoint, off by the difference
+between that distance and the fixed length.
 
 The root position is the camera-space mid-hip (:mod:`hifipose.camera`) when the poses
 have it, else the world mid-hip (about 0). A track's file starts at the frame where the
@@ -179,6 +183,7 @@ JOINTS: Final[tuple[Joint, ...]] = (
     *_leg("right", RIGHT),
 )
 _INDEX: Final = {j.name: i for i, j in enumerate(JOINTS)}
+_JOINT_POINTS: Final = frozenset(j.at for j in JOINTS)
 
 F64 = NDArray[np.float64]
 #: Per derived point: (F, 3) positions and (F,) visibility (the least of its keypoints').
@@ -310,16 +315,46 @@ def bvh_text(
     xyz = _to_bvh_cm(np.asarray(world_m, dtype=np.float64))
     points = _points(xyz, np.asarray(visibility, dtype=np.float64))
     lengths = _bone_lengths(points)
-    count = len(xyz)
+    # the keypoints' own bone directions place the off-bone joints (the hips) in their
+    # parent's frame; the rotations written are then aimed from where the fixed offsets
+    # put each joint, so a bone's length error does not tilt the bones after it
+    offsets = _offsets(points, _rotations(points), lengths)
+    rotations = _rotations(points, offsets)
+    root = points["mid_hip"][0] if root_m is None else _to_bvh_cm(np.asarray(root_m, np.float64))
+    channels = [root]
+    for i, joint in enumerate(JOINTS):
+        parent_r = np.eye(3) if joint.parent is None else rotations[_INDEX[joint.parent]]
+        local = np.swapaxes(parent_r, -1, -2) @ rotations[i]
+        channels.append(_euler(local, _rotation_order(joint)))
+    return _hierarchy(offsets, lengths) + _motion(np.concatenate(channels, axis=1), frame_time_s)
+
+
+def _rotations(points: Points, offsets: dict[str, F64] | None = None) -> F64:
+    """(J, F, 3, 3) each joint's rotation, rest pose to frame (BVH axes), parents first.
+
+    Each rotation turns the joint's rest bone direction onto the direction from the joint
+    to the point it aims at, then about that bone by the secondary axis (or the parent's
+    twist). Without ``offsets`` the joint is where its keypoints are; with them, where
+    forward kinematics from the root keypoint puts it.
+    """
+    count = len(points["mid_hip"][0])
     rotations = np.empty((len(JOINTS), count, 3, 3))
+    at: dict[str, F64] = {}
     for i, joint in enumerate(JOINTS):
         parent_r = np.broadcast_to(np.eye(3), (count, 3, 3))
+        at[joint.name] = points[joint.at][0]
         if joint.parent is not None:
             parent_r = rotations[_INDEX[joint.parent]]
+            if offsets is not None:
+                at[joint.name] = at[joint.parent] + parent_r @ offsets[joint.name]
         if joint.aim is None:
             rotations[i] = parent_r
             continue
-        bone = points[joint.aim][0] - points[joint.at][0]
+        # a bone that ends in an end site carries no joint: it keeps the keypoints' own
+        # direction (the hand's, the head's), which a short bone aimed from a joint a few
+        # centimetres off would lose
+        start = at[joint.name] if joint.aim in _JOINT_POINTS else points[joint.at][0]
+        bone = points[joint.aim][0] - start
         swung = _swing(_unit(parent_r @ np.array(joint.aim_rest)), _unit(bone)) @ parent_r
         if joint.twist is None:
             rotations[i] = swung
@@ -332,14 +367,7 @@ def bvh_text(
         # a secondary axis (nearly) along the bone gives no twist: keep the parent's there
         cross = np.linalg.norm(np.cross(_unit(bone), _unit(secondary)), axis=-1)
         rotations[i] = np.where((cross > 0.1)[:, None, None], twisted, swung)
-    root = points["mid_hip"][0] if root_m is None else _to_bvh_cm(np.asarray(root_m, np.float64))
-    channels = [root]
-    for i, joint in enumerate(JOINTS):
-        parent_r = np.eye(3) if joint.parent is None else rotations[_INDEX[joint.parent]]
-        local = np.swapaxes(parent_r, -1, -2) @ rotations[i]
-        channels.append(_euler(local, _rotation_order(joint)))
-    offsets = _offsets(points, rotations, lengths)
-    return _hierarchy(offsets, lengths) + _motion(np.concatenate(channels, axis=1), frame_time_s)
+    return rotations
 
 
 def _offsets(points: Points, rotations: F64, lengths: dict[str, float]) -> dict[str, F64]:
