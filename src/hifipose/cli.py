@@ -36,6 +36,7 @@ from hifipose.errors import ConfigError, HifiposeError
 from hifipose.pose import FrameResult
 
 if TYPE_CHECKING:
+    from hifipose.analysis.presets import TrackAnswer
     from hifipose.camera import CameraSpec
     from hifipose.io.render import OverlayVideoWriter, PngSequenceWriter
     from hifipose.io.sources import FrameSource
@@ -78,16 +79,26 @@ class _Outputs:
 
     Keypoint outputs (``-o FILE``, ``--rerun``) get camera-space 3D when a camera is known
     (``--fov``/``--intrinsics``, or the default guess for a ``.bvh``); then the exercise
-    counter (``--count``), the overlay (``--render``) and the window (``--show``).
+    counter (``--count``), the overlay (``--render``) and the window (``--show``). Rerun
+    also gets the ``--angles`` (or the ``--count`` preset's angles and signal).
     """
 
     def __init__(
         self, args: argparse.Namespace, stack: ExitStack, fps: float, *, static: bool
     ) -> None:
-        from hifipose.analysis import ExerciseCounter, get_preset
+        from hifipose.analysis import ExerciseCounter, LiveAngles, get_preset
         from hifipose.camera import TranslationSmoother
         from hifipose.io.writers import RerunWriter, ResultWriter, open_writer
 
+        count = getattr(args, "count", None)
+        self.counter = ExerciseCounter(get_preset(count)) if count else None
+        names = [n for n in (getattr(args, "angles", None) or "").split(",") if n.strip()]
+        rerun = getattr(args, "rerun", None) or str(args.output).lower().endswith(".rrd")
+        if names and not rerun:
+            msg = "--angles are logged to a Rerun recording: add -o FILE.rrd or --rerun"
+            raise ConfigError(msg)
+        names = names or list(self.counter.preset.angles if self.counter else ())
+        self.angles = LiveAngles(names, space=args.angle_space) if names and rerun else None
         self.args, self.stack, self.fps = args, stack, fps
         self.writers: list[ResultWriter] = []
         self.camera = _camera_spec(args)
@@ -99,14 +110,24 @@ class _Outputs:
             self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
         self.size_wh: tuple[int, int] | None = None  # the first frame's, for the metadata
         self.smoother = None if static or _smoothing_mode(args) == "none" else TranslationSmoother()
-        count = getattr(args, "count", None)
-        self.counter = ExerciseCounter(get_preset(count)) if count else None
         self.renderer: OverlayVideoWriter | PngSequenceWriter | None = None
 
     @property
     def wants_images(self) -> bool:
         """Whether any output needs the frame's pixels (overlay, window, Rerun's video)."""
         return bool(self.args.render or self.args.show or getattr(self.args, "rerun", None))
+
+    def _analyse(
+        self, result: FrameResult
+    ) -> tuple[list[TrackAnswer], list[dict[str, float]] | None]:
+        """The counter's answers, and the angles for Rerun (with the preset's signal)."""
+        answers = self.counter.update(result.poses) if self.counter is not None else []
+        angles = self.angles.update(result.poses) if self.angles is not None else None
+        if angles is not None and self.counter is not None:
+            signal = f"{self.counter.preset.name}_signal"
+            for values, answer in zip(angles, answers, strict=True):
+                values[signal] = answer.value
+        return answers, angles
 
     def emit(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None, caption: str) -> None:
         """Send one frame's result (and its pixels, when there) to every output."""
@@ -119,17 +140,18 @@ class _Outputs:
         intrinsics = self.camera.for_size(*result.size_wh) if self.camera else None
         if intrinsics is not None and self.writers:
             result = to_camera_space(result, intrinsics, self.smoother)
+        answers, angles = self._analyse(result)
         for writer in self.writers:
             if isinstance(writer, RerunWriter):
                 if intrinsics is not None:
                     writer.set_intrinsics(intrinsics)
-                writer.write(result, image_rgb)
+                writer.write(result, image_rgb, angles)
             else:
                 writer.write(result)
         labels: list[str | None] = []
         if self.counter is not None:
             preset = self.counter.preset
-            for answer in self.counter.update(result.poses):
+            for answer in answers:
                 angle = "—" if math.isnan(answer.value) else f"{answer.value:.0f} deg"
                 who = "" if answer.track_id is None else f"#{answer.track_id} "
                 labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
@@ -882,6 +904,13 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--count",
         metavar="EXERCISE",
         help="count repetitions per person and draw them: squat, push-up, curl, jumping-jack",
+    )
+    track.add_argument(
+        "--angles",
+        help="comma-separated angle names (as `analyze`) logged to Rerun (-o .rrd, --rerun)",
+    )
+    track.add_argument(
+        "--angle-space", choices=("image", "world"), default="image", help="as analyze --space"
     )
     track.add_argument(
         "--segmentation", action="store_true", help="compute (and tint) the person mask"

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from hifipose.analysis.angles import ANGLES, AngleDef, angle_series, joint_angle
+from hifipose.analysis.angles import ANGLES, AngleDef, LiveAngles, angle_series, joint_angle
 from hifipose.analysis.classifier import (
     EMASmoothing,
     PoseClassifier,
@@ -43,6 +43,7 @@ __all__ = [
     "ExerciseCounter",
     "ExercisePreset",
     "HysteresisCounter",
+    "LiveAngles",
     "PoseClassifier",
     "PoseEmbedder",
     "PoseSample",

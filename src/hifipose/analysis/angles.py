@@ -32,8 +32,8 @@ Missing points:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_MIN_VISIBILITY",
     "SIDES",
     "AngleDef",
+    "LiveAngles",
     "Space",
     "angle_series",
     "joint_angle",
@@ -322,3 +323,57 @@ def joint_angle(
         unwrap=False,
     )
     return float(next(iter(series.values()))[0]) + 0.0
+
+
+@dataclass
+class LiveAngles:
+    """Named angles of each frame's poses as they come, unwrapped per ``track_id``.
+
+    Frame by frame, a track gets the values :func:`angle_series` gives over the whole track
+    (the same wrap, then unwrapped against the track's last visible value); poses without a
+    ``track_id`` (single images) are not unwrapped.
+
+    Attributes:
+        names: Angle names (either spelling; kept in snake case).
+        space: ``"image"`` or ``"world"`` (see the module).
+        min_visibility: Below this visibility a point is missing and its angles are NaN.
+        side: Image space only: Sports2D's visible side.
+
+    Raises:
+        ConfigError: An unknown angle name (on construction), space or side (on update).
+    """
+
+    names: Sequence[str]
+    space: Space = "image"
+    min_visibility: float = DEFAULT_MIN_VISIBILITY
+    side: str = "none"
+    _last: dict[tuple[Hashable, str], float] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.names = tuple(normalize_angle_name(n) for n in self.names)
+
+    def update(self, poses: Sequence[Pose]) -> list[dict[str, float]]:
+        """Feed one frame's poses; return each pose's angles (degrees, NaN if unseen)."""
+        answers = []
+        for pose in poses:
+            points = pose.image_array if self.space == "image" else pose.world_array_m
+            series = angle_series(
+                points[None],
+                pose.image_array[None, :, 3],
+                self.names,
+                space=self.space,
+                min_visibility=self.min_visibility,
+                side=self.side,
+                unwrap=False,
+            )
+            values = {name: float(v[0]) for name, v in series.items()}
+            for name, value in values.items():
+                key = (pose.track_id, name)
+                if pose.track_id is None or not np.isfinite(value):
+                    continue
+                if key in self._last:
+                    period = ANGLES[name].period
+                    values[name] += period * round((self._last[key] - value) / period)
+                self._last[key] = values[name]
+            answers.append(values)
+        return answers

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hifipose.analysis.angles import ANGLES, angle_series, joint_angle, normalize_angle_name
+from hifipose.analysis.angles import (
+    ANGLES,
+    LiveAngles,
+    angle_series,
+    joint_angle,
+    normalize_angle_name,
+)
 from hifipose.errors import ConfigError
 from hifipose.pose import Pose
 from hifipose.topology import Kp
@@ -133,6 +139,41 @@ def test_series_are_unwrapped() -> None:
     assert np.abs(np.diff(wrapped)).max() > 300  # the jump Sports2D#31 reports
     series = angle_series(pts, vis, ["right_forearm"])["right_forearm"]
     np.testing.assert_allclose(np.diff(series), 5.0, atol=1e-9)
+
+
+def test_live_angles_match_the_series_of_each_track() -> None:
+    """Frame by frame, per track_id: what angle_series gives over each whole track."""
+    turns = np.radians(np.arange(150.0, 331.0, 5.0))  # through the wrap, twice over
+    frames = []
+    for i, turn in enumerate(turns):
+        poses = []
+        for track_id, sign in ((1, 1.0), (2, -1.0)):
+            image = np.zeros((33, 5))
+            image[:, 3] = 0.9
+            image[Kp.RIGHT_WRIST, :2] = 50 * np.cos(turn), -50 * sign * np.sin(turn)
+            image[Kp.RIGHT_KNEE, :2] = side_view(knee_flexion=i)[Kp.RIGHT_KNEE]
+            if track_id == 2 and i % 7 == 3:
+                image[Kp.RIGHT_WRIST, 3] = 0.1  # unseen: NaN, and the next frame unwraps on
+            poses.append(Pose(image, as_world(image[:, :2]), 1.0, track_id=track_id))
+        frames.append(poses)
+    names = ["right_forearm", "Right knee"]
+    live = LiveAngles(names)
+    answers = [live.update(poses) for poses in frames]
+    for k, track_id in enumerate((1, 2)):
+        image = np.stack([poses[k].image_array for poses in frames])
+        series = angle_series(image, image[:, :, 3], names)
+        for name, values in series.items():
+            got = [a[k][name] for a in answers]
+            np.testing.assert_allclose(got, values, atol=1e-9, err_msg=f"{track_id} {name}")
+    assert np.nanmax(np.abs(np.diff(series["right_forearm"]))) < 20  # unwrapped
+    # without a track id (single images) nothing is unwrapped
+    alone = LiveAngles(names)
+    wrapped = [alone.update([Pose(f[0].image_array, f[0].world_array_m, 1.0)]) for f in frames]
+    values = np.array([w[0]["right_forearm"] for w in wrapped])
+    assert values.min() >= -180 and values.max() < 180
+    assert np.abs(np.diff(values)).max() > 300
+    with pytest.raises(ConfigError, match="unknown angle"):
+        LiveAngles(["left_tail"])
 
 
 def test_mirroring_for_a_person_seen_from_the_left() -> None:

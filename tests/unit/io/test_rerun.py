@@ -28,9 +28,9 @@ def pose(track_id: int | None, shift: float = 0.0, *, mask: bool = False) -> Pos
     return Pose(image, world, 0.9, segmentation=segmentation, track_id=track_id)
 
 
-def read_rows(path) -> dict[tuple[str, str], set[int]]:
-    """{(entity, component): frames it was logged on} for every temporal chunk."""
-    rows: dict[tuple[str, str], set[int]] = defaultdict(set)
+def read_values(path) -> dict[tuple[str, str], dict[int, object]]:
+    """{(entity, component): {frame: logged value}} for every temporal chunk."""
+    values: dict[tuple[str, str], dict[int, object]] = defaultdict(dict)
     for chunk in rr.chunk.RrdReader(path).stream().to_chunks():
         if chunk.is_static or "frame" not in chunk.timeline_names:
             continue
@@ -40,8 +40,19 @@ def read_rows(path) -> dict[tuple[str, str], set[int]]:
             if ":" in name:
                 for frame, value in zip(frames, batch.column(name).to_pylist(), strict=True):
                     if value is not None:
-                        rows[chunk.entity_path, name.split(":")[0]].add(int(frame))
-    return rows
+                        values[chunk.entity_path, name.split(":")[0]][int(frame)] = value
+    return values
+
+
+def read_rows(path) -> dict[tuple[str, str], set[int]]:
+    """{(entity, component): frames it was logged on} for every temporal chunk."""
+    return defaultdict(set, {key: set(v) for key, v in read_values(path).items()})
+
+
+def scalar_series(path, entity: str) -> dict[int, float]:
+    """{frame: value} of one entity's Scalars (one scalar per row)."""
+    found = read_values(path)[entity, "Scalars"]
+    return {frame: float(np.asarray(value).ravel()[0]) for frame, value in found.items()}
 
 
 def test_rrd_frames_and_track_lifetimes(tmp_path):
@@ -74,6 +85,28 @@ def test_rrd_frames_and_track_lifetimes(tmp_path):
         assert rows[entity, "Clear"] == {7}, entity  # gone from the frame the track leaves
     assert rows["/video/pose/1", "Points2D"] == set(range(10)) - {8}
     assert rows["/video/pose/1", "Clear"] == {8}
+
+
+def test_angles_are_scalars_per_track_on_its_frames(tmp_path):
+    path = tmp_path / "run.rrd"
+    knee = {1: 10.0, 2: -20.0}
+    with RerunWriter(path) as writer:
+        writer.write(FrameResult(0, 0.0, SIZE, ()), angles=[])  # nobody yet: no angles
+        for i in range(1, 10):
+            poses = [pose(1)] + ([pose(2)] if 3 <= i < 7 else [])
+            angles = [{"left_knee": knee[p.track_id] + i, "trunk": np.nan} for p in poses]
+            writer.write(FrameResult(i, i * 100.0, SIZE, tuple(poses)), angles=angles)
+        with pytest.raises(OutputError, match="sets of angles"):
+            writer.write(FrameResult(10, 1000.0, SIZE, (pose(1),)), angles=[])
+    rows = read_rows(path)
+    assert scalar_series(path, "/angles/1/left_knee") == {i: 10.0 + i for i in range(1, 10)}
+    assert scalar_series(path, "/angles/2/left_knee") == {i: -20.0 + i for i in range(3, 7)}
+    assert rows["/angles/2/trunk", "Scalars"] == {3, 4, 5, 6}  # NaN (unseen) is logged
+    assert np.isnan(scalar_series(path, "/angles/2/trunk")[3])
+    assert rows["/angles/2", "Clear"] == {7}  # cleared with the track's other entities
+    assert {e for e, _ in rows if e.startswith("/angles/")} == {
+        f"/angles/{t}{n}" for t in (1, 2) for n in ("/left_knee", "/trunk", "")
+    } - {"/angles/1"}
 
 
 def test_rerun_writer_needs_somewhere_to_write():

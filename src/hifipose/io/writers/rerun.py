@@ -9,7 +9,9 @@ without track ids):
 - ``video/mask/{track}``: the person mask (1 = person), when segmentation was asked for;
 - ``world/pose/{track}``: the 3D world keypoints (metres, origin between the hips);
 - ``camera/pose/{track}``: the camera-space keypoints (metres, camera at the origin);
-- ``poses/count``: the number of poses in the frame (a scalar, logged on every frame).
+- ``poses/count``: the number of poses in the frame (a scalar, logged on every frame);
+- ``angles/{track}/{name}``: angles in degrees (scalars) when given to :meth:`write`,
+  e.g. from :class:`hifipose.analysis.LiveAngles` (NaN where a point is not visible enough).
 
 Conventions:
     Timelines: ``frame`` (sequence: the frame index) and ``time`` (duration: the frame's
@@ -23,6 +25,7 @@ Conventions:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -94,9 +97,10 @@ class RerunWriter(ResultWriter):
             sinks.append(rr.GrpcSink())
         elif live is not None:
             sinks.append(rr.GrpcSink(live))
-        self._recording.set_sinks(*sinks, default_blueprint=_blueprint(rr))
+        self._recording.set_sinks(*sinks, default_blueprint=_blueprint(rr, angles=False))
         self._log_static()
         self._tracks: set[str] = set()
+        self._plots_angles = False
         self._intrinsics: Intrinsics | None = None
         self._pinhole: Intrinsics | None = None
 
@@ -140,10 +144,31 @@ class RerunWriter(ResultWriter):
             ),
         )
 
-    def write(self, result: FrameResult, image_rgb: NDArray[np.uint8] | None = None) -> None:
-        """Log one frame's poses, and its picture when ``image_rgb`` is given."""
+    def write(
+        self,
+        result: FrameResult,
+        image_rgb: NDArray[np.uint8] | None = None,
+        angles: Sequence[Mapping[str, float]] | None = None,
+    ) -> None:
+        """Log one frame's poses, its picture when ``image_rgb`` is given, and angles.
+
+        Args:
+            result: The frame's poses.
+            image_rgb: The frame (H, W, 3) RGB, or None.
+            angles: One ``{name: degrees}`` per pose of ``result``, in the same order,
+                logged as ``angles/{track}/{name}``; None for no angles. The first
+                angles add a plot of them to the default layout.
+
+        Raises:
+            OutputError: The writer is closed, or ``angles`` does not match the poses.
+        """
         if self._closed:
             msg = f"{self.path or 'the Rerun recording'} is already closed"
+            raise OutputError(msg)
+        if angles is not None and len(angles) != len(result.poses):
+            msg = (
+                f"frame {result.index}: {len(angles)} sets of angles for {len(result.poses)} poses"
+            )
             raise OutputError(msg)
         rr, rec = self._rr, self._recording
         rec.set_time("frame", sequence=result.index)
@@ -151,14 +176,19 @@ class RerunWriter(ResultWriter):
         self._log_pinhole()
         if image_rgb is not None:
             rec.log("video", rr.Image(image_rgb).compress(jpeg_quality=JPEG_QUALITY))
+        if angles and any(angles) and not self._plots_angles:  # the layout gains a plot
+            self._plots_angles = True
+            rec.send_blueprint(_blueprint(rr, angles=True))
         rec.log("poses/count", rr.Scalars(float(len(result.poses))))
         present = set()
         for i, pose in enumerate(result.poses):
             key = track_key(pose, i)
             present.add(key)
             self._log_pose(key, pose)
+            for name, degrees in (angles[i] if angles is not None else {}).items():
+                rec.log(f"angles/{key}/{name}", rr.Scalars(float(degrees)))
         for key in self._tracks - present:
-            for root in ("video/pose", "video/mask", "world/pose", "camera/pose"):
+            for root in ("video/pose", "video/mask", "world/pose", "camera/pose", "angles"):
                 rec.log(f"{root}/{key}", rr.Clear(recursive=True))
         self._tracks = present
 
@@ -202,14 +232,18 @@ class RerunWriter(ResultWriter):
                 discard(self.partial)
 
 
-def _blueprint(rr: Any) -> Any:  # noqa: ANN401 - rerun's blueprint types, imported lazily
-    """The default layout: the video with 2D skeletons, the world skeletons, camera space."""
+def _blueprint(rr: Any, *, angles: bool) -> Any:  # noqa: ANN401 - rerun's types, lazy
+    """The default layout: the video with 2D skeletons, the world skeletons, camera space.
+
+    With ``angles``, a plot of them below.
+    """
     rrb = rr.blueprint
-    return rrb.Blueprint(
-        rrb.Horizontal(
-            rrb.Spatial2DView(name="video", origin="video"),
-            rrb.Spatial3DView(name="world (hip-centred)", origin="world"),
-            rrb.Spatial3DView(name="camera space", origin="/", contents=["camera/**", "video"]),
-        ),
-        collapse_panels=True,
+    views = rrb.Horizontal(
+        rrb.Spatial2DView(name="video", origin="video"),
+        rrb.Spatial3DView(name="world (hip-centred)", origin="world"),
+        rrb.Spatial3DView(name="camera space", origin="/", contents=["camera/**", "video"]),
     )
+    if angles:
+        plot = rrb.TimeSeriesView(name="angles (degrees)", origin="angles")
+        views = rrb.Vertical(views, plot, row_shares=[3, 1])
+    return rrb.Blueprint(views, collapse_panels=True)
