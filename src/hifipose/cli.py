@@ -444,7 +444,8 @@ def _plan_inputs(args: argparse.Namespace, inputs: list[str]) -> list[argparse.N
         for flag, dest, suffix in flags
         if getattr(args, dest)
     }
-    check_distinct(names, inputs)
+    if len(inputs) > 1:  # one input: run_track checks its outputs as it always did
+        check_distinct(names, inputs)
     if len(inputs) > 1 and args.jobs > 1 and (args.show or args.rerun):
         msg = "--show and --rerun follow one input at a time: use them with --jobs 1"
         raise ConfigError(msg)

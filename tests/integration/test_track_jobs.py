@@ -101,7 +101,7 @@ def test_names_that_inputs_would_share_are_refused_before_any_work(
         "an overlay onto an input": (["--render", str(tmp_path / "{stem}.mp4")], "is the input"),
         "keypoints and overlay in one file": (
             ["-o", str(tmp_path / "{stem}.x"), "--render", str(tmp_path / "{stem}.x")],
-            "would both write",
+            "name the same path",
         ),
         "a window for parallel jobs": (["-o", f"{tmp_path}/", "--show", "--jobs", "2"], "--jobs 1"),
     }

@@ -77,22 +77,25 @@ def check_distinct(outputs: Mapping[str, Sequence[str]], inputs: Sequence[str]) 
         inputs: The inputs, in the same order.
 
     Raises:
-        ConfigError: Two inputs' outputs are one path (the message names both inputs and
-            suggests ``{index}``), or an output is one of the inputs.
+        ConfigError: Two outputs are one path (for two inputs, the message names both
+            and suggests ``{index}``), or an output is one of the inputs.
     """
     sources = {_where(item): item for item in inputs}
-    seen: dict[Path, tuple[str, str]] = {}
+    seen: dict[Path, tuple[str, int]] = {}
     for flag, paths in outputs.items():
-        for item, path in zip(inputs, paths, strict=True):
+        for index, (item, path) in enumerate(zip(inputs, paths, strict=True)):
             where = _where(path)
             if where in sources:
                 msg = f"{flag} {path} is the input file {sources[where]}: choose another name"
                 raise ConfigError(msg)
             if where in seen:
                 other_flag, other = seen[where]
+                if other == index:
+                    msg = f"{other_flag} and {flag} name the same path {path}; give each its own"
+                    raise ConfigError(msg)
                 msg = (
-                    f"{other} ({other_flag}) and {item} ({flag}) would both write {path}; "
+                    f"{inputs[other]} ({other_flag}) and {item} ({flag}) would both write {path}; "
                     "give each input its own name, e.g. with {index}"
                 )
                 raise ConfigError(msg)
-            seen[where] = (flag, item)
+            seen[where] = (flag, index)

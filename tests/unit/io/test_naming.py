@@ -58,3 +58,9 @@ def test_an_output_naming_another_input_is_refused(tmp_path: Path) -> None:
     inputs = [str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4")]
     with pytest.raises(ConfigError, match=r"is the input file .*b\.mp4"):
         check_distinct({"--render": [inputs[1], str(tmp_path / "c.mp4")]}, inputs)
+
+
+def test_keypoints_and_overlay_of_one_input_in_one_file_are_refused() -> None:
+    names = {"-o": ["out/a.x", "out/b.x"], "--render": ["out/c.x", "out/b.x"]}
+    with pytest.raises(ConfigError, match=r"-o and --render name the same path out/b\.x"):
+        check_distinct(names, INPUTS)
