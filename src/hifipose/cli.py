@@ -1006,7 +1006,8 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--jobs",
         type=_bounded_int(1),
         default=1,
-        help="inputs tracked at once, each in a process with one inference thread",
+        help="track N inputs at once, each in a process with one inference thread "
+        "(default 1: in turn, in this process, the runtime's default threads)",
     )
     track.add_argument(
         "-o",
