@@ -11,6 +11,8 @@ Each command is a fresh ``python -m hifipose`` process (OMP_NUM_THREADS unset). 
 per run: the command's wall clock (start-up, imports and model loading included: what a
 user waits for) and the command's own clock (from the first input to the last outcome:
 worker start-up and each input's detector creation included, interpreter start-up not).
+Each round also runs every command with ``--max-frames 1``: its own clock is then the
+start-up (worker processes, imports, one detector per input) that short clips pay.
 The machine may be shared: the 1-minute load average is recorded before every command.
 
     .venv/bin/python benchmarks/bench_track_jobs.py --rounds 5 \
@@ -78,15 +80,16 @@ def render(report: dict[str, Any]) -> str:
         f"{len(rounds)} interleaved rounds; frames/s are medians over rounds, ratios the "
         "median (min–max) over rounds of the ratio within a round. Wall: the whole "
         "`python -m hifipose` command; own clock: the command's, from the first input to "
-        "the last (worker and detector start-up included).",
+        "the last (worker and detector start-up included); start-up: the own clock of the "
+        "same command with `--max-frames 1`.",
         "",
         f"Load: the machine was shared with other sessions; the 1-minute load average before "
         f"a command was {min(loads):.1f}–{max(loads):.1f} (median "
         f"{statistics.median(loads):.1f}) on {report['cores']} cores.",
         "",
         "| case | frames/s (wall) | frames/s (own clock) | vs --jobs 1 (own clock) "
-        "| vs MediaPipe (own clock) | vs MediaPipe (wall) |",
-        "|---|---|---|---|---|---|",
+        "| vs MediaPipe (own clock) | vs MediaPipe (wall) | start-up (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in CASES:
         wall = statistics.median(r[name]["frames"] / r[name]["wall_s"] for r in rounds)
@@ -94,7 +97,11 @@ def render(report: dict[str, Any]) -> str:
         versus = paired(rounds, name, BASELINE, "own_s") if name != BASELINE else ""
         mp_own = paired(rounds, name, MEDIAPIPE, "own_s") if name != MEDIAPIPE else ""
         mp_wall = paired(rounds, name, MEDIAPIPE, "wall_s") if name != MEDIAPIPE else ""
-        lines.append(f"| {name} | {wall:.1f} | {own:.1f} | {versus} | {mp_own} | {mp_wall} |")
+        starts = [r[name]["startup_s"] for r in rounds if "startup_s" in r[name]]
+        startup = f"{statistics.median(starts):.1f}" if starts else "not measured"
+        lines.append(
+            f"| {name} | {wall:.1f} | {own:.1f} | {versus} | {mp_own} | {mp_wall} | {startup} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -117,6 +124,8 @@ def main() -> int:
             results = {}
             for name, extra in CASES.items():
                 results[name] = run_case(inputs, Path(folder), args.model, extra)
+                start = run_case(inputs, Path(folder), args.model, [*extra, "--max-frames", "1"])
+                results[name]["startup_s"] = start["own_s"]
                 fps = results[name]["frames"] / results[name]["own_s"]
                 load = results[name]["load"]
                 print(f"round {index + 1}: {name}: {fps:.1f} fps (load {load:.1f})", flush=True)
