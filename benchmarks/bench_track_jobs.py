@@ -13,7 +13,9 @@ user waits for) and the command's own clock (from the first input to the last ou
 worker start-up and each input's detector creation included, interpreter start-up not).
 Each round also runs every command with ``--max-frames 1``: its own clock is then the
 start-up (worker processes, imports, one detector per input) that short clips pay.
-The machine may be shared: the 1-minute load average is recorded before every command.
+The machine may be shared: the 1-minute load average is recorded before every command,
+and the CPU time of the command and its workers (user + system) gives frames per
+CPU-second, a figure that other sessions' load disturbs much less than frames/s.
 
     .venv/bin/python benchmarks/bench_track_jobs.py --rounds 5 \
         --markdown benchmarks/results/track_jobs.md
@@ -26,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,19 +51,28 @@ BASELINE = "--jobs 1 (default threads)"
 
 
 def run_case(inputs: list[str], out: Path, model: str, extra: list[str]) -> dict[str, float]:
-    """One ``track`` command: frames, wall seconds, the command's own seconds, load before."""
+    """One ``track`` command: frames, wall and own seconds, CPU seconds, the load before."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["PYTHONPATH"] = str(ROOT / "src")
     command = [sys.executable, "-m", "hifipose", "track", *inputs, "--model", model, "--quiet"]
     command += ["-o", str(out / "{index}_{stem}.csv"), *extra]
     load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     match = SUMMARY.search(done.stdout)
     if done.returncode != 0 or match is None:
         sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
-    return {"frames": int(match[2]), "wall_s": wall, "own_s": float(match[3]), "load": load}
+    return {
+        "frames": int(match[2]),
+        "wall_s": wall,
+        "own_s": float(match[3]),
+        "cpu_s": cpu,
+        "load": load,
+    }
 
 
 def paired(rounds: list[dict[str, dict[str, float]]], name: str, other: str, key: str) -> str:
@@ -88,8 +100,9 @@ def render(report: dict[str, Any]) -> str:
         f"{statistics.median(loads):.1f}) on {report['cores']} cores.",
         "",
         "| case | frames/s (wall) | frames/s (own clock) | vs --jobs 1 (own clock) "
-        "| vs MediaPipe (own clock) | vs MediaPipe (wall) | start-up (s) |",
-        "|---|---|---|---|---|---|---|",
+        "| vs MediaPipe (own clock) | vs MediaPipe (wall) | start-up (s) "
+        "| frames per CPU-second |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in CASES:
         wall = statistics.median(r[name]["frames"] / r[name]["wall_s"] for r in rounds)
@@ -99,8 +112,11 @@ def render(report: dict[str, Any]) -> str:
         mp_wall = paired(rounds, name, MEDIAPIPE, "wall_s") if name != MEDIAPIPE else ""
         starts = [r[name]["startup_s"] for r in rounds if "startup_s" in r[name]]
         startup = f"{statistics.median(starts):.1f}" if starts else "not measured"
+        cpus = [r[name]["frames"] / r[name]["cpu_s"] for r in rounds if "cpu_s" in r[name]]
+        per_cpu = f"{statistics.median(cpus):.1f}" if cpus else "not measured"
         lines.append(
-            f"| {name} | {wall:.1f} | {own:.1f} | {versus} | {mp_own} | {mp_wall} | {startup} |"
+            f"| {name} | {wall:.1f} | {own:.1f} | {versus} | {mp_own} | {mp_wall} "
+            f"| {startup} | {per_cpu} |"
         )
     return "\n".join(lines) + "\n"
 
