@@ -93,7 +93,8 @@ def render(report: dict[str, Any]) -> str:
         "median (min–max) over rounds of the ratio within a round. Wall: the whole "
         "`python -m hifipose` command; own clock: the command's, from the first input to "
         "the last (worker and detector start-up included); start-up: the own clock of the "
-        "same command with `--max-frames 1`.",
+        "same command with `--max-frames 1`; cores used: CPU seconds of the command and its "
+        "workers over its own clock (interpreter start-up counts in the CPU time only).",
         "",
         f"Load: the machine was shared with other sessions; the 1-minute load average before "
         f"a command was {min(loads):.1f}–{max(loads):.1f} (median "
@@ -101,8 +102,8 @@ def render(report: dict[str, Any]) -> str:
         "",
         "| case | frames/s (wall) | frames/s (own clock) | vs --jobs 1 (own clock) "
         "| vs MediaPipe (own clock) | vs MediaPipe (wall) | start-up (s) "
-        "| frames per CPU-second |",
-        "|---|---|---|---|---|---|---|---|",
+        "| frames per CPU-second | cores used |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in CASES:
         wall = statistics.median(r[name]["frames"] / r[name]["wall_s"] for r in rounds)
@@ -114,9 +115,11 @@ def render(report: dict[str, Any]) -> str:
         startup = f"{statistics.median(starts):.1f}" if starts else "not measured"
         cpus = [r[name]["frames"] / r[name]["cpu_s"] for r in rounds if "cpu_s" in r[name]]
         per_cpu = f"{statistics.median(cpus):.1f}" if cpus else "not measured"
+        used = [r[name]["cpu_s"] / r[name]["own_s"] for r in rounds if "cpu_s" in r[name]]
+        cores = f"{statistics.median(used):.2f}" if used else "not measured"
         lines.append(
             f"| {name} | {wall:.1f} | {own:.1f} | {versus} | {mp_own} | {mp_wall} "
-            f"| {startup} | {per_cpu} |"
+            f"| {startup} | {per_cpu} | {cores} |"
         )
     return "\n".join(lines) + "\n"
 
