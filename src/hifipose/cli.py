@@ -497,7 +497,7 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
     from hifipose.batch.worker import FunctionWorker
 
     parallel = min(jobs, len(plans)) > 1
-    bar = not plans[0].quiet
+    bar = not plans[0].quiet and sys.stderr.isatty()  # as track's own bar: on a terminal
     if parallel:  # one bar over all inputs instead of one per input
         plans = [argparse.Namespace(**vars(plan) | {"quiet": True}) for plan in plans]
     videos = [VideoJob(str(i), plan.input) for i, plan in enumerate(plans)]
