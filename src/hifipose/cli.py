@@ -37,6 +37,7 @@ from hifipose.pose import FrameResult
 
 if TYPE_CHECKING:
     from hifipose.analysis.presets import TrackAnswer
+    from hifipose.batch import VideoJob, VideoOutcome
     from hifipose.camera import CameraSpec
     from hifipose.io.render import OverlayVideoWriter, PngSequenceWriter
     from hifipose.io.sources import FrameSource
@@ -57,6 +58,7 @@ class TrackSummary:
 
     frames: int = 0
     frames_with_pose: int = 0
+    poses: int = 0
     detector_runs: int | None = 0
     seconds: float = 0.0
     skipped: list[tuple[Path, str]] = field(default_factory=list)
@@ -171,12 +173,19 @@ class _Outputs:
             _show(drawn)
 
 
-def run_track(args: argparse.Namespace) -> TrackSummary:
+def run_track(
+    args: argparse.Namespace,
+    *,
+    num_threads: int | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> TrackSummary:
     """Track every frame of ``args.input``; write keypoints and/or an overlay.
 
     With ``--smoothing offline`` the whole clip is tracked first (MediaPipe's filters off,
     its ROI loop unchanged), every track is smoothed without lag, and only then are the
     keypoints written and the overlay drawn (the video is decoded a second time for it).
+    ``num_threads``: inference threads (None: the runtime's default); ``on_frame`` is
+    called with the number of frames tracked after each frame.
     """
     from tqdm import tqdm
 
@@ -214,6 +223,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                     compat=getattr(args, "compat", None),
                     refine_passes=getattr(args, "refine_passes", 1),
                     flip_tta=getattr(args, "flip_tta", False),
+                    num_threads=num_threads,
                 )
             )
         progress = stack.enter_context(
@@ -233,6 +243,7 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
             )
             summary.frames += 1
             summary.frames_with_pose += bool(poses)
+            summary.poses += len(poses)
             height, width = frame.image_rgb.shape[:2]
             result = FrameResult(
                 frame.index,
@@ -249,6 +260,8 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
                 caption = f"{args.model} | {args.runtime} | {rate:.1f} fps"
                 outputs.emit(result, frame.image_rgb, caption)
             progress.update(1)
+            if on_frame is not None:
+                on_frame(summary.frames)
         summary.seconds = time.perf_counter() - started
         summary.detector_runs = detector.detector_runs
         summary.skipped = list(source.skipped)
@@ -430,9 +443,134 @@ def run_track_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    plans = _plan_inputs(args, [args.input, *args.more_inputs])
     if args.show:
         _check_display()
-    return _print_summary(run_track(args), args)
+    if len(plans) == 1:
+        return _print_summary(run_track(plans[0]), plans[0])
+    return _track_inputs(plans, args.jobs)
+
+
+def _plan_inputs(args: argparse.Namespace, inputs: list[str]) -> list[argparse.Namespace]:
+    """One ``track`` namespace per input, with its own ``-o`` and ``--render`` names.
+
+    Raises:
+        ConfigError: Names that several inputs would share or that are inputs, or a
+            window or live viewer (``--show``, ``--rerun``) with parallel jobs.
+    """
+    from hifipose.io.naming import check_distinct, output_names
+
+    flags = (("-o", "output", ".jsonl"), ("--render", "render", ".mp4"))
+    names = {
+        flag: output_names(flag, getattr(args, dest), inputs, folder_suffix=suffix)
+        for flag, dest, suffix in flags
+        if getattr(args, dest)
+    }
+    if len(inputs) > 1:  # one input: run_track checks its outputs as it always did
+        check_distinct(names, inputs)
+    if len(inputs) > 1 and args.jobs > 1 and (args.show or args.rerun):
+        msg = "--show and --rerun follow one input at a time: use them with --jobs 1"
+        raise ConfigError(msg)
+    return [
+        argparse.Namespace(
+            **vars(args)
+            | {"input": item, "more_inputs": []}
+            | {dest: names[flag][i] for flag, dest, _ in flags if flag in names}
+        )
+        for i, item in enumerate(inputs)
+    ]
+
+
+def _track_input(
+    plans: dict[str, argparse.Namespace],
+    num_threads: int | None,
+    job: VideoJob,
+    progress: Callable[[int], None],
+) -> VideoOutcome:
+    """Track one input of several (in this process or a worker's): its ``done`` outcome."""
+    from hifipose.batch.worker import PROGRESS_EVERY, VideoOutcome
+
+    def report(frames: int) -> None:
+        if frames % PROGRESS_EVERY == 0:
+            progress(frames)
+
+    summary = run_track(plans[job.video_id], num_threads=num_threads, on_frame=report)
+    skipped = ", ".join(str(path) for path, _ in summary.skipped)
+    return VideoOutcome(
+        job.video_id,
+        "done",
+        frames=summary.frames,
+        poses=summary.poses,
+        seconds=summary.seconds,
+        complete=not skipped,
+        message=f"skipped unreadable file(s): {skipped}" if skipped else None,
+    )
+
+
+def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
+    """Track several inputs in turn (``jobs`` 1) or in ``jobs`` processes of one thread each.
+
+    The processes are the batch engine's local pool (:func:`hifipose.batch.run_local`). An
+    input that fails is reported and the others' outputs are kept (exit status 3).
+    """
+    import functools
+
+    from hifipose.batch import FunctionSetup, VideoJob, run_local
+    from hifipose.batch.worker import FunctionWorker
+
+    parallel = min(jobs, len(plans)) > 1
+    bar = not plans[0].quiet and sys.stderr.isatty()  # as track's own bar: on a terminal
+    if parallel:  # one bar over all inputs instead of one per input
+        plans = [argparse.Namespace(**vars(plan) | {"quiet": True}) for plan in plans]
+    videos = [VideoJob(str(i), plan.input) for i, plan in enumerate(plans)]
+    by_id = {video.video_id: plan for video, plan in zip(videos, plans, strict=True)}
+    outcomes: dict[str, VideoOutcome] = {}
+    started = time.perf_counter()
+    try:
+        if parallel:
+            setup = FunctionSetup(functools.partial(_track_input, by_id, 1), threads=1)
+            run_local(
+                setup,
+                videos,
+                workers=jobs,
+                on_outcome=lambda outcome: outcomes.update({outcome.video_id: outcome}),
+                progress=bar,
+                timeout_per_video=math.inf,  # a slow machine is no hang
+            )
+        else:
+            worker = FunctionWorker(functools.partial(_track_input, by_id, None))
+            for video in videos:
+                outcomes[video.video_id] = worker.track(video)
+    except KeyboardInterrupt:
+        kept = sum(o.status == "done" for o in outcomes.values())
+        print(f"\ninterrupted: the outputs of {kept} finished input(s) are kept", file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - started
+    failed = 0
+    for plan, video in zip(plans, videos, strict=True):
+        outcome = outcomes[video.video_id]
+        if outcome.status != "done":
+            failed += 1
+            why = f"{outcome.status}: {outcome.error_class}: {outcome.message}"
+            print(f"hifipose: {plan.input}: {why}", file=sys.stderr)
+            continue
+        rate = outcome.frames / outcome.seconds if outcome.seconds > 0 else 0.0
+        print(f"{plan.input}: {outcome.frames} frames, {outcome.poses} poses, {rate:.1f} fps")
+        for label, path in (("keypoints", plan.output), ("overlay", plan.render)):
+            if path:
+                print(f"  {label}: {Path(path).resolve()}")
+        if outcome.complete is False:
+            failed += 1
+            print(f"  {outcome.message}")
+    frames = sum(o.frames for o in outcomes.values() if o.status == "done")
+    print(
+        f"{len(plans)} inputs, {frames} frames in {seconds:.1f} s: {frames / seconds:.1f} "
+        f"frames/s ({min(jobs, len(plans))} at a time)"
+    )
+    if not failed:
+        return 0
+    print(f"hifipose: done with failures: {failed} of {len(plans)} inputs", file=sys.stderr)
+    return EXIT_DONE_WITH_FAILURES
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -879,6 +1017,19 @@ def _add_track_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
     track.add_argument(
         "input", help="video file, image, folder of images, glob, or webcam index (0)"
+    )
+    track.add_argument(
+        "more_inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="more inputs: -o and --render then name a folder or use {stem} / {index}",
+    )
+    track.add_argument(
+        "--jobs",
+        type=_bounded_int(1),
+        default=1,
+        help="track N inputs at once, each in a process with one inference thread "
+        "(default 1: in turn, in this process, the runtime's default threads)",
     )
     track.add_argument(
         "-o",

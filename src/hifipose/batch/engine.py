@@ -21,10 +21,10 @@ from hifipose.batch.discovery import (
 from hifipose.batch.options import BatchOptions
 from hifipose.batch.pools import LocalPool, Pool, RayPool
 from hifipose.batch.store import JOB, OutputStore
-from hifipose.batch.worker import VideoOutcome, WorkerSetup
+from hifipose.batch.worker import VideoOutcome, WorkerFactory, WorkerSetup
 from hifipose.errors import ConfigError, HifiposeError, WorkerCrashError
 
-__all__ = ["BatchSummary", "PlannedVideo", "default_workers", "plan", "run"]
+__all__ = ["BatchSummary", "PlannedVideo", "default_workers", "plan", "run", "run_local"]
 
 logger = logging.getLogger(__name__)
 
@@ -319,6 +319,51 @@ def _execute(
         for slot, entry in list(running.items()):
             if now > entry.deadline:
                 lost(slot, "timeout", f"no result after {entry.timeout:.0f} s")
+
+
+def run_local(
+    setup: WorkerFactory,
+    jobs: list[VideoJob],
+    *,
+    workers: int,
+    on_outcome: Callable[[VideoOutcome], None],
+    progress: bool = False,
+    recycle_after: int = 200,
+    timeout_per_video: float | None = None,
+) -> None:
+    """Run ``jobs`` on a local spawn pool of ``workers`` processes built by ``setup``.
+
+    The scheduling of :func:`run` without its output folder: each video goes to the next
+    idle process; a process that dies or hangs is replaced and its video tried once more,
+    then reported as ``crashed`` or ``timeout``. Every video's outcome reaches
+    ``on_outcome`` (in the calling process, in the order they finish).
+
+    Args:
+        setup: What each worker process needs (a :class:`WorkerSetup`, a
+            :class:`~hifipose.batch.worker.FunctionSetup`).
+        jobs: The videos, in the order they are handed out.
+        workers: Worker processes (at most one per video is started).
+        on_outcome: Called with each video's final outcome.
+        progress: Show one progress bar (videos, frames, frames/s, failures) on stderr.
+        recycle_after: Videos a process handles before it is replaced.
+        timeout_per_video: Seconds before a video's process counts as hung (default:
+            max(120, 10 × the video's duration); ``math.inf``: never).
+
+    Raises:
+        HifiposeError: A worker process could not start (its setup failed).
+    """
+    bar = _Progress(len(jobs), enabled=progress)
+
+    def finished(outcome: VideoOutcome, _job: VideoJob, _attempts: int) -> None:
+        on_outcome(outcome)
+        bar.update(videos=1, failed=int(outcome.status != "done"))
+
+    pool = LocalPool(setup, max(1, min(workers, len(jobs))), recycle_after)
+    try:
+        _execute(pool, jobs, timeout_per_video=timeout_per_video, on_outcome=finished, progress=bar)
+    finally:
+        pool.close()
+        bar.close()
 
 
 def _open_pool(

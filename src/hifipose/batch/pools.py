@@ -17,7 +17,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
 
 from hifipose.batch.discovery import VideoJob
-from hifipose.batch.worker import VideoOutcome, VideoWorker, WorkerSetup
+from hifipose.batch.worker import VideoOutcome, VideoWorker, WorkerFactory, WorkerSetup
 from hifipose.errors import HifiposeError
 
 __all__ = ["Event", "LocalPool", "Pool", "RayPool"]
@@ -59,15 +59,15 @@ class Pool(Protocol):
         ...
 
 
-def _worker_main(conn: Connection, setup: WorkerSetup, recycle_after: int) -> None:
-    """A local worker process: one detector, ``recycle_after`` videos at most, then exit."""
+def _worker_main(conn: Connection, setup: WorkerFactory, recycle_after: int) -> None:
+    """A local worker process: one worker, ``recycle_after`` videos at most, then exit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     os.environ["OMP_NUM_THREADS"] = str(setup.threads)
     import cv2
 
     cv2.setNumThreads(setup.threads)
     try:
-        worker = VideoWorker(setup)
+        worker = setup.make_worker()
     except (HifiposeError, OSError) as exc:
         conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
         return
@@ -88,12 +88,13 @@ class LocalPool:
     """Spawned worker processes, each with its own detector, recycled every few videos.
 
     Args:
-        setup: What each worker needs.
+        setup: What each worker needs: a :class:`WorkerSetup` (batch) or any
+            :class:`WorkerFactory` (e.g. a :class:`FunctionSetup`).
         workers: Number of processes.
         recycle_after: Videos a process tracks before it is replaced (bounds memory).
     """
 
-    def __init__(self, setup: WorkerSetup, workers: int, recycle_after: int) -> None:
+    def __init__(self, setup: WorkerFactory, workers: int, recycle_after: int) -> None:
         self.size = workers
         self._setup = setup
         self._recycle_after = recycle_after

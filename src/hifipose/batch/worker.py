@@ -2,6 +2,8 @@
 
 A :class:`VideoWorker` creates its detector once and resets it between videos; every
 engine (the local process pool, Ray actors) runs videos through :meth:`VideoWorker.track`.
+A :class:`FunctionWorker` runs another picklable function per video in the same pools
+(``hifipose track A.mp4 B.mp4 --jobs N``).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from hifipose.batch import _hooks
 from hifipose.batch.discovery import VideoJob, source_identity
@@ -18,9 +20,42 @@ from hifipose.batch.store import OutputStore
 from hifipose.errors import HifiposeError, TruncatedVideoError
 from hifipose.pose import FrameResult
 
-__all__ = ["VideoOutcome", "VideoWorker", "WorkerSetup"]
+__all__ = [
+    "FunctionSetup",
+    "FunctionWorker",
+    "VideoOutcome",
+    "VideoWorker",
+    "Worker",
+    "WorkerFactory",
+    "WorkerSetup",
+]
 
 PROGRESS_EVERY = 25  # frames between progress reports
+
+
+class Worker(Protocol):
+    """What a pool slot runs: videos one after another, never raising for bad input."""
+
+    def track(self, job: VideoJob, progress: Callable[[int], None] | None = None) -> VideoOutcome:
+        """Process one video; ``progress`` gets the frames read so far, now and then."""
+        ...
+
+    def close(self) -> None:
+        """Release what the worker holds."""
+        ...
+
+
+class WorkerFactory(Protocol):
+    """What a local pool needs to start a worker process (it is pickled into each)."""
+
+    @property
+    def threads(self) -> int:
+        """Inference threads of one worker (also OpenMP's and OpenCV's thread count)."""
+        ...
+
+    def make_worker(self) -> Worker:
+        """Create the worker, in the worker process."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +73,10 @@ class WorkerSetup:
     outdir: str
     threads: int
     keep_partial: bool = False
+
+    def make_worker(self) -> VideoWorker:
+        """A :class:`VideoWorker` for this job."""
+        return VideoWorker(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +253,50 @@ class VideoWorker:
         table = build_table(results, job.video_id, metadata, camera=camera is not None)
         self.store.write_table(self.store.pose_file(job.video_id), table)
         _hooks.event("published", job.video_id)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSetup:
+    """A pool job that calls ``function(job, progress)`` for every video.
+
+    Attributes:
+        function: A picklable function (module-level, or a ``functools.partial`` of one)
+            that processes one video and returns its ``done`` outcome; it raises
+            :class:`~hifipose.errors.HifiposeError` or ``OSError`` for bad input.
+        threads: Inference threads per worker process.
+    """
+
+    function: Callable[[VideoJob, Callable[[int], None]], VideoOutcome]
+    threads: int
+
+    def make_worker(self) -> FunctionWorker:
+        """A :class:`FunctionWorker` calling :attr:`function`."""
+        return FunctionWorker(self.function)
+
+
+class FunctionWorker:
+    """Runs a function per video; its typed errors become ``failed`` outcomes.
+
+    Args:
+        function: See :attr:`FunctionSetup.function`.
+    """
+
+    def __init__(self, function: Callable[[VideoJob, Callable[[int], None]], VideoOutcome]) -> None:
+        self.function = function
+
+    def track(self, job: VideoJob, progress: Callable[[int], None] | None = None) -> VideoOutcome:
+        """Call the function on ``job``; a HifiposeError or OSError is a ``failed`` outcome."""
+        started = time.perf_counter()
+        try:
+            return self.function(job, progress or (lambda _: None))
+        except (HifiposeError, OSError) as exc:
+            return VideoOutcome(
+                job.video_id,
+                "failed",
+                seconds=time.perf_counter() - started,
+                error_class=type(exc).__name__,
+                message=str(exc),
+            )
+
+    def close(self) -> None:
+        """Nothing to release: the function owns its resources."""
