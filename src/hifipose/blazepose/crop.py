@@ -39,6 +39,8 @@ __all__ = [
     "fixed_point_maps",
     "legacy_box_points",
     "letterbox_roi",
+    "saturate_int32",
+    "split_fixed_point",
     "whole_image_roi",
 ]
 
@@ -218,22 +220,44 @@ def fixed_point_maps(
     m = np.asarray(source_from_dest, dtype=np.float64).reshape(9)
     width, height = size_wh
     columns = np.arange(width)
-    block = (columns // _BLOCK_COLUMNS * _BLOCK_COLUMNS).astype(np.float64)
+    block = (columns - columns % _BLOCK_COLUMNS).astype(np.float64)
     offset = (columns % _BLOCK_COLUMNS).astype(np.float64)
     rows = np.arange(height, dtype=np.float64)[:, None]
-    x0 = m[0] * block + m[1] * rows + m[2]
-    y0 = m[3] * block + m[4] * rows + m[5]
-    w0 = m[6] * block + m[7] * rows + m[8]
-    w = w0 + m[6] * offset
-    nonzero = w != 0
-    scale = np.where(nonzero, INTER_TAB_SIZE / np.where(nonzero, w, 1.0), 0.0)
-    limit = float(np.iinfo(np.int32).max)
-    fx = np.clip((x0 + m[0] * offset) * scale, -limit - 1, limit)
-    fy = np.clip((y0 + m[3] * offset) * scale, -limit - 1, limit)
-    x = np.rint(fx).astype(np.int64)
-    y = np.rint(fy).astype(np.int64)
+    # OpenCV's order of operations: ((m0·block + m1·row) + m2) + m0·offset, in double
+    x = m[0] * block + m[1] * rows
+    x += m[2]
+    x += m[0] * offset
+    y = m[3] * block + m[4] * rows
+    y += m[5]
+    y += m[3] * offset
+    w = m[6] * block + m[7] * rows
+    w += m[8]
+    w += m[6] * offset
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.divide(INTER_TAB_SIZE, w)
+        x *= scale
+        y *= scale
+    if not w.all():  # OpenCV maps W = 0 to the origin
+        x[w == 0] = 0.0
+        y[w == 0] = 0.0
+    return split_fixed_point(saturate_int32(x), saturate_int32(y))
+
+
+def saturate_int32(values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """OpenCV ``saturate_cast<int>``: round half to even, clamp to the int32 range (in place)."""
+    limit = np.iinfo(np.int32)
+    np.clip(values, float(limit.min), float(limit.max), out=values)
+    return np.rint(values, out=values).astype(np.int64)
+
+
+def split_fixed_point(
+    x: NDArray[np.int64], y: NDArray[np.int64]
+) -> tuple[NDArray[np.int16], NDArray[np.uint16]]:
+    """Positions in 1/32 pixel → ``cv2.remap``'s (int16 pixel, uint16 fraction) map pair."""
     short = np.iinfo(np.int16)
-    source_xy = np.clip(np.stack([x >> INTER_BITS, y >> INTER_BITS], axis=-1), short.min, short.max)
+    source_xy = np.empty((*x.shape, 2), dtype=np.int16)
+    source_xy[..., 0] = np.clip(x >> INTER_BITS, short.min, short.max)
+    source_xy[..., 1] = np.clip(y >> INTER_BITS, short.min, short.max)
     mask = INTER_TAB_SIZE - 1
-    fraction = (y & mask) * INTER_TAB_SIZE + (x & mask)
-    return source_xy.astype(np.int16), fraction.astype(np.uint16)
+    fraction = ((y & mask) << INTER_BITS) | (x & mask)
+    return source_xy, fraction.astype(np.uint16)

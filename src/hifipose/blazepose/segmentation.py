@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.blazepose.crop import INTER_BITS, INTER_TAB_SIZE
+from hifipose.blazepose.crop import INTER_BITS, INTER_TAB_SIZE, saturate_int32, split_fixed_point
 
 __all__ = ["fixed_point_affine_maps", "mask_support", "mask_to_image"]
 
@@ -88,19 +88,16 @@ def fixed_point_affine_maps(
     half_step = (1 << _AB_BITS) // INTER_TAB_SIZE // 2
     columns = np.arange(width, dtype=np.float64)
     rows = np.arange(height, dtype=np.float64)[:, None]
-    x = np.rint(m[0, 0] * columns * scale).astype(np.int64) + (
-        np.rint((m[0, 1] * rows + m[0, 2]) * scale).astype(np.int64) + half_step
-    )
-    y = np.rint(m[1, 0] * columns * scale).astype(np.int64) + (
-        np.rint((m[1, 1] * rows + m[1, 2]) * scale).astype(np.int64) + half_step
-    )
-    x >>= _AB_BITS - INTER_BITS
-    y >>= _AB_BITS - INTER_BITS
-    short = np.iinfo(np.int16)
-    source_xy = np.clip(np.stack([x >> INTER_BITS, y >> INTER_BITS], axis=-1), short.min, short.max)
-    mask = INTER_TAB_SIZE - 1
-    fraction = (y & mask) * INTER_TAB_SIZE + (x & mask)
-    return source_xy.astype(np.int16), fraction.astype(np.uint16)
+    shift = _AB_BITS - INTER_BITS
+    x = (
+        saturate_int32(m[0, 0] * columns * scale)[None, :]
+        + (saturate_int32((m[0, 1] * rows + m[0, 2]) * scale) + half_step)
+    ) >> shift
+    y = (
+        saturate_int32(m[1, 0] * columns * scale)[None, :]
+        + (saturate_int32((m[1, 1] * rows + m[1, 2]) * scale) + half_step)
+    ) >> shift
+    return split_fixed_point(x, y)
 
 
 def mask_support(
