@@ -456,48 +456,49 @@ TASKS_MEASURED: Final[dict[str, dict[str, float]]] = {
 }
 
 # --- compat="mediapipe-python" against the legacy solution (issue #16) -----------------------
-# The landmark error (mean over frames of the mean distance / the box diagonal) of the compat
-# mode on LiteRT, per sequence, each at its measured value × PARITY_MARGIN (measured by
-# tests/integration/test_compat_mediapipe.py, which prints them).
-COMPAT_REL_MEAN_MEASURED: Final[dict[str, float]] = {
-    "static/photos/lite": 0.00740,
-    "static/photos/full": 0.00480,
-    "static/photos/heavy": 0.00316,
-    "static/crossing_squats.mp4/lite": 0.00204,
-    "static/crossing_squats.mp4/full": 0.00187,
-    "static/crossing_squats.mp4/heavy": 0.00126,
-    "static/pose_squats.mp4/lite": 0.00050,
-    "static/pose_squats.mp4/full": 0.00043,
-    "static/pose_squats.mp4/heavy": 0.00036,
-    "video/crossing_squats.mp4/lite": 0.00536,
-    "video/crossing_squats.mp4/full": 0.00414,
-    "video/crossing_squats.mp4/heavy": 0.00205,
-    "video/pose_squats.mp4/lite": 0.00121,
-    "video/pose_squats.mp4/full": 0.00044,
-    "video/pose_squats.mp4/heavy": 0.00087,
-}
-# The issue's target is 0.15 % everywhere. It holds on the single-person clip in both modes and
-# for heavy on the crossing clip's frames; on the photos and the crossing clip the world
-# landmarks (which no refinement touches) differ from the legacy solution's exactly as much as
-# in the default mode: the rest is the crop (OpenCV 5 vs MediaPipe's 3.4, blazepose-spec §1.2)
-# and the tracking loop, not the kernel.
+# The issue's target: the landmark error (mean over frames of the mean distance / the box
+# diagonal) of the compat mode on LiteRT ≤ 0.15 % on every shared photo and clip, static and
+# video, for every model. With crops sampled as MediaPipe's OpenCV 3.4 samples them it holds
+# with room to spare: static, every photo and clip ≤ 0.022 % for full and heavy, ≤ 0.016 %
+# for lite but one photo (posetrack18/012834_mpii_test, 0.081 %: the only photo where lite
+# finds a pose and full and heavy find none); video pose_squats.mp4 0.07-0.11 %. (Before:
+# up to 2.3 % per photo with OpenCV 5's crops.)
 COMPAT_TARGET_REL_MEAN: Final = 0.0015
-# Bound: the target where the measurement meets it, else the measured value with the margin.
-COMPAT_REL_MEAN_BOUND: Final[dict[str, float]] = {
-    k: COMPAT_TARGET_REL_MEAN if v <= COMPAT_TARGET_REL_MEAN else PARITY_MARGIN * v
-    for k, v in COMPAT_REL_MEAN_MEASURED.items()
+# crossing_squats.mp4 in video mode, whole clip: through the crossing the tracking loop
+# amplifies float32 noise (test_compat_mediapipe.py's docstring). Measured, over two runs that
+# differed only in the last bits of the crop corners: lite 0.559 / 0.657 %, full 0.547 /
+# 0.406 %, heavy 0.152 / 0.190 %; hifipose's own runtimes differ from each other by
+# 0.35-0.50 % (full).
+# Bound: the largest with PARITY_CROSSING_MARGIN. Frames before the crossing meet the target.
+COMPAT_VIDEO_REL_MEAN_MEASURED: Final[dict[str, float]] = {
+    "crossing_squats.mp4/lite": 0.00657,
+    "crossing_squats.mp4/full": 0.00547,
+    "crossing_squats.mp4/heavy": 0.00190,
 }
-# The smoothed mask in video mode (full, both clips) against the legacy solution's, measured:
-# IoU mean 0.9696, p5 0.8674, |Δ| mean 0.0022, p95 0.0086 (the default mode, which blends
-# masks as the graph does: 0.933, 0.829, 0.0048, 0.0119). Bounds: measured with the margin.
+COMPAT_VIDEO_REL_MEAN_BOUND: Final[dict[str, float]] = {
+    k: PARITY_CROSSING_MARGIN * v for k, v in COMPAT_VIDEO_REL_MEAN_MEASURED.items()
+}
+# The video mask against the legacy solution's, per model and clip (the crossing clip up to
+# the crossing): IoU of the > 0.5 masks (mean and worst frame), mean |Δ| (mean and worst
+# frame), and over the whole crossing clip the means. Measured (LiteRT): IoU mean 0.9923-0.9977,
+# worst frame 0.9779, |Δ| mean ≤ 0.0011, worst frame 0.0029; whole crossing clip IoU mean
+# 0.957-0.982, |Δ| mean ≤ 0.0036 (lite). Before (OpenCV 5 crops, full, both clips): IoU mean
+# 0.970, 5th percentile 0.867, |Δ| mean 0.0022. Bounds: the worst with PARITY_MARGIN (the
+# whole crossing clip: PARITY_CROSSING_MARGIN).
 COMPAT_MASK_MEASURED: Final = {
-    "iou_mean": 0.9696,
-    "iou_p5": 0.8674,
-    "abs_mean": 0.0022,
-    "abs_p95": 0.0086,
+    "iou_mean": 0.99226,
+    "iou_min": 0.97792,
+    "abs_mean": 0.00109,
+    "abs_max": 0.00289,
+    "whole_iou_mean": 0.95715,
+    "whole_abs_mean": 0.00364,
 }
 COMPAT_MASK_BOUNDS: Final = {
-    k: 1 - PARITY_MARGIN * (1 - v) if k.startswith("iou") else PARITY_MARGIN * v
+    k: (
+        1 - (PARITY_CROSSING_MARGIN if k.startswith("whole") else PARITY_MARGIN) * (1 - v)
+        if "iou" in k
+        else (PARITY_CROSSING_MARGIN if k.startswith("whole") else PARITY_MARGIN) * v
+    )
     for k, v in COMPAT_MASK_MEASURED.items()
 }
 

@@ -106,7 +106,9 @@ def create_detector(
             MediaPipe Tasks and TF.js also run. ``"mediapipe-python"``: the legacy
             ``mp.solutions.pose`` (mediapipe ≤ 0.10.14) number for number: a 9×9 heatmap
             refinement window instead of 7×7, and no segmentation smoothing (its options
-            round trip drops both; blazepose-spec §3.5, §5.6).
+            round trip drops both; blazepose-spec §3.5, §5.6); crops and masks sampled as
+            the OpenCV 3.4 inside MediaPipe's wheels samples them (§1.2), whatever OpenCV
+            is installed.
         refine_passes: Accuracy mode: 2 runs the landmark model again on the ROI the first
             pass's landmarks give (every image in static mode; a track's first frame in
             video). Costs one more landmark run on those frames.

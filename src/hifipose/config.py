@@ -63,7 +63,8 @@ class DetectorConfig:
             quantised to int8 (litert only): faster, not MediaPipe's numbers.
         compat: ``"graph"``: MediaPipe's Pose graph as written (and Tasks, TF.js).
             ``"mediapipe-python"``: the legacy ``mp.solutions.pose`` instead (9×9 heatmap
-            refinement window, no segmentation smoothing; blazepose-spec §3.5, §5.6).
+            refinement window, no segmentation smoothing, crops and masks resampled as
+            OpenCV 3.4 does; blazepose-spec §1.2, §3.5, §5.6).
         refine_passes: 2 runs the landmark model a second time on the ROI derived from the
             first pass's landmarks (static images; in video, a track's first frame).
         flip_tta: Also run each crop mirrored left to right and average the two.

@@ -253,6 +253,8 @@ class BlazePoseDetector(PoseDetector):
         self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
         legacy = config.compat == "mediapipe-python"
         self._heatmap_kernel = LEGACY_PYTHON_HEATMAP_KERNEL if legacy else HEATMAP_KERNEL
+        # crops and masks sampled as MediaPipe's own OpenCV 3.4 samples them (spec §1.2)
+        self._fixed_point = legacy
         # the legacy solution's options round trip drops the mask blend ratio (spec §5.6)
         self._smooth_masks = config.smooth_segmentation and not legacy
 
@@ -356,7 +358,12 @@ class BlazePoseDetector(PoseDetector):
         """The detector's NMS survivors on ``region``, keypoints as fractions of the frame."""
         assert self._detector is not None  # noqa: S101 - checked by estimate_poses
         crop = crop_image(
-            image, region, tensor_size=DETECTOR_INPUT_SIZE, value_range=(-1.0, 1.0), border="zero"
+            image,
+            region,
+            tensor_size=DETECTOR_INPUT_SIZE,
+            value_range=(-1.0, 1.0),
+            border="zero",
+            fixed_point=self._fixed_point,
         )
         self.stage_times.lap("preprocess")
         outputs = self._detector.run({"input_1": crop.tensor})
@@ -412,6 +419,7 @@ class BlazePoseDetector(PoseDetector):
                 tensor_size=LANDMARK_INPUT_SIZE,
                 value_range=(0.0, 1.0),
                 border="replicate",
+                fixed_point=self._fixed_point,
             )
             for roi in rois
         ]
@@ -436,7 +444,9 @@ class BlazePoseDetector(PoseDetector):
             mask = support = None
             if view.mask_logits is not None:
                 logits = view.mask_logits
-                mask = mask_to_image(logits, crop.crop_from_image, (width, height))
+                mask = mask_to_image(
+                    logits, crop.crop_from_image, (width, height), fixed_point=self._fixed_point
+                )
                 support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
             raws.append(_RawPose(score, projected, world, mask, support))
         return raws

@@ -38,6 +38,7 @@ class ParityStats:
     )
     presence_mismatches: list[int] = field(default_factory=list)  # frame indices
     other_person: list[int] = field(default_factory=list)  # frame indices
+    indices: list[int] = field(default_factory=list)  # the frame of each entry of ``errors``
     frames: int = 0
 
     def add(self, index: int, ours: np.ndarray, ours_world: np.ndarray, reference: tuple) -> None:
@@ -49,6 +50,7 @@ class ParityStats:
         if rel > OTHER_PERSON_REL:
             self.other_person.append(index)
             return
+        self.indices.append(index)
         errors["rel"].append(rel)
         errors["world_m"].append(float(np.linalg.norm(ours_world - ref_world, axis=1).mean()))
         errors["visibility"].append(float(np.abs(ours[:, 3] - ref_image[:, 3]).mean()))

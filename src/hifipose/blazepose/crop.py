@@ -6,6 +6,14 @@ top-left, top-right, bottom-right) are mapped to the tensor's corners
 (0, S), (0, 0), (S, 0), (S, S) with ``getPerspectiveTransform``, and the uint8 image is
 resampled by ``warpPerspective`` (bilinear) before the values are scaled to floats.
 
+MediaPipe's wheels link OpenCV 3.4, whose ``warpPerspective`` rounds every source position to
+1/32 pixel and blends with integer weights; OpenCV 5 interpolates in float and computes
+``boxPoints`` differently, so its crops differ from MediaPipe's on ~5 % of the values by up to
+3 grey levels (blazepose-spec §1.2). ``fixed_point=True`` reproduces OpenCV 3.4/4.x byte for
+byte whatever OpenCV is installed: its corners, its fixed-point source positions, and
+``remap`` on those (OpenCV 5's fixed-point ``remap`` blends as 3.4's did: a unit test holds it
+to the formula).
+
 Conventions:
     Pixels, origin top-left, x right, y down. Matrices are 3×3 and named
     ``<to>_from_<from>``: ``crop_from_image`` maps image pixels to crop pixels. Destination
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import cv2
 import numpy as np
@@ -25,9 +33,25 @@ from numpy.typing import NDArray
 
 from hifipose.blazepose.roi import Roi
 
-__all__ = ["Crop", "crop_image", "letterbox_roi", "whole_image_roi"]
+__all__ = [
+    "Crop",
+    "crop_image",
+    "fixed_point_maps",
+    "legacy_box_points",
+    "letterbox_roi",
+    "saturate_int32",
+    "split_fixed_point",
+    "whole_image_roi",
+]
 
 _BORDERS = {"zero": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE}
+#: OpenCV's fixed-point sub-pixel grid: source positions are rounded to 1/32 pixel.
+INTER_BITS: Final = 5
+INTER_TAB_SIZE: Final = 1 << INTER_BITS
+#: ``warpPerspective`` fills its maps in blocks this many destination columns wide; each
+#: block's first column anchors the double-precision sums (OpenCV 3.4/4.x, for the 224 and
+#: 256 tensors: 1024 // min(16, side)).
+_BLOCK_COLUMNS: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +112,7 @@ def crop_image(
     tensor_size: int,
     value_range: tuple[float, float],
     border: Literal["zero", "replicate"],
+    fixed_point: bool = False,
 ) -> Crop:
     """Cut ``roi`` out of ``image_rgb`` into a square float tensor, letterboxed.
 
@@ -98,23 +123,44 @@ def crop_image(
         value_range: Float range that 0..255 maps to: (-1, 1) detector, (0, 1) landmarks.
         border: Outside the frame: ``"zero"`` (black, the detector) or ``"replicate"``
             (edge pixels, the landmark model).
+        fixed_point: Sample as OpenCV 3.4/4.x does, which MediaPipe's wheels link (see the
+            module docstring), instead of with the installed OpenCV's ``warpPerspective``.
 
     Returns:
         The tensor with its padded ROI, padding and ``crop_from_image`` matrix.
     """
     padded, padding = letterbox_roi(roi, (tensor_size, tensor_size))
-    corners = cv2.boxPoints((padded.center_px, padded.size_px, math.degrees(padded.angle_rad)))
+    corners = (
+        legacy_box_points(padded)
+        if fixed_point
+        else np.asarray(
+            cv2.boxPoints((padded.center_px, padded.size_px, math.degrees(padded.angle_rad))),
+            dtype=np.float32,
+        )
+    )
     s = float(tensor_size)
     targets = np.array([[0.0, s], [0.0, 0.0], [s, 0.0], [s, s]], dtype=np.float32)
     crop_from_image = cv2.getPerspectiveTransform(corners.astype(np.float32), targets)
-    pixels = cv2.warpPerspective(
-        image_rgb,
-        crop_from_image,
-        (tensor_size, tensor_size),
-        flags=cv2.INTER_LINEAR,
-        borderMode=_BORDERS[border],
-        borderValue=(0, 0, 0),
-    )
+    if fixed_point:
+        image_from_crop = np.asarray(cv2.invert(crop_from_image)[1], dtype=np.float64)
+        source_xy, fraction = fixed_point_maps(image_from_crop, (tensor_size, tensor_size))
+        pixels = cv2.remap(
+            image_rgb,
+            source_xy,
+            fraction,
+            cv2.INTER_LINEAR,
+            borderMode=_BORDERS[border],
+            borderValue=(0, 0, 0),
+        )
+    else:
+        pixels = cv2.warpPerspective(
+            image_rgb,
+            crop_from_image,
+            (tensor_size, tensor_size),
+            flags=cv2.INTER_LINEAR,
+            borderMode=_BORDERS[border],
+            borderValue=(0, 0, 0),
+        )
     low, high = value_range
     tensor = pixels.astype(np.float32)
     tensor *= np.float32((high - low) / 255.0)
@@ -126,3 +172,92 @@ def crop_image(
         padding=padding,
         crop_from_image=np.asarray(crop_from_image, dtype=np.float64),
     )
+
+
+def legacy_box_points(roi: Roi) -> NDArray[np.float32]:
+    """The ROI's corners as OpenCV 3.4/4.x ``RotatedRect::points`` computes them.
+
+    MediaPipe builds the rotated rectangle from float32 fields (the angle in degrees as
+    ``rotation * 180.f / M_PI``) and OpenCV 3.4/4.x works it out in float32; OpenCV 5's
+    ``boxPoints`` rounds differently (last bits), which moves crops' source positions.
+
+    Returns:
+        (4, 2) float32: bottom-left, top-left, top-right, bottom-right (for angle 0).
+    """
+    f32 = np.float32
+    cx, cy = f32(roi.center_px[0]), f32(roi.center_px[1])
+    width, height = f32(roi.size_px[0]), f32(roi.size_px[1])
+    degrees = f32(float(f32(f32(roi.angle_rad) * f32(180.0))) / math.pi)
+    radians = float(degrees) * math.pi / 180.0
+    b = f32(math.cos(radians)) * f32(0.5)
+    a = f32(math.sin(radians)) * f32(0.5)
+    x0, y0 = cx - a * height - b * width, cy + b * height - a * width
+    x1, y1 = cx + a * height - b * width, cy - b * height - a * width
+    two = f32(2.0)
+    return np.array(
+        [[x0, y0], [x1, y1], [two * cx - x0, two * cy - y0], [two * cx - x1, two * cy - y1]],
+        dtype=np.float32,
+    )
+
+
+def fixed_point_maps(
+    source_from_dest: NDArray[np.float64], size_wh: tuple[int, int]
+) -> tuple[NDArray[np.int16], NDArray[np.uint16]]:
+    """OpenCV 3.4/4.x ``warpPerspective``'s source positions, as maps for ``cv2.remap``.
+
+    Per destination pixel (x, y): (X, Y, W) = source_from_dest · (x, y, 1), summed in
+    double from the pixel's 64-column block as OpenCV does, then X·32/W and Y·32/W rounded
+    half to even: integer pixel = that >> 5, fraction = its low 5 bits.
+
+    Args:
+        source_from_dest: 3×3 map from destination pixels to source pixels.
+        size_wh: The destination's (width, height).
+
+    Returns:
+        The (H, W, 2) int16 integer source pixels and the (H, W) uint16 fractions
+        (row fraction · 32 + column fraction), ``cv2.remap``'s fixed-point map pair.
+    """
+    m = np.asarray(source_from_dest, dtype=np.float64).reshape(9)
+    width, height = size_wh
+    columns = np.arange(width)
+    block = (columns - columns % _BLOCK_COLUMNS).astype(np.float64)
+    offset = (columns % _BLOCK_COLUMNS).astype(np.float64)
+    rows = np.arange(height, dtype=np.float64)[:, None]
+    # OpenCV's order of operations: ((m0·block + m1·row) + m2) + m0·offset, in double
+    x = m[0] * block + m[1] * rows
+    x += m[2]
+    x += m[0] * offset
+    y = m[3] * block + m[4] * rows
+    y += m[5]
+    y += m[3] * offset
+    w = m[6] * block + m[7] * rows
+    w += m[8]
+    w += m[6] * offset
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.divide(INTER_TAB_SIZE, w)
+        x *= scale
+        y *= scale
+    if not w.all():  # OpenCV maps W = 0 to the origin
+        x[w == 0] = 0.0
+        y[w == 0] = 0.0
+    return split_fixed_point(saturate_int32(x), saturate_int32(y))
+
+
+def saturate_int32(values: NDArray[np.float64]) -> NDArray[np.int64]:
+    """OpenCV ``saturate_cast<int>``: round half to even, clamp to the int32 range (in place)."""
+    limit = np.iinfo(np.int32)
+    np.clip(values, float(limit.min), float(limit.max), out=values)
+    return np.rint(values, out=values).astype(np.int64)
+
+
+def split_fixed_point(
+    x: NDArray[np.int64], y: NDArray[np.int64]
+) -> tuple[NDArray[np.int16], NDArray[np.uint16]]:
+    """Positions in 1/32 pixel → ``cv2.remap``'s (int16 pixel, uint16 fraction) map pair."""
+    short = np.iinfo(np.int16)
+    source_xy = np.empty((*x.shape, 2), dtype=np.int16)
+    source_xy[..., 0] = np.clip(x >> INTER_BITS, short.min, short.max)
+    source_xy[..., 1] = np.clip(y >> INTER_BITS, short.min, short.max)
+    mask = INTER_TAB_SIZE - 1
+    fraction = ((y & mask) << INTER_BITS) | (x & mask)
+    return source_xy, fraction.astype(np.uint16)
