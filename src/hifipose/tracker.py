@@ -37,6 +37,7 @@ from hifipose.association import (
     torso_distance,
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
+from hifipose.blazepose.segmentation import CropMask, mask_in_crop
 from hifipose.errors import TimestampError
 from hifipose.filters import LowPassFilter, OneEuroFilter, smooth_segmentation
 
@@ -131,7 +132,7 @@ class PoseFilters:
     landmark_visibility: LowPassFilter = field(
         default_factory=lambda: LowPassFilter(VISIBILITY_ALPHA)
     )
-    previous_mask: NDArray[np.float32] | None = None
+    previous_mask: CropMask | None = None
 
     def smooth_aux(self, aux_px: NDArray[np.float32], t_us: int) -> NDArray[np.float32]:
         """Smooth the 2 auxiliary landmarks (pixels); runs even with smoothing off."""
@@ -164,15 +165,23 @@ class PoseFilters:
         """
         return self.world.apply(world_m.astype(np.float64), t_us, 1.0).astype(np.float32)
 
-    def smooth_mask(
-        self, mask: NDArray[np.float32], support: tuple[int, int, int, int] | None = None
-    ) -> NDArray[np.float32]:
+    def smooth_mask(self, mask: CropMask) -> CropMask:
         """Blend the mask with the previous smoothed one (ratio 0.7) and remember it.
 
-        ``support`` is the box outside which ``mask`` is exactly 0 (see
-        :func:`~hifipose.filters.smooth_segmentation`); it only saves time.
+        The blend runs in the current crop: the previous smoothed mask is resampled into it
+        (:func:`~hifipose.blazepose.segmentation.mask_in_crop`), which reads it at the same
+        frame points MediaPipe's frame-sized blend does. Outside the crop the frame-sized
+        blend keeps ≤ 3e-5 of the previous mask (see
+        :func:`~hifipose.filters.smooth_segmentation`); here it is 0. A previous mask of
+        another frame size is not blended.
         """
-        smoothed = smooth_segmentation(mask, self.previous_mask, support=support)
+        previous = self.previous_mask
+        smoothed = mask
+        if previous is not None and previous.size_wh == mask.size_wh:
+            blended = smooth_segmentation(
+                mask.probabilities, mask_in_crop(previous, mask.crop_from_image)
+            )
+            smoothed = CropMask(blended, mask.crop_from_image, mask.size_wh)
         self.previous_mask = smoothed
         return smoothed
 

@@ -1,0 +1,85 @@
+"""The crop-space mask against the frame-space one it replaced (issue 14, item 4).
+
+Masks stay in the landmark model's crop, are smoothed there and reach the frame only when
+read. The reference here is the frame-space pipeline as it was: the unsmoothed frame mask
+(bit-identical to the old ``mask_to_image``, see tests/unit/blazepose/test_segmentation.py)
+blended frame by frame with the previous frame-sized result by MediaPipe's formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import hifipose
+from hifipose.filters import smooth_segmentation
+from tests import tolerances as tol
+from tests.conftest import REPORT, SHARED_DATA, clip_frames
+
+SQUATS = SHARED_DATA / "tfjs_golden" / "pose_squats.mp4"
+
+
+def _run(model_dir: Path, *, smooth: bool, **options: object) -> list[list[hifipose.Pose]]:
+    with hifipose.create_detector(
+        model_type="full",
+        enable_segmentation=True,
+        smooth_segmentation=smooth,
+        model_dir=model_dir,
+        **options,  # type: ignore[arg-type]
+    ) as detector:
+        return [detector.estimate_poses(frame) for frame in clip_frames(SQUATS)]
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 0.5, b > 0.5
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def test_smoothed_crop_space_mask_matches_the_frame_space_one(model_dir: Path) -> None:
+    ours = _run(model_dir, smooth=True)
+    raw = _run(model_dir, smooth=False)
+    ious, differences, previous = [], [], None
+    for poses, raw_poses in zip(ours, raw, strict=True):
+        assert len(poses) == len(raw_poses) == 1  # one person throughout the clip
+        # the mask blend never touches the landmarks
+        np.testing.assert_array_equal(poses[0].image_array, raw_poses[0].image_array)
+        frame_mask = raw_poses[0].segmentation
+        assert frame_mask is not None
+        previous = smooth_segmentation(frame_mask, previous)  # the frame-space rule
+        mask = poses[0].segmentation
+        assert mask is not None and mask.shape == previous.shape and mask.dtype == np.float32
+        ious.append(_iou(mask, previous))
+        differences.append(float(np.abs(mask - previous).mean()))
+    REPORT.append(
+        f"crop-space vs frame-space smoothed mask, {len(ious)} frames: IoU mean "
+        f"{np.mean(ious):.4f}, min {np.min(ious):.4f}; mean |Δp| {np.mean(differences):.5f}, "
+        f"max {np.max(differences):.5f}"
+    )
+    assert ious[0] == 1.0  # the first frame has nothing to blend: the same mask
+    assert float(np.mean(ious)) >= tol.CROP_MASK_MIN_IOU_MEAN
+    assert float(np.min(ious)) >= tol.CROP_MASK_MIN_IOU
+    assert float(np.max(differences)) <= tol.CROP_MASK_MAX_MEAN_ABS
+
+
+def test_static_and_unsmoothed_masks_are_the_frame_space_ones(model_dir: Path) -> None:
+    """Without the blend the lazy mask is the old frame mask; read small, it is the resized one."""
+    frames = clip_frames(SQUATS)[:3]
+    with hifipose.create_detector(
+        model_type="full", enable_segmentation=True, static_image_mode=True, model_dir=model_dir
+    ) as detector:
+        static = [detector.estimate_poses(frame)[0] for frame in frames]
+    video = _run(model_dir, smooth=False)[:3]
+    # the first video frame runs the detector, as static mode does: the same crop, same mask
+    assert static[0].segmentation is not None and video[0][0].segmentation is not None
+    np.testing.assert_array_equal(static[0].segmentation, video[0][0].segmentation)
+    for pose in static:
+        frame_mask = pose.segmentation
+        assert frame_mask is not None and frame_mask.shape == frames[0].shape[:2]
+        height, width = frame_mask.shape
+        small = pose.segmentation_at((width // 4, height // 4))
+        assert small is not None and small.shape == (height // 4, width // 4)
+        # the same bilinear read at the same points, give or take OpenCV's 1/32-pixel grid
+        resized = cv2.resize(frame_mask, (width // 4, height // 4), interpolation=cv2.INTER_LINEAR)
+        assert float(np.abs(small - resized).max()) <= tol.CROP_MASK_RESIZED_MAX_ABS
