@@ -80,6 +80,12 @@ def test_static_and_unsmoothed_masks_are_the_frame_space_ones(model_dir: Path) -
         height, width = frame_mask.shape
         small = pose.segmentation_at((width // 4, height // 4))
         assert small is not None and small.shape == (height // 4, width // 4)
-        # the same bilinear read at the same points, give or take OpenCV's 1/32-pixel grid
+        # a bilinear read at the same points as resizing the frame mask bilinearly, which
+        # reads the crop twice over (its kinks between frame pixels are cut, not kept)
         resized = cv2.resize(frame_mask, (width // 4, height // 4), interpolation=cv2.INTER_LINEAR)
-        assert float(np.abs(small - resized).max()) <= tol.CROP_MASK_RESIZED_MAX_ABS
+        REPORT.append(
+            f"mask read at a quarter vs the frame mask resized: IoU {_iou(small, resized):.4f}, "
+            f"mean |Δp| {np.abs(small - resized).mean():.5f}"
+        )
+        assert _iou(small, resized) >= tol.CROP_MASK_MIN_IOU
+        assert float(np.abs(small - resized).mean()) <= tol.CROP_MASK_RESIZED_MEAN_ABS

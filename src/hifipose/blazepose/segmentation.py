@@ -20,7 +20,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CropMask", "activate_mask", "crop_mask_to_image", "mask_in_crop"]
+__all__ = [
+    "CropMask",
+    "activate_mask",
+    "crop_mask_to_image",
+    "mask_in_crop",
+    "supersample_mask",
+]
 
 
 def activate_mask(logits: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -100,7 +106,44 @@ class CropMask:
         return crop_mask_to_image(self.probabilities, self.crop_from_image, self.size_wh, size_wh)
 
 
-def mask_in_crop(mask: CropMask, crop_from_image: NDArray[np.float64]) -> NDArray[np.float32]:
+def supersample_mask(mask: CropMask, factor: int) -> CropMask:
+    """The same mask on a crop grid ``factor`` times finer (side · factor pixels a side).
+
+    Fine pixel j of the new grid sits at crop coordinate (j − (factor − 1)/2) / factor (the
+    old pixel centres keep their place) and reads the old mask there bilinearly, zero
+    outside, as a frame pixel would; the new ``crop_from_image`` maps frame pixels onto the
+    fine grid, so reading the frame through it lands on the same points.
+
+    Args:
+        mask: The mask to resample.
+        factor: The subdivision of each crop pixel per axis (1 returns ``mask``).
+
+    Returns:
+        The finer :class:`CropMask` of the same frame.
+    """
+    if factor == 1:
+        return mask
+    side = mask.probabilities.shape[0]
+    offset = (factor - 1) / 2
+    # cv2.resize reads fine pixel j at (j − offset) / factor, as wanted, but clamps at the
+    # edges; a frame pixel fades to the zero outside: scale the edge rows and columns so.
+    fine = cv2.resize(
+        mask.probabilities, (side * factor, side * factor), interpolation=cv2.INTER_LINEAR
+    )
+    at = (np.arange(side * factor) - offset) / factor
+    weights = np.clip(np.minimum(1.0 + at, side - at), 0.0, 1.0).astype(np.float32)
+    edge = np.flatnonzero(weights < 1.0)
+    fine[edge, :] *= weights[edge, None]
+    fine[:, edge] *= weights[None, edge]
+    fine_from_crop = np.array([[factor, 0.0, offset], [0.0, factor, offset], [0.0, 0.0, 1.0]])
+    return CropMask(
+        np.asarray(fine, dtype=np.float32), fine_from_crop @ mask.crop_from_image, mask.size_wh
+    )
+
+
+def mask_in_crop(
+    mask: CropMask, crop_from_image: NDArray[np.float64], side: int
+) -> NDArray[np.float32]:
     """Resample a crop-space mask into another crop of the same frame.
 
     Crop pixel c of the new crop reads ``mask`` at ``mask.crop_from_image ·
@@ -111,11 +154,11 @@ def mask_in_crop(mask: CropMask, crop_from_image: NDArray[np.float64]) -> NDArra
     Args:
         mask: The mask to resample.
         crop_from_image: The new crop's 3×3 affine map from frame pixels to crop pixels.
+        side: The new crop's side in pixels.
 
     Returns:
-        A new (side, side) float32 array, side being ``mask``'s.
+        A new (side, side) float32 array.
     """
-    side = mask.probabilities.shape[0]
     old_from_new = mask.crop_from_image @ np.linalg.inv(crop_from_image)
     warped = cv2.warpAffine(
         mask.probabilities,

@@ -12,6 +12,7 @@ from hifipose.blazepose.segmentation import (
     activate_mask,
     crop_mask_to_image,
     mask_in_crop,
+    supersample_mask,
 )
 
 
@@ -92,7 +93,7 @@ def test_mask_in_another_crop_reads_the_frame_mask_at_the_same_points() -> None:
     yy, xx = np.mgrid[0:256, 0:256]
     probabilities = np.clip((xx + yy) / 510.0, 0, 1).astype(np.float32)  # a smooth ramp
     mask = CropMask(probabilities, first, size_wh)
-    resampled = mask_in_crop(mask, second)
+    resampled = mask_in_crop(mask, second, 256)
     assert resampled.shape == (256, 256) and resampled.dtype == np.float32
     # where the second crop lies inside the first, its pixels read the same frame points
     frame = mask.to_image()
@@ -102,7 +103,34 @@ def test_mask_in_another_crop_reads_the_frame_mask_at_the_same_points() -> None:
     assert inside.sum() > 0.2 * inside.size  # most of the second crop
     assert np.abs(frame - on_frame)[inside].max() < 0.01
     # the same crop gives the mask back exactly (up to OpenCV's fixed-point grid)
-    np.testing.assert_allclose(mask_in_crop(mask, first), probabilities, atol=1e-6)
+    np.testing.assert_allclose(mask_in_crop(mask, first, 256), probabilities, atol=1e-6)
+
+
+def test_supersampled_mask_reads_the_crop_mask_at_the_fine_pixels() -> None:
+    rng = np.random.default_rng(4)
+    size_wh = (640, 480)
+    crop_from_image = _crop_from_image(Roi((300.0, 250.0), (500.0, 500.0), 0.3), size_wh)
+    probabilities = rng.random((256, 256)).astype(np.float32)
+    mask = CropMask(probabilities, crop_from_image, size_wh)
+    for factor in (2, 3):
+        fine = supersample_mask(mask, factor)
+        side = 256 * factor
+        assert fine.probabilities.shape == (side, side)
+        # fine pixel j sits at crop coordinate (j − (factor − 1)/2) / factor; zero outside
+        at = (np.arange(side) - (factor - 1) / 2) / factor
+        map_x = np.tile(at.astype(np.float32), (side, 1))
+        expected = cv2.remap(
+            np.pad(probabilities, 1), map_x + 1, map_x.T + 1, cv2.INTER_LINEAR
+        )  # padded with the zero ring the frame reads beyond the crop
+        np.testing.assert_allclose(fine.probabilities, expected, atol=2e-3)
+    # the same frame points: the frame read through either grid agrees (a smooth mask: the
+    # fine grid interpolates the coarse one, which only smooths its corners further)
+    yy, xx = np.mgrid[0:256, 0:256]
+    blob = 1 / (1 + np.exp(((xx - 128) ** 2 + (yy - 120) ** 2 - 80**2) / 400))
+    smooth = CropMask(blob.astype(np.float32), crop_from_image, size_wh)
+    frame, frame_fine = smooth.to_image(), supersample_mask(smooth, 2).to_image()
+    assert np.abs(frame - frame_fine).max() < 0.01
+    assert supersample_mask(mask, 1) is mask
 
 
 def test_crop_mask_is_read_only_and_pickles() -> None:
