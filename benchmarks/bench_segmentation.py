@@ -177,6 +177,84 @@ def _frames(count: int) -> list[NDArray[np.uint8]]:
     return letterbox(frames, SIZE_WH)
 
 
+def _report(
+    times: dict[str, list[tuple[float, float]]],
+    args: argparse.Namespace,
+    frame_count: int,
+    load: tuple[float, float],
+) -> str:
+    """The markdown report: the table, the ratios and the machine's load."""
+    base_rounds = times["segmentation off (baseline)"]
+    mp_rounds = times.get("MediaPipe solutions.pose, mask off", [])
+    table = [
+        "| path | ms per frame | outside inference ms | mask overhead outside inference ms "
+        "| mask overhead, all ms |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    outside_over: dict[str, float] = {}
+    total_over: dict[str, float] = {}
+    for name, measured in times.items():
+        base = mp_rounds if name.startswith("MediaPipe") else base_rounds
+        pairs = list(zip(measured, base, strict=True))
+        total = statistics.median(t for t, _ in measured)
+        total_over[name] = statistics.median(t - b for (t, _), (b, _) in pairs)
+        cells = [f"{total:.2f}", "–", "–", f"{total_over[name]:+.2f}"]
+        if not name.startswith("MediaPipe"):  # Tasks/solutions report no stage times
+            outside_over[name] = statistics.median((t - i) - (b - j) for (t, i), (b, j) in pairs)
+            cells[1] = f"{statistics.median(t - i for t, i in measured):.2f}"
+            cells[2] = f"{outside_over[name]:+.2f}"
+        table.append(f"| {name} | {' | '.join(cells)} |")
+    old_name = "frame-space (old): warp + blend at 1920×1080"
+
+    def ratios(over: dict[str, float]) -> str:
+        return ", ".join(
+            f"{name.split(', ', 1)[1]} {over[old_name] / over[name]:.1f}×"
+            if over[name] > 0
+            else f"{name.split(', ', 1)[1]} (no measurable overhead)"
+            for name in over
+            if name.startswith("crop-space")
+        )
+
+    lines = [
+        "# Segmentation at 1080p: frame space against crop space",
+        "",
+        f"`benchmarks/bench_segmentation.py --rounds {args.rounds} --frames {args.frames}`: "
+        f"the squat clip letterboxed into {SIZE_WH[0]}×{SIZE_WH[1]}, {frame_count} frames a "
+        "pass, tracking, full model, LiteRT "
+        f"({'default' if args.threads is None else args.threads} threads), smoothing on; "
+        f"median of {args.rounds} interleaved rounds (order rotated each round). A mask "
+        "overhead is the row's time minus its baseline's in the same round (median over "
+        "rounds); 'outside inference' leaves out the model runs, so it is the mask's own "
+        "work without the landmark model's mask head, which the baseline prunes.",
+        "",
+        *table,
+        "",
+        "Old frame-space overhead over the new one, outside inference: "
+        + ratios(outside_over)
+        + "; all included: "
+        + ratios(total_over)
+        + ".",
+    ]
+    if "MediaPipe solutions.pose, mask on" in times:
+        lines += [
+            "",
+            "MediaPipe's own graph pays "
+            f"{total_over['MediaPipe solutions.pose, mask on']:.2f} ms per frame for its mask "
+            "in the same run, mask head included (it makes and smooths the mask at the "
+            "frame's size, as the old path did).",
+        ]
+    lines += [
+        "",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared "
+        f"with other work: load average {load[0]:.2f} before, {load[1]:.2f} after "
+        f"(1 min). Python {platform.python_version()}, numpy {np.__version__}, "
+        f"OpenCV {cv2.__version__}, hifipose {hifipose.__version__}. Absolute figures move "
+        "with the load; the ratios less so.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -214,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.no_mediapipe:
         from mediapipe.python.solutions import pose as mp_pose
 
-        solutions = [mp_pose.Pose(model_complexity=1, enable_segmentation=s) for s in (0, 1)]
+        solutions = [mp_pose.Pose(model_complexity=1, enable_segmentation=s) for s in (False, True)]
         rows["MediaPipe solutions.pose, mask off"] = lambda: _solution_pass(solutions[0], frames)
         rows["MediaPipe solutions.pose, mask on"] = lambda: _solution_pass(solutions[1], frames)
     for measure in rows.values():  # warm-up: allocations, first detections
@@ -230,61 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handle.close()
     load_after = os.getloadavg()
 
-    baseline = [t for t, _ in times["segmentation off (baseline)"]]
-    mp_off = [t for t, _ in times.get("MediaPipe solutions.pose, mask off", [])]
-    table = [
-        "| path | ms per frame | overhead ms (vs its baseline, same round) | "
-        "outside inference ms |",
-        "|---|---:|---:|---:|",
-    ]
-    overheads: dict[str, float] = {}
-    for name, measured in times.items():
-        total = statistics.median(t for t, _ in measured)
-        base = mp_off if name.startswith("MediaPipe") else baseline
-        overhead = statistics.median(t - b for (t, _), b in zip(measured, base, strict=True))
-        overheads[name] = overhead
-        outside = statistics.median(t - i for t, i in measured)
-        outside_text = "–" if np.isnan(outside) else f"{outside:.2f}"
-        table.append(f"| {name} | {total:.2f} | {overhead:+.2f} | {outside_text} |")
-    old = overheads["frame-space (old): warp + blend at 1920×1080"]
-    lines = [
-        "# Segmentation at 1080p: frame space against crop space",
-        "",
-        f"`benchmarks/bench_segmentation.py --rounds {args.rounds} --frames {args.frames}`: "
-        f"the squat clip letterboxed into {SIZE_WH[0]}×{SIZE_WH[1]}, {len(frames)} frames a "
-        "pass, tracking, full model, LiteRT "
-        f"({'default' if args.threads is None else args.threads} threads), smoothing on; "
-        f"median of {args.rounds} interleaved rounds (order rotated each round).",
-        "",
-        *table,
-        "",
-        "Ratios of the mask's overhead, old frame-space path over the new one: "
-        + ", ".join(
-            f"{name.split(', ', 1)[1]} {old / overheads[name]:.1f}×"
-            if overheads[name] > 0
-            else f"{name.split(', ', 1)[1]} (no measurable overhead)"
-            for name in overheads
-            if name.startswith("crop-space")
-        )
-        + ".",
-    ]
-    if solutions:
-        lines += [
-            "",
-            "MediaPipe's own graph pays "
-            f"{overheads['MediaPipe solutions.pose, mask on']:.2f} ms for its mask in the same "
-            "run (its mask is made at the frame's size and smoothed there, as the old path did).",
-        ]
-    lines += [
-        "",
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared "
-        f"with other work: load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
-        f"(1 min). Python {platform.python_version()}, numpy {np.__version__}, "
-        f"OpenCV {cv2.__version__}, hifipose {hifipose.__version__}. Absolute figures move "
-        "with the load; the ratios less so.",
-        "",
-    ]
-    text = "\n".join(lines)
+    text = _report(times, args, len(frames), (load_before[0], load_after[0]))
     print(text)
     if args.markdown is not None:
         args.markdown.write_text(text, encoding="utf-8")

@@ -19,9 +19,12 @@ from tests import tolerances as tol
 from tests.conftest import REPORT, SHARED_DATA, clip_frames
 
 SQUATS = SHARED_DATA / "tfjs_golden" / "pose_squats.mp4"
+CROSSING = SHARED_DATA / "multi" / "crossing_squats.mp4"
 
 
-def _run(model_dir: Path, *, smooth: bool, **options: object) -> list[list[hifipose.Pose]]:
+def _run(
+    model_dir: Path, *, smooth: bool, clip: Path = SQUATS, **options: object
+) -> list[list[hifipose.Pose]]:
     with hifipose.create_detector(
         model_type="full",
         enable_segmentation=True,
@@ -29,7 +32,7 @@ def _run(model_dir: Path, *, smooth: bool, **options: object) -> list[list[hifip
         model_dir=model_dir,
         **options,  # type: ignore[arg-type]
     ) as detector:
-        return [detector.estimate_poses(frame) for frame in clip_frames(SQUATS)]
+        return [detector.estimate_poses(frame) for frame in clip_frames(clip)]
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -61,6 +64,32 @@ def test_smoothed_crop_space_mask_matches_the_frame_space_one(model_dir: Path) -
     assert float(np.mean(ious)) >= tol.CROP_MASK_MIN_IOU_MEAN
     assert float(np.min(ious)) >= tol.CROP_MASK_MIN_IOU
     assert float(np.max(differences)) <= tol.CROP_MASK_MAX_MEAN_ABS
+
+
+def test_each_persons_mask_blends_like_the_frame_space_step(model_dir: Path) -> None:
+    """Two people: each track's blend step, from its own previous mask, as frame space does."""
+    ours = _run(model_dir, smooth=True, clip=CROSSING, num_poses=2)
+    raw = _run(model_dir, smooth=False, clip=CROSSING, num_poses=2)
+    ious, previous = [], {}
+    for poses, raw_poses in zip(ours, raw, strict=True):
+        raw_masks = {p.track_id: p.segmentation for p in raw_poses}
+        assert raw_masks.keys() == {p.track_id for p in poses}
+        current = {}
+        for pose in poses:
+            mask = pose.segmentation
+            assert mask is not None
+            if pose.track_id in previous:  # blended from last frame's mask of this person
+                expected = smooth_segmentation(raw_masks[pose.track_id], previous[pose.track_id])
+                ious.append(_iou(mask, expected))
+            current[pose.track_id] = mask
+        previous = current
+    REPORT.append(
+        f"two people, crop-space vs frame-space blend step, {len(ious)} masks: IoU mean "
+        f"{np.mean(ious):.4f}, min {np.min(ious):.4f}"
+    )
+    assert len(ious) > len(ours)  # both people, most frames
+    assert float(np.mean(ious)) >= tol.CROP_MASK_MIN_IOU_MEAN
+    assert float(np.min(ious)) >= tol.CROP_MASK_MIN_IOU
 
 
 def test_static_and_unsmoothed_masks_are_the_frame_space_ones(model_dir: Path) -> None:
