@@ -77,7 +77,7 @@ def test_mask_read_at_another_size_is_the_resized_frame_mask() -> None:
     )
     mask = CropMask(probabilities, _crop_from_image(roi, size_wh), size_wh)
     frame = mask.to_image()
-    for out_wh in ((160, 90), (480, 270), (1920, 1080)):
+    for out_wh in ((160, 90), (480, 270), (300, 400), (1920, 1080)):  # (300, 400): stretched
         small = mask.to_image(out_wh)
         assert small.shape == (out_wh[1], out_wh[0])
         resized = cv2.resize(frame, out_wh, interpolation=cv2.INTER_LINEAR)
