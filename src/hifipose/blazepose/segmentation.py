@@ -7,9 +7,9 @@ Conventions:
     0 outside the ROI. Sampling follows MediaPipe's OpenCV ``WarpAffine`` runner: frame pixel
     (x, y) reads the crop at ``crop_from_image · (x, y)`` with no half-pixel shift,
     bilinearly, zero outside (blazepose-spec §3.9). A mask read at another size maps output
-    pixel centres onto frame pixel centres (``x = (u + 0.5) · W / W' − 0.5``), then reads the
-    crop the same way: what ``cv2.resize`` (bilinear) of the frame mask would give, without
-    making the frame mask.
+    pixel centres onto frame pixel centres (``x = (u + 0.5) · W / W' − 0.5``, the points
+    ``cv2.resize`` reads) and reads the crop there the same way, without making the frame
+    mask (resizing the frame mask would interpolate twice).
 """
 
 from __future__ import annotations
