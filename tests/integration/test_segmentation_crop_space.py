@@ -8,6 +8,7 @@ blended frame by frame with the previous frame-sized result by MediaPipe's formu
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import cv2
@@ -61,6 +62,13 @@ def test_smoothed_crop_space_mask_matches_the_frame_space_one(model_dir: Path) -
         f"max {np.max(differences):.5f}"
     )
     assert ious[0] == 1.0  # the first frame has nothing to blend: the same mask
+    # a pose sent to another process (batch, Ray) brings its mask along, unread and small
+    sent = pickle.dumps(ours[-1][0])
+    assert len(sent) < 2_000_000  # the 512×512 smoothed crop mask, not the frame's
+    np.testing.assert_array_equal(
+        pickle.loads(sent).segmentation,  # noqa: S301 - our own bytes
+        ours[-1][0].segmentation,
+    )
     assert float(np.mean(ious)) >= tol.CROP_MASK_MIN_IOU_MEAN
     assert float(np.min(ious)) >= tol.CROP_MASK_MIN_IOU
     assert float(np.max(differences)) <= tol.CROP_MASK_MAX_MEAN_ABS
