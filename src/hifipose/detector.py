@@ -40,7 +40,7 @@ from hifipose.blazepose.landmarks import (
     rotate_world,
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
-from hifipose.blazepose.segmentation import mask_support, mask_to_image
+from hifipose.blazepose.segmentation import CropMask, activate_mask
 from hifipose.blazepose.tiles import detector_tiles, tile_to_frame
 from hifipose.blazepose.tta import CropView, average_views, flip_tensor, unflip_view
 from hifipose.config import DetectorConfig
@@ -86,8 +86,7 @@ class _RawPose:
     score: float
     landmarks_px: NDArray[np.float32]  # (35, 5): 33 body + 2 aux; x, y, z px; vis; presence
     world_m: NDArray[np.float32]  # (33, 3)
-    mask: NDArray[np.float32] | None
-    mask_support: tuple[int, int, int, int] | None  # the mask is 0 outside this box
+    mask: CropMask | None  # in the crop; warped onto the frame when read
 
 
 @dataclass(slots=True)
@@ -315,7 +314,7 @@ class BlazePoseDetector(PoseDetector):
             world = filters.smooth_world(world, t_us)
         mask = raw.mask
         if mask is not None and self._smooth_masks:
-            mask = filters.smooth_mask(mask, raw.mask_support)
+            mask = filters.smooth_mask(mask)
         track.observe(body, t_us, learn=learn)
         self._tracker.confirm(track)
         return _to_pose(raw.score, body, world, mask, track.track_id)
@@ -441,14 +440,16 @@ class BlazePoseDetector(PoseDetector):
                 continue
             projected = project_landmarks(view.landmarks[: AUX_END + 1], roi, crop.padding)
             world = rotate_world(view.world, roi.angle_rad)[:NUM_KEYPOINTS]
-            mask = support = None
+            mask = None
             if view.mask_logits is not None:
-                logits = view.mask_logits
-                mask = mask_to_image(
-                    logits, crop.crop_from_image, (width, height), fixed_point=self._fixed_point
+                probabilities = activate_mask(view.mask_logits)
+                mask = CropMask(
+                    probabilities,
+                    crop.crop_from_image,
+                    (width, height),
+                    fixed_point=self._fixed_point,
                 )
-                support = mask_support(crop.crop_from_image, logits.shape[-2], (width, height))
-            raws.append(_RawPose(score, projected, world, mask, support))
+            raws.append(_RawPose(score, projected, world, mask))
         return raws
 
     def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
@@ -516,7 +517,7 @@ def _to_pose(
     score: float,
     landmarks_px: NDArray[np.float32],
     world_m: NDArray[np.float32],
-    mask: NDArray[np.float32] | None,
+    mask: CropMask | None,
     track_id: int | None = None,
 ) -> Pose:
     return Pose(

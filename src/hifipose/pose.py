@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.topology import KEYPOINT_NAMES, NUM_KEYPOINTS
 
-__all__ = ["Box", "FrameResult", "Keypoint", "Pose"]
+__all__ = ["Box", "FrameResult", "Keypoint", "MaskSource", "Pose"]
 
 
 class Keypoint(NamedTuple):
@@ -69,7 +70,26 @@ def _frozen_copy(name: str, value: object, shape: tuple[int, ...]) -> NDArray[np
     return array
 
 
-@dataclass(frozen=True, slots=True)
+@runtime_checkable
+class MaskSource(Protocol):
+    """A person mask computed only when read (the pipeline's keeps it in the model's crop).
+
+    ``size_wh`` is the frame's (width, height); ``to_image()`` gives the H×W float32 mask in
+    [0, 1] on the frame's pixels, ``to_image(size_wh)`` the same mask resampled to another
+    (width, height), pixel centres onto pixel centres.
+    """
+
+    @property
+    def size_wh(self) -> tuple[int, int]:
+        """The frame's (width, height) in pixels."""
+        ...
+
+    def to_image(self, size_wh: tuple[int, int] | None = None) -> NDArray[np.float32]:
+        """The mask on the frame, or at ``size_wh``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Pose:
     """One person's pose in one frame.
 
@@ -79,6 +99,12 @@ class Pose:
         world_array_m: (33, 3) float32, read-only: x, y, z in metres, origin between the hips.
         score: The pose presence probability from the landmark model, in [0, 1].
         segmentation: (H, W) float32 in [0, 1] (1 = this person), or None when not requested.
+            The pipeline keeps the mask in the landmark model's 256×256 crop and makes the
+            frame-sized array on the first read (then keeps it); a :class:`MaskSource` may
+            be passed for it. :meth:`segmentation_at` reads it at another size without
+            making the frame-sized one. Pickling sends the crop-sized mask, not the array;
+            ``dataclasses.replace`` reads the mask unless ``segmentation`` is among the
+            changes.
         track_id: The person's identity within a stream in video mode: 1 for the first person
             tracked, never reused within the stream, restarting at 1 after ``reset()``. None
             in static-image mode (and where a runtime gives no identities).
@@ -101,22 +127,88 @@ class Pose:
     track_id: int | None = None
     camera_array_m: NDArray[np.float32] | None = field(default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "image_array", _frozen_copy("image_array", self.image_array, (NUM_KEYPOINTS, 5))
+    _mask_source: MaskSource | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __init__(  # noqa: PLR0917 - the dataclass's positional order is public (design.md §3)
+        self,
+        image_array: NDArray[np.float32],
+        world_array_m: NDArray[np.float32],
+        score: float,
+        segmentation: NDArray[np.float32] | MaskSource | None = None,
+        track_id: int | None = None,
+        camera_array_m: NDArray[np.float32] | None = None,
+    ) -> None:
+        source = segmentation if isinstance(segmentation, MaskSource) else None
+        mask = None if source is not None else segmentation
+        self.__setstate__(
+            (image_array, world_array_m, score, mask, track_id, camera_array_m, source)
         )
-        object.__setattr__(
-            self,
-            "world_array_m",
-            _frozen_copy("world_array_m", self.world_array_m, (NUM_KEYPOINTS, 3)),
+
+    def __getstate__(self) -> tuple[object, ...]:
+        """The fields; a lazy mask goes as its source (crop-sized), not as the frame array."""
+        source = self._mask_source
+        return (
+            self.image_array,
+            self.world_array_m,
+            self.score,
+            None if source is not None else self.segmentation,
+            self.track_id,
+            self.camera_array_m,
+            source,
         )
-        object.__setattr__(self, "score", float(self.score))
-        if self.camera_array_m is not None:
-            object.__setattr__(
-                self,
-                "camera_array_m",
-                _frozen_copy("camera_array_m", self.camera_array_m, (NUM_KEYPOINTS, 3)),
-            )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """Set the fields from :meth:`__getstate__`'s tuple (arrays copied, read-only)."""
+        image_array, world_array_m, score, mask, track_id, camera_array_m, source = state
+        set_field = object.__setattr__
+        set_field(self, "image_array", _frozen_copy("image_array", image_array, (NUM_KEYPOINTS, 5)))
+        set_field(
+            self, "world_array_m", _frozen_copy("world_array_m", world_array_m, (NUM_KEYPOINTS, 3))
+        )
+        set_field(self, "score", float(score))
+        set_field(self, "track_id", track_id)
+        if camera_array_m is not None:
+            camera_array_m = _frozen_copy("camera_array_m", camera_array_m, (NUM_KEYPOINTS, 3))
+        set_field(self, "camera_array_m", camera_array_m)
+        set_field(self, "_mask_source", source)
+        if source is None:
+            set_field(self, "segmentation", mask)
+        # else the segmentation slot stays empty until the first read (__getattr__)
+
+    if not TYPE_CHECKING:  # typed as the field: NDArray | None
+
+        def __getattr__(self, name: str) -> NDArray[np.float32]:
+            # Reached only when normal lookup fails: the empty segmentation slot of a lazy mask.
+            if name == "segmentation":
+                mask = self._mask_source.to_image()
+                object.__setattr__(self, "segmentation", mask)
+                return mask
+            msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+            raise AttributeError(msg)
+
+    def segmentation_at(self, size_wh: tuple[int, int]) -> NDArray[np.float32] | None:
+        """The mask resampled to ``size_wh`` = (width, height), or None without a mask.
+
+        Output pixel centres map onto frame pixel centres, read bilinearly. A lazy mask is
+        read from its crop straight at that size (cheap for a small preview); a frame-sized
+        array is resized. At the frame's size this is :attr:`segmentation` itself.
+
+        Raises:
+            ValueError: If a side is not a positive integer.
+        """
+        width, height = size_wh
+        if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+            msg = f"size_wh must be two positive integers, got {size_wh!r}"
+            raise ValueError(msg)
+        source = self._mask_source
+        if source is not None and tuple(source.size_wh) != (width, height):
+            return source.to_image((width, height))
+        mask = self.segmentation
+        if mask is None or mask.shape[:2] == (height, width):
+            return mask
+        return np.asarray(
+            cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+        )
 
     @property
     def keypoints(self) -> tuple[Keypoint, ...]:

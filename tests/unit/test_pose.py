@@ -57,3 +57,81 @@ def test_to_dict_is_json_ready() -> None:
     assert data["frame"] == 3
     assert data["poses"][0]["keypoints"][0]["name"] == "nose"
     assert len(data["poses"][0]["keypoints3d"]) == 33
+
+
+class _CountingMask:
+    """A MaskSource that counts its reads (the pipeline's is CropMask)."""
+
+    size_wh = (8, 6)
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[int, int] | None] = []
+
+    def to_image(self, size_wh: tuple[int, int] | None = None) -> np.ndarray:
+        self.reads.append(size_wh)
+        width, height = size_wh or self.size_wh
+        return np.full((height, width), 0.75, np.float32)
+
+
+def test_lazy_mask_is_made_on_the_first_read_and_kept() -> None:
+    source = _CountingMask()
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source)
+    assert source.reads == []  # building the pose reads nothing
+    first = pose.segmentation
+    assert first is not None and first.shape == (6, 8) and first.dtype == np.float32
+    assert pose.segmentation is first  # kept
+    assert source.reads == [None]
+    small = pose.segmentation_at((4, 3))
+    assert small is not None and small.shape == (3, 4)
+    assert source.reads == [None, (4, 3)]  # read at that size from the source
+    assert pose.segmentation_at((8, 6)) is first
+
+
+def test_eager_mask_is_kept_as_given_and_resized_on_request() -> None:
+    mask = np.zeros((6, 8), np.float32)
+    mask[:, 4:] = 1.0
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, mask)  # positional, as before
+    assert pose.segmentation is mask
+    small = pose.segmentation_at((4, 3))
+    assert small is not None and small.shape == (3, 4)
+    np.testing.assert_array_equal(small[:, 2:], 1.0)
+    np.testing.assert_array_equal(small[:, :2], 0.0)
+    assert _pose().segmentation is None and _pose().segmentation_at((4, 3)) is None
+    with pytest.raises(ValueError, match="positive integers"):
+        pose.segmentation_at((0, 3))
+
+
+def test_pickle_sends_the_source_not_the_frame_array() -> None:
+    import pickle
+
+    from hifipose.blazepose.segmentation import CropMask
+
+    probabilities = np.full((256, 256), 0.8, np.float32)
+    source = CropMask(probabilities, np.diag([0.25, 0.25, 1.0]), (1920, 1080))
+    pose = Pose(np.ones((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source, track_id=4)
+    frame = pose.segmentation
+    assert frame is not None and frame.shape == (1080, 1920)
+    data = pickle.dumps(pose)
+    assert len(data) < 300_000  # the 256×256 crop, not the 8 MB frame mask
+    again = pickle.loads(data)  # noqa: S301 - our own bytes
+    assert again.track_id == 4 and again.score == pytest.approx(0.9)
+    np.testing.assert_array_equal(again.image_array, pose.image_array)
+    assert not again.image_array.flags.writeable
+    np.testing.assert_array_equal(again.segmentation, frame)
+    eager = Pose(np.ones((33, 5)), np.zeros((33, 3)), 0.9, segmentation=np.ones((2, 3)))
+    eager_again = pickle.loads(pickle.dumps(eager))  # noqa: S301 - our own bytes
+    np.testing.assert_array_equal(eager_again.segmentation, np.ones((2, 3)))
+
+
+def test_replace_keeps_or_drops_the_mask() -> None:
+    import dataclasses
+
+    source = _CountingMask()
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source)
+    dropped = dataclasses.replace(pose, segmentation=None)
+    assert dropped.segmentation is None and source.reads == []  # nothing made to drop it
+    moved = dataclasses.replace(pose, track_id=2)
+    assert moved.track_id == 2 and moved.segmentation is not None
+    np.testing.assert_array_equal(moved.segmentation, 0.75)
+    with pytest.raises(AttributeError, match="no attribute 'masks'"):
+        _ = pose.masks  # type: ignore[attr-defined]

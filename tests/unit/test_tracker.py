@@ -73,3 +73,26 @@ def test_filters_reset_rules_on_a_lost_frame() -> None:
     assert filters.previous_mask is None
     # the world filter kept its state: the next sample is smoothed toward the old value
     assert filters.smooth_world(np.ones((33, 3), np.float32), 33_333).max() < 1.0
+
+
+def test_mask_smoothing_runs_in_the_crop_and_resets_on_a_loss() -> None:
+    from hifipose.blazepose.segmentation import CropMask
+    from hifipose.filters import smooth_segmentation
+
+    size_wh = (400, 300)
+    crop_from_image = np.array([[1.0, 0.0, -50.0], [0.0, 1.0, -20.0], [0.0, 0.0, 1.0]])
+    unsure = CropMask(np.full((256, 256), 0.5, np.float32), crop_from_image, size_wh)
+    person = CropMask(np.full((256, 256), 0.9, np.float32), crop_from_image, size_wh)
+    filters = PoseFilters()
+    assert filters.smooth_mask(person) is person  # nothing to blend yet
+    blended = filters.smooth_mask(unsure)
+    assert blended.probabilities.shape == (512, 512)  # on the finer grid
+    # inside the crop: MediaPipe's blend of 0.5 with the previous 0.9
+    expected = smooth_segmentation(np.full((1, 1), 0.5, np.float32), np.full((1, 1), 0.9))
+    np.testing.assert_allclose(blended.probabilities[100:400, 100:400], expected[0, 0], atol=1e-6)
+    np.testing.assert_allclose(blended.to_image()[100:200, 100:250], expected[0, 0], atol=1e-5)
+    assert filters.previous_mask is blended
+    other_size = CropMask(unsure.probabilities, crop_from_image, (640, 480))
+    assert filters.smooth_mask(other_size) is other_size  # another frame size: not blended
+    filters.on_lost()
+    assert filters.previous_mask is None

@@ -16,7 +16,14 @@ from numpy.typing import NDArray
 
 from hifipose.serve.protocol import ProtocolError
 
-__all__ = ["MAX_FRAME_PIXELS", "MAX_FRAME_SIDE", "decode_frame", "encode_mask", "image_size_wh"]
+__all__ = [
+    "MAX_FRAME_PIXELS",
+    "MAX_FRAME_SIDE",
+    "decode_frame",
+    "encode_mask",
+    "image_size_wh",
+    "mask_size_wh",
+]
 
 MAX_FRAME_SIDE: Final = 4096
 MAX_FRAME_PIXELS: Final = 4096 * 2304
@@ -118,12 +125,25 @@ def decode_frame(data: bytes) -> NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
-def encode_mask(mask: NDArray[np.float32]) -> str:
-    """Encode a [0, 1] person mask as a small grayscale PNG (longest side ≤ 160 px), base64."""
-    height, width = mask.shape[:2]
+def mask_size_wh(size_wh: tuple[int, int]) -> tuple[int, int]:
+    """The (width, height) of the PNG mask for a frame: its aspect, longest side ≤ 160 px."""
+    width, height = size_wh
     scale = min(1.0, MASK_MAX_SIDE / max(height, width))
-    size_wh = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = cv2.resize(mask, size_wh, interpolation=cv2.INTER_AREA)
+    return (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
+def encode_mask(mask: NDArray[np.float32]) -> str:
+    """Encode a [0, 1] person mask as a small grayscale PNG (:func:`mask_size_wh`), base64.
+
+    A mask already at that size (read so with ``Pose.segmentation_at``) is not resized.
+    """
+    height, width = mask.shape[:2]
+    size_wh = mask_size_wh((width, height))
+    small = (
+        mask
+        if size_wh == (width, height)
+        else cv2.resize(mask, size_wh, interpolation=cv2.INTER_AREA)
+    )
     grey = np.clip(small * 255.0 + 0.5, 0, 255).astype(np.uint8)
     ok, png = cv2.imencode(".png", grey)
     if not ok:  # pragma: no cover - OpenCV always encodes a uint8 image

@@ -26,7 +26,7 @@ import numpy as np
 from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError
 from hifipose.pose import Pose
-from hifipose.serve.images import decode_frame, encode_mask
+from hifipose.serve.images import decode_frame, encode_mask, mask_size_wh
 from hifipose.serve.protocol import (
     ConfigMessage,
     FrameMessage,
@@ -191,10 +191,13 @@ class StreamSession:
         started = time.perf_counter()
         poses = detector.estimate_poses(image_rgb, timestamp_ms=frame.timestamp_ms)
         inference_ms = 1e3 * (time.perf_counter() - started)
-        masks = [pose.segmentation for pose in poses if pose.segmentation is not None]
+        size_wh = (image_rgb.shape[1], image_rgb.shape[0])
+        # read each mask straight at the PNG's size, not at the frame's
+        small = [pose.segmentation_at(mask_size_wh(size_wh)) for pose in poses]
+        masks = [m for m in small if m is not None]
         mask = masks[0] if len(masks) == 1 else np.maximum.reduce(masks) if masks else None
         return _Processed(
-            size_wh=(image_rgb.shape[1], image_rgb.shape[0]),
+            size_wh=size_wh,
             poses=poses,
             inference_ms=inference_ms,
             mask_png=encode_mask(mask) if mask is not None else None,
