@@ -14,7 +14,7 @@ The graph is rewritten through the flatbuffer object API that ships with ``ai-ed
 * inputs and outputs stay float32 with the same names and shapes, so a quantised model is a
   drop-in replacement for the float one.
 
-This is not MediaPipe's model: landmarks move by 0.4–1.6 % of the box diagonal on average
+This is not MediaPipe's model: landmarks move by 0.4–1.3 % of the box diagonal on average
 (benchmarks/results/int8.md).
 """
 
