@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import sys
 import time
@@ -77,21 +79,28 @@ def gflop(model_path: Path) -> float:
     return total / 1e9
 
 
-def model_ms(sessions: dict[str, Any], crop: NDArray[np.float32], runs: int) -> dict[str, float]:
-    """Median ms per run of each session, the sessions taking turns run by run.
+def model_ms(
+    sessions: dict[str, Any], crop: NDArray[np.float32], runs: int, block: int = 10
+) -> dict[str, float]:
+    """Median ms per run of each session, the sessions taking turns block by block.
 
-    Alternating single runs (rather than timing one session's batch, then the next) exposes
-    every session to the same load on a shared machine.
+    Taking turns exposes every session to the same load on a shared machine. The turns are
+    blocks of ``block`` runs whose first 2 are not counted: right after another session ran,
+    the first runs of a session measured 7-25 % slower (each interpreter has its own XNNPACK
+    thread pool, whose workers keep spinning for a while after a run), which single alternating
+    runs counted every time.
     """
     for session in sessions.values():
         for _ in range(3):
             session.run({"input_1": crop})
     times: dict[str, list[float]] = {key: [] for key in sessions}
-    for _ in range(runs):
+    for _ in range(max(1, runs // (block - 2))):
         for key, session in sessions.items():
-            started = time.perf_counter()
-            session.run({"input_1": crop})
-            times[key].append(1e3 * (time.perf_counter() - started))
+            for index in range(block):
+                started = time.perf_counter()
+                session.run({"input_1": crop})
+                if index >= 2:
+                    times[key].append(1e3 * (time.perf_counter() - started))
     return {key: statistics.median(values) for key, values in times.items()}
 
 
@@ -155,6 +164,16 @@ def pck(annotations: list[dict[str, Any]], predictions: list[Any]) -> tuple[floa
     return 100 * hits / total, sum(p is not None for p in predictions)
 
 
+def _cpu_name() -> str:
+    """The CPU's model name (Linux), else what platform knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def render(report: dict[str, Any]) -> str:
     """The Markdown tables of a report."""
     models = list(report["models"])
@@ -162,8 +181,14 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"precision='int8' (LiteRT) against fp32 and MediaPipe Tasks; median of {rounds} "
         "interleaved rounds. Model: the landmark model alone (pruned to the outputs tracking "
-        "reads) on one 256×256 crop, median ms of single runs taking turns. "
+        "reads) on one 256×256 crop, median ms of runs in blocks of 10 taking turns (the "
+        "first 2 of each block not counted). "
         "Tracking: the squat clip (65 frames, 720×1280), ms per frame, the whole pipeline.",
+        "",
+        f"Machine: {report.get('machine', '?')}; load average (1 / 5 min) "
+        f"{'/'.join(f'{v:.1f}' for v in report.get('load_before', []))} before and "
+        f"{'/'.join(f'{v:.1f}' for v in report.get('load_after', []))} after "
+        "(shared with other work).",
         "",
         "| model | GFLOP | fp32 ms (2 thr / 1) | int8 ms (2 thr / 1) | int8 speed-up (2 / 1) "
         "| GFLOP/s fp32 / int8 (1 thr) | track ms fp32 / int8 / Tasks | int8 vs fp32 "
@@ -224,7 +249,7 @@ def main() -> int:
         cv2.cvtColor(cv2.imread(str(LABELLED / a["image"])), cv2.COLOR_BGR2RGB) for a in annotations
     ]
     clips = [read_frames(path) for path in CLIPS]
-    report: dict[str, Any] = {"models": {}}
+    report: dict[str, Any] = {"models": {}, "load_before": os.getloadavg()[:2]}
     model_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}
     track_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}
     sessions: dict[str, dict[str, Any]] = {}
@@ -282,6 +307,8 @@ def main() -> int:
         other = [r for frames in clips for r in track(trackers[m]["hifipose int8"], frames)]
         entry["clip_deviation"] = deviation(reference, other)
     report["rounds"] = args.rounds
+    report["load_after"] = os.getloadavg()[:2]
+    report["machine"] = f"{_cpu_name()}, {os.cpu_count()} cores"
     table = render(report)
     print(table)
     if args.markdown:

@@ -1,4 +1,4 @@
-"""Measure the int8 activation ranges of the landmark models on real person crops.
+"""Measure the int8 activation ranges (and input means) of the landmark models on person crops.
 
 Run from the project root (needs ../shared/data and the model cache):
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import hifipose
-from hifipose.convert.quantize import activation_ranges
+from hifipose.convert.quantize import activation_ranges, input_means
 from hifipose.io.sources import open_source
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import Session
@@ -75,6 +76,12 @@ def person_crops(model_type: str) -> list[NDArray[np.float32]]:
     return crops
 
 
+def _dumps(record: Mapping[str, object]) -> str:
+    """JSON with one line per key (each list of numbers on its line), for readable diffs."""
+    text = json.dumps(record, indent=1)
+    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: f"[{' '.join(m[1].split())}]", text) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="lite,full,heavy")
@@ -86,16 +93,18 @@ def main() -> int:
         print(f"{path.name}:", flush=True)
         crops = person_crops(model_type)
         ranges = activation_ranges(data, ({"input_1": crop} for crop in crops))
+        means = input_means(data, ({"input_1": crop} for crop in crops))
         record = {
             "model": path.name,
             "sha256": hashlib.sha256(data).hexdigest(),
             "crops": len(crops),
             "sources": [str(p.relative_to(DATA)) for p, _, _ in SOURCES],
-            "method": "min/max over the crops",
+            "method": "min/max over the crops; means: per-channel mean of each convolution input",
             "ranges": {name: [round(lo, 6), round(hi, 6)] for name, (lo, hi) in ranges.items()},
+            "means": {name: [float(f"{v:.4g}") for v in values] for name, values in means.items()},
         }
         target = OUT / f"{path.stem}.json"
-        target.write_text(json.dumps(record, indent=1) + "\n")
+        target.write_text(_dumps(record))
         print(f"  {len(ranges)} ranges from {len(crops)} crops → {target}", flush=True)
     return 0
 

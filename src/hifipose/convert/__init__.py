@@ -121,9 +121,10 @@ def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
 def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     """Return the int8 quantisation of a landmark model, from the cache or quantised now.
 
-    The activation ranges come from ``int8_ranges/<model stem>.json`` in this package,
-    measured on real person crops by ``benchmarks/calibrate_int8.py``; they belong to one model
-    file, named by its SHA-256. A new quantisation is cached next to the model as
+    The activation ranges (and the convolutions' input means, for bias correction) come from
+    ``int8_ranges/<model stem>.json`` in this package, measured on real person crops by
+    ``benchmarks/calibrate_int8.py``; they belong to one model file, named by its SHA-256.
+    A new quantisation is cached next to the model as
     ``<stem>.<first 16 hex digits of the SHA-256>.hifipose-q<quantiser version>.int8.tflite``
     (atomically; a folder that cannot be written is logged and skipped).
 
@@ -157,7 +158,8 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         )
         raise ConfigError(msg)
     ranges = {key: (float(lo), float(hi)) for key, (lo, hi) in record["ranges"].items()}
-    blob = quantize_tflite(data, ranges, keep_float=float_ops(data))
+    means = record.get("means")  # bias correction; absent from older calibration files
+    blob = quantize_tflite(data, ranges, keep_float=float_ops(data), means=means)
     try:
         _write_atomic(target, blob)
     except OSError as exc:

@@ -3,7 +3,9 @@
 The graph is rewritten through the flatbuffer object API that ships with ``ai-edge-litert``:
 
 * weights of ``CONV_2D`` and ``DEPTHWISE_CONV_2D`` become int8, symmetric, one scale per
-  output channel; biases int32 at ``input scale × weight scale``;
+  output channel; biases int32 at ``input scale × weight scale``, bias-corrected where the
+  mean of the op's input is known (:func:`input_means`): the mean output error that rounding
+  the weights causes, ``(W_int8 − W) · E[input]`` per output channel, is taken off the bias;
 * activations become int8 (asymmetric) with ranges measured on real person crops
   (:func:`activation_ranges`), except in the ops listed as float, which run as before;
   QUANTIZE / DEQUANTIZE ops are inserted where the two meet;
@@ -12,14 +14,14 @@ The graph is rewritten through the flatbuffer object API that ships with ``ai-ed
 * inputs and outputs stay float32 with the same names and shapes, so a quantised model is a
   drop-in replacement for the float one.
 
-This is not MediaPipe's model: landmarks move by 0.4–1.6 % of the box diagonal on average
+This is not MediaPipe's model: landmarks move by 0.4–1.3 % of the box diagonal on average
 (benchmarks/results/int8.md).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Final
 
@@ -35,12 +37,13 @@ __all__ = [
     "QUANTIZER_VERSION",
     "activation_ranges",
     "float_ops",
+    "input_means",
     "quantize_tflite",
 ]
 
 # Bump whenever the emitted graphs or the committed int8_ranges/ change, so stale cached int8
 # models are never reused.
-QUANTIZER_VERSION: Final = 2
+QUANTIZER_VERSION: Final = 3
 
 # The landmark model's outputs whose own branches stay float: the segmentation mask, and the
 # heatmap that refines the landmark positions.
@@ -207,6 +210,52 @@ def activation_ranges(
     return ranges
 
 
+def input_means(
+    data: bytes, inputs: Iterable[Mapping[str, NDArray[np.float32]]]
+) -> dict[str, list[float]]:
+    """Measure the per-channel mean of every convolution's input on ``inputs``.
+
+    These feed the bias correction of :func:`quantize_tflite`. Runs LiteRT's reference
+    kernels with all tensors kept, like :func:`activation_ranges`.
+
+    Args:
+        data: The float .tflite model.
+        inputs: Feeds by input name (batch of 1), e.g. the landmark crops of real frames.
+
+    Returns:
+        Tensor name → the mean over runs and pixels of each channel (last axis), for the
+        input of every CONV_2D and DEPTHWISE_CONV_2D op.
+    """
+    interpreter_module = importlib.import_module("ai_edge_litert.interpreter")
+    interpreter = interpreter_module.Interpreter(
+        model_content=data,
+        experimental_op_resolver_type=interpreter_module.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        experimental_preserve_all_tensors=True,
+    )
+    interpreter.allocate_tensors()
+    graph = _Graph(data)
+    names = sorted(
+        {
+            graph.tensor_name(op.inputs[0])
+            for op in graph.sg.operators
+            if graph.op_name(op) in _WEIGHTED
+        }
+    )
+    index_by_name = {d["name"]: d["index"] for d in interpreter.get_tensor_details()}
+    sums: dict[str, NDArray[np.float64]] = {}
+    runs = 0
+    for feed in inputs:
+        for detail in interpreter.get_input_details():
+            interpreter.set_tensor(detail["index"], feed[detail["name"]])
+        interpreter.invoke()
+        runs += 1
+        for name in names:
+            value = interpreter.get_tensor(index_by_name[name]).astype(np.float64)
+            channel_mean = value.reshape(-1, value.shape[-1]).mean(axis=0)
+            sums[name] = sums.get(name, 0.0) + channel_mean
+    return {name: [float(v) for v in total / max(runs, 1)] for name, total in sums.items()}
+
+
 def _activation_params(low: float, high: float) -> tuple[float, int]:
     """Asymmetric int8 (scale, zero point) covering [low, high] and 0."""
     low, high = min(low, 0.0), max(high, 0.0)
@@ -221,10 +270,12 @@ class _Quantizer:
         data: bytes,
         ranges: Mapping[str, tuple[float, float]],
         keep_float: Collection[str],
+        means: Mapping[str, Sequence[float]],
     ) -> None:
         self.g = _Graph(data)
         self.s = self.g.schema
         self.ranges = ranges
+        self.means = means
         self.keep_float = keep_float
         self.constants: dict[int, NDArray[np.float32]] = {}
         self.params: dict[int, tuple[float, int]] = {}  # int8 tensor → (scale, zero point)
@@ -349,6 +400,7 @@ class _Quantizer:
     def quantize_op(self, op: Any) -> None:  # noqa: ANN401
         name = self.g.op_name(op)
         inputs = list(op.inputs)
+        op_inputs = list(inputs)
         data_inputs = [0, 1] if name == "ADD" else [0]
         for position in data_inputs:
             inputs[position] = self.as_domain(inputs[position], "int8")
@@ -361,10 +413,11 @@ class _Quantizer:
         else:
             self.set_int8(out, *_activation_params(*self.range_of(out)))
         if name in _WEIGHTED:
-            self.quantize_weights(inputs, _WEIGHTED[name])
+            self.quantize_weights(inputs, _WEIGHTED[name], source=op_inputs[0])
         op.opcodeIndex = self.opcode(name)
 
-    def quantize_weights(self, inputs: list[int], axis: int) -> None:
+    def quantize_weights(self, inputs: list[int], axis: int, source: int) -> None:
+        """Quantise an op's weights (and bias); ``source`` is its float input tensor."""
         weights = self.constants[inputs[1]]
         moved = np.moveaxis(weights, axis, 0).reshape(weights.shape[axis], -1)
         scales = np.maximum(np.abs(moved).max(axis=1), 1e-12) / _INT8_MAX
@@ -380,7 +433,15 @@ class _Quantizer:
         if len(inputs) > 2 and inputs[2] >= 0:
             input_scale = self.params[inputs[0]][0]
             bias_scales = input_scale * scales
-            q_bias = np.round(self.constants[inputs[2]] / bias_scales).astype(np.int32)
+            bias = self.constants[inputs[2]].astype(np.float64)
+            mean = self.means.get(self.g.tensor_name(source))
+            if mean is not None:  # bias correction
+                error = q_weights * scales.reshape(shape) - weights.astype(np.float64)
+                if axis == 0:  # CONV_2D: [out, height, width, in]
+                    bias = bias - np.einsum("ohwi,i->o", error, np.asarray(mean))
+                else:  # DEPTHWISE_CONV_2D: [1, height, width, channels], multiplier 1
+                    bias = bias - error.sum(axis=(0, 1, 2)) * np.asarray(mean)
+            q_bias = np.round(bias / bias_scales).astype(np.int32)
             self.set_constant(
                 inputs[2],
                 q_bias,
@@ -446,6 +507,7 @@ def quantize_tflite(
     ranges: Mapping[str, tuple[float, float]],
     *,
     keep_float: Collection[str] = (),
+    means: Mapping[str, Sequence[float]] | None = None,
 ) -> bytes:
     """Quantise a float .tflite model to int8 (see the module docstring).
 
@@ -454,6 +516,10 @@ def quantize_tflite(
         ranges: Activation ranges by tensor name, from :func:`activation_ranges`.
         keep_float: Ops (named by their first output tensor) that stay float, e.g.
             :func:`float_ops`.
+        means: Per-channel input means of the convolutions, from :func:`input_means`; the
+            quantised ones get their bias corrected for the rounding of their weights (on
+            the full model this cut the landmark deviation from fp32 on held-out calibration
+            crops from 0.35 % to 0.27 % of the box diagonal). None: no correction.
 
     Returns:
         The int8 .tflite model: float32 inputs and outputs, same names and shapes.
@@ -463,4 +529,4 @@ def quantize_tflite(
             tensor has no calibration range.
         RuntimeUnavailableError: ai-edge-litert (its schema module) is not installed.
     """
-    return _Quantizer(data, ranges, keep_float).run()
+    return _Quantizer(data, ranges, keep_float, means or {}).run()
