@@ -7,8 +7,9 @@ times, in interleaved rounds (median frames/s):
   FFmpeg's default threads and with one FFmpeg thread;
 * ``hifipose track -o keypoints.csv`` with FFmpeg's default decoding threads (what it uses)
   and with one FFmpeg thread (what a 2-core machine was thought to need);
-* ``hifipose track --render overlay.mp4`` with the encoder on the calling thread (as before)
-  and on the writer thread (now);
+* ``hifipose track --render overlay.mp4`` with drawing and encoding on the calling thread (as
+  before: a copy of the RGB frame drawn, converted to BGR, encoded) and now (the writer
+  thread draws into the BGR conversion it encodes, so the calling thread only infers);
 * the same two ``track`` commands with ``--runtime mediapipe`` (MediaPipe Tasks), for ratios.
 
     .venv/bin/python benchmarks/bench_track_io.py --rounds 5 \
@@ -40,6 +41,7 @@ import hifipose.io.render as render_module
 import hifipose.io.sources as sources_module
 from hifipose.cli import build_parser, run_track
 from hifipose.errors import OutputError
+from hifipose.io.render import Draw
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
@@ -54,8 +56,13 @@ class SyncOverlayWriter:
         if not self._writer.isOpened():
             raise OutputError(str(path))
 
-    def write(self, image_rgb: NDArray[np.uint8]) -> None:
-        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    def write(self, image_rgb: NDArray[np.uint8], draw: Draw | None = None) -> None:
+        # As before: a copy of the frame drawn on the main thread, converted, then encoded.
+        # (``draw`` now draws BGR colours; on the RGB copy the pixels differ, the work not.)
+        canvas = image_rgb.copy()
+        if draw is not None:
+            draw(canvas)
+        self._writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
 
     def close(self) -> None:
         self._writer.release()
@@ -65,6 +72,16 @@ class SyncOverlayWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class MainDrawOverlayWriter(render_module.OverlayVideoWriter):
+    """The previous step: the writer thread encodes, the caller's thread draws a copy."""
+
+    def write(self, image_rgb: NDArray[np.uint8], draw: Draw | None = None) -> None:
+        canvas = image_rgb.copy()
+        if draw is not None:
+            draw(canvas)
+        super().write(canvas)
 
 
 def make_clip(path: Path, size_wh: tuple[int, int], repeats: int) -> int:
@@ -128,6 +145,7 @@ def cli_track(
     render: bool,
     one_thread_decode: bool = False,
     sync_render: bool = False,
+    main_draw: bool = False,
 ) -> float:
     """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded)."""
     args = ["track", str(clip), "--model", model, "--runtime", runtime, "--quiet"]
@@ -138,14 +156,18 @@ def cli_track(
             stack.enter_context(patched(sources_module, "open_source", old_open))
         if sync_render:
             stack.enter_context(patched(render_module, "open_renderer", SyncOverlayWriter))
+        if main_draw:
+            stack.enter_context(patched(render_module, "open_renderer", MainDrawOverlayWriter))
         summary = run_track(build_parser().parse_args(args))
     return summary.fps
 
 
+BEFORE = "track --render, as before (draw + encode on the main thread)"
 BASELINES = {  # row → the row it is compared with
     "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
     "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
-    "track --render, now (writer thread)": "track --render, as before (encode on the main thread)",
+    "track --render, encode on the writer thread, draw on the main thread": BEFORE,
+    "track --render, now (draw + encode on the writer thread)": BEFORE,
 }
 
 
@@ -204,10 +226,13 @@ def main() -> int:
             "track -o, FFmpeg default threads": lambda: cli_track(
                 clip, out, m, "litert", render=False
             ),
-            "track --render, as before (encode on the main thread)": lambda: cli_track(
+            "track --render, as before (draw + encode on the main thread)": lambda: cli_track(
                 clip, out, m, "litert", render=True, sync_render=True
             ),
-            "track --render, now (writer thread)": lambda: cli_track(
+            "track --render, encode on the writer thread, draw on the main thread": lambda: (
+                cli_track(clip, out, m, "litert", render=True, main_draw=True)
+            ),
+            "track --render, now (draw + encode on the writer thread)": lambda: cli_track(
                 clip, out, m, "litert", render=True
             ),
             "mediapipe: track -o": lambda: cli_track(clip, out, m, "mediapipe", render=False),

@@ -135,18 +135,27 @@ class _Outputs:
                 labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
         if image_rgb is None or not (self.args.render or self.args.show):
             return
-        drawn = draw_poses(
-            image_rgb, result.poses, segmentation=self.args.segmentation, caption=caption
-        )
-        if labels:
-            draw_pose_labels(drawn, result.poses, labels, out=drawn)
-        if self.args.render:
-            if self.renderer is None:
-                self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
-                self.stack.enter_context(self.renderer)
+        poses, segmentation = result.poses, self.args.segmentation
+
+        def draw(canvas: NDArray[np.uint8], *, bgr: bool = True) -> None:
+            draw_poses(
+                canvas, poses, out=canvas, segmentation=segmentation, caption=caption, bgr=bgr
+            )
+            if labels:
+                draw_pose_labels(canvas, poses, labels, out=canvas, bgr=bgr)
+
+        if self.args.render and self.renderer is None:
+            self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
+            self.stack.enter_context(self.renderer)
+        if not self.args.show:  # the writer's thread draws, into the BGR frame it encodes
+            assert self.renderer is not None  # noqa: S101 - render or show was checked
+            self.renderer.write(image_rgb, draw)
+            return
+        drawn = image_rgb.copy()
+        draw(drawn, bgr=False)
+        if self.renderer is not None:
             self.renderer.write(drawn)
-        if self.args.show:
-            _show(drawn)
+        _show(drawn)
 
 
 def run_track(args: argparse.Namespace) -> TrackSummary:
