@@ -109,16 +109,20 @@ def _tint(
 ) -> None:
     """Blend ``colour`` into ``canvas`` with weight ``mask * opacity``, in place.
 
-    Only the box around the mask's non-zero pixels is touched: outside it the weight is 0 and
-    the blend gives back the pixel exactly, so the result equals the full-frame blend.
+    Each pixel becomes the blend rounded to the nearest level (up to float rounding). Only
+    the box around the pixels whose weight is at least half a level (0.5/255) is touched:
+    outside it the rounded blend is the pixel itself. At 1080p this is several times faster
+    than blending the whole frame in float.
     """
-    x, y, w, h = cv2.boundingRect((mask > 0).view(np.uint8))
+    levels = cv2.convertScaleAbs(mask, alpha=255.0 * opacity)  # the weight in 1/255, rounded
+    x, y, w, h = cv2.boundingRect(levels)
     if w == 0 or h == 0:
         return
     region = canvas[y : y + h, x : x + w]
-    alpha = (mask[y : y + h, x : x + w] * opacity)[..., None]
-    tint = np.array(colour, np.float32)
-    region[:] = (region * (1 - alpha) + tint * alpha).astype(np.uint8)
+    weight = np.ascontiguousarray(mask[y : y + h, x : x + w], np.float32) * np.float32(opacity)
+    solid = np.empty_like(region)
+    solid[:] = colour
+    region[:] = cv2.blendLinear(region, solid, 1 - weight, weight)
 
 
 def _label(canvas: NDArray[np.uint8], text: str, points: NDArray[np.int32], colour: RGB) -> None:
