@@ -9,10 +9,12 @@ times, in interleaved rounds (median frames/s):
   and with one FFmpeg thread (what a 2-core machine was thought to need);
 * ``hifipose track --render overlay.mp4`` with drawing and encoding on the calling thread (as
   before: a copy of the RGB frame drawn, converted to BGR, encoded) and now (the writer
-  thread draws into the BGR conversion it encodes, so the calling thread only infers);
+  thread draws into the BGR conversion it encodes, so the calling thread only infers), the
+  step between them (the writer thread encodes, the calling thread draws), and now with one
+  FFmpeg decoding thread;
 * the same two ``track`` commands with ``--runtime mediapipe`` (MediaPipe Tasks), for ratios.
 
-    .venv/bin/python benchmarks/bench_track_io.py --rounds 5 \
+    .venv/bin/python benchmarks/bench_track_io.py --rounds 5 --quiet-load 1.5 \
         --markdown benchmarks/results/track_io.md --json benchmarks/results/track_io.json
 """
 
@@ -163,11 +165,13 @@ def cli_track(
 
 
 BEFORE = "track --render, as before (draw + encode on the main thread)"
+NOW = "track --render, now (draw + encode on the writer thread)"
 BASELINES = {  # row → the row it is compared with
     "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
     "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
     "track --render, encode on the writer thread, draw on the main thread": BEFORE,
-    "track --render, now (draw + encode on the writer thread)": BEFORE,
+    NOW: BEFORE,
+    "track --render, now, FFmpeg 1 thread": NOW,
 }
 
 
@@ -175,6 +179,14 @@ def paired(results: dict[str, list[float]], name: str, other: str) -> str:
     """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
     ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
     return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def wait_for_quiet(limit: float | None, max_wait_s: float) -> float:
+    """Wait until the 1-minute load average is below ``limit`` (at most ``max_wait_s``); it."""
+    deadline = time.monotonic() + max_wait_s
+    while limit is not None and os.getloadavg()[0] >= limit and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
 
 
 def render(report: dict[str, Any]) -> str:
@@ -185,6 +197,10 @@ def render(report: dict[str, Any]) -> str:
         f"{report['size']} (mp4v), {report['cores']} cores, {report['rounds']} interleaved "
         "rounds: median frames/s, and ratios as the median (min–max) over rounds of the ratio "
         "within a round. MediaPipe Tasks does the same command in the same rounds.",
+        "",
+        "1-minute load average at the start of each round (the machine is shared; a load "
+        "near or above the core count makes the threaded rows lose their spare core): "
+        + ", ".join(f"{load:.1f}" for load in report.get("load_at_round_start", [])),
         "",
         "| case | frames/s | vs the row it is compared with | vs MediaPipe |",
         "|---|---|---|---|",
@@ -205,6 +221,12 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--markdown")
     parser.add_argument("--json")
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        help="before each round, wait (up to --max-wait s) until the 1-minute load is below this",
+    )
+    parser.add_argument("--max-wait", type=float, default=180.0)
     parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
     args = parser.parse_args()
     if args.render_only:
@@ -232,14 +254,17 @@ def main() -> int:
             "track --render, encode on the writer thread, draw on the main thread": lambda: (
                 cli_track(clip, out, m, "litert", render=True, main_draw=True)
             ),
-            "track --render, now (draw + encode on the writer thread)": lambda: cli_track(
-                clip, out, m, "litert", render=True
+            NOW: lambda: cli_track(clip, out, m, "litert", render=True),
+            "track --render, now, FFmpeg 1 thread": lambda: cli_track(
+                clip, out, m, "litert", render=True, one_thread_decode=True
             ),
             "mediapipe: track -o": lambda: cli_track(clip, out, m, "mediapipe", render=False),
             "mediapipe: track --render": lambda: cli_track(clip, out, m, "mediapipe", render=True),
         }
         results: dict[str, list[float]] = {name: [] for name in cases}
+        loads: list[float] = []
         for round_index in range(args.rounds):
+            loads.append(wait_for_quiet(args.quiet_load, args.max_wait))
             for name, case in cases.items():
                 results[name].append(case())
                 print(f"round {round_index + 1}: {name}: {results[name][-1]:.1f} fps", flush=True)
@@ -250,6 +275,7 @@ def main() -> int:
         "frames": frames,
         "rounds": args.rounds,
         "cores": len(os.sched_getaffinity(0)),
+        "load_at_round_start": loads,
         "machine": platform.processor() or platform.machine(),
         "fps_median": fps,
         "fps_all": results,
