@@ -10,8 +10,9 @@ times, in interleaved rounds (median frames/s):
 * ``hifipose track --render overlay.mp4`` with drawing and encoding on the calling thread (as
   before: a copy of the RGB frame drawn, converted to BGR, encoded) and now (the writer
   thread draws into the BGR conversion it encodes, so the calling thread only infers), the
-  step between them (the writer thread encodes, the calling thread draws), and now with one
-  FFmpeg decoding thread;
+  step between them (the writer thread encodes, the calling thread draws); before and the step
+  decode with FFmpeg's default threads, now uses what ``track`` chooses (one FFmpeg thread
+  when it renders a video on ≤ 2 cores), and a last row is now with FFmpeg's default;
 * the same two ``track`` commands with ``--runtime mediapipe`` (MediaPipe Tasks), for ratios.
 
     .venv/bin/python benchmarks/bench_track_io.py --rounds 5 --quiet-load 1.5 \
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import os
 import platform
@@ -145,17 +145,25 @@ def cli_track(
     runtime: str,
     *,
     render: bool,
-    one_thread_decode: bool = False,
+    decode_threads: int | None = None,
     sync_render: bool = False,
     main_draw: bool = False,
 ) -> float:
-    """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded)."""
+    """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded).
+
+    ``decode_threads`` forces FFmpeg's decoding threads (0: FFmpeg's default); None keeps
+    what ``track`` chooses (1 when it renders a video on ≤ 2 cores, else FFmpeg's default).
+    """
     args = ["track", str(clip), "--model", model, "--runtime", runtime, "--quiet"]
     args += ["--render", str(out / "overlay.mp4")] if render else ["-o", str(out / "k.csv")]
     with contextlib.ExitStack() as stack:
-        if one_thread_decode:
-            old_open = functools.partial(sources_module.open_source, threads=1)
-            stack.enter_context(patched(sources_module, "open_source", old_open))
+        if decode_threads is not None:
+            original = sources_module.open_source
+
+            def forced(spec: str, **options: int | None) -> sources_module.FrameSource:
+                return original(spec, **{**options, "threads": decode_threads})  # type: ignore[arg-type]
+
+            stack.enter_context(patched(sources_module, "open_source", forced))
         if sync_render:
             stack.enter_context(patched(render_module, "open_renderer", SyncOverlayWriter))
         if main_draw:
@@ -165,13 +173,13 @@ def cli_track(
 
 
 BEFORE = "track --render, as before (draw + encode on the main thread)"
-NOW = "track --render, now (draw + encode on the writer thread)"
+NOW = "track --render, now (draw + encode on the writer thread; 1 FFmpeg thread on ≤ 2 cores)"
 BASELINES = {  # row → the row it is compared with
     "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
     "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
     "track --render, encode on the writer thread, draw on the main thread": BEFORE,
     NOW: BEFORE,
-    "track --render, now, FFmpeg 1 thread": NOW,
+    "track --render, now but FFmpeg default threads": NOW,
 }
 
 
@@ -243,20 +251,20 @@ def main() -> int:
             "plain loop, FFmpeg default threads": lambda: plain_loop(clip, m, 0),
             "plain loop, FFmpeg 1 thread": lambda: plain_loop(clip, m, 1),
             "track -o, FFmpeg 1 thread": lambda: cli_track(
-                clip, out, m, "litert", render=False, one_thread_decode=True
+                clip, out, m, "litert", render=False, decode_threads=1
             ),
             "track -o, FFmpeg default threads": lambda: cli_track(
                 clip, out, m, "litert", render=False
             ),
             "track --render, as before (draw + encode on the main thread)": lambda: cli_track(
-                clip, out, m, "litert", render=True, sync_render=True
+                clip, out, m, "litert", render=True, sync_render=True, decode_threads=0
             ),
             "track --render, encode on the writer thread, draw on the main thread": lambda: (
-                cli_track(clip, out, m, "litert", render=True, main_draw=True)
+                cli_track(clip, out, m, "litert", render=True, main_draw=True, decode_threads=0)
             ),
             NOW: lambda: cli_track(clip, out, m, "litert", render=True),
-            "track --render, now, FFmpeg 1 thread": lambda: cli_track(
-                clip, out, m, "litert", render=True, one_thread_decode=True
+            "track --render, now but FFmpeg default threads": lambda: cli_track(
+                clip, out, m, "litert", render=True, decode_threads=0
             ),
             "mediapipe: track -o": lambda: cli_track(clip, out, m, "mediapipe", render=False),
             "mediapipe: track --render": lambda: cli_track(clip, out, m, "mediapipe", render=True),

@@ -158,6 +158,19 @@ class _Outputs:
         _show(drawn)
 
 
+def _decode_threads(args: argparse.Namespace) -> int | None:
+    """FFmpeg's decoding threads for ``track``: 1 when a video overlay is encoded on ≤ 2 cores.
+
+    There the decoder, the overlay's writer thread and the 2 inference threads share two
+    cores, and one decoding thread measured faster (``benchmarks/results/track_io.md``);
+    otherwise (keypoints only, or more cores) FFmpeg's own count, which follows the core
+    count, measured fastest.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    video_overlay = str(args.render or "").lower().endswith((".mp4", ".avi", ".mov", ".m4v"))
+    return 1 if video_overlay and (cores or 1) <= 2 else None
+
+
 def run_track(args: argparse.Namespace) -> TrackSummary:
     """Track every frame of ``args.input``; write keypoints and/or an overlay.
 
@@ -173,7 +186,8 @@ def run_track(args: argparse.Namespace) -> TrackSummary:
 
     summary = TrackSummary()
     smoothing = _smoothing_mode(args)
-    source = open_source(args.input, max_frames=args.max_frames)
+    threads = _decode_threads(args)
+    source = open_source(args.input, max_frames=args.max_frames, threads=threads)
     static = args.static or source.kind in {"image", "images"}
     if smoothing == "offline" and (static or source.kind == "camera"):
         source.close()
@@ -260,7 +274,8 @@ def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[Fra
         for result in smoothed:
             outputs.emit(result, None, caption)
         return
-    with open_source(args.input, max_frames=args.max_frames) as again:
+    threads = _decode_threads(args)
+    with open_source(args.input, max_frames=args.max_frames, threads=threads) as again:
         for frame, result in zip(again, smoothed, strict=False):
             outputs.emit(result, frame.image_rgb, caption)
 
