@@ -7,11 +7,15 @@ times, in interleaved rounds (median frames/s):
   FFmpeg's default threads and with one FFmpeg thread;
 * ``hifipose track -o keypoints.csv`` with FFmpeg's default decoding threads (what it uses)
   and with one FFmpeg thread (what a 2-core machine was thought to need);
-* ``hifipose track --render overlay.mp4`` with the encoder on the calling thread (as before)
-  and on the writer thread (now);
+* ``hifipose track --render overlay.mp4`` with drawing and encoding on the calling thread (as
+  before: a copy of the RGB frame drawn, converted to BGR, encoded) and now (the writer
+  thread draws into the BGR conversion it encodes, so the calling thread only infers), the
+  step between them (the writer thread encodes, the calling thread draws); before and the step
+  decode with FFmpeg's default threads, now uses what ``track`` chooses (one FFmpeg thread
+  when it renders a video on ≤ 2 cores), and a last row is now with FFmpeg's default;
 * the same two ``track`` commands with ``--runtime mediapipe`` (MediaPipe Tasks), for ratios.
 
-    .venv/bin/python benchmarks/bench_track_io.py --rounds 5 \
+    .venv/bin/python benchmarks/bench_track_io.py --rounds 5 --quiet-load 1.5 \
         --markdown benchmarks/results/track_io.md --json benchmarks/results/track_io.json
 """
 
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import json
 import os
 import platform
@@ -40,6 +43,7 @@ import hifipose.io.render as render_module
 import hifipose.io.sources as sources_module
 from hifipose.cli import build_parser, run_track
 from hifipose.errors import OutputError
+from hifipose.io.render import Draw
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
@@ -54,8 +58,13 @@ class SyncOverlayWriter:
         if not self._writer.isOpened():
             raise OutputError(str(path))
 
-    def write(self, image_rgb: NDArray[np.uint8]) -> None:
-        self._writer.write(cv2.cvtColor(image_rgb, cv2.COLOR_RGB2BGR))
+    def write(self, image_rgb: NDArray[np.uint8], draw: Draw | None = None) -> None:
+        # As before: a copy of the frame drawn on the main thread, converted, then encoded.
+        # (``draw`` now draws BGR colours; on the RGB copy the pixels differ, the work not.)
+        canvas = image_rgb.copy()
+        if draw is not None:
+            draw(canvas)
+        self._writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
 
     def close(self) -> None:
         self._writer.release()
@@ -65,6 +74,16 @@ class SyncOverlayWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class MainDrawOverlayWriter(render_module.OverlayVideoWriter):
+    """The previous step: the writer thread encodes, the caller's thread draws a copy."""
+
+    def write(self, image_rgb: NDArray[np.uint8], draw: Draw | None = None) -> None:
+        canvas = image_rgb.copy()
+        if draw is not None:
+            draw(canvas)
+        super().write(canvas)
 
 
 def make_clip(path: Path, size_wh: tuple[int, int], repeats: int) -> int:
@@ -126,26 +145,41 @@ def cli_track(
     runtime: str,
     *,
     render: bool,
-    one_thread_decode: bool = False,
+    decode_threads: int | None = None,
     sync_render: bool = False,
+    main_draw: bool = False,
 ) -> float:
-    """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded)."""
+    """Frames/s of ``hifipose track`` (timed by the command itself, detector creation excluded).
+
+    ``decode_threads`` forces FFmpeg's decoding threads (0: FFmpeg's default); None keeps
+    what ``track`` chooses (1 when it renders a video on ≤ 2 cores, else FFmpeg's default).
+    """
     args = ["track", str(clip), "--model", model, "--runtime", runtime, "--quiet"]
     args += ["--render", str(out / "overlay.mp4")] if render else ["-o", str(out / "k.csv")]
     with contextlib.ExitStack() as stack:
-        if one_thread_decode:
-            old_open = functools.partial(sources_module.open_source, threads=1)
-            stack.enter_context(patched(sources_module, "open_source", old_open))
+        if decode_threads is not None:
+            original = sources_module.open_source
+
+            def forced(spec: str, **options: int | None) -> sources_module.FrameSource:
+                return original(spec, **{**options, "threads": decode_threads})  # type: ignore[arg-type]
+
+            stack.enter_context(patched(sources_module, "open_source", forced))
         if sync_render:
             stack.enter_context(patched(render_module, "open_renderer", SyncOverlayWriter))
+        if main_draw:
+            stack.enter_context(patched(render_module, "open_renderer", MainDrawOverlayWriter))
         summary = run_track(build_parser().parse_args(args))
     return summary.fps
 
 
+BEFORE = "track --render, as before (draw + encode on the main thread)"
+NOW = "track --render, now (draw + encode on the writer thread; 1 FFmpeg thread on ≤ 2 cores)"
 BASELINES = {  # row → the row it is compared with
     "plain loop, FFmpeg 1 thread": "plain loop, FFmpeg default threads",
     "track -o, FFmpeg 1 thread": "track -o, FFmpeg default threads",
-    "track --render, now (writer thread)": "track --render, as before (encode on the main thread)",
+    "track --render, encode on the writer thread, draw on the main thread": BEFORE,
+    NOW: BEFORE,
+    "track --render, now but FFmpeg default threads": NOW,
 }
 
 
@@ -153,6 +187,14 @@ def paired(results: dict[str, list[float]], name: str, other: str) -> str:
     """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
     ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
     return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def wait_for_quiet(limit: float | None, max_wait_s: float) -> float:
+    """Wait until the 1-minute load average is below ``limit`` (at most ``max_wait_s``); it."""
+    deadline = time.monotonic() + max_wait_s
+    while limit is not None and os.getloadavg()[0] >= limit and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
 
 
 def render(report: dict[str, Any]) -> str:
@@ -163,6 +205,10 @@ def render(report: dict[str, Any]) -> str:
         f"{report['size']} (mp4v), {report['cores']} cores, {report['rounds']} interleaved "
         "rounds: median frames/s, and ratios as the median (min–max) over rounds of the ratio "
         "within a round. MediaPipe Tasks does the same command in the same rounds.",
+        "",
+        "1-minute load average at the start of each round (the machine is shared; a load "
+        "near or above the core count makes the threaded rows lose their spare core): "
+        + ", ".join(f"{load:.1f}" for load in report.get("load_at_round_start", [])),
         "",
         "| case | frames/s | vs the row it is compared with | vs MediaPipe |",
         "|---|---|---|---|",
@@ -183,6 +229,12 @@ def main() -> int:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--markdown")
     parser.add_argument("--json")
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        help="before each round, wait (up to --max-wait s) until the 1-minute load is below this",
+    )
+    parser.add_argument("--max-wait", type=float, default=180.0)
     parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
     args = parser.parse_args()
     if args.render_only:
@@ -199,22 +251,28 @@ def main() -> int:
             "plain loop, FFmpeg default threads": lambda: plain_loop(clip, m, 0),
             "plain loop, FFmpeg 1 thread": lambda: plain_loop(clip, m, 1),
             "track -o, FFmpeg 1 thread": lambda: cli_track(
-                clip, out, m, "litert", render=False, one_thread_decode=True
+                clip, out, m, "litert", render=False, decode_threads=1
             ),
             "track -o, FFmpeg default threads": lambda: cli_track(
                 clip, out, m, "litert", render=False
             ),
-            "track --render, as before (encode on the main thread)": lambda: cli_track(
-                clip, out, m, "litert", render=True, sync_render=True
+            "track --render, as before (draw + encode on the main thread)": lambda: cli_track(
+                clip, out, m, "litert", render=True, sync_render=True, decode_threads=0
             ),
-            "track --render, now (writer thread)": lambda: cli_track(
-                clip, out, m, "litert", render=True
+            "track --render, encode on the writer thread, draw on the main thread": lambda: (
+                cli_track(clip, out, m, "litert", render=True, main_draw=True, decode_threads=0)
+            ),
+            NOW: lambda: cli_track(clip, out, m, "litert", render=True),
+            "track --render, now but FFmpeg default threads": lambda: cli_track(
+                clip, out, m, "litert", render=True, decode_threads=0
             ),
             "mediapipe: track -o": lambda: cli_track(clip, out, m, "mediapipe", render=False),
             "mediapipe: track --render": lambda: cli_track(clip, out, m, "mediapipe", render=True),
         }
         results: dict[str, list[float]] = {name: [] for name in cases}
+        loads: list[float] = []
         for round_index in range(args.rounds):
+            loads.append(wait_for_quiet(args.quiet_load, args.max_wait))
             for name, case in cases.items():
                 results[name].append(case())
                 print(f"round {round_index + 1}: {name}: {results[name][-1]:.1f} fps", flush=True)
@@ -225,6 +283,7 @@ def main() -> int:
         "frames": frames,
         "rounds": args.rounds,
         "cores": len(os.sched_getaffinity(0)),
+        "load_at_round_start": loads,
         "machine": platform.processor() or platform.machine(),
         "fps_median": fps,
         "fps_all": results,

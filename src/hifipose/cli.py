@@ -159,18 +159,40 @@ class _Outputs:
                 labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
         if image_rgb is None or not (self.args.render or self.args.show):
             return
-        drawn = draw_poses(
-            image_rgb, result.poses, segmentation=self.args.segmentation, caption=caption
-        )
-        if labels:
-            draw_pose_labels(drawn, result.poses, labels, out=drawn)
-        if self.args.render:
-            if self.renderer is None:
-                self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
-                self.stack.enter_context(self.renderer)
+        poses, segmentation = result.poses, self.args.segmentation
+
+        def draw(canvas: NDArray[np.uint8], *, bgr: bool = True) -> None:
+            draw_poses(
+                canvas, poses, out=canvas, segmentation=segmentation, caption=caption, bgr=bgr
+            )
+            if labels:
+                draw_pose_labels(canvas, poses, labels, out=canvas, bgr=bgr)
+
+        if self.args.render and self.renderer is None:
+            self.renderer = open_renderer(self.args.render, self.fps, result.size_wh)
+            self.stack.enter_context(self.renderer)
+        if not self.args.show:  # the writer's thread draws, into the BGR frame it encodes
+            assert self.renderer is not None  # noqa: S101 - render or show was checked
+            self.renderer.write(image_rgb, draw)
+            return
+        drawn = image_rgb.copy()
+        draw(drawn, bgr=False)
+        if self.renderer is not None:
             self.renderer.write(drawn)
-        if self.args.show:
-            _show(drawn)
+        _show(drawn)
+
+
+def _decode_threads(args: argparse.Namespace) -> int | None:
+    """FFmpeg's decoding threads for ``track``: 1 when a video overlay is encoded on ≤ 2 cores.
+
+    There the decoder, the overlay's writer thread and the 2 inference threads share two
+    cores, and one decoding thread measured faster (``benchmarks/results/track_io.md``);
+    otherwise (keypoints only, or more cores) FFmpeg's own count, which follows the core
+    count, measured fastest.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    video_overlay = str(args.render or "").lower().endswith((".mp4", ".avi", ".mov", ".m4v"))
+    return 1 if video_overlay and (cores or 1) <= 2 else None
 
 
 def run_track(
@@ -195,7 +217,8 @@ def run_track(
 
     summary = TrackSummary()
     smoothing = _smoothing_mode(args)
-    source = open_source(args.input, max_frames=args.max_frames)
+    threads = _decode_threads(args)
+    source = open_source(args.input, max_frames=args.max_frames, threads=threads)
     static = args.static or source.kind in {"image", "images"}
     if smoothing == "offline" and (static or source.kind == "camera"):
         source.close()
@@ -286,7 +309,8 @@ def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[Fra
         for result in smoothed:
             outputs.emit(result, None, caption)
         return
-    with open_source(args.input, max_frames=args.max_frames) as again:
+    threads = _decode_threads(args)
+    with open_source(args.input, max_frames=args.max_frames, threads=threads) as again:
         for frame, result in zip(again, smoothed, strict=False):
             outputs.emit(result, frame.image_rgb, caption)
 

@@ -103,6 +103,22 @@ def test_rendered_video_matches_the_input(squat_outputs: Path, shared_data: Path
     for prop in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT, cv2.CAP_PROP_FRAME_COUNT):
         assert rendered.get(prop) == source.get(prop)
     assert rendered.get(cv2.CAP_PROP_FPS) == pytest.approx(source.get(cv2.CAP_PROP_FPS), abs=0.01)
+    # Every frame, in order: each overlay frame (drawn and encoded on the writer's thread)
+    # is closest to the input frame of its own index.
+    inputs = np.stack([f[::4, ::4] for f in clip_frames(shared_data / SQUATS)]).astype(np.int16)
+    overlay = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB)[::4, ::4] for f in _frames(rendered)]
+    assert len(overlay) == len(inputs)
+    nearest = [int(np.abs(inputs - frame).mean(axis=(1, 2, 3)).argmin()) for frame in overlay]
+    assert nearest == list(range(len(inputs)))
+
+
+def _frames(capture: cv2.VideoCapture) -> list[np.ndarray]:
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
 
 
 def test_image_and_folder_inputs(tmp_path: Path, shared_data: Path, model_dir: Path) -> None:

@@ -28,6 +28,7 @@ def draw_pose_labels(
     out: NDArray[np.uint8] | None = None,
     text_rgb: RGB = (255, 255, 255),
     box_rgb: RGB = (200, 30, 90),
+    bgr: bool = False,
 ) -> NDArray[np.uint8]:
     """Draw ``labels[i]`` above ``poses[i]`` (None or "" draws nothing).
 
@@ -38,11 +39,15 @@ def draw_pose_labels(
         out: Draw into this array instead of a copy.
         text_rgb: Text colour.
         box_rgb: Fill of the box behind the text.
+        bgr: The image (and ``out``) is BGR: the colours are drawn with their channels
+            swapped.
 
     Returns:
         The drawn image.
     """
     canvas = image_rgb.copy() if out is None else out
+    if bgr:
+        text_rgb, box_rgb = text_rgb[::-1], box_rgb[::-1]
     height, width = canvas.shape[:2]
     scale = max(0.5, height / 720)
     thickness = max(1, round(scale * 1.5))

@@ -311,8 +311,10 @@ def open_source(
             string of digits such as ``"0"``).
         max_frames: Stop after this many frames.
         prefetch: Frames decoded ahead (videos and cameras).
-        threads: FFmpeg's decoding threads for a video file; None or 0: FFmpeg's choice
-            (measured fastest here, also on 2 cores: ``benchmarks/bench_track_io.py``).
+        threads: FFmpeg's decoding threads for a video file; None or 0: FFmpeg's choice,
+            which follows the core count (measured fastest for tracking alone, also on 2
+            cores; ``hifipose track`` asks for 1 when it also encodes a video overlay on
+            ≤ 2 cores: ``benchmarks/results/track_io.md``).
 
     Returns:
         The source; use it in a ``with`` block.

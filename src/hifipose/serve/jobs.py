@@ -9,6 +9,7 @@ thread, each with its own detector; the page polls their progress.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -25,13 +26,15 @@ from typing import Any, Final, Literal
 
 import anyio
 import anyio.to_thread
+import numpy as np
+from numpy.typing import NDArray
 
 from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError, VideoReadError
 from hifipose.io.render import OverlayVideoWriter, draw_poses
 from hifipose.io.sources import VIDEO_SUFFIXES, open_source
 from hifipose.io.writers import ResultWriter, open_writer
-from hifipose.pose import FrameResult
+from hifipose.pose import FrameResult, Pose
 from hifipose.serve.protocol import StreamOptions
 from hifipose.serve.workers import release_free_memory
 
@@ -50,6 +53,15 @@ OUTPUTS: Final = MappingProxyType(
 )
 JobState = Literal["uploading", "queued", "running", "done", "error", "cancelled"]
 _FINISHED: Final = frozenset({"done", "error", "cancelled"})
+
+
+def _draw_overlay(
+    canvas_bgr: NDArray[np.uint8], *, poses: tuple[Pose, ...], segmentation: bool, caption: str
+) -> None:
+    """Draw a job's overlay into the writer's BGR frame, in place."""
+    draw_poses(
+        canvas_bgr, poses, out=canvas_bgr, segmentation=segmentation, caption=caption, bgr=True
+    )
 
 
 class JobError(HifiposeError, ValueError):
@@ -299,10 +311,14 @@ class JobManager:
                     path = job.folder / OUTPUTS["overlay"]
                     renderer = OverlayVideoWriter(path, source.fps or 30.0, (width, height))
                     stack.enter_context(renderer)
-                renderer.write(
-                    draw_poses(
-                        frame.image_rgb, poses, segmentation=options.segmentation, caption=caption
-                    )
+                renderer.write(  # drawn on the writer's thread, into the BGR frame it encodes
+                    frame.image_rgb,
+                    functools.partial(
+                        _draw_overlay,
+                        poses=result.poses,
+                        segmentation=options.segmentation,
+                        caption=caption,
+                    ),
                 )
                 job.frames_done += 1
                 job.frames_with_pose += bool(poses)

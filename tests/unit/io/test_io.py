@@ -1,4 +1,5 @@
 import csv
+import functools
 import json
 import threading
 from dataclasses import replace
@@ -13,7 +14,8 @@ from numpy.typing import NDArray
 from hifipose.camera import CAMERA_COLUMNS, CameraSpec, Intrinsics
 from hifipose.errors import ConfigError, OutputError, VideoReadError
 from hifipose.io import draw_poses, open_renderer, open_source, open_writer, read_poses
-from hifipose.io.render import OverlayVideoWriter
+from hifipose.io.annotate import draw_pose_labels
+from hifipose.io.render import DEFAULT_STYLE, OverlayVideoWriter
 from hifipose.io.table import camera_metadata
 from hifipose.io.writers import COLUMNS
 from hifipose.pose import FrameResult, Pose
@@ -383,20 +385,29 @@ def test_world_pose_png(tmp_path: Path) -> None:
     assert image.shape[:2] == (500, 500)
 
 
-def test_overlay_video_keeps_every_frame_in_order(tmp_path: Path) -> None:
-    # More frames than the encoder queue holds, so write() must wait rather than drop.
+@pytest.mark.parametrize("by", ["pixels", "draw"])
+def test_overlay_video_keeps_every_frame_in_order(tmp_path: Path, by: str) -> None:
+    # More frames than the encoder queue holds, so write() must wait rather than drop. The
+    # index is either in the frame written, or drawn by the writer's thread (``draw``).
     path = tmp_path / "ordered.mp4"
     bits = 5  # the frame index, in binary, as 5 black or white stripes of 12 x 48 pixels
 
-    def marked(index: int) -> NDArray[np.uint8]:
-        frame = np.zeros((48, 64, 3), np.uint8)
+    def mark(frame: NDArray[np.uint8], index: int) -> None:
         for bit in range(bits):
             frame[:, 2 + 12 * bit : 12 * (bit + 1) - 2] = 255 * ((index >> bit) & 1)
-        return frame
 
+    written = []
     with OverlayVideoWriter(path, 12.0, (64, 48), queue_frames=2) as renderer:
         for index in range(30):
-            renderer.write(marked(index))
+            frame = np.zeros((48, 64, 3), np.uint8)
+            if by == "pixels":
+                mark(frame, index)
+                renderer.write(frame)
+            else:
+                renderer.write(frame, functools.partial(mark, index=index))
+            written.append(frame)
+    if by == "draw":  # the writer drew on its own BGR copy; the frames written are untouched
+        assert all(frame.max() == 0 for frame in written)
     capture = cv2.VideoCapture(str(path))
     decoded = []
     while True:
@@ -406,6 +417,40 @@ def test_overlay_video_keeps_every_frame_in_order(tmp_path: Path) -> None:
         stripes = [frame[:, 2 + 12 * bit : 12 * (bit + 1) - 2].mean() > 128 for bit in range(bits)]
         decoded.append(sum(int(on) << bit for bit, on in enumerate(stripes)))
     assert decoded == list(range(30))
+
+
+def test_drawing_in_bgr_is_the_rgb_drawing_with_channels_swapped() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    mask = np.zeros((120, 160), np.float32)
+    mask[30:90, 20:70] = rng.random((60, 50), dtype=np.float32)
+    poses = [replace(_pose(10.0), segmentation=mask), replace(_pose(60.0), track_id=3)]
+    drawn = draw_poses(image, poses, segmentation=True, caption="full | litert")
+    drawn = draw_pose_labels(drawn, poses, ["squat 3", None], out=drawn)
+    bgr = np.ascontiguousarray(image[..., ::-1])
+    draw_poses(bgr, poses, out=bgr, segmentation=True, caption="full | litert", bgr=True)
+    draw_pose_labels(bgr, poses, ["squat 3", None], out=bgr, bgr=True)
+    assert not np.array_equal(drawn, image)
+    np.testing.assert_array_equal(bgr[..., ::-1], drawn)
+
+
+def test_mask_tint_is_the_blend_rounded_and_leaves_the_rest_alone() -> None:
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    mask = np.zeros((90, 120), np.float32)
+    mask[10:50, 70:110] = rng.random((40, 40), dtype=np.float32)
+    mask[60:, :40] = 0.002  # below half a level of tint: no pixel changes there
+    mask[5, 3] = 0.7  # a lone pixel far from the rest widens the box
+    pose = replace(_pose(visibility=0.0), segmentation=mask)  # only the tint is drawn
+    style = DEFAULT_STYLE
+    alpha = (mask * style.mask_opacity)[..., None]
+    exact = image + alpha * (np.array(style.mask_rgb, np.float32) - image)
+    drawn = draw_poses(image, [pose], segmentation=True)
+    assert np.abs(drawn - exact).max() < 0.51  # the nearest level (to float rounding)
+    np.testing.assert_array_equal(drawn[60:, :40], image[60:, :40])
+    assert (drawn[10:50, 70:110] != image[10:50, 70:110]).mean() > 0.5
+    empty = replace(pose, segmentation=np.zeros_like(mask))
+    np.testing.assert_array_equal(draw_poses(image, [empty], segmentation=True), image)
 
 
 def test_overlay_video_encoding_error_is_raised_and_nothing_published(tmp_path: Path) -> None:
