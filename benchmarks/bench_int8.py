@@ -11,7 +11,9 @@ For each landmark model (lite, full, heavy):
 * accuracy against human labels on ../shared/data/labelled (static image mode): PCK@0.2 of
   the torso over the labelled COCO-17 points, a missed person counting 0. Each photo is
   scored against the labelled person nearest the prediction (12 of the 20 photos have several
-  labelled people; BlazePose reports one). The photos are not in the calibration set.
+  labelled people; BlazePose reports one). The photos are not in the calibration set. And
+  ``hifipose evaluate``'s figures on the same photos (COCO keypoint AP with pycocotools, its
+  PCK@0.2 over every labelled person, recall of people).
 
     .venv/bin/python benchmarks/bench_int8.py --rounds 3 \
         --markdown benchmarks/results/int8.md --json benchmarks/results/int8.json
@@ -37,6 +39,7 @@ import hifipose
 from hifipose.convert import prune_tflite
 from hifipose.convert.quantize import _Graph
 from hifipose.detector import landmark_outputs
+from hifipose.evaluate import evaluate_detector, load_annotations
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 
@@ -164,6 +167,33 @@ def pck(annotations: list[dict[str, Any]], predictions: list[Any]) -> tuple[floa
     return 100 * hits / total, sum(p is not None for p in predictions)
 
 
+def labelled_accuracy(
+    m: str, photos: list[NDArray[np.uint8]], annotations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """fp32 and int8 on the labelled photos: the bench's PCK, deviation and evaluate's figures."""
+    entry: dict[str, Any] = {}
+    fp32_static = hifipose.create_detector(model_type=m, static_image_mode=True)  # type: ignore[arg-type]
+    int8_static = hifipose.create_detector(  # type: ignore[arg-type]
+        model_type=m, static_image_mode=True, precision="int8"
+    )
+    labelled = {}
+    for key, detector in (("fp32", fp32_static), ("int8", int8_static)):
+        predictions = [
+            np.array([[k.x, k.y] for k in p[0].keypoints])
+            if (p := detector.estimate_poses(i))
+            else None
+            for i in photos
+        ]
+        labelled[key] = predictions
+        entry[f"pck_{key}"], entry[f"photos_with_pose_{key}"] = pck(annotations, predictions)
+    entry["photo_deviation"] = deviation(labelled["fp32"], labelled["int8"])
+    truth = load_annotations(LABELLED / "annotations.json")
+    for key, options in (("fp32", {}), ("int8", {"precision": "int8"})):
+        evaluation, _ = evaluate_detector(truth, LABELLED, {"model_type": m, **options})
+        entry[f"evaluate_{key}"] = evaluation.row()
+    return entry
+
+
 def _cpu_name() -> str:
     """The CPU's model name (Linux), else what platform knows."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -228,6 +258,22 @@ def render(report: dict[str, Any]) -> str:
             f"{p['frames']} | {e['pck_fp32']:.1f} | {e['pck_int8']:.1f} "
             f"| {e['photos_with_pose_fp32']} / {e['photos_with_pose_int8']} |"
         )
+    if all("evaluate_fp32" in report["models"][m] for m in models):
+        lines += [
+            "",
+            "`hifipose evaluate` on the same photos (static image mode; AP and AR: COCO keypoint "
+            "metrics by pycocotools on the COCO-17 subset; PCK@0.2 over every labelled person, "
+            "a missed person counting 0; recall of labelled people), fp32 → int8:",
+            "",
+            "| model | AP | AP50 | AR | PCK@0.2 | recall |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m in models:
+            a, b = report["models"][m]["evaluate_fp32"], report["models"][m]["evaluate_int8"]
+            cells = " | ".join(
+                f"{a[key]:.3f} → {b[key]:.3f}" for key in ("AP", "AP50", "AR", "PCK@0.2", "recall")
+            )
+            lines.append(f"| {m} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -288,21 +334,7 @@ def main() -> int:
         entry = report["models"][m]
         entry["model_ms"] = {k: statistics.median(v) for k, v in model_times[m].items()}
         entry["track_ms"] = {k: statistics.median(v) for k, v in track_times[m].items()}
-        fp32_static = hifipose.create_detector(model_type=m, static_image_mode=True)  # type: ignore[arg-type]
-        int8_static = hifipose.create_detector(  # type: ignore[arg-type]
-            model_type=m, static_image_mode=True, precision="int8"
-        )
-        labelled = {}
-        for key, detector in (("fp32", fp32_static), ("int8", int8_static)):
-            predictions = [
-                np.array([[k.x, k.y] for k in p[0].keypoints])
-                if (p := detector.estimate_poses(i))
-                else None
-                for i in photos
-            ]
-            labelled[key] = predictions
-            entry[f"pck_{key}"], entry[f"photos_with_pose_{key}"] = pck(annotations, predictions)
-        entry["photo_deviation"] = deviation(labelled["fp32"], labelled["int8"])
+        entry.update(labelled_accuracy(m, photos, annotations))
         reference = [r for frames in clips for r in track(trackers[m]["hifipose fp32"], frames)]
         other = [r for frames in clips for r in track(trackers[m]["hifipose int8"], frames)]
         entry["clip_deviation"] = deviation(reference, other)
