@@ -19,6 +19,24 @@ CPU_RUNTIMES = ("litert", "onnxruntime", "torch")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv")
 
 
+class CountingMask:
+    """A lazy person mask (``hifipose.pose.MaskSource``) that records its reads.
+
+    The pipeline's own is ``CropMask``; this one lets a test see whether, and at what size,
+    a mask was made: ``reads`` holds each read's ``size_wh`` (None: the frame's size).
+    """
+
+    def __init__(self, size_wh: tuple[int, int] = (8, 6), value: float = 0.75) -> None:
+        self.size_wh = size_wh
+        self.value = value
+        self.reads: list[tuple[int, int] | None] = []
+
+    def to_image(self, size_wh: tuple[int, int] | None = None) -> np.ndarray:
+        self.reads.append(size_wh)
+        width, height = size_wh or self.size_wh
+        return np.full((height, width), self.value, np.float32)
+
+
 def _is_photo(path: Path) -> bool:
     # Reference masks (e.g. pose_segmentation.png) are data, not pictures of people.
     return path.suffix.lower() in IMAGE_SUFFIXES and "segmentation" not in path.stem

@@ -460,9 +460,7 @@ def to_camera_space(
         rays = _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
         placed[i] = _refit_lateral(cam, rays, weights[i]) if rigid else rays
     poses = tuple(
-        dataclasses.replace(pose, camera_array_m=placed[i].astype(np.float32))
-        if i in placed
-        else pose
+        pose.replace(camera_array_m=placed[i].astype(np.float32)) if i in placed else pose
         for i, pose in enumerate(result.poses)
     )
     return dataclasses.replace(result, poses=poses)

@@ -70,6 +70,15 @@ def _frozen_copy(name: str, value: object, shape: tuple[int, ...]) -> NDArray[np
     return array
 
 
+def _slot_is_set(obj: object, name: str) -> bool:
+    """Whether ``obj``'s slot ``name`` holds a value (plain lookup: no ``__getattr__``)."""
+    try:
+        object.__getattribute__(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
 @runtime_checkable
 class MaskSource(Protocol):
     """A person mask computed only when read (the pipeline's keeps it in the model's crop).
@@ -103,8 +112,8 @@ class Pose:
             frame-sized array on the first read (then keeps it); a :class:`MaskSource` may
             be passed for it. :meth:`segmentation_at` reads it at another size without
             making the frame-sized one. Pickling sends the crop-sized mask, not the array;
-            ``dataclasses.replace`` reads the mask unless ``segmentation`` is among the
-            changes.
+            :meth:`replace` keeps it unread, where ``dataclasses.replace`` reads it (unless
+            ``segmentation`` is among the changes).
         track_id: The person's identity within a stream in video mode: 1 for the first person
             tracked, never reused within the stream, restarting at 1 after ``reset()``. None
             in static-image mode (and where a runtime gives no identities).
@@ -185,6 +194,33 @@ class Pose:
                 return mask
             msg = f"{type(self).__name__!r} object has no attribute {name!r}"
             raise AttributeError(msg)
+
+    def replace(self, **changes: Any) -> Pose:  # noqa: ANN401 - any field's type
+        """A copy with ``changes`` to its fields, as ``dataclasses.replace`` makes one.
+
+        A mask not yet read stays unread (its crop-sized source is carried over); one already
+        read is kept.
+
+        Raises:
+            TypeError: A name in ``changes`` is not a field of :class:`Pose`.
+            ValueError: A changed array has the wrong shape.
+        """
+        image, world, score, mask, track_id, camera, source = self.__getstate__()
+        if source is not None and _slot_is_set(self, "segmentation"):  # already read
+            mask, source = self.segmentation, None
+        values: dict[str, Any] = {
+            "image_array": image,
+            "world_array_m": world,
+            "score": score,
+            "segmentation": mask if source is None else source,
+            "track_id": track_id,
+            "camera_array_m": camera,
+        }
+        unknown = sorted(changes.keys() - values.keys())
+        if unknown:
+            msg = f"Pose has no field(s) {', '.join(unknown)}"
+            raise TypeError(msg)
+        return Pose(**(values | changes))
 
     def segmentation_at(self, size_wh: tuple[int, int]) -> NDArray[np.float32] | None:
         """The mask resampled to ``size_wh`` = (width, height), or None without a mask.

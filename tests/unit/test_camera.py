@@ -23,6 +23,7 @@ from hifipose.camera import (
 )
 from hifipose.errors import ConfigError
 from hifipose.pose import FrameResult, Pose
+from tests.conftest import CountingMask
 
 CAMERA = Intrinsics.from_fov(1920, 1080, hfov_deg=60.0)
 
@@ -211,3 +212,15 @@ def test_smoothing_steadies_depth_without_lagging_behind_the_video(skeletons):
             result = FrameResult(i, i * 200.0, (1920, 1080), (Pose(image, world, 1.0),))
             camera = to_camera_space(result, CAMERA, smoother, rigid=rigid).poses[0].camera_array_m
             assert np.abs(CAMERA.project(camera) - image[:, :2]).max() < 0.05, (rigid, i)
+
+
+def test_camera_space_leaves_a_lazy_mask_unread(skeletons):
+    world, t = scenes(skeletons, 1, seed=3)[0]
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(world + t)
+    mask = CountingMask((1920, 1080))
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0, segmentation=mask),))
+    (pose,) = to_camera_space(result, CAMERA).poses
+    assert pose.camera_array_m is not None
+    assert mask.reads == []  # no 1920×1080 array made for a pose nobody drew
+    assert pose.segmentation_at((192, 108)) is not None and mask.reads == [(192, 108)]

@@ -3,6 +3,7 @@ import pytest
 
 from hifipose.pose import Box, FrameResult, Pose
 from hifipose.topology import KEYPOINT_NAMES
+from tests.conftest import CountingMask
 
 
 def _pose() -> Pose:
@@ -59,22 +60,8 @@ def test_to_dict_is_json_ready() -> None:
     assert len(data["poses"][0]["keypoints3d"]) == 33
 
 
-class _CountingMask:
-    """A MaskSource that counts its reads (the pipeline's is CropMask)."""
-
-    size_wh = (8, 6)
-
-    def __init__(self) -> None:
-        self.reads: list[tuple[int, int] | None] = []
-
-    def to_image(self, size_wh: tuple[int, int] | None = None) -> np.ndarray:
-        self.reads.append(size_wh)
-        width, height = size_wh or self.size_wh
-        return np.full((height, width), 0.75, np.float32)
-
-
 def test_lazy_mask_is_made_on_the_first_read_and_kept() -> None:
-    source = _CountingMask()
+    source = CountingMask()
     pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source)
     assert source.reads == []  # building the pose reads nothing
     first = pose.segmentation
@@ -126,7 +113,7 @@ def test_pickle_sends_the_source_not_the_frame_array() -> None:
 def test_replace_keeps_or_drops_the_mask() -> None:
     import dataclasses
 
-    source = _CountingMask()
+    source = CountingMask()
     pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source)
     dropped = dataclasses.replace(pose, segmentation=None)
     assert dropped.segmentation is None and source.reads == []  # nothing made to drop it
@@ -135,3 +122,30 @@ def test_replace_keeps_or_drops_the_mask() -> None:
     np.testing.assert_array_equal(moved.segmentation, 0.75)
     with pytest.raises(AttributeError, match="no attribute 'masks'"):
         _ = pose.masks  # type: ignore[attr-defined]
+
+
+def test_pose_replace_keeps_an_unread_mask_unread() -> None:
+    source = CountingMask()
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source, track_id=1)
+    moved = pose.replace(track_id=2, camera_array_m=np.ones((33, 3)))
+    assert (moved.track_id, pose.track_id) == (2, 1)
+    np.testing.assert_array_equal(moved.camera_array_m, 1.0)
+    assert source.reads == []  # the copy carries the source, not a frame-sized array
+    np.testing.assert_array_equal(moved.segmentation, 0.75)
+    assert source.reads == [None]
+    assert pose.replace(segmentation=None).segmentation is None
+
+
+def test_pose_replace_keeps_a_read_mask_and_rejects_unknown_fields() -> None:
+    source = CountingMask()
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), 0.9, segmentation=source)
+    frame = pose.segmentation
+    again = pose.replace(score=0.5)
+    assert again.segmentation is frame and source.reads == [None]  # not made twice
+    assert again.score == pytest.approx(0.5)
+    eager = _pose().replace(segmentation=np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(eager.segmentation, 1.0)
+    with pytest.raises(TypeError, match="no field"):
+        pose.replace(masks=None)
+    with pytest.raises(ValueError, match="shape"):
+        pose.replace(world_array_m=np.zeros((3, 3)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from hifipose.batch import _hooks
@@ -172,7 +172,7 @@ class VideoWorker:
                             frame.index,
                             frame.timestamp_ms,
                             (width, height),
-                            tuple(replace(pose, segmentation=None) for pose in poses),
+                            tuple(pose.replace(segmentation=None) for pose in poses),
                             source=job.path,
                         )
                     )

@@ -478,8 +478,8 @@ def smooth_results(
         image[:, :, :3] = np.where(np.isfinite(new_xyz), new_xyz, image[:, :, :3])
         world = np.where(np.isfinite(new_world), new_world, world)
         for i, (key, pose) in enumerate(zip(where, poses, strict=True)):
-            replaced[key] = dataclasses.replace(
-                pose, image_array=image[i].astype(np.float32), world_array_m=world[i]
+            replaced[key] = pose.replace(
+                image_array=image[i].astype(np.float32), world_array_m=world[i]
             )
     return [
         dataclasses.replace(result, poses=tuple(replaced[(f, p)] for p in range(len(result.poses))))

@@ -9,6 +9,7 @@ from hifipose.errors import ConfigError
 from hifipose.filters import OneEuroFilter
 from hifipose.filters.offline import smooth_results, smooth_series
 from hifipose.pose import FrameResult, Pose
+from tests.conftest import CountingMask
 
 FPS = 30.0
 FREQ = 3.0
@@ -147,3 +148,15 @@ def test_smooth_results_works_per_track_and_keeps_frames() -> None:
     twins = [FrameResult(0, 0.0, (640, 480), (pose(1, None), pose(2, None)))]
     with pytest.raises(ConfigError, match="several poses"):
         smooth_results(twins)
+
+
+def test_smooth_results_leaves_lazy_masks_unread() -> None:
+    """A whole clip is held at once: frame-sized masks would cost 8 MB a person a frame."""
+    masks = [CountingMask((640, 480)) for _ in range(20)]
+    results = [
+        FrameResult(i, i * 1000 / FPS, (640, 480), (pose(100.0 + i, 1).replace(segmentation=m),))
+        for i, m in enumerate(masks)
+    ]
+    out = smooth_results(results)
+    assert all(m.reads == [] for m in masks)
+    assert out[5].poses[0].segmentation is not None and masks[5].reads == [None]
