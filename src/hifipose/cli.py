@@ -434,6 +434,14 @@ def _show(image_rgb: NDArray[np.uint8]) -> None:
         raise HifiposeError(msg) from exc
 
 
+def _count_lines(summary: TrackSummary) -> list[str]:
+    """``--count``'s answer: one line of repetitions per person, in track order."""
+    return [
+        f"{summary.exercise}: {'person' if who is None else f'person #{who}'}: {n} repetitions"
+        for who, n in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0)
+    ]
+
+
 def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
     """Print what was done; return the exit status (3 when inputs were skipped)."""
     runs = "" if summary.detector_runs is None else f"detector ran {summary.detector_runs} times, "
@@ -441,9 +449,8 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
         f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
-    for track_id, count in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0):
-        who = "person" if track_id is None else f"person #{track_id}"
-        print(f"{summary.exercise}: {who}: {count} repetitions")
+    for line in _count_lines(summary):
+        print(line)
     for label, path in (("keypoints", args.output), ("overlay", args.render)):
         if path:
             print(f"{label}: {Path(path).resolve()}")
@@ -528,6 +535,7 @@ def _track_input(
         seconds=summary.seconds,
         complete=not skipped,
         message=f"skipped unreadable file(s): {skipped}" if skipped else None,
+        report=tuple(_count_lines(summary)),
     )
 
 
@@ -580,6 +588,8 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
             continue
         rate = outcome.frames / outcome.seconds if outcome.seconds > 0 else 0.0
         print(f"{plan.input}: {outcome.frames} frames, {outcome.poses} poses, {rate:.1f} fps")
+        for line in outcome.report:
+            print(f"  {line}")
         for label, path in (("keypoints", plan.output), ("overlay", plan.render)):
             if path:
                 print(f"  {label}: {Path(path).resolve()}")

@@ -65,6 +65,30 @@ def test_two_jobs_write_what_each_input_alone_writes(
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
+def test_each_input_reports_its_repetitions(
+    tmp_path: Path,
+    *,
+    shared_data: Path,
+    track: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+    jobs: str,
+) -> None:
+    """``--count`` over several inputs: each input's lines, as a one-input run prints them."""
+    clip = str(shared_data / CLIPS[0])
+    assert track(clip, "-o", str(tmp_path / "alone.jsonl"), "--count", "squat") == 0
+    expected = [line for line in capsys.readouterr().out.splitlines() if line.startswith("squat:")]
+    assert expected  # one line per person, e.g. "squat: person #1: 1 repetitions"
+    inputs = [clip, str(shared_data / CLIPS[1])]
+    args = [*inputs, "-o", f"{tmp_path / 'out'}/", "--count", "squat", "--jobs", jobs]
+    assert track(*args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"{clip}: "))
+    assert lines[first + 1 : first + 1 + len(expected)] == [f"  {line}" for line in expected]
+    second = next(i for i, line in enumerate(lines) if line.startswith(f"{inputs[1]}: "))
+    assert lines[second + 1].startswith("  squat: person #")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_unreadable_input_among_good_ones_loses_nothing(
     tmp_path: Path,
     *,

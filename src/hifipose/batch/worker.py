@@ -94,6 +94,8 @@ class VideoOutcome:
         message: The error message, when not done.
         frames_declared: The frame count the container declares, when it states one.
         complete: False when a truncated video was published with ``keep_partial``.
+        report: Lines the job's function adds to the caller's summary (``track --count``'s
+            repetitions per person when ``track`` runs several inputs).
     """
 
     video_id: str
@@ -105,6 +107,7 @@ class VideoOutcome:
     message: str | None = None
     frames_declared: int | None = None
     complete: bool | None = None
+    report: tuple[str, ...] = ()
 
 
 class VideoWorker:
