@@ -33,6 +33,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from _common import DATA, read_frames
 from numpy.typing import NDArray
 
 import hifipose
@@ -43,23 +44,10 @@ from hifipose.evaluate import evaluate_detector, load_annotations
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 LABELLED = DATA / "labelled"
 CLIPS = (DATA / "tfjs_golden" / "pose_squats.mp4", DATA / "multi" / "crossing_squats.mp4")
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 MODELS = ("lite", "full", "heavy")
-
-
-def read_frames(path: Path) -> list[NDArray[np.uint8]]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    return frames
 
 
 def gflop(model_path: Path) -> float:
@@ -294,7 +282,7 @@ def main() -> int:
     photos = [
         cv2.cvtColor(cv2.imread(str(LABELLED / a["image"])), cv2.COLOR_BGR2RGB) for a in annotations
     ]
-    clips = [read_frames(path) for path in CLIPS]
+    clips = [list(read_frames(path, rgb=True)) for path in CLIPS]
     report: dict[str, Any] = {"models": {}, "load_before": os.getloadavg()[:2]}
     model_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}
     track_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}

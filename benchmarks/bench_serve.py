@@ -28,15 +28,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
+from _common import DATA, ROOT, clip_jpegs
 from websockets.asyncio.client import connect
 
 from hifipose._version import __version__
 from hifipose.serve.images import image_size_wh
 from hifipose.serve.protocol import encode_frame
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 NAMESPACE = 1_000_000
 
 
@@ -72,22 +71,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def clip_jpegs(width: int) -> list[bytes]:
-    capture = cv2.VideoCapture(str(CLIP))
-    out = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height = round(frame.shape[0] * width / frame.shape[1])
-        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    capture.release()
-    if not out:
-        sys.exit(f"cannot read {CLIP}")
-    return out
 
 
 def rss_mb(pid: int) -> float:
@@ -193,7 +176,7 @@ async def sample_rss(pid: int, stop: asyncio.Event, out: list[float]) -> None:
 
 
 async def run_load(args: argparse.Namespace, port: int, pid: int) -> dict:
-    jpegs = clip_jpegs(args.width)
+    jpegs = clip_jpegs(CLIP, args.width)
     url = f"ws://127.0.0.1:{port}/ws"
     stats = [ClientStats(i + 1) for i in range(args.clients)]
     stop = asyncio.Event()

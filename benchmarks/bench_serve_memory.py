@@ -29,27 +29,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-import cv2
+from _common import DATA, ROOT, clip_jpegs
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
-
-
-def clip_jpegs(width: int, count: int) -> list[bytes]:
-    capture = cv2.VideoCapture(str(CLIP))
-    out = []
-    while len(out) < count:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height = round(frame.shape[0] * width / frame.shape[1])
-        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    capture.release()
-    if not out:
-        sys.exit(f"cannot read {CLIP}")
-    return out
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 
 
 def rss_mb(pid: int) -> float:
@@ -166,7 +149,7 @@ def wait_closed(base_url: str, pid: int, settle_s: float) -> float:
 
 def run_rounds(args: argparse.Namespace, port: int, pid: int) -> list[dict]:
     """The first round with ``--peak`` streams, then ``--rounds`` of ``--sessions``."""
-    jpegs = clip_jpegs(args.width, args.frames)
+    jpegs = clip_jpegs(CLIP, args.width, args.frames)
     rows = []
     for index, sessions in enumerate([args.peak] + [args.sessions] * args.rounds):
         started = time.perf_counter()

@@ -36,6 +36,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from _common import DATA, letterbox_frame, read_frames
 from numpy.typing import NDArray
 
 import hifipose
@@ -45,8 +46,7 @@ from hifipose.cli import build_parser, run_track
 from hifipose.errors import OutputError
 from hifipose.io.render import Draw
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 
 
 class SyncOverlayWriter:
@@ -88,20 +88,7 @@ class MainDrawOverlayWriter(render_module.OverlayVideoWriter):
 
 def make_clip(path: Path, size_wh: tuple[int, int], repeats: int) -> int:
     """Letterbox the squat clip into ``size_wh`` and write it ``repeats`` times; frame count."""
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height, width = frame.shape[:2]
-        scale = min(size_wh[0] / width, size_wh[1] / height)
-        resized = cv2.resize(frame, (round(width * scale), round(height * scale)))
-        canvas = np.zeros((size_wh[1], size_wh[0], 3), np.uint8)
-        top = (size_wh[1] - resized.shape[0]) // 2
-        left = (size_wh[0] - resized.shape[1]) // 2
-        canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
-        frames.append(canvas)
+    frames = [letterbox_frame(frame, size_wh) for frame in read_frames(CLIP)]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, size_wh)
     for _ in range(repeats):
         for frame in frames:
