@@ -1,4 +1,4 @@
-"""What several benchmark scripts share: the shared data and its clips' frames.
+"""What several benchmark scripts share: the shared data, its clips' frames, a live server.
 
 Not a script. The scripts run as ``.venv/bin/python benchmarks/<script>.py`` from the
 repository root; Python puts ``benchmarks/`` first on ``sys.path``, so they import this as
@@ -6,14 +6,22 @@ repository root; Python puts ``benchmarks/`` first on ``sys.path``, so they impo
 of other source trees (``--src``) with a client that must not depend on this one's.
 
 Conventions: frames are HxWx3 uint8 arrays, BGR as OpenCV decodes them unless a name says
-RGB; sizes are (width, height) in pixels.
+RGB; sizes are (width, height) in pixels; memory is in MiB.
 """
 
 from __future__ import annotations
 
+import json
+import signal
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -77,3 +85,61 @@ def clip_jpegs(path: Path, width: int, limit: int | None = None) -> list[bytes]:
     if not out:
         sys.exit(f"cannot read {path}")
     return out
+
+
+# --- a live ``hifipose serve`` on loopback -----------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get_json(url: str) -> dict[str, Any]:
+    """The JSON body of a GET of ``url`` (10 s timeout)."""
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
+        body: dict[str, Any] = json.loads(response.read())
+    return body
+
+
+def rss_mb(pid: int) -> float:
+    """The resident memory (``VmRSS``) of process ``pid``, MiB (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+@contextmanager
+def running_server(
+    command: list[str], port: int, *, env: dict[str, str] | None = None, stop_s: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a ``hifipose serve`` on ``port``) from the repository root.
+
+    Enters once ``GET /api/info`` answers (60 s at most; the script exits if the server
+    stops or never answers); on leaving, interrupts the server as Ctrl-C does and kills it
+    if it has not stopped after ``stop_s`` seconds. Its output is discarded.
+    """
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            sys.exit(f"hifipose serve exited at start: {' '.join(command)}")
+        try:
+            get_json(f"http://127.0.0.1:{port}/api/info")
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                sys.exit("hifipose serve did not start")
+            time.sleep(0.2)
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=stop_s)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import cv2
-from _common import DATA, read_frames
+from _common import DATA, read_frames, rss_mb
 
 from hifipose._version import __version__
 from hifipose.batch import BatchOptions, run
@@ -101,13 +101,6 @@ def speed(clips: int, frames: int) -> str:
     return "\n".join(lines)
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def rss(videos: int, frames: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
@@ -123,7 +116,7 @@ def rss(videos: int, frames: int) -> str:
             outcome = worker.track(VideoJob(f"v{index:05d}", str(path)))
             assert outcome.status == "done", outcome
             if (index + 1) % 50 == 0:
-                samples.append((index + 1, _rss_mb()))
+                samples.append((index + 1, rss_mb(os.getpid())))
                 print(f"  {index + 1} videos: RSS {samples[-1][1]:.1f} MB", flush=True)
         seconds = time.perf_counter() - started
         worker.close()
