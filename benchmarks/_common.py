@@ -1,4 +1,4 @@
-"""What several benchmark scripts share: the shared data, its clips' frames, a live server.
+"""What several benchmark scripts share: the shared data, its clips' frames, a live server, reports.
 
 Not a script. The scripts run as ``.venv/bin/python benchmarks/<script>.py`` from the
 repository root; Python puts ``benchmarks/`` first on ``sys.path``, so they import this as
@@ -11,14 +11,16 @@ RGB; sizes are (width, height) in pixels; memory is in MiB.
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -143,3 +145,45 @@ def running_server(
             process.wait(timeout=stop_s)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+def add_report_options(parser: argparse.ArgumentParser, what: str = "table") -> None:
+    """``--markdown`` and ``--json`` (for :func:`publish`), ``--render-only`` (:func:`print_saved`).
+
+    ``what`` names what the script renders, in ``--render-only``'s help.
+    """
+    parser.add_argument("--markdown")
+    parser.add_argument("--json")
+    parser.add_argument("--render-only", help=f"print the {what} of this JSON report; no timing")
+
+
+def ratio_range(ratios: Iterable[float]) -> str:
+    """Paired ratios (one per round) as the reports give them: ``median× (min–max)``."""
+    values = list(ratios)
+    return f"{statistics.median(values):.2f}× ({min(values):.2f}–{max(values):.2f})"
+
+
+def publish(
+    report: dict[str, Any],
+    render: Callable[[dict[str, Any]], str],
+    markdown: str | None,
+    json_path: str | None,
+) -> None:
+    """Print ``render(report)``; write it to ``markdown`` and the report to ``json_path``.
+
+    Either file only where its path is given; the JSON is indented, one trailing newline.
+    """
+    table = render(report)
+    print(table)
+    if markdown:
+        Path(markdown).write_text(table)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
+
+
+def print_saved(json_path: str, render: Callable[[dict[str, Any]], str]) -> None:
+    """Print ``render`` of the report saved at ``json_path`` (``--render-only``: no timing)."""
+    print(render(json.loads(Path(json_path).read_text())))

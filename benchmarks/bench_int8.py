@@ -33,7 +33,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from _common import DATA, read_frames
+from _common import DATA, add_report_options, print_saved, publish, read_frames
 from numpy.typing import NDArray
 
 import hifipose
@@ -270,12 +270,10 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=60, help="model runs per round")
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
-    parser.add_argument("--render-only", help="print the tables of this JSON report; no timing")
+    add_report_options(parser, "tables")
     args = parser.parse_args()
     if args.render_only:
-        print(render(json.loads(Path(args.render_only).read_text())))
+        print_saved(args.render_only, render)
         return 0
     models = args.models.split(",")
     annotations = json.loads((LABELLED / "annotations.json").read_text())
@@ -329,12 +327,7 @@ def main() -> int:
     report["rounds"] = args.rounds
     report["load_after"] = os.getloadavg()[:2]
     report["machine"] = f"{_cpu_name()}, {os.cpu_count()} cores"
-    table = render(report)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    publish(report, render, args.markdown, args.json)
     return 0
 
 

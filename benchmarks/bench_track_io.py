@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import statistics
@@ -36,7 +35,15 @@ from typing import Any
 
 import cv2
 import numpy as np
-from _common import DATA, letterbox_frame, read_frames
+from _common import (
+    DATA,
+    add_report_options,
+    letterbox_frame,
+    print_saved,
+    publish,
+    ratio_range,
+    read_frames,
+)
 from numpy.typing import NDArray
 
 import hifipose
@@ -172,8 +179,7 @@ BASELINES = {  # row → the row it is compared with
 
 def paired(results: dict[str, list[float]], name: str, other: str) -> str:
     """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
-    ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
-    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+    return ratio_range(a / b for a, b in zip(results[name], results[other], strict=True))
 
 
 def wait_for_quiet(limit: float | None, max_wait_s: float) -> float:
@@ -214,18 +220,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2, help="times the clip is played")
     parser.add_argument("--size", default="1920x1080")
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
+    add_report_options(parser)
     parser.add_argument(
         "--quiet-load",
         type=float,
         help="before each round, wait (up to --max-wait s) until the 1-minute load is below this",
     )
     parser.add_argument("--max-wait", type=float, default=180.0)
-    parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
     args = parser.parse_args()
     if args.render_only:
-        print(render(json.loads(Path(args.render_only).read_text())))
+        print_saved(args.render_only, render)
         return 0
     size_wh = tuple(int(v) for v in args.size.split("x"))
     assert len(size_wh) == 2
@@ -275,12 +279,7 @@ def main() -> int:
         "fps_median": fps,
         "fps_all": results,
     }
-    table = render(report)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    publish(report, render, args.markdown, args.json)
     return 0
 
 
