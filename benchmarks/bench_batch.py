@@ -26,33 +26,22 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
+from _common import DATA, read_frames, rss_mb
 
 from hifipose._version import __version__
 from hifipose.batch import BatchOptions, run
 from hifipose.batch.discovery import VideoJob
 from hifipose.batch.worker import VideoWorker, WorkerSetup
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 SOURCES = (DATA / "tfjs_golden" / "pose_squats.mp4", DATA / "multi" / "crossing_squats.mp4")
-
-
-def _frames(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA))
-    capture.release()
-    return frames
 
 
 def make_clips(folder: Path, clips: int, frames: int, size: tuple[int, int]) -> int:
     """Write ``clips`` clips of ``frames`` frames; return the total frame count."""
-    decoded = [_frames(path, size) for path in SOURCES]
+    decoded = [
+        [cv2.resize(frame, size, interpolation=cv2.INTER_AREA) for frame in read_frames(path)]
+        for path in SOURCES
+    ]
     total = 0
     for index in range(clips):
         source = decoded[index % len(decoded)]
@@ -75,15 +64,10 @@ def mediapipe_loop(folder: Path) -> int:
     install_solution_models()
     frames = 0
     for path in sorted(folder.glob("*.mp4")):
-        capture = cv2.VideoCapture(str(path))
         with mp_pose.Pose(model_complexity=1, static_image_mode=False) as pose:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    break
-                pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+            for frame in read_frames(path, rgb=True):
+                pose.process(frame)
                 frames += 1
-        capture.release()
     return frames
 
 
@@ -117,13 +101,6 @@ def speed(clips: int, frames: int) -> str:
     return "\n".join(lines)
 
 
-def _rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def rss(videos: int, frames: int) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
@@ -139,7 +116,7 @@ def rss(videos: int, frames: int) -> str:
             outcome = worker.track(VideoJob(f"v{index:05d}", str(path)))
             assert outcome.status == "done", outcome
             if (index + 1) % 50 == 0:
-                samples.append((index + 1, _rss_mb()))
+                samples.append((index + 1, rss_mb(os.getpid())))
                 print(f"  {index + 1} videos: RSS {samples[-1][1]:.1f} MB", flush=True)
         seconds = time.perf_counter() - started
         worker.close()

@@ -27,32 +27,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _common import DATA, letterbox_frame, read_frames
 from numpy.typing import NDArray
 
 import hifipose
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 
 
 def letterboxed(size_wh: tuple[int, int]) -> list[NDArray[np.uint8]]:
     """The squat clip's frames (BGR, as decoded) letterboxed into ``size_wh``."""
-    width, height = size_wh
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        scale = min(width / frame.shape[1], height / frame.shape[0])
-        small = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)))
-        canvas = np.zeros((height, width, 3), np.uint8)
-        x, y = (width - small.shape[1]) // 2, (height - small.shape[0]) // 2
-        canvas[y : y + small.shape[0], x : x + small.shape[1]] = small
-        frames.append(canvas)
-    capture.release()
-    return frames
+    return [letterbox_frame(frame, size_wh) for frame in read_frames(CLIP)]
 
 
 def median_ms(call: Callable[[], object], repeats: int) -> float:

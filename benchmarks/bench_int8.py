@@ -33,6 +33,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from _common import DATA, add_report_options, print_saved, publish, read_frames
 from numpy.typing import NDArray
 
 import hifipose
@@ -43,23 +44,10 @@ from hifipose.evaluate import evaluate_detector, load_annotations
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import SessionOptions, open_session
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 LABELLED = DATA / "labelled"
 CLIPS = (DATA / "tfjs_golden" / "pose_squats.mp4", DATA / "multi" / "crossing_squats.mp4")
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 MODELS = ("lite", "full", "heavy")
-
-
-def read_frames(path: Path) -> list[NDArray[np.uint8]]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    return frames
 
 
 def gflop(model_path: Path) -> float:
@@ -282,19 +270,17 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--runs", type=int, default=60, help="model runs per round")
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
-    parser.add_argument("--render-only", help="print the tables of this JSON report; no timing")
+    add_report_options(parser, "tables")
     args = parser.parse_args()
     if args.render_only:
-        print(render(json.loads(Path(args.render_only).read_text())))
+        print_saved(args.render_only, render)
         return 0
     models = args.models.split(",")
     annotations = json.loads((LABELLED / "annotations.json").read_text())
     photos = [
         cv2.cvtColor(cv2.imread(str(LABELLED / a["image"])), cv2.COLOR_BGR2RGB) for a in annotations
     ]
-    clips = [read_frames(path) for path in CLIPS]
+    clips = [list(read_frames(path, rgb=True)) for path in CLIPS]
     report: dict[str, Any] = {"models": {}, "load_before": os.getloadavg()[:2]}
     model_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}
     track_times: dict[str, dict[str, list[float]]] = {m: {} for m in models}
@@ -341,12 +327,7 @@ def main() -> int:
     report["rounds"] = args.rounds
     report["load_after"] = os.getloadavg()[:2]
     report["machine"] = f"{_cpu_name()}, {os.cpu_count()} cores"
-    table = render(report)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    publish(report, render, args.markdown, args.json)
     return 0
 
 

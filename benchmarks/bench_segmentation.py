@@ -34,6 +34,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from _common import DATA, read_frames
 from numpy.typing import NDArray
 
 import hifipose
@@ -41,8 +42,7 @@ from hifipose.bench import letterbox
 from hifipose.blazepose.segmentation import CropMask
 from hifipose.filters.segmentation import _blend
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 SIZE_WH = (1920, 1080)
 PREVIEW_WH = (160, 90)
 FRAME_MS = 1000.0 / 30.0
@@ -164,14 +164,7 @@ def _solution_pass(solution: object, frames: Frames) -> tuple[float, float]:
 
 
 def _frames(count: int) -> list[NDArray[np.uint8]]:
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while len(frames) < count:
-        ok, frame_bgr = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB))
-    capture.release()
+    frames = list(read_frames(CLIP, count, rgb=True))
     if not frames:
         sys.exit(f"cannot read {CLIP}")
     return letterbox(frames, SIZE_WH)

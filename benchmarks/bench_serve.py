@@ -19,24 +19,19 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
+from _common import DATA, clip_jpegs, free_port, get_json, rss_mb, running_server
 from websockets.asyncio.client import connect
 
 from hifipose._version import __version__
 from hifipose.serve.images import image_size_wh
 from hifipose.serve.protocol import encode_frame
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 NAMESPACE = 1_000_000
 
 
@@ -72,54 +67,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def clip_jpegs(width: int) -> list[bytes]:
-    capture = cv2.VideoCapture(str(CLIP))
-    out = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height = round(frame.shape[0] * width / frame.shape[1])
-        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    capture.release()
-    if not out:
-        sys.exit(f"cannot read {CLIP}")
-    return out
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
-
-
-def start_server(port: int, model: str, clients: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "hifipose", "serve", "--port", str(port), "--model", model]
-    process = subprocess.Popen(
-        [*command, "--max-sessions", str(max(16, clients))],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            sys.exit("hifipose serve exited at start")
-        try:
-            get_json(f"http://127.0.0.1:{port}/api/info")
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                sys.exit("hifipose serve did not start")
-            time.sleep(0.2)
 
 
 async def run_client(
@@ -193,7 +140,7 @@ async def sample_rss(pid: int, stop: asyncio.Event, out: list[float]) -> None:
 
 
 async def run_load(args: argparse.Namespace, port: int, pid: int) -> dict:
-    jpegs = clip_jpegs(args.width)
+    jpegs = clip_jpegs(CLIP, args.width)
     url = f"ws://127.0.0.1:{port}/ws"
     stats = [ClientStats(i + 1) for i in range(args.clients)]
     stop = asyncio.Event()
@@ -234,23 +181,16 @@ def main() -> int:
     parser.add_argument("--markdown", type=Path, help="write the tables as Markdown here")
     args = parser.parse_args()
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = start_server(port, args.model, args.clients)
-    try:
+    port = free_port()
+    command = [sys.executable, "-m", "hifipose", "serve", "--port", str(port)]
+    command += ["--model", args.model, "--max-sessions", str(max(16, args.clients))]
+    with running_server(command, port, stop_s=15) as server:
         time.sleep(1.0)
         rss_before = rss_mb(server.pid)
         load = asyncio.run(run_load(args, port, server.pid))
         time.sleep(3.0)  # connections closed: detectors freed
         rss_after = rss_mb(server.pid)
         info_after = get_json(f"http://127.0.0.1:{port}/api/info")
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     rows = load["clients"]
     total = {

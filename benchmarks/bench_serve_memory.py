@@ -21,45 +21,14 @@ import asyncio
 import json
 import os
 import platform
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-import cv2
+from _common import DATA, clip_jpegs, free_port, get_json, rss_mb, running_server
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
-
-
-def clip_jpegs(width: int, count: int) -> list[bytes]:
-    capture = cv2.VideoCapture(str(CLIP))
-    out = []
-    while len(out) < count:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height = round(frame.shape[0] * width / frame.shape[1])
-        small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-        out.append(cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
-    capture.release()
-    if not out:
-        sys.exit(f"cannot read {CLIP}")
-    return out
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 
 
 def encode_frame(frame_id: int, timestamp_ms: float, image: bytes) -> bytes:
@@ -68,31 +37,6 @@ def encode_frame(frame_id: int, timestamp_ms: float, image: bytes) -> bytes:
     import struct
 
     return struct.pack("<4sId", b"HPF1", frame_id, timestamp_ms) + image
-
-
-def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "hifipose", "serve", "--port", str(port)]
-    command += ["--model", args.model, *args.server_args]
-    env = dict(os.environ)
-    if args.src is not None:
-        env["PYTHONPATH"] = str(args.src.resolve())
-    if args.malloc_arena_max is not None:
-        env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            sys.exit(f"hifipose serve exited at start: {' '.join(command)}")
-        try:
-            get_json(f"http://127.0.0.1:{port}/api/info")
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                sys.exit("hifipose serve did not start")
-            time.sleep(0.2)
 
 
 async def open_stream(
@@ -166,7 +110,7 @@ def wait_closed(base_url: str, pid: int, settle_s: float) -> float:
 
 def run_rounds(args: argparse.Namespace, port: int, pid: int) -> list[dict]:
     """The first round with ``--peak`` streams, then ``--rounds`` of ``--sessions``."""
-    jpegs = clip_jpegs(args.width, args.frames)
+    jpegs = clip_jpegs(CLIP, args.width, args.frames)
     rows = []
     for index, sessions in enumerate([args.peak] + [args.sessions] * args.rounds):
         started = time.perf_counter()
@@ -221,20 +165,18 @@ def main() -> int:
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = start_server(args, port)
-    try:
+    port = free_port()
+    command = [sys.executable, "-m", "hifipose", "serve", "--port", str(port)]
+    command += ["--model", args.model, *args.server_args]
+    env = dict(os.environ)
+    if args.src is not None:
+        env["PYTHONPATH"] = str(args.src.resolve())
+    if args.malloc_arena_max is not None:
+        env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
+    with running_server(command, port, env=env, stop_s=30) as server:
         time.sleep(args.settle)
         baseline = rss_mb(server.pid)
         rows = run_rounds(args, port, server.pid)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     summary = {
         "label": args.label,

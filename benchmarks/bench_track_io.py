@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import statistics
@@ -36,6 +35,15 @@ from typing import Any
 
 import cv2
 import numpy as np
+from _common import (
+    DATA,
+    add_report_options,
+    letterbox_frame,
+    print_saved,
+    publish,
+    ratio_range,
+    read_frames,
+)
 from numpy.typing import NDArray
 
 import hifipose
@@ -45,8 +53,7 @@ from hifipose.cli import build_parser, run_track
 from hifipose.errors import OutputError
 from hifipose.io.render import Draw
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "tfjs_golden" / "pose_squats.mp4"
+CLIP = DATA / "tfjs_golden" / "pose_squats.mp4"
 
 
 class SyncOverlayWriter:
@@ -88,20 +95,7 @@ class MainDrawOverlayWriter(render_module.OverlayVideoWriter):
 
 def make_clip(path: Path, size_wh: tuple[int, int], repeats: int) -> int:
     """Letterbox the squat clip into ``size_wh`` and write it ``repeats`` times; frame count."""
-    capture = cv2.VideoCapture(str(CLIP))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        height, width = frame.shape[:2]
-        scale = min(size_wh[0] / width, size_wh[1] / height)
-        resized = cv2.resize(frame, (round(width * scale), round(height * scale)))
-        canvas = np.zeros((size_wh[1], size_wh[0], 3), np.uint8)
-        top = (size_wh[1] - resized.shape[0]) // 2
-        left = (size_wh[0] - resized.shape[1]) // 2
-        canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
-        frames.append(canvas)
+    frames = [letterbox_frame(frame, size_wh) for frame in read_frames(CLIP)]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, size_wh)
     for _ in range(repeats):
         for frame in frames:
@@ -185,8 +179,7 @@ BASELINES = {  # row → the row it is compared with
 
 def paired(results: dict[str, list[float]], name: str, other: str) -> str:
     """Median (min–max) over rounds of the frames/s ratio of two rows timed in the same round."""
-    ratios = [a / b for a, b in zip(results[name], results[other], strict=True)]
-    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+    return ratio_range(a / b for a, b in zip(results[name], results[other], strict=True))
 
 
 def wait_for_quiet(limit: float | None, max_wait_s: float) -> float:
@@ -227,18 +220,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2, help="times the clip is played")
     parser.add_argument("--size", default="1920x1080")
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
+    add_report_options(parser)
     parser.add_argument(
         "--quiet-load",
         type=float,
         help="before each round, wait (up to --max-wait s) until the 1-minute load is below this",
     )
     parser.add_argument("--max-wait", type=float, default=180.0)
-    parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
     args = parser.parse_args()
     if args.render_only:
-        print(render(json.loads(Path(args.render_only).read_text())))
+        print_saved(args.render_only, render)
         return 0
     size_wh = tuple(int(v) for v in args.size.split("x"))
     assert len(size_wh) == 2
@@ -288,12 +279,7 @@ def main() -> int:
         "fps_median": fps,
         "fps_all": results,
     }
-    table = render(report)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    publish(report, render, args.markdown, args.json)
     return 0
 
 

@@ -24,7 +24,6 @@ CPU-second, a figure that other sessions' load disturbs much less than frames/s.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -37,8 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+from _common import DATA, ROOT, add_report_options, print_saved, publish, ratio_range
+
 CLIPS = ("tfjs_golden/pose_squats.mp4", "multi/crossing_squats.mp4")
 SUMMARY = re.compile(r"(\d+) inputs, (\d+) frames in ([\d.]+) s")
 CASES = {  # row → extra arguments
@@ -77,8 +76,8 @@ def run_case(inputs: list[str], out: Path, model: str, extra: list[str]) -> dict
 
 def paired(rounds: list[dict[str, dict[str, float]]], name: str, other: str, key: str) -> str:
     """Median (min–max) over rounds of the frames/s ratio of two rows of the same round."""
-    ratios = [r[other][key] / r[name][key] for r in rounds]  # seconds: other / name = fps ratio
-    return f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})"
+    # seconds: other / name = fps ratio
+    return ratio_range(r[other][key] / r[name][key] for r in rounds)
 
 
 def render(report: dict[str, Any]) -> str:
@@ -129,12 +128,10 @@ def main() -> int:
     parser.add_argument("--model", default="full")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--copies", type=int, default=2, help="times each clip is an input")
-    parser.add_argument("--markdown")
-    parser.add_argument("--json")
-    parser.add_argument("--render-only", help="print the table of this JSON report; no timing")
+    add_report_options(parser)
     args = parser.parse_args()
     if args.render_only:
-        print(render(json.loads(Path(args.render_only).read_text())))
+        print_saved(args.render_only, render)
         return 0
     inputs = [str(DATA / clip) for clip in CLIPS] * args.copies
     rounds: list[dict[str, dict[str, float]]] = []
@@ -159,12 +156,7 @@ def main() -> int:
         "machine": platform.processor() or platform.machine(),
         "rounds": rounds,
     }
-    table = render(report)
-    print(table)
-    if args.markdown:
-        Path(args.markdown).write_text(table)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    publish(report, render, args.markdown, args.json)
     return 0
 
 
