@@ -14,8 +14,8 @@ Conventions:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -205,22 +205,19 @@ class Pose:
             TypeError: A name in ``changes`` is not a field of :class:`Pose`.
             ValueError: A changed array has the wrong shape.
         """
-        image, world, score, mask, track_id, camera, source = self.__getstate__()
-        if source is not None and _slot_is_set(self, "segmentation"):  # already read
-            mask, source = self.segmentation, None
-        values: dict[str, Any] = {
-            "image_array": image,
-            "world_array_m": world,
-            "score": score,
-            "segmentation": mask if source is None else source,
-            "track_id": track_id,
-            "camera_array_m": camera,
-        }
+        *state, source = self.__getstate__()  # the init fields in order, then the source
+        values: dict[str, Any] = dict(zip(_INIT_FIELDS, state, strict=True))
+        if source is not None:  # a lazy mask: its source until read, the array once read
+            values["segmentation"] = (
+                self.segmentation if _slot_is_set(self, "segmentation") else source
+            )
         unknown = sorted(changes.keys() - values.keys())
         if unknown:
             msg = f"Pose has no field(s) {', '.join(unknown)}"
             raise TypeError(msg)
         return Pose(**(values | changes))
+
+    __replace__ = replace  # copy.replace (Python 3.13+) keeps the mask unread too
 
     def segmentation_at(self, size_wh: tuple[int, int]) -> NDArray[np.float32] | None:
         """The mask resampled to ``size_wh`` = (width, height), or None without a mask.
@@ -291,6 +288,10 @@ class Pose:
         if self.camera_array_m is not None:
             data["camera_m"] = self.camera_array_m.tolist()
         return data
+
+
+#: Pose's constructor arguments, in order (``__getstate__``'s tuple before the mask source).
+_INIT_FIELDS: Final = tuple(f.name for f in fields(Pose) if f.init)
 
 
 @dataclass(frozen=True, slots=True)
