@@ -154,7 +154,11 @@ class Pose:
         model_dir: str | Path | None = None,
         compat: Compat = "mediapipe-python",
     ) -> None:
-        if isinstance(model_complexity, bool) or model_complexity not in MODEL_COMPLEXITY:
+        if (
+            isinstance(model_complexity, bool)
+            or not isinstance(model_complexity, int | np.integer)
+            or int(model_complexity) not in MODEL_COMPLEXITY
+        ):
             msg = f"model_complexity must be 0, 1 or 2, got {model_complexity!r}"
             raise ConfigError(msg)
         if extra_settings is not None and not isinstance(extra_settings, ExtraSettings):
@@ -163,7 +167,7 @@ class Pose:
         static = _check_flag("static_image_mode", static_image_mode)
         self._enable_segmentation = _check_flag("enable_segmentation", enable_segmentation)
         self._detector: PoseDetector | None = create_detector(
-            model_type=MODEL_COMPLEXITY[model_complexity],
+            model_type=MODEL_COMPLEXITY[int(model_complexity)],
             runtime=runtime,
             device=device,
             static_image_mode=static,
