@@ -96,6 +96,10 @@ DRAW_CASES = {
         "landmark_drawing_spec": m.DrawingSpec(color=(10, 200, 30), thickness=-1, circle_radius=6),
         "connection_drawing_spec": m.DrawingSpec(color=(250, 0, 250), thickness=5),
     },
+    # from radius 10 the white ring's radius is int(1.2 r), not r + 1
+    "big rings": lambda m: {
+        "landmark_drawing_spec": m.DrawingSpec(color=(0, 90, 200), thickness=1, circle_radius=14),
+    },
     "per-connection specs": lambda m: {
         "connections": sorted(POSE_CONNECTIONS),
         "connection_drawing_spec": {
