@@ -1,14 +1,14 @@
 """hifipose.solutions: the shim's cost over create_detector, and its speed against MediaPipe's.
 
 Per round, on the squat clip (tfjs_golden/pose_squats.mp4, 720×1280, video mode, the
-model given, LiteRT default threads), in turn:
+model given, LiteRT default threads), side by side on each frame:
 
 * ``create_detector(compat="mediapipe-python").estimate_poses`` per frame (the pipeline alone);
 * ``hifipose.solutions.pose.Pose().process`` per frame (the same pipeline through the shim);
 * mediapipe 0.10.14's ``solutions.pose.Pose().process`` per frame (fed the same model files).
 
-Each figure is the median ms per frame over the clip; the table gives the median over rounds
-and the paired ratios per round. The shim's own work (the frame check and the landmark
+Each figure is the median ms per frame over the clip; the table gives the median over rounds,
+the ratios are paired per frame. The shim's own work (the frame check and the landmark
 conversion) is also timed on its own, many times on one result, so its share does not drown in
 the machine's noise.
 
@@ -48,14 +48,11 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
 
 
-def per_frame_ms(process: Callable[[NDArray[np.uint8]], object], frames: Sequence) -> float:
-    """Median ms of ``process`` over ``frames``, fed in order."""
-    times = []
-    for frame in frames:
-        started = time.perf_counter()
-        process(frame)
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+def timed_ms(process: Callable[[NDArray[np.uint8]], object], frame: NDArray[np.uint8]) -> float:
+    """Wall time of ``process(frame)``, ms."""
+    started = time.perf_counter()
+    process(frame)
+    return 1000 * (time.perf_counter() - started)
 
 
 def conversion_us(frame: NDArray[np.uint8], model: str, repeats: int) -> float:
@@ -79,17 +76,30 @@ def speed(args: argparse.Namespace) -> str:
     frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in read_frames(CLIP)]
     load_before = os.getloadavg()[0]
     rows: dict[str, list[float]] = {"pipeline": [], "shim": [], "mediapipe": []}
+    shim_ratio, mp_ratio = [], []
     for _ in range(args.rounds):
-        with hifipose.create_detector(model_type=args.model, compat="mediapipe-python") as d:
-            rows["pipeline"].append(per_frame_ms(d.estimate_poses, frames))
-        with hp_pose.Pose(model_complexity=COMPLEXITY[args.model]) as shim:
-            rows["shim"].append(per_frame_ms(shim.process, frames))
-        with mp_pose.Pose(model_complexity=COMPLEXITY[args.model]) as original:
-            rows["mediapipe"].append(per_frame_ms(original.process, frames))
+        # The three run side by side, frame by frame (each tracking the clip on its own), so
+        # the shared machine's load falls on all three alike; ratios are paired per frame.
+        complexity = COMPLEXITY[args.model]
+        with (
+            hifipose.create_detector(model_type=args.model, compat="mediapipe-python") as d,
+            hp_pose.Pose(model_complexity=complexity) as shim,
+            mp_pose.Pose(model_complexity=complexity) as original,
+        ):
+            calls = (d.estimate_poses, shim.process, original.process)
+            times = []
+            for i, frame in enumerate(frames):
+                # the call order turns frame by frame: whatever runs after MediaPipe meets its
+                # threads still winding down
+                order = [(i + k) % 3 for k in range(3)]
+                took = {j: timed_ms(calls[j], frame) for j in order}
+                times.append((took[0], took[1], took[2]))
+        for key, column in zip(rows, zip(*times, strict=True), strict=True):
+            rows[key].append(statistics.median(column))
+        shim_ratio.append(statistics.median(s / p for p, s, _ in times))
+        mp_ratio.append(statistics.median(m / s for _, s, m in times))
     own_us = conversion_us(frames[0], args.model, args.repeats)
     load_after = os.getloadavg()[0]
-    shim_ratio = [s / p for s, p in zip(rows["shim"], rows["pipeline"], strict=True)]
-    mp_ratio = [m / s for m, s in zip(rows["mediapipe"], rows["shim"], strict=True)]
     pipeline, shim, original = (statistics.median(rows[k]) for k in rows)
 
     def spread(values: list[float]) -> str:
@@ -109,12 +119,12 @@ def speed(args: argparse.Namespace) -> str:
         f"| mediapipe 0.10.14 `solutions.pose.Pose().process` | {original:.2f} | "
         f"{1000 / original:.1f} |",
         "",
-        f"- The shim over the pipeline alone, paired per round: {spread(shim_ratio)} "
-        "(median (min–max)).",
+        f"- The shim over the pipeline alone (median per-frame ratio; median and range over "
+        f"rounds): {spread(shim_ratio)}.",
         f"- The shim's own work, timed alone ({args.repeats} repeats: the frame check and the "
         f"two landmark lists): {own_us:.1f} µs per frame, {100 * own_us / 1000 / pipeline:.2f} % "
         "of the pipeline's time per frame.",
-        f"- mediapipe 0.10.14 over the shim, paired per round: {spread(mp_ratio)} (above 1: "
+        f"- mediapipe 0.10.14 over the shim (the same way): {spread(mp_ratio)} (above 1: "
         "hifipose is faster).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, shared with other jobs while "
