@@ -202,7 +202,8 @@ def accuracy(args: argparse.Namespace) -> str:
                     f"| {model} | {'static' if static else 'video'} | {clip.name} | "
                     f"{len(frames)} | {100 * np.mean(e):.4f} % | {100 * max(e):.4f} % | {m} |"
                 )
-        print("\n".join(lines), flush=True)
+        if args.markdown:  # after each model: a long sweep keeps what it has measured
+            Path(args.markdown).write_text("\n".join([*lines, "", "(sweep in progress)"]) + "\n")
     lines += [
         "",
         "crossing_squats.mp4 in video mode carries two people who overlap from frame 41: there "
