@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+from types import ModuleType
 
 from hifipose._version import __version__
 from hifipose.api import available_runtimes, create_detector, list_models
@@ -53,6 +55,16 @@ __all__ = [
     "available_runtimes",
     "create_detector",
     "list_models",
+    "solutions",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> ModuleType:
+    # hifipose.solutions (MediaPipe's removed solutions API) is imported on first use, so
+    # `import hifipose as mp; mp.solutions.pose` works and `import hifipose` stays light.
+    if name == "solutions":
+        return importlib.import_module("hifipose.solutions")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

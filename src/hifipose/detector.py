@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +50,9 @@ from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
 from hifipose.tracker import AUX_END, MultiTracker, Track, pose_points, roi_from_aux
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 supported)
+    from typing import Self
 
 __all__ = [
     "BlazePoseDetector",

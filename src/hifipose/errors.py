@@ -13,10 +13,12 @@ __all__ = [
     "DeviceUnavailableError",
     "HifiposeError",
     "InvalidImageError",
+    "InvalidImageTypeError",
     "ModelIntegrityError",
     "ModelNotFoundError",
     "OutputError",
     "RuntimeUnavailableError",
+    "SolutionClosedError",
     "TimestampError",
     "TruncatedVideoError",
     "UnsupportedOperatorError",
@@ -35,6 +37,10 @@ class ConfigError(HifiposeError, ValueError):
 
 class InvalidImageError(HifiposeError, ValueError):
     """A frame has the wrong type, shape or dtype, or is empty."""
+
+
+class InvalidImageTypeError(InvalidImageError, TypeError):
+    """A frame is not an array or not uint8 (:mod:`hifipose.solutions`: MediaPipe's TypeError)."""
 
 
 class TimestampError(HifiposeError, ValueError):
@@ -83,6 +89,10 @@ class OutputError(HifiposeError, OSError):
 
 class DetectorClosedError(HifiposeError, RuntimeError):
     """A method was called on a detector after ``close()``."""
+
+
+class SolutionClosedError(DetectorClosedError, ValueError):
+    """A :mod:`hifipose.solutions` object was used after ``close()`` (MediaPipe's ValueError)."""
 
 
 class ConcurrentUseError(HifiposeError, RuntimeError):

@@ -149,11 +149,9 @@ class Pose:
     ) -> None:
         source = segmentation if isinstance(segmentation, MaskSource) else None
         mask = None if source is not None else segmentation
-        self.__setstate__(
-            (image_array, world_array_m, score, mask, track_id, camera_array_m, source)
-        )
+        self._restore((image_array, world_array_m, score, mask, track_id, camera_array_m, source))
 
-    def __getstate__(self) -> tuple[object, ...]:
+    def _pickled_state(self) -> tuple[object, ...]:
         """The fields; a lazy mask goes as its source (crop-sized), not as the frame array."""
         source = self._mask_source
         return (
@@ -166,8 +164,8 @@ class Pose:
             source,
         )
 
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        """Set the fields from :meth:`__getstate__`'s tuple (arrays copied, read-only)."""
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        """Set the fields from :meth:`_pickled_state`'s tuple (arrays copied, read-only)."""
         image_array, world_array_m, score, mask, track_id, camera_array_m, source = state
         set_field = object.__setattr__
         set_field(self, "image_array", _frozen_copy("image_array", image_array, (NUM_KEYPOINTS, 5)))
@@ -205,7 +203,7 @@ class Pose:
             TypeError: A name in ``changes`` is not a field of :class:`Pose`.
             ValueError: A changed array has the wrong shape.
         """
-        *state, source = self.__getstate__()  # the init fields in order, then the source
+        *state, source = self._pickled_state()  # the init fields in order, then the source
         values: dict[str, Any] = dict(zip(_INIT_FIELDS, state, strict=True))
         if source is not None:  # a lazy mask: its source until read, the array once read
             values["segmentation"] = (
@@ -290,7 +288,13 @@ class Pose:
         return data
 
 
-#: Pose's constructor arguments, in order (``__getstate__``'s tuple before the mask source).
+# Pickling goes through _pickled_state/_restore. Set here, after the class is made: Python
+# 3.10's dataclass(frozen=True, slots=True) replaces a class's own __getstate__/__setstate__
+# with its field-by-field pair (3.11 keeps them), which would skip the copies and the lazy mask.
+for _name, _method in (("__getstate__", Pose._pickled_state), ("__setstate__", Pose._restore)):
+    setattr(Pose, _name, _method)
+
+#: Pose's constructor arguments, in order (``_pickled_state``'s tuple before the mask source).
 _INIT_FIELDS: Final = tuple(f.name for f in fields(Pose) if f.init)
 
 

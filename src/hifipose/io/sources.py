@@ -22,13 +22,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.errors import ConfigError, VideoReadError
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 supported)
+    from typing import Self
 
 __all__ = [
     "IMAGE_SUFFIXES",

@@ -18,10 +18,13 @@ import re
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Protocol, Self
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from hifipose.errors import OutputError
 from hifipose.pose import FrameResult
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 supported)
+    from typing import Self
 
 __all__ = [
     "STALE_PARTIAL_S",
