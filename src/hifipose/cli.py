@@ -692,7 +692,13 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     """``hifipose models list|fetch|verify|path|clean``."""
-    from hifipose.models import clean_cache, fetch_models, model_status, models_dir
+    from hifipose.models import (
+        clean_cache,
+        derived_status,
+        fetch_models,
+        model_status,
+        models_dir,
+    )
 
     if args.action == "path":
         print(Path(args.model_dir) if args.model_dir else models_dir())
@@ -717,7 +723,8 @@ def run_models(args: argparse.Namespace) -> int:
         paths = fetch_models(force=args.force, progress=progress)
         print(f"{len(paths)} model files ready in {paths[0].parent}")
         return 0
-    rows = model_status(Path(args.model_dir) if args.model_dir else None)
+    folder = Path(args.model_dir) if args.model_dir else None
+    rows = model_status(folder)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -725,13 +732,36 @@ def run_models(args: argparse.Namespace) -> int:
             name, size, digest = row["name"], row["size_bytes"], row["sha256"]
             print(f"{name:<22} {size:>10} B  sha256 {digest[:12]}…  {row['state']}")
     bad = [r for r in rows if r["state"] != "ok"]
-    if args.action == "verify" and bad:
-        print(
-            f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`",
-            file=sys.stderr,
-        )
+    bad_made = _report_derived(derived_status(folder), table=not args.json)
+    if args.action == "verify" and (bad or bad_made):
+        if bad:
+            print(
+                f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`",
+                file=sys.stderr,
+            )
+        if bad_made:
+            print(
+                f"{bad_made} derived file(s) (ONNX, int8) do not match their digest "
+                "record: run `hifipose models clean` (they are made again when needed)",
+                file=sys.stderr,
+            )
         return 1
     return 0
+
+
+def _report_derived(made: list[tuple[Path, str | None]], *, table: bool) -> int:
+    """Print the derived files' rows (``table``) and one stderr line per bad one; count those."""
+    from hifipose.convert.derived import NO_RECORD
+
+    states = {None: "ok", NO_RECORD: "no digest record (made again when next used)"}
+    bad = 0
+    for path, why in made:
+        if table:
+            print(f"  derived {path.name}  {states.get(why, 'corrupt')}")
+        if why not in states:
+            print(f"hifipose: derived file {path} {why}", file=sys.stderr)
+            bad += 1
+    return bad
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -189,3 +189,42 @@ def test_int8_accuracy_against_human_labels(
     assert not lost, f"int8 loses people fp32 always finds: {sorted(lost)}"
     assert int8_pck >= fp32_pck - tol.INT8_PCK_LOSS
     assert deviation < tol.INT8_DEVIATION[model_type]
+
+
+def _noise_in_the_middle(path: Path) -> None:
+    """4 KiB of random bytes over the middle of the file (its size unchanged)."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = np.random.default_rng(4).bytes(4096)
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
+
+
+@pytest.mark.parametrize("damage", [_noise_in_the_middle, _truncate])
+def test_a_damaged_cached_int8_model_is_made_again_with_a_warning(
+    damage: object, private_models: Path, shared_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, 4 KiB of noise gave "0 with a pose" silently and truncation a struct.error."""
+    image = read_rgb(shared_data / "tfjs_golden" / "pose.jpg")
+    options = {"model_type": "lite", "static_image_mode": True, "model_dir": private_models}
+    with hifipose.create_detector(**options, precision="int8") as detector:  # type: ignore[arg-type]
+        (reference,) = detector.estimate_poses(image)
+    (cached,) = private_models.glob("pose_landmark_lite.*.int8.tflite")
+    good = cached.read_bytes()
+    assert callable(damage)
+    damage(cached)
+    caplog.clear()
+    with hifipose.create_detector(**options, precision="int8") as detector:  # type: ignore[arg-type]
+        (pose,) = detector.estimate_poses(image)
+    np.testing.assert_array_equal(pose.image_array, reference.image_array)
+    assert cached.read_bytes() == good  # remade, and cached again
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    message = warnings[0].getMessage()
+    assert "\n" not in message
+    assert cached.name in message
+    assert "corrupt" in message
+    assert "making it again" in message
