@@ -35,8 +35,15 @@ Compat = Literal["graph", "mediapipe-python"]
 #: ``detector_tiles``: k along the short side means about k² × aspect tiles, one detector
 #: run each (8 on a 16:9 frame: 135 runs; 200 took over a minute per photo and 10 000
 #: grew past 23 GB); ``num_poses``: a landmark run per person per frame;
-#: ``num_threads``: one inference thread each, per model.
-LIMITS: Final = {"num_poses": 100, "detector_tiles": 8, "num_threads": 256}
+#: ``max_lost_ms``: every person who left within it is looked for (a landmark run) on every
+#: frame, so the people passing through in that time add up; ``num_threads``: one inference
+#: thread each, per model.
+LIMITS: Final[dict[str, int]] = {
+    "num_poses": 100,
+    "detector_tiles": 8,
+    "max_lost_ms": 60_000,
+    "num_threads": 256,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +67,8 @@ class DetectorConfig:
         detect_every: With ``num_poses`` > 1 and some but not all of them tracked, the
             detector looks for more people at most once per this many frames (with no one
             tracked: every frame; with ``num_poses`` tracked: never). Video mode only.
-        max_lost_ms: How long a person who disappeared keeps the id for coming back (ms).
+        max_lost_ms: How long a person who disappeared keeps the id for coming back (ms), at
+            most ``LIMITS["max_lost_ms"]`` (60 000).
         detector_tiles: 1 runs the detector on the whole frame (MediaPipe). k > 1 also runs
             it on overlapping square tiles, k along the frame's short side, to find people
             too small for the whole-frame pass (costs one detector run per tile). At most
@@ -138,6 +146,7 @@ class DetectorConfig:
         ):
             msg = f"max_lost_ms must be a finite number of ms >= 0, got {self.max_lost_ms!r}"
             raise ConfigError(msg)
+        _check_limit("max_lost_ms", self.max_lost_ms)
         if self.num_threads is not None and (
             isinstance(self.num_threads, bool)
             or not isinstance(self.num_threads, int)
@@ -177,7 +186,7 @@ class DetectorConfig:
             raise ConfigError(msg)
 
 
-def _check_limit(name: str, value: int) -> None:
+def _check_limit(name: str, value: float) -> None:
     """Refuse a value above ``LIMITS[name]`` (if ``name`` has a limit), naming the limit."""
     if name in LIMITS and value > LIMITS[name]:
         msg = f"{name} must be at most {LIMITS[name]} (its cost grows with it), got {value}"

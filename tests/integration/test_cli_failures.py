@@ -301,3 +301,39 @@ def test_a_corrupt_model_in_a_read_only_cache_says_so(
     assert "read-only" in line  # before: "could not get model files ... npm: ..."
     assert "npm:" not in line
     assert (read_only_cache / "models" / "pose_detection.tflite").read_bytes() == b"corrupt"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--tiles", "10000"],
+            "detector_tiles must be at most 8 (its cost grows with it), got 10000",
+        ),
+        (["--tiles", "9"], "detector_tiles must be at most 8"),
+        (["--num-poses", "101"], "num_poses must be at most 100"),
+        (["--max-lost-ms", "1e9"], "max_lost_ms must be at most 60000"),
+        (
+            ["--precision", "int8", "--compat", "mediapipe-python"],
+            "precision='int8' is another model: use one or the other",
+        ),
+    ],
+)
+def test_costly_or_contradictory_track_options_fail_in_one_line_before_any_work(
+    options: list[str],
+    message: str,
+    *,
+    tmp_path: Path,
+    shared_data: Path,
+    model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--tiles 10000 grew to 23.5 GB and was OOM-killed; 200 took a minute per photo."""
+    out = tmp_path / "k.jsonl"
+    argv = ["track", str(shared_data / POSE_JPG), "-o", str(out), "--model-dir", str(model_dir)]
+    assert main([*argv, *options]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hifipose: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a partial file
