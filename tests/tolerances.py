@@ -566,8 +566,16 @@ BVH_FK_OVER_FLOOR_CM: Final = 0.3
 # seeds on an Intel Xeon with AVX-512 VNNI, quantiser v3: mean PCK loss 0.005 / -0.002 /
 # 0.012 (lite / full / heavy), single runs -0.014 to 0.020.
 INT8_PCK_LOSS: Final = 0.025
+# People fp32 finds (OKS >= 0.5) that int8 misses on the same input, mean per run. Measured
+# (clean + seeds 0, 1): 0.33 / 0 / 0.67 (lite / full / heavy; lite's is one person swapped
+# for another in one run): heavy int8 puts one person's presence at the 0.5 threshold and
+# loses them in 3 of 5 runs (the issue-24 CPU in its clean run too). Two would fail this.
+INT8_PEOPLE_LOST: Final = 1.0
 # int8's landmarks against fp32's on the same input, mean over the people both find, in % of
 # the labelled box's diagonal. Measured (same runs): v3 0.89 / 0.52 / 1.06 (single runs
 # 0.79-0.97 / 0.46-0.58 / 0.90-1.14); v2 (no bias correction) 1.07 / 0.70 / 1.37 (single runs
-# 1.01-1.15 / 0.65-0.73 / 1.12-1.88), which these bounds refuse.
-INT8_DEVIATION: Final = {"lite": 1.0, "full": 0.62, "heavy": 1.22}
+# 1.01-1.15 / 0.65-0.73 / 1.12-1.88). The full and heavy bounds sit halfway between v3 and
+# v2 (3+ standard deviations of a 3-run mean from each); lite's cannot (v2 is only 0.15
+# above v3 there, 2 standard deviations), so it has room for another CPU's kernels and v2
+# is caught on full and heavy.
+INT8_DEVIATION: Final = {"lite": 1.1, "full": 0.62, "heavy": 1.22}

@@ -141,12 +141,14 @@ def test_int8_accuracy_against_human_labels(
 ) -> None:
     """On the labelled photos (held out from calibration), under ±1 grey level of noise.
 
-    One run is not enough: a person whose fp32 OKS is 0.57 (recall needs 0.5) is found or
-    lost by int8 depending on the last bits of the CPU's int8 kernels (AVX-512 VNNI or not)
-    and on ±1 grey level of noise, and PCK moves by ±0.015 from run to run. So every figure
-    is taken over the photos as they are and with NOISE_SEEDS' noise, and:
+    One run is not enough: one person's presence under heavy int8 sits at the 0.5 threshold,
+    so int8 finds or loses them depending on the last bits of the CPU's int8 kernels
+    (AVX-512 VNNI or not) and on ±1 grey level of noise (lost in 3 of 5 runs here), and PCK
+    moves by ±0.015 from run to run. So every figure is taken over the photos as they are
+    and with NOISE_SEEDS' noise, and:
 
-    * a person counts as lost only when fp32 finds them in every run and int8 in none;
+    * int8 misses at most tol.INT8_PEOPLE_LOST of the people fp32 finds, per run on average
+      (so a knife-edge person is one, whichever way each run goes; two people are not);
     * int8's mean PCK is within tol.INT8_PCK_LOSS of fp32's;
     * int8's landmarks stay within tol.INT8_DEVIATION[model] of fp32's on the same input
       (mean over the people both find, in % of the labelled box's diagonal): a figure that
@@ -178,15 +180,15 @@ def test_int8_accuracy_against_human_labels(
             )
             for k in both
         )
-    lost = set.intersection(*found_by_fp32) - set.union(*found_by_int8)
+    lost = [len(f - i) for f, i in zip(found_by_fp32, found_by_int8, strict=True)]
     deviation = 100 * float(np.mean(deviations))
     REPORT.append(
         f"int8 {model_type}, labelled photos (clean + {len(NOISE_SEEDS)} noise seeds): mean "
         f"PCK@0.2 {fp32_pck:.3f} → {int8_pck:.3f}, people found per run "
-        f"{[len(f) for f in found_by_fp32]} → {[len(f) for f in found_by_int8]}, "
+        f"{[len(f) for f in found_by_fp32]} → {[len(f) for f in found_by_int8]} (lost {lost}), "
         f"deviation from fp32 {deviation:.2f} % of the box diagonal"
     )
-    assert not lost, f"int8 loses people fp32 always finds: {sorted(lost)}"
+    assert np.mean(lost) <= tol.INT8_PEOPLE_LOST, f"people fp32 finds and int8 misses: {lost}"
     assert int8_pck >= fp32_pck - tol.INT8_PCK_LOSS
     assert deviation < tol.INT8_DEVIATION[model_type]
 
