@@ -148,7 +148,6 @@ def test_reset_from_another_thread_during_a_call_raises_concurrent_use(
         refused = [o for o in reset_outcomes if o is not None]
         assert len(refused) >= RESETS_WANTED, "no reset overlapped a call: the guard was not tested"
         assert "create one per thread" in str(refused[0])
-        # Resets that did not overlap a call went through, and the detector still works.
-        assert reset_outcomes.count(None) > 0
+        # A reset between calls goes through, and the detector still works.
         detector.reset()
         assert any(detector.estimate_poses(frame) for frame in frames[:5])
