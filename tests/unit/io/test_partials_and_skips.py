@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -240,3 +241,43 @@ def test_a_truncated_jpeg_in_a_folder_is_skipped_not_tracked_as_grey(
         open_source(folder / "a2.jpg") as one,
     ):
         list(one)
+
+
+_READ_ONLY_RENDER = """
+import logging, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+from hifipose.errors import OutputError
+from hifipose.io.render import OverlayVideoWriter
+try:
+    OverlayVideoWriter(sys.argv[1], 10.0, (64, 48))
+except OutputError as exc:
+    print("OutputError:", exc)
+"""
+
+
+def test_a_read_only_render_folder_is_one_error_and_no_warning(tmp_path: Path) -> None:
+    """On a read-only mount even unlinking a missing file fails (EROFS before ENOENT): the
+    partial file that was never made was reported as "cannot delete"."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    # A private mount namespace: the read-only mount ends with the process, whatever happens.
+    script = (
+        f"mount -t tmpfs -o ro none {folder} || exit 77; "
+        f'exec "{sys.executable}" -c "$0" {folder / "o.mp4"}'
+    )
+    unshare, shell = shutil.which("unshare"), shutil.which("sh")
+    if unshare is None or shell is None:
+        pytest.skip("needs util-linux's unshare")
+    done = subprocess.run(
+        [unshare, "--mount", shell, "-c", script, _READ_ONLY_RENDER],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode == 77 or "Operation not permitted" in done.stderr:
+        pytest.skip("needs permission to mount a read-only file system (root)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OutputError: cannot write video"), done.stdout
+    assert "cannot delete" not in done.stdout + done.stderr
+    assert list(folder.iterdir()) == []
