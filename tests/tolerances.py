@@ -557,9 +557,25 @@ EVALUATE_MEASURED_PCK: Final[dict[str, float]] = {
 BVH_FK_MAX_MEAN_CM: Final = 2.0
 BVH_FK_OVER_FLOOR_CM: Final = 0.3
 
-# --- precision="int8" on ../shared/data/labelled (issue #14) --------------------------------
-# The labelled photos are not calibration data. int8's PCK@0.2 (evaluate's, one person per
-# photo) may be this much below float32's, and it must find as many people. Measured loss with
-# quantiser v3 (bias correction): 0.002 / 0.000 / 0.006 for lite / full / heavy; v2 (no bias
-# correction) lost 0.002 / 0.002 / 0.013 and fails this. One keypoint of 281 is 0.0036.
-INT8_PCK_LOSS: Final = 0.01
+# --- precision="int8" on ../shared/data/labelled (issue #14, #24) ---------------------------
+# The labelled photos are not calibration data. Each figure is a mean over the photos as they
+# are and with ±1 grey level of noise (test_int8.NOISE_SEEDS), num_poses=8: one run alone is
+# noise (issue #24: a person at fp32 OKS 0.57 is lost or kept by heavy int8 depending on the
+# CPU's int8 kernels, AVX-512 VNNI or not, and on the noise; PCK moves ±0.015 per run; even
+# fp32 loses a person under noise on lite and full). Measured over the clean photos and 4
+# seeds on an Intel Xeon with AVX-512 VNNI, quantiser v3: mean PCK loss 0.005 / -0.002 /
+# 0.012 (lite / full / heavy), single runs -0.014 to 0.020.
+INT8_PCK_LOSS: Final = 0.025
+# People fp32 finds (OKS >= 0.5) that int8 misses on the same input, mean per run. Measured
+# (clean + seeds 0, 1): 0.33 / 0 / 0.67 (lite / full / heavy; lite's is one person swapped
+# for another in one run): heavy int8 puts one person's presence at the 0.5 threshold and
+# loses them in 3 of 5 runs (the issue-24 CPU in its clean run too). Two would fail this.
+INT8_PEOPLE_LOST: Final = 1.0
+# int8's landmarks against fp32's on the same input, mean over the people both find, in % of
+# the labelled box's diagonal. Measured (same runs): v3 0.89 / 0.52 / 1.06 (single runs
+# 0.79-0.97 / 0.46-0.58 / 0.90-1.14); v2 (no bias correction) 1.07 / 0.70 / 1.37 (single runs
+# 1.01-1.15 / 0.65-0.73 / 1.12-1.88). The full and heavy bounds sit halfway between v3 and
+# v2 (3+ standard deviations of a 3-run mean from each); lite's cannot (v2 is only 0.15
+# above v3 there, 2 standard deviations), so it has room for another CPU's kernels and v2
+# is caught on full and heavy.
+INT8_DEVIATION: Final = {"lite": 1.1, "full": 0.62, "heavy": 1.22}

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -434,19 +434,29 @@ def _show(image_rgb: NDArray[np.uint8]) -> None:
         raise HifiposeError(msg) from exc
 
 
+def _plural(count: int, noun: str) -> str:
+    """``"1 frame"``, ``"0 frames"``, ``"2 frames"``: the count and the noun it needs."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _count_lines(summary: TrackSummary) -> list[str]:
     """``--count``'s answer: one line of repetitions per person, in track order."""
     return [
-        f"{summary.exercise}: {'person' if who is None else f'person #{who}'}: {n} repetitions"
+        f"{summary.exercise}: {'person' if who is None else f'person #{who}'}: "
+        f"{_plural(n, 'repetition')}"
         for who, n in sorted((summary.counts or {}).items(), key=lambda kv: kv[0] or 0)
     ]
 
 
 def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
     """Print what was done; return the exit status (3 when inputs were skipped)."""
-    runs = "" if summary.detector_runs is None else f"detector ran {summary.detector_runs} times, "
+    runs = (
+        ""
+        if summary.detector_runs is None
+        else f"detector ran {_plural(summary.detector_runs, 'time')}, "
+    )
     print(
-        f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
+        f"{_plural(summary.frames, 'frame')}, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
     for line in _count_lines(summary):
@@ -456,11 +466,11 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
             print(f"{label}: {Path(path).resolve()}")
     if not summary.skipped:
         return 0
-    print(f"skipped {len(summary.skipped)} unreadable file(s):")
+    print(f"skipped {_plural(len(summary.skipped), 'unreadable file')}:")
     for path, _ in summary.skipped:
         print(f"  {path}")
     print(
-        f"hifipose: done with failures: {len(summary.skipped)} input file(s) skipped",
+        f"hifipose: done with failures: {_plural(len(summary.skipped), 'input file')} skipped",
         file=sys.stderr,
     )
     return EXIT_DONE_WITH_FAILURES
@@ -575,7 +585,10 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
                 outcomes[video.video_id] = worker.track(video)
     except KeyboardInterrupt:
         kept = sum(o.status == "done" for o in outcomes.values())
-        print(f"\ninterrupted: the outputs of {kept} finished input(s) are kept", file=sys.stderr)
+        print(
+            f"\ninterrupted: the outputs of {_plural(kept, 'finished input')} are kept",
+            file=sys.stderr,
+        )
         return 130
     seconds = time.perf_counter() - started
     failed = 0
@@ -692,7 +705,13 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     """``hifipose models list|fetch|verify|path|clean``."""
-    from hifipose.models import clean_cache, fetch_models, model_status, models_dir
+    from hifipose.models import (
+        clean_cache,
+        derived_status,
+        fetch_models,
+        model_status,
+        models_dir,
+    )
 
     if args.action == "path":
         print(Path(args.model_dir) if args.model_dir else models_dir())
@@ -704,7 +723,7 @@ def run_models(args: argparse.Namespace) -> int:
         else:
             for path, why in removed:
                 print(f"removed {path}: {why}")
-            print(f"{len(removed)} file(s) removed" if removed else "nothing to clean")
+            print(f"{_plural(len(removed), 'file')} removed" if removed else "nothing to clean")
         return 0
     if args.action == "fetch":
         shown: set[str] = set()
@@ -717,7 +736,8 @@ def run_models(args: argparse.Namespace) -> int:
         paths = fetch_models(force=args.force, progress=progress)
         print(f"{len(paths)} model files ready in {paths[0].parent}")
         return 0
-    rows = model_status(Path(args.model_dir) if args.model_dir else None)
+    folder = Path(args.model_dir) if args.model_dir else None
+    rows = model_status(folder)
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -725,13 +745,37 @@ def run_models(args: argparse.Namespace) -> int:
             name, size, digest = row["name"], row["size_bytes"], row["sha256"]
             print(f"{name:<22} {size:>10} B  sha256 {digest[:12]}…  {row['state']}")
     bad = [r for r in rows if r["state"] != "ok"]
-    if args.action == "verify" and bad:
-        print(
-            f"{len(bad)} model file(s) missing or corrupt: run `hifipose models fetch`",
-            file=sys.stderr,
-        )
+    bad_made = _report_derived(derived_status(folder), table=not args.json)
+    if args.action == "verify" and (bad or bad_made):
+        if bad:
+            print(
+                f"{_plural(len(bad), 'model file')} missing or corrupt: "
+                "run `hifipose models fetch`",
+                file=sys.stderr,
+            )
+        if bad_made:
+            print(
+                f"{_plural(bad_made, 'derived file')} (ONNX, int8) not matching their digest "
+                "record: run `hifipose models clean` (they are made again when needed)",
+                file=sys.stderr,
+            )
         return 1
     return 0
+
+
+def _report_derived(made: list[tuple[Path, str | None]], *, table: bool) -> int:
+    """Print the derived files' rows (``table``) and one stderr line per bad one; count those."""
+    from hifipose.convert.derived import NO_RECORD
+
+    states = {None: "ok", NO_RECORD: "no digest record (made again when next used)"}
+    bad = 0
+    for path, why in made:
+        if table:
+            print(f"  derived {path.name}  {states.get(why, 'corrupt')}")
+        if why not in states:
+            print(f"hifipose: derived file {path} {why}", file=sys.stderr)
+            bad += 1
+    return bad
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -1275,9 +1319,20 @@ def _add_evaluate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the README's rule for bad arguments: one line on stderr, exit status 1.
+
+    (argparse's own is the usage block and status 2.) Subcommand parsers are this class too.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: error: <message> (see <prog> --help)`` and exit with status 1."""
+        self.exit(1, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hifipose`` command."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="hifipose", description="High-fidelity BlazePose pose tracking."
     )
     parser.add_argument("--version", action="version", version=f"hifipose {__version__}")

@@ -12,6 +12,7 @@ from hifipose.errors import ConfigError
 __all__ = [
     "COMPAT_MODES",
     "DEVICES",
+    "LIMITS",
     "MODEL_TYPES",
     "PRECISIONS",
     "RUNTIME_NAMES",
@@ -29,6 +30,20 @@ RuntimeName = Literal["litert", "onnxruntime", "torch", "mediapipe"]
 Device = Literal["cpu", "cuda", "auto"]
 Precision = Literal["float32", "int8"]
 Compat = Literal["graph", "mediapipe-python"]
+
+#: The largest value of each option whose cost grows with it (time or memory per frame).
+#: ``detector_tiles``: k along the short side means about k² × aspect tiles, one detector
+#: run each (8 on a 16:9 frame: 135 runs; 200 took over a minute per photo and 10 000
+#: grew past 23 GB); ``num_poses``: a landmark run per person per frame;
+#: ``max_lost_ms``: every person who left within it is looked for (a landmark run) on every
+#: frame, so the people passing through in that time add up; ``num_threads``: one inference
+#: thread each, per model.
+LIMITS: Final[dict[str, int]] = {
+    "num_poses": 100,
+    "detector_tiles": 8,
+    "max_lost_ms": 60_000,
+    "num_threads": 256,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,15 +63,19 @@ class DetectorConfig:
         num_poses: Most people found per frame. 1 is MediaPipe's Pose graph exactly; more
             tracks each person with its own ROI and filters and keeps identities
             (``Pose.track_id``); ``runtime="mediapipe"`` passes it to Tasks (no identities).
+            At most ``LIMITS["num_poses"]`` (100).
         detect_every: With ``num_poses`` > 1 and some but not all of them tracked, the
             detector looks for more people at most once per this many frames (with no one
             tracked: every frame; with ``num_poses`` tracked: never). Video mode only.
-        max_lost_ms: How long a person who disappeared keeps the id for coming back (ms).
+        max_lost_ms: How long a person who disappeared keeps the id for coming back (ms), at
+            most ``LIMITS["max_lost_ms"]`` (60 000).
         detector_tiles: 1 runs the detector on the whole frame (MediaPipe). k > 1 also runs
             it on overlapping square tiles, k along the frame's short side, to find people
-            too small for the whole-frame pass (costs one detector run per tile).
+            too small for the whole-frame pass (costs one detector run per tile). At most
+            ``LIMITS["detector_tiles"]`` (8).
         model_dir: Read model files from this folder instead of the cache.
-        num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT).
+        num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT);
+            at most ``LIMITS["num_threads"]`` (256).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
             does not increase, as MediaPipe does, instead of repairing it.
         precision: ``"float32"`` (MediaPipe's numbers), or ``"int8"``: the landmark model
@@ -64,7 +83,8 @@ class DetectorConfig:
         compat: ``"graph"``: MediaPipe's Pose graph as written (and Tasks, TF.js).
             ``"mediapipe-python"``: the legacy ``mp.solutions.pose`` instead (9×9 heatmap
             refinement window, no segmentation smoothing, crops and masks resampled as
-            OpenCV 3.4 does; blazepose-spec §1.2, §3.5, §5.6).
+            OpenCV 3.4 does; blazepose-spec §1.2, §3.5, §5.6); not with the accuracy modes
+            or ``precision="int8"``, which are not MediaPipe's numbers.
         refine_passes: 2 runs the landmark model a second time on the ROI derived from the
             first pass's landmarks (static images; in video, a track's first frame).
         flip_tta: Also run each crop mirrored left to right and average the two.
@@ -96,9 +116,6 @@ class DetectorConfig:
         check_choice("runtime", self.runtime, RUNTIME_NAMES)
         check_choice("device", self.device, DEVICES)
         check_choice("precision", self.precision, PRECISIONS)
-        if self.precision == "int8" and self.runtime != "litert":
-            msg = f"precision='int8' is available with runtime='litert' only, not {self.runtime!r}"
-            raise ConfigError(msg)
         for name in (
             "static_image_mode",
             "enable_smoothing",
@@ -117,6 +134,7 @@ class DetectorConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{name} must be a positive integer, got {value!r}"
                 raise ConfigError(msg)
+            _check_limit(name, value)
         if self.detector_tiles > 1 and self.runtime == "mediapipe":
             msg = "detector_tiles needs hifipose's own pipeline; runtime 'mediapipe' has no tiles"
             raise ConfigError(msg)
@@ -128,6 +146,7 @@ class DetectorConfig:
         ):
             msg = f"max_lost_ms must be a finite number of ms >= 0, got {self.max_lost_ms!r}"
             raise ConfigError(msg)
+        _check_limit("max_lost_ms", self.max_lost_ms)
         if self.num_threads is not None and (
             isinstance(self.num_threads, bool)
             or not isinstance(self.num_threads, int)
@@ -135,6 +154,8 @@ class DetectorConfig:
         ):
             msg = f"num_threads must be a positive integer or None, got {self.num_threads!r}"
             raise ConfigError(msg)
+        if self.num_threads is not None:
+            _check_limit("num_threads", self.num_threads)
         if self.model_dir is not None:
             object.__setattr__(self, "model_dir", Path(self.model_dir).expanduser())
 
@@ -148,9 +169,25 @@ class DetectorConfig:
         if accuracy and self.compat != "graph":
             msg = "compat='mediapipe-python' reproduces MediaPipe's numbers: no accuracy modes"
             raise ConfigError(msg)
+        if self.precision == "int8" and self.runtime != "litert":
+            msg = f"precision='int8' is available with runtime='litert' only, not {self.runtime!r}"
+            raise ConfigError(msg)
+        if self.precision == "int8" and self.compat != "graph":
+            msg = (
+                "compat='mediapipe-python' reproduces MediaPipe's numbers; "
+                "precision='int8' is another model: use one or the other"
+            )
+            raise ConfigError(msg)
         if (accuracy or self.compat != "graph") and self.runtime == "mediapipe":
             msg = (
                 "compat and the accuracy modes need hifipose's own pipeline; "
                 "runtime 'mediapipe' is MediaPipe Tasks as it is"
             )
             raise ConfigError(msg)
+
+
+def _check_limit(name: str, value: float) -> None:
+    """Refuse a value above ``LIMITS[name]`` (if ``name`` has a limit), naming the limit."""
+    if name in LIMITS and value > LIMITS[name]:
+        msg = f"{name} must be at most {LIMITS[name]} (its cost grows with it), got {value}"
+        raise ConfigError(msg)

@@ -183,12 +183,7 @@ class PoseDetector(ABC):
             DetectorClosedError: The detector was closed.
             ConcurrentUseError: Another thread's call on this detector is still running.
         """
-        if not self._busy.acquire(blocking=False):
-            msg = (
-                "a PoseDetector tracks one stream; create one per thread "
-                "(this one is busy with another thread's frame)"
-            )
-            raise ConcurrentUseError(msg)
+        self._claim()
         try:
             if self.closed:
                 msg = (
@@ -211,11 +206,32 @@ class PoseDetector(ABC):
     def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         """The pipeline on one checked frame at stream time ``t_us``."""
 
+    def _claim(self) -> None:
+        """Take the one-caller guard, or raise ConcurrentUseError at once (never wait)."""
+        if not self._busy.acquire(blocking=False):
+            msg = (
+                "a PoseDetector tracks one stream; create one per thread "
+                "(this one is busy with another thread's call)"
+            )
+            raise ConcurrentUseError(msg)
+
     def reset(self) -> None:
         """Forget the tracked people, their filters and the stream's clock; ids restart at 1.
 
         The next frame runs the detector, as if it were the first of a new stream.
+
+        Raises:
+            ConcurrentUseError: Another thread's call on this detector is still running
+                (the stream is left as it was).
         """
+        self._claim()
+        try:
+            self._reset()
+        finally:
+            self._busy.release()
+
+    def _reset(self) -> None:
+        """Reset the stream's state; the caller holds the guard."""
         self._tracker.reset()
 
     @abstractmethod
@@ -503,9 +519,9 @@ class MediaPipeTasksDetector(PoseDetector):
         assert self._pipeline is not None  # noqa: S101 - checked by estimate_poses
         return self._pipeline.run(image, t_us)
 
-    def reset(self) -> None:
+    def _reset(self) -> None:
         """Start a new stream: the Tasks landmarker is created again and the clock reset."""
-        super().reset()
+        super()._reset()
         if self._pipeline is not None:
             self._pipeline.reset()
 

@@ -50,6 +50,24 @@ def test_flip_tta_keeps_left_and_right(shared_data: Path, model_dir: Path) -> No
         assert same < 0.1 * other, (left.name, same, other)
 
 
+def test_flip_tta_really_averages_in_the_mirrored_crop(shared_data: Path, model_dir: Path) -> None:
+    """The mirrored pass changes the pose, a little: averaging a view with itself would not."""
+    image = read_rgb(shared_data / "tfjs_golden" / "pose.jpg")
+    poses = {}
+    for flip in (False, True):
+        with hifipose.create_detector(
+            static_image_mode=True, flip_tta=flip, model_dir=model_dir
+        ) as detector:
+            (poses[flip],) = detector.estimate_poses(image)
+    plain, averaged = poses[False].image_array[:, :2], poses[True].image_array[:, :2]
+    box = poses[False].box
+    diagonal = float(np.hypot(box.xmax - box.xmin, box.ymax - box.ymin))
+    moved = np.linalg.norm(averaged - plain, axis=1)
+    assert moved.mean() > 1e-4 * diagonal  # not the plain pose to the last bits
+    assert moved.mean() < 0.05 * diagonal  # the same person's pose
+    assert poses[True].score != poses[False].score
+
+
 def test_second_pass_runs_on_a_tracks_first_frame_only(shared_data: Path, model_dir: Path) -> None:
     frames = clip_frames(shared_data / SQUATS)[:4]
     first: dict[str, np.ndarray] = {}

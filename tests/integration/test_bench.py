@@ -107,5 +107,5 @@ def test_bench_rejects_bad_options(
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1
     assert message in capsys.readouterr().err

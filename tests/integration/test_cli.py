@@ -19,6 +19,7 @@ from hifipose.camera import CAMERA_COLUMNS, Intrinsics, TranslationSmoother, to_
 from hifipose.cli import main
 from hifipose.io import open_source, read_poses
 from hifipose.io.writers import COLUMNS
+from hifipose.models import MODEL_SPECS
 from hifipose.topology import KEYPOINT_NAMES
 from tests.conftest import clip_frames
 
@@ -204,6 +205,31 @@ def test_models_commands(model_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     rows = json.loads(capsys.readouterr().out)
     assert [r["state"] for r in rows] == ["ok"] * 4
     assert main(["models", "verify", "--model-dir", "/nonexistent"]) == 1
+
+
+def test_models_verify_and_clean_cover_derived_files(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hifipose.convert import int8_model_bytes
+
+    for spec in MODEL_SPECS.values():
+        (tmp_path / spec.filename).symlink_to(model_dir / spec.filename)
+    int8_model_bytes(tmp_path / "pose_landmark_lite.tflite")
+    (made,) = tmp_path.glob("*.int8.tflite")
+    assert main(["models", "verify", "--model-dir", str(tmp_path)]) == 0
+    assert f"derived {made.name}  ok" in capsys.readouterr().out
+    data = bytearray(made.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one bit pattern flipped: same size, other bytes
+    made.write_bytes(bytes(data))
+    assert main(["models", "verify", "--model-dir", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert f"derived {made.name}  corrupt" in out
+    assert f"derived file {made} is corrupt: its SHA-256 differs from its record" in err
+    assert "run `hifipose models clean`" in err
+    assert main(["models", "clean", "--model-dir", str(tmp_path)]) == 0
+    assert f"removed {made}" in capsys.readouterr().out
+    assert not made.exists()
+    assert main(["models", "verify", "--model-dir", str(tmp_path)]) == 0
 
 
 def test_truncated_video_warns_and_is_recorded_incomplete(

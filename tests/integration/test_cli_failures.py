@@ -122,9 +122,9 @@ def test_unreadable_images_are_skipped_listed_and_exit_3(
     warnings = [line for line in done.stderr.splitlines() if "a2.jpg" in line]
     assert len(warnings) == 1
     assert "skipping" in warnings[0]
-    assert "skipped 1 unreadable file(s):" in done.stdout
+    assert "skipped 1 unreadable file:" in done.stdout
     assert str(folder / "a2.jpg") in done.stdout
-    assert done.stderr.rstrip().endswith("done with failures: 1 input file(s) skipped")
+    assert done.stderr.rstrip().endswith("done with failures: 1 input file skipped")
 
 
 @pytest.mark.parametrize(
@@ -146,10 +146,43 @@ def test_impossible_values_are_usage_errors(
 ) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(args)
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 1  # the README: bad arguments exit 1 (argparse's is 2)
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+    assert err.count("\n") == 1, err  # one line, no usage block
+    assert err.startswith(f"hifipose {args[0]}: error: ")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["track"],  # a required argument missing
+        ["track", "x.mp4", "--model", "huge"],  # not a choice
+        ["track", "x.mp4", "--no-such-option"],
+        ["no-such-command"],
+    ],
+)
+def test_every_argument_error_is_one_line_and_exit_1(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert ": error: " in err
+    assert "--help" in err
+
+
+def test_the_summary_says_1_frame_and_1_time(
+    tmp_path: Path, shared_data: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "k.jsonl"
+    image = str(shared_data / POSE_JPG)
+    assert main(["track", image, "-o", str(out), "--model-dir", str(model_dir), "--quiet"]) == 0
+    summary = capsys.readouterr().out.splitlines()[0]
+    assert summary.startswith("1 frame, 1 with a pose, detector ran 1 time, "), summary
 
 
 def test_debug_and_verbose_are_accepted_after_the_subcommand(
@@ -268,3 +301,39 @@ def test_a_corrupt_model_in_a_read_only_cache_says_so(
     assert "read-only" in line  # before: "could not get model files ... npm: ..."
     assert "npm:" not in line
     assert (read_only_cache / "models" / "pose_detection.tflite").read_bytes() == b"corrupt"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--tiles", "10000"],
+            "detector_tiles must be at most 8 (its cost grows with it), got 10000",
+        ),
+        (["--tiles", "9"], "detector_tiles must be at most 8"),
+        (["--num-poses", "101"], "num_poses must be at most 100"),
+        (["--max-lost-ms", "1e9"], "max_lost_ms must be at most 60000"),
+        (
+            ["--precision", "int8", "--compat", "mediapipe-python"],
+            "precision='int8' is another model: use one or the other",
+        ),
+    ],
+)
+def test_costly_or_contradictory_track_options_fail_in_one_line_before_any_work(
+    options: list[str],
+    message: str,
+    *,
+    tmp_path: Path,
+    shared_data: Path,
+    model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--tiles 10000 grew to 23.5 GB and was OOM-killed; 200 took a minute per photo."""
+    out = tmp_path / "k.jsonl"
+    argv = ["track", str(shared_data / POSE_JPG), "-o", str(out), "--model-dir", str(model_dir)]
+    assert main([*argv, *options]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hifipose: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a partial file

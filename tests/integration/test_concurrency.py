@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import hifipose
-from tests.conftest import CPU_RUNTIMES, read_rgb
+from tests.conftest import CPU_RUNTIMES, clip_frames, read_rgb
 
 THREADS = 4
 CALLS_PER_THREAD = 6
@@ -91,3 +92,62 @@ def test_sequential_use_from_several_threads_is_fine(shared_data: Path, model_di
             thread.start()
             thread.join()
     assert results == [1, 1, 1]
+
+
+RESETS_WANTED = 40
+MAX_FRAMES_FOR_RESETS = 400
+RESET_PAUSE_S = 0.0005
+
+
+def test_reset_from_another_thread_during_a_call_raises_concurrent_use(
+    shared_data: Path, model_dir: Path
+) -> None:
+    """reset() takes the same guard: it never tears the tracker's state under a running call.
+
+    Before, a reset during estimate_poses emptied the tracks while the call was matching them
+    and the call died with an IndexError in _drop_duplicates (52 of 120 calls).
+    """
+    frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:30]
+    with hifipose.create_detector(
+        model_type="lite", num_poses=3, detect_every=1, model_dir=model_dir, num_threads=1
+    ) as detector:
+        stop = threading.Event()
+        reset_outcomes: list[BaseException | None] = []
+
+        def keep_resetting() -> None:
+            while not stop.is_set():
+                try:
+                    detector.reset()
+                except Exception as exc:  # noqa: BLE001 - every outcome is recorded and judged
+                    reset_outcomes.append(exc)
+                else:
+                    reset_outcomes.append(None)
+                time.sleep(RESET_PAUSE_S)  # leave the GIL to the caller now and then
+
+        resetter = threading.Thread(target=keep_resetting)
+        resetter.start()
+        call_errors: list[BaseException] = []
+        calls = 0
+        try:
+            while calls < MAX_FRAMES_FOR_RESETS:
+                try:
+                    detector.estimate_poses(frames[calls % len(frames)])
+                except Exception as exc:  # noqa: BLE001 - judged below
+                    call_errors.append(exc)
+                calls += 1
+                refused = sum(isinstance(o, BaseException) for o in reset_outcomes)
+                if refused >= RESETS_WANTED and calls >= len(frames):
+                    break
+        finally:
+            stop.set()
+            resetter.join()
+        errors = call_errors + [o for o in reset_outcomes if o is not None]
+        assert all(isinstance(e, hifipose.ConcurrentUseError) for e in errors), [
+            repr(e) for e in errors if not isinstance(e, hifipose.ConcurrentUseError)
+        ][:3]
+        refused = [o for o in reset_outcomes if o is not None]
+        assert len(refused) >= RESETS_WANTED, "no reset overlapped a call: the guard was not tested"
+        assert "create one per thread" in str(refused[0])
+        # A reset between calls goes through, and the detector still works.
+        detector.reset()
+        assert any(detector.estimate_poses(frame) for frame in frames[:5])

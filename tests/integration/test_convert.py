@@ -228,3 +228,24 @@ def test_exception_damaged_cached_conversion_is_converted_again(tmp_path: Path) 
     with contextlib.closing(open_session("onnxruntime", path, SessionOptions())) as session:
         session.run({"input": np.ones((1, 3, 3, 4), np.float32)})
     assert cached.read_bytes() == good
+
+
+def test_a_cached_conversion_damaged_but_still_loadable_is_converted_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Damage that keeps the protobuf valid (a weight's bytes) was loaded as if it were good."""
+    path = tmp_path / "tiny.tflite"
+    path.write_bytes(sparse_conv_model())
+    onnx = pytest.importorskip("onnx")
+    good = onnx_model_bytes(path)
+    (cached,) = tmp_path.glob("*.onnx")
+    model = onnx.load_from_string(good)
+    weight = model.graph.initializer[0]
+    assert weight.raw_data
+    weight.raw_data = bytes(len(weight.raw_data))  # all-zero weights: loads, wrong numbers
+    cached.write_bytes(model.SerializeToString())
+    assert len(cached.read_bytes()) == len(good)
+    assert onnx_model_bytes(path) == good
+    assert cached.read_bytes() == good
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "is corrupt" in warning.getMessage()

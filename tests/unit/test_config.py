@@ -4,7 +4,7 @@ import inspect
 import pytest
 
 from hifipose.api import create_detector
-from hifipose.config import DetectorConfig
+from hifipose.config import LIMITS, DetectorConfig
 from hifipose.errors import ConfigError
 
 
@@ -78,8 +78,29 @@ def test_compat_and_accuracy_modes_default_to_the_graph() -> None:
         ({"compat": "mediapipe-python", "refine_passes": 2}, "no accuracy modes"),
         ({"runtime": "mediapipe", "flip_tta": True}, "hifipose's own pipeline"),
         ({"runtime": "mediapipe", "compat": "mediapipe-python"}, "hifipose's own pipeline"),
+        ({"precision": "int8", "compat": "mediapipe-python"}, "use one or the other"),
     ],
 )
 def test_bad_compat_or_accuracy_mode_is_a_config_error(options: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         DetectorConfig(**options)
+
+
+def test_int8_with_the_graph_is_accepted() -> None:
+    assert DetectorConfig(precision="int8").compat == "graph"
+
+
+@pytest.mark.parametrize("name", sorted(LIMITS))
+def test_each_costly_option_is_accepted_at_its_limit_and_refused_one_past(name: str) -> None:
+    limit = LIMITS[name]
+    assert getattr(DetectorConfig(**{name: limit}), name) == limit
+    with pytest.raises(ConfigError, match=rf"{name} must be at most {limit} .*got {limit + 1}"):
+        DetectorConfig(**{name: limit + 1})
+
+
+def test_the_limits_are_those_the_issue_needs() -> None:
+    # 10 000 tiles ran out of memory and 200 took a minute per photo; the README's
+    # small-people options use 2 tiles and 3 people.
+    assert 2 <= LIMITS["detector_tiles"] < 200
+    assert LIMITS["num_poses"] >= 3
+    assert LIMITS["num_threads"] >= 64

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from hifipose.errors import TimestampError
-from hifipose.tracker import PoseFilters, StreamClock, object_scale, roi_from_aux
+from hifipose.tracker import (
+    MultiTracker,
+    PoseFilters,
+    StreamClock,
+    Track,
+    object_scale,
+    roi_from_aux,
+)
 
 
 def test_object_scale_is_twice_the_aux_distance_in_pixels() -> None:
@@ -96,3 +103,41 @@ def test_mask_smoothing_runs_in_the_crop_and_resets_on_a_loss() -> None:
     assert filters.smooth_mask(other_size) is other_size  # another frame size: not blended
     filters.on_lost()
     assert filters.previous_mask is None
+
+
+def _tracker_with(tracked: int, *, max_tracks: int, detect_every: int) -> MultiTracker:
+    tracker = MultiTracker(max_tracks=max_tracks, detect_every=detect_every)
+    tracker.tracks = [Track(track_id=i + 1, filters=PoseFilters()) for i in range(tracked)]
+    return tracker
+
+
+def _detection_frames(tracker: MultiTracker, frames: int) -> list[int]:
+    """The frames the detector runs on, when every run is counted as the pipeline does."""
+    runs = []
+    for frame in range(frames):
+        tracker.begin_frame(frame * 100_000)
+        if tracker.wants_detection():
+            tracker.note_detection()
+            runs.append(frame)
+    return runs
+
+
+@pytest.mark.parametrize("detect_every", [1, 2, 5, 15])
+def test_with_some_people_tracked_the_detector_runs_exactly_every_detect_every_frames(
+    detect_every: int,
+) -> None:
+    tracker = _tracker_with(1, max_tracks=3, detect_every=detect_every)
+    tracker.note_detection()  # it ran on the frame before frame 0
+    runs = _detection_frames(tracker, 31)
+    # detect_every - 1 frames without it, then it runs on the detect_every-th: at the edge.
+    assert runs == list(range(detect_every - 1, 31, detect_every))
+    assert tracker.detector_runs == 1 + len(runs)
+
+
+def test_with_everyone_tracked_never_and_with_no_one_on_every_frame() -> None:
+    full = _tracker_with(3, max_tracks=3, detect_every=1)
+    assert _detection_frames(full, 10) == []
+    empty = _tracker_with(0, max_tracks=3, detect_every=15)
+    assert _detection_frames(empty, 10) == list(range(10))
+    one_short = _tracker_with(2, max_tracks=3, detect_every=1)
+    assert _detection_frames(one_short, 3) == [0, 1, 2]

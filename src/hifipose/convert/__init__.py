@@ -18,13 +18,12 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from hifipose._optional import require
+from hifipose.convert import derived
 from hifipose.convert.graph import SUPPORTED_OPS, Graph, read_tflite
 from hifipose.convert.prune import prune_onnx, prune_tflite
 from hifipose.errors import ConfigError
@@ -66,26 +65,12 @@ def converted_path(model_path: Path, sha256: str, suffix: str) -> Path:
     return model_path.parent / name
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a unique temp file beside ``path``, then rename it over ``path``."""
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
-    try:
-        os.fchmod(descriptor, 0o644)  # as readable as the model files (mkstemp makes it 0600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temp_name).unlink()
-        raise
-
-
 def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     """Return the ONNX conversion of a .tflite file, from the cache or converted now.
 
-    A new conversion is written to :func:`converted_path` (atomically); a folder that cannot
+    A new conversion is written to :func:`converted_path` (atomically) with its digest record
+    (:mod:`hifipose.convert.derived`); a cached one is used only if it matches its record,
+    else it is made again (with a one-line warning if it was damaged). A folder that cannot
     be written is logged and skipped, never an error.
 
     Args:
@@ -101,15 +86,19 @@ def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
     """
     data = model_path.read_bytes()
-    target = converted_path(model_path, hashlib.sha256(data).hexdigest(), ".onnx")
-    if not refresh and target.is_file():
-        return target.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    target = converted_path(model_path, sha256, ".onnx")
+    tool = f"converter {CONVERTER_VERSION}"
+    if not refresh:
+        cached = _load_derived(target, "ONNX conversion", sha256, tool)
+        if cached is not None:
+            return cached
     require("onnx", extra="onnx")
     from hifipose.convert.onnx_export import to_onnx
 
     blob: bytes = to_onnx(read_tflite(data), model_name=model_path.stem).SerializeToString()
     try:
-        _write_atomic(target, blob)
+        derived.write(target, blob, source_sha256=sha256, tool=tool)
     except OSError as exc:
         logger.warning("cannot cache the ONNX conversion at %s (%s); continuing", target, exc)
     else:
@@ -126,7 +115,9 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     ``benchmarks/calibrate_int8.py``; they belong to one model file, named by its SHA-256.
     A new quantisation is cached next to the model as
     ``<stem>.<first 16 hex digits of the SHA-256>.hifipose-q<quantiser version>.int8.tflite``
-    (atomically; a folder that cannot be written is logged and skipped).
+    (atomically) with its digest record; a cached one is used only if it matches its record,
+    else it is quantised again (with a one-line warning if it was damaged). A folder that
+    cannot be written is logged and skipped.
 
     Args:
         model_path: A verified .tflite landmark model.
@@ -147,8 +138,11 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     sha256 = hashlib.sha256(data).hexdigest()
     name = f"{model_path.stem}.{sha256[:16]}.hifipose-q{QUANTIZER_VERSION}.int8.tflite"
     target = model_path.parent / name
-    if not refresh and target.is_file():
-        return target.read_bytes()
+    tool = f"quantiser {QUANTIZER_VERSION}"
+    if not refresh:
+        cached = _load_derived(target, "int8 model", sha256, tool)
+        if cached is not None:
+            return cached
     ranges_file = Path(__file__).parent / "int8_ranges" / f"{model_path.stem}.json"
     record = json.loads(ranges_file.read_text()) if ranges_file.is_file() else {}
     if record.get("sha256") != sha256:
@@ -161,24 +155,41 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     means = record.get("means")  # bias correction; absent from older calibration files
     blob = quantize_tflite(data, ranges, keep_float=float_ops(data), means=means)
     try:
-        _write_atomic(target, blob)
+        derived.write(target, blob, source_sha256=sha256, tool=tool)
     except OSError as exc:
         logger.warning("cannot cache the int8 model at %s (%s); continuing", target, exc)
     else:
         logger.info("quantised %s to int8: %s", model_path.name, target)
         for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-q*.int8.tflite"):
             if stale != target:
-                with contextlib.suppress(OSError):
-                    stale.unlink()
+                _unlink_with_record(stale)
     return blob
+
+
+def _load_derived(target: Path, what: str, source_sha256: str, tool: str) -> bytes | None:
+    """The cached derived file if it matches its digest record; else None, said in one line.
+
+    A file without a record (made before records existed, or whose record could not be
+    written) is made again quietly; a file that contradicts its record, with a warning.
+    """
+    blob, why = derived.load(target, source_sha256=source_sha256, tool=tool)
+    if blob is None and why:
+        log = logger.info if why == derived.NO_RECORD else logger.warning
+        log("the cached %s %s %s; making it again", what, target, why)
+    return blob
+
+
+def _unlink_with_record(path: Path) -> None:
+    for stale in (path, derived.record_path(path)):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def _remove_stale(model_path: Path, current: Path) -> None:
     """Delete this model's conversions from other sources or converter versions."""
     for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-c*{current.suffix}"):
         if stale != current:
-            with contextlib.suppress(OSError):
-                stale.unlink()
+            _unlink_with_record(stale)
 
 
 def torch_module(model_path: Path, outputs: Sequence[str] | None = None) -> TFLiteModule:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import cv2
 import numpy as np
@@ -93,11 +93,64 @@ def _natural_key(path: Path) -> list[object]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
 
+# JPEG markers that stand alone (no length field): TEM, RST0-7, SOI, EOI.
+_JPEG_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD8), 0xD8, 0xD9})
+
+
+def _jpeg_is_complete(data: bytes) -> bool:
+    """Whether a JPEG's segments and scans run up to its end-of-image marker.
+
+    libjpeg decodes a truncated file without an error (OpenCV fills the missing rows with
+    grey), so the structure is walked instead: segments by their lengths (an embedded
+    thumbnail lies inside APP1 and is skipped whole), the entropy-coded data of each scan
+    up to the next marker that is not a stuffed ``FF 00`` or a restart marker. Data after
+    EOI (e.g. a motion photo's video) is not looked at.
+    """
+    pos = 2  # after SOI
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return False
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return True
+        if marker in _JPEG_STANDALONE:
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker != 0xDA:  # not a scan: the next segment follows
+            continue
+        while True:  # the scan's entropy-coded data, up to the next real marker
+            pos = data.find(b"\xff", pos)
+            if pos < 0 or pos + 1 >= len(data):
+                return False
+            following = data[pos + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                pos += 2
+                continue
+            if following == 0xFF:
+                pos += 1
+                continue
+            break
+    return pos + 2 <= len(data) and data[pos : pos + 2] == b"\xff\xd9"
+
+
 def _read_image(path: Path) -> NDArray[np.uint8]:
     frame_bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if frame_bgr is None:
         msg = f"cannot read image {path}: not an image file, or corrupt"
         raise VideoReadError(msg)
+    if _image_kind(path) == "JPEG":
+        try:
+            complete = _jpeg_is_complete(path.read_bytes())
+        except OSError as exc:
+            msg = f"cannot read image {path}: {exc}"
+            raise VideoReadError(msg) from exc
+        if not complete:
+            msg = f"cannot read image {path}: truncated JPEG (no end-of-image marker)"
+            raise VideoReadError(msg)
     return np.asarray(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
@@ -197,7 +250,7 @@ class FrameSource:
             except VideoReadError as exc:
                 if self.kind != "images":
                     raise
-                logger.warning("skipping %s: not an image file, or corrupt", path)
+                logger.warning("skipping %s: %s", path, str(exc).rpartition(": ")[2])
                 self.skipped.append((path, str(exc)))
                 continue
             if self.size_wh is None:

@@ -7,7 +7,7 @@ Only :func:`ensure_model` (called by ``create_detector``) and :func:`fetch_model
 from __future__ import annotations
 
 from hifipose.models.cache import cache_dir, models_dir, verify_file
-from hifipose.models.clean import clean_cache
+from hifipose.models.clean import clean_cache, derived_status
 from hifipose.models.fetch import (
     ModelState,
     ModelStatus,
@@ -28,6 +28,7 @@ __all__ = [
     "ProgressCallback",
     "cache_dir",
     "clean_cache",
+    "derived_status",
     "ensure_model",
     "fetch_models",
     "landmark_model_name",

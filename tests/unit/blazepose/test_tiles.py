@@ -39,3 +39,41 @@ def test_tile_coordinates_map_to_the_frame() -> None:
     np.testing.assert_allclose(mapped.box, [400 / 1000, 200 / 600, 500 / 1000, 400 / 600])
     np.testing.assert_allclose(mapped.keypoints[:2], [[0.5, 0.5], [0.6, 200 / 600]])
     assert mapped.score == 0.9
+
+
+def _starts_along(tiles: list[Roi], axis: int) -> list[float]:
+    side = tiles[0].size_px[0]
+    return sorted({round(t.center_px[axis] - side / 2, 6) for t in tiles})
+
+
+@pytest.mark.parametrize(
+    ("size", "k"),
+    [
+        ((1280, 720), 2),
+        ((1920, 1080), 3),
+        ((480, 640), 2),
+        ((1000, 400), 2),  # the long side needs 5 tiles at exactly 25 % overlap
+        ((1001, 400), 2),  # one pixel more: a 6th
+        ((500, 500), 8),  # square, at the tile limit
+    ],
+)
+def test_neighbouring_tiles_overlap_by_at_least_the_overlap_and_no_tile_is_spare(
+    size: tuple[int, int], k: int
+) -> None:
+    tiles = detector_tiles(size, k)
+    side = tiles[0].size_px[0]
+    for axis in (0, 1):
+        starts = _starts_along(tiles, axis)
+        steps = np.diff(starts)
+        assert (steps <= side * (1 - TILE_OVERLAP) + 1e-6).all()  # overlap >= 25 %
+        if len(starts) >= 3:  # one tile fewer could not keep that overlap
+            span = size[axis] - side
+            assert span / (len(starts) - 2) > side * (1 - TILE_OVERLAP)
+    assert len(tiles) == len(_starts_along(tiles, 0)) * len(_starts_along(tiles, 1))
+
+
+def test_tile_counts_at_the_edge_of_the_overlap_rule() -> None:
+    # side = 400 / 2 × 1.25 = 250; step at most 187.5: (1000 - 250) / 187.5 = 4 steps exactly.
+    assert len(_starts_along(detector_tiles((1000, 400), 2), 0)) == 5
+    assert len(_starts_along(detector_tiles((1001, 400), 2), 0)) == 6
+    assert len(_starts_along(detector_tiles((1000, 400), 2), 1)) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +17,13 @@ import pytest
 from hifipose.errors import OutputError, VideoReadError
 from hifipose.io import open_renderer, open_source, open_writer
 from hifipose.io.render import OverlayVideoWriter
-from hifipose.io.writers.base import STALE_PARTIAL_S, partial_path, remove_stale_partials
+from hifipose.io.sources import _jpeg_is_complete
+from hifipose.io.writers.base import (
+    STALE_PARTIAL_S,
+    discard,
+    partial_path,
+    remove_stale_partials,
+)
 from hifipose.pose import FrameResult
 
 RESULT = FrameResult(0, 0.0, (64, 48), ())
@@ -170,3 +177,107 @@ def test_a_single_unreadable_image_is_still_an_error(tmp_path: Path) -> None:
         list(source)
     with pytest.raises(VideoReadError, match="none of the 1"), open_source(tmp_path) as source:
         list(source)
+
+
+def test_a_partial_file_never_made_is_not_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder that refuses even to look (a read-only mount: EROFS; here ENOTDIR) is silent."""
+    not_a_folder = tmp_path / "render"
+    not_a_folder.write_bytes(b"")
+    with caplog.at_level(logging.WARNING):
+        discard(not_a_folder / "overlay.123.partial.mp4")
+    assert not caplog.records
+    assert not_a_folder.exists()
+
+
+def _jpeg(params: list[int], size: tuple[int, int] = (96, 64)) -> bytes:
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    ok, data = cv2.imencode(".jpg", image, params)
+    assert ok
+    return data.tobytes()
+
+
+JPEG_KINDS = {
+    "baseline": [],
+    "progressive": [cv2.IMWRITE_JPEG_PROGRESSIVE, 1],
+    "restart markers": [cv2.IMWRITE_JPEG_RST_INTERVAL, 2],
+    "optimized": [cv2.IMWRITE_JPEG_OPTIMIZE, 1],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(JPEG_KINDS))
+def test_a_jpeg_is_complete_only_up_to_its_end_marker(kind: str) -> None:
+    data = _jpeg(JPEG_KINDS[kind])
+    assert _jpeg_is_complete(data)
+    assert _jpeg_is_complete(data + b"\x00" * 16 + b"a motion photo's video")  # after EOI
+    for cut in (len(data) // 3, len(data) - 200, len(data) - 2, len(data) - 1):
+        assert not _jpeg_is_complete(data[:cut]), cut
+
+
+def test_a_truncated_jpeg_in_a_folder_is_skipped_not_tracked_as_grey(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenCV decodes a truncated JPEG with grey rows and no error; it was tracked so."""
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    data = _jpeg([], size=(320, 240))
+    for name in ("a1.jpg", "a3.jpg"):
+        (folder / name).write_bytes(data)
+    (folder / "a2.jpg").write_bytes(data[: len(data) * 2 // 3])
+    assert cv2.imread(str(folder / "a2.jpg")) is not None  # what OpenCV alone accepts
+    with caplog.at_level(logging.WARNING), open_source(folder) as source:
+        frames = list(source)
+    assert [f.source for f in frames] == ["a1.jpg", "a3.jpg"]
+    assert [path.name for path, _ in source.skipped] == ["a2.jpg"]
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert (
+        record.getMessage()
+        == f"skipping {folder / 'a2.jpg'}: truncated JPEG (no end-of-image marker)"
+    )
+    with (
+        pytest.raises(VideoReadError, match="truncated JPEG"),
+        open_source(folder / "a2.jpg") as one,
+    ):
+        list(one)
+
+
+_READ_ONLY_RENDER = """
+import logging, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+from hifipose.errors import OutputError
+from hifipose.io.render import OverlayVideoWriter
+try:
+    OverlayVideoWriter(sys.argv[1], 10.0, (64, 48))
+except OutputError as exc:
+    print("OutputError:", exc)
+"""
+
+
+def test_a_read_only_render_folder_is_one_error_and_no_warning(tmp_path: Path) -> None:
+    """On a read-only mount even unlinking a missing file fails (EROFS before ENOENT): the
+    partial file that was never made was reported as "cannot delete"."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    # A private mount namespace: the read-only mount ends with the process, whatever happens.
+    script = (
+        f"mount -t tmpfs -o ro none {folder} || exit 77; "
+        f'exec "{sys.executable}" -c "$0" {folder / "o.mp4"}'
+    )
+    unshare, shell = shutil.which("unshare"), shutil.which("sh")
+    if unshare is None or shell is None:
+        pytest.skip("needs util-linux's unshare")
+    done = subprocess.run(
+        [unshare, "--mount", shell, "-c", script, _READ_ONLY_RENDER],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode == 77 or "Operation not permitted" in done.stderr:
+        pytest.skip("needs permission to mount a read-only file system (root)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OutputError: cannot write video"), done.stdout
+    assert "cannot delete" not in done.stdout + done.stderr
+    assert list(folder.iterdir()) == []

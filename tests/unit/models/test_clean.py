@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from hifipose.cli import main
-from hifipose.convert import CONVERTER_VERSION
-from hifipose.models import MODEL_SPECS, clean_cache
+from hifipose.convert import CONVERTER_VERSION, derived
+from hifipose.convert.quantize import QUANTIZER_VERSION
+from hifipose.models import MODEL_SPECS, clean_cache, derived_status
 
 LITE = MODEL_SPECS["pose_landmark_lite"]
 FULL = MODEL_SPECS["pose_landmark_full"]
@@ -51,7 +52,7 @@ def cache(tmp_path: Path) -> tuple[Path, set[str], set[str]]:
         # must stay
         LITE.filename: ("stay", 0),
         FULL.filename: ("stay", 0),
-        f"pose_landmark_full.{FULL.sha256[:16]}.hifipose-c{CONVERTER_VERSION}.onnx": ("stay", 0),
+        f"pose_landmark_lite.{LITE.sha256[:16]}.hifipose-c{CONVERTER_VERSION}.onnx": ("go", 0),
         f"{FULL.filename}.{os.getppid()}-0a1b2c3d.partial": ("stay", 60),  # a live fetch
         f"{FULL.filename}.{os.getpid()}-0a1b2c3d.partial": ("stay", 0),  # this process's
         f".{LITE.filename}.x8y9z0.partial": ("stay", 60),  # a conversion under way
@@ -60,6 +61,28 @@ def cache(tmp_path: Path) -> tuple[Path, set[str], set[str]]:
     for name, (_, age) in files.items():
         (tmp_path / name).write_bytes(b"x")
         _age(tmp_path / name, age)
+    # Derived files with digest records: a good one stays (with its record); one damaged
+    # after it was made, one without a record and a record whose file is gone all go.
+    good = f"pose_landmark_full.{FULL.sha256[:16]}.hifipose-c{CONVERTER_VERSION}.onnx"
+    int8 = f"pose_landmark_lite.{LITE.sha256[:16]}.hifipose-q{QUANTIZER_VERSION}.int8.tflite"
+    old_int8 = int8.replace(f"-q{QUANTIZER_VERSION}.", f"-q{QUANTIZER_VERSION - 1}.")
+    made = {
+        good: ("stay", b"onnx bytes"),
+        int8: ("go", b"int8 model bytes"),
+        old_int8: ("go", b"older int8 model bytes"),
+        f"pose_landmark_heavy.{'1' * 16}.hifipose-c{CONVERTER_VERSION}.onnx": ("go", b"gone"),
+    }
+    for name, (_, data) in made.items():
+        derived.write(tmp_path / name, data, source_sha256="0" * 64, tool="test")
+    files |= {name: (what, 0) for name, (what, _) in made.items()}
+    files[derived.record_path(tmp_path / good).name] = ("stay", 0)
+    files[derived.record_path(tmp_path / old_int8).name] = ("go", 0)  # its file is removed
+    (tmp_path / int8).write_bytes(b"int8 model bytez")  # damaged after it was made
+    gone_file = tmp_path / f"pose_landmark_heavy.{'1' * 16}.hifipose-c{CONVERTER_VERSION}.onnx"
+    gone_file.unlink()  # its record stays behind
+    del files[gone_file.name]
+    files[derived.record_path(gone_file).name] = ("go", 0)
+    files[derived.record_path(tmp_path / int8).name] = ("go", 0)  # record of a file that goes
     gone = {n for n, (what, _) in files.items() if what == "go"}
     kept = {n for n, (what, _) in files.items() if what == "stay"}
     return tmp_path, gone, kept
@@ -93,3 +116,23 @@ def test_models_clean_command(
 
 def test_clean_cache_of_a_missing_folder_is_a_no_op(tmp_path: Path) -> None:
     assert clean_cache(tmp_path / "nope") == []
+
+
+def test_derived_status_names_each_derived_file_and_what_is_wrong(tmp_path: Path) -> None:
+    good = tmp_path / f"pose_landmark_full.{FULL.sha256[:16]}.hifipose-c{CONVERTER_VERSION}.onnx"
+    name = f"pose_landmark_lite.{LITE.sha256[:16]}.hifipose-q{QUANTIZER_VERSION}.int8.tflite"
+    bad = tmp_path / name
+    short = tmp_path / f"pose_landmark_heavy.{'2' * 16}.hifipose-c{CONVERTER_VERSION}.onnx"
+    for path in (good, bad, short):
+        derived.write(path, b"0123456789" * 100, source_sha256="0" * 64, tool="test")
+    with bad.open("r+b") as file:  # one byte flipped, same size
+        file.seek(500)
+        file.write(b"X")
+    short.write_bytes(short.read_bytes()[:999])  # truncated by one byte
+    (tmp_path / LITE.filename).write_bytes(b"x")  # a model file: not derived
+    status = dict(derived_status(tmp_path))
+    assert set(status) == {good, bad, short}
+    assert status[good] is None
+    assert status[bad] == "is corrupt: its SHA-256 differs from its record"
+    assert status[short] == "is corrupt or truncated: 999 bytes, its record says 1000"
+    assert derived_status(tmp_path / "nope") == []

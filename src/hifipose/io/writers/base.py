@@ -92,11 +92,16 @@ def remove_stale_partials(path: Path, *, now: float | None = None) -> list[Path]
 
 
 def discard(path: Path) -> None:
-    """Delete ``path`` if it exists; a failure is logged, not raised."""
+    """Delete ``path`` if it exists; a failure to delete an existing file is logged, not raised.
+
+    A partial file that was never made is not warned about, whatever error the folder gives
+    (a read-only file system refuses even to look: ``EROFS`` before ``ENOENT``).
+    """
     try:
         path.unlink(missing_ok=True)
     except OSError as exc:
-        logger.warning("cannot delete the partial file %s: %s", path, exc)
+        if os.path.lexists(path):
+            logger.warning("cannot delete the partial file %s: %s", path, exc)
 
 
 class PublishOnSuccess:
