@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from hifipose.analysis import get_preset, read_tracks
 from hifipose.camera import Intrinsics
 from hifipose.cli import main
 from tests.conftest import REPORT, clip_frames
+from tests.integration.serve.helpers import stop_process_group
 from tests.tolerances import BVH_FK_MAX_MEAN_CM, BVH_FK_OVER_FLOOR_CM
 from tests.unit.io.test_bvh import fk_errors_cm, floor_cm, joint_targets, means
 from tests.unit.io.test_rerun import read_rows, scalar_series
@@ -217,17 +217,6 @@ def rerun_save_server(saved: Path) -> Iterator[int]:
         yield port
     finally:
         stop_process_group(server, signal.SIGTERM)
-
-
-def stop_process_group(process: subprocess.Popen, sig: int, timeout_s: float = 30) -> None:
-    """Send ``sig`` to the process group ``process`` leads, wait, then SIGKILL what is left."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=timeout_s)
-    with contextlib.suppress(ProcessLookupError):  # children that outlived the leader, too
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def rows_once_saved(saved: Path, frames: int, timeout_s: float = 60) -> dict:

@@ -414,6 +414,27 @@ def test_upload_limits_and_bad_requests(client: TestClient, work_dir: Path) -> N
     assert list(root.iterdir()) == []  # refused uploads leave nothing behind
 
 
+def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(
+    client: TestClient, work_dir: Path
+) -> None:
+    """The page sends a photo with its own suffix, or (a phone's file) with a video's; the
+    first was refused as "unsupported video type", the second failed with "give it an image
+    suffix". Both are tracked now; a GIF is refused up front, and nothing is left of it."""
+    photo = (SQUATS.parent / "pose.jpg").read_bytes()
+    for query in ("suffix=.mp4", "suffix=.JPG"):
+        job = run_job(client, photo, f"{query}&model_type=lite")
+        assert job["state"] == "done", (query, job)
+        assert job["frames_done"] == job["frames_with_pose"] == 1, job
+        lines = client.get(f"/api/jobs/{job['job_id']}/files/jsonl").text.splitlines()
+        assert len(lines) == 1 and len(json.loads(lines[0])["poses"]) == 1, lines
+        assert client.get(f"/api/jobs/{job['job_id']}/files/overlay").status_code == 200
+        folder = work_dir / next(work_dir.iterdir()) / job["job_id"]
+        assert (folder / "input.jpg").is_file()  # named by what it is, not by its suffix
+    gif = client.post("/api/jobs?suffix=.mp4", content=b"GIF89a" + bytes(64))
+    assert gif.status_code == 400 and "GIF" in gif.json()["error"], gif.text
+    assert info(client)["jobs"] == 2  # the GIF made no job
+
+
 def test_upload_job_tracks_several_people(work_dir: Path) -> None:
     """An upload with ``num_poses`` keeps every person in its keypoints (MediaPipe Tasks
     here: the own pipeline's tracker is checked in its own tests)."""
