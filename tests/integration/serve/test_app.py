@@ -435,6 +435,26 @@ def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(
     assert info(client)["jobs"] == 2  # the GIF made no job
 
 
+def test_upload_size_limit_holds_at_its_edge(client: TestClient, work_dir: Path) -> None:
+    """The client's limit is 2 MiB: exactly that is taken, one byte more is refused, both when
+    the request says its length and when it streams the body in chunks (no Content-Length),
+    and a refused upload leaves no file."""
+    limit = 2 << 20
+
+    def chunked(size: int) -> Iterator[bytes]:
+        for start in range(0, size, 1 << 16):
+            yield bytes(min(1 << 16, size - start))
+
+    assert client.post("/api/jobs?suffix=.mp4", content=bytes(limit)).status_code == 202
+    assert client.post("/api/jobs?suffix=.mp4", content=chunked(limit)).status_code == 202
+    for body in (bytes(limit + 1), chunked(limit + 1)):
+        refused = client.post("/api/jobs?suffix=.mp4", content=body)
+        assert refused.status_code == 413 and str(limit) in refused.json()["error"], refused.text
+    assert info(client)["jobs"] == 2
+    (root,) = work_dir.iterdir()
+    assert len(list(root.iterdir())) == 2  # the refused uploads left no folder
+
+
 def test_upload_job_tracks_several_people(work_dir: Path) -> None:
     """An upload with ``num_poses`` keeps every person in its keypoints (MediaPipe Tasks
     here: the own pipeline's tracker is checked in its own tests)."""
