@@ -286,10 +286,10 @@ class _DemoApp:
         with code ``too_many_streams``, then a close with code 1013 (try again later).
         """
         if not await self._take_slot():
-            await websocket.accept()
             limit = self.config.max_sessions
             message = f"too many live streams: this server serves {limit} at once; try again later"
             with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await websocket.accept()  # the client may have left while it waited
                 await websocket.send_json(error_message("too_many_streams", message))
                 await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
             return
