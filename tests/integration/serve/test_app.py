@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,6 +298,30 @@ def test_too_many_streams_are_told_so_in_the_protocol(work_dir: Path) -> None:
         assert info(client)["sessions"] == 1  # the refused stream never counted
         ws.send_text('{"type": "ping", "id": 1}')
         assert receive_until(ws, "pong")["id"] == 1
+
+
+def test_a_stream_opened_as_the_last_one_closes_waits_for_its_slot(work_dir: Path) -> None:
+    """A reloaded page's new socket can reach the server before the old one's close: at the
+    limit, the new stream waits (up to ``SLOT_WAIT_S``) for the slot instead of being told
+    ``too_many_streams`` at once."""
+    answers: list[dict[str, Any]] = []
+
+    def reload_page(client: TestClient) -> None:
+        with client.websocket_connect(WS) as ws:
+            answers.append(ws.receive_json())
+
+    with make_client(work_dir, max_sessions=1) as client:
+        old_ws, _, _ = open_stream(client)
+        new_page = threading.Thread(target=reload_page, args=(client,))
+        try:
+            new_page.start()
+            time.sleep(0.3)  # the new stream is waiting: the old one still holds the slot
+            waiting = info(client)["sessions"] == 1 and not answers
+        finally:  # an open stream would keep the client from shutting down
+            old_ws.__exit__(None, None, None)
+            new_page.join(timeout=30)
+    assert waiting, answers
+    assert [answer["type"] for answer in answers] == ["hello"], answers
 
 
 # ---- safety -----------------------------------------------------------------------------
