@@ -109,6 +109,8 @@ def pytest_command(tests: tuple[str, ...]) -> list[str]:
         "-rf",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:randomly",  # in the order given: the fast, relevant tests first
         *tests,
     ]
 

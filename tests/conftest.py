@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +164,149 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("hifipose fidelity figures")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+# ---- the suite leaves nothing behind ---------------------------------------------------------
+#: Set in the environment of the test run: every process it starts inherits it, so one that
+#: outlives the run is found even after its parent died and it was re-parented to init.
+RUN_MARKER = "HIFIPOSE_TEST_RUN"
+#: Python's own helper processes, which end with the interpreter (not leaks).
+_INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+#: Entries left in the temporary folder on purpose, not reported: the multi-person tests'
+#: cache of composite clips, and Ray's session folder (logs that ``ray.shutdown()`` keeps).
+#: The folder is removed at the end of the run all the same.
+TEMP_CACHES = frozenset({"hifipose-test-composites", "ray"})
+
+
+def _proc_text(pid: str, name: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_bytes()
+    except OSError:  # gone, or another user's
+        return b""
+
+
+def processes_of_run(token: str) -> dict[int, str]:
+    """Live processes (pid → command line) started by this run: children of this process, and
+    any process whose environment carries ``RUN_MARKER=token`` (orphans included).
+
+    Zombies (exited, not yet reaped) and Python's own helpers are not counted. Reads /proc
+    (Linux); elsewhere nothing is found.
+    """
+    marker = f"{RUN_MARKER}={token}".encode()
+    me = os.getpid()
+    found: dict[int, str] = {}
+    with contextlib.suppress(OSError):
+        pids = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+        for pid in pids:
+            if int(pid) == me:
+                continue
+            stat = _proc_text(pid, "stat")
+            fields = stat.rpartition(b")")[2].split()
+            if len(fields) < 2 or fields[0] in {b"Z", b"X"}:
+                continue
+            ours = int(fields[1]) == me or marker in _proc_text(pid, "environ").split(b"\0")
+            command = _proc_text(pid, "cmdline").replace(b"\0", b" ").decode(errors="replace")
+            if ours and not any(helper in command for helper in _INTERPRETER_HELPERS):
+                found[int(pid)] = command.strip()[:200]
+    return found
+
+
+def _listening_inodes() -> set[str]:
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A":  # TCP_LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def listening_sockets() -> set[str]:
+    """The TCP sockets this process has open in the listening state (by inode)."""
+    mine = set()
+    with contextlib.suppress(OSError):
+        for fd in Path("/proc/self/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = str(fd.readlink())
+                if target.startswith("socket:["):
+                    mine.add(target[8:-1])
+    return mine & _listening_inodes() if mine else set()
+
+
+def untracked_files() -> set[str]:
+    """Files in the repository that git does not track and does not ignore.
+
+    Only new files count: a tracked file changed during a run is more often an edit made
+    while the tests ran (or ``HIFIPOSE_UPDATE_DOCS=1`` refreshing a figure) than a test's.
+    """
+    try:
+        done = subprocess.run(
+            [
+                shutil.which("git") or "git",
+                "-C",
+                str(ROOT),
+                "ls-files",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):  # not a git checkout (an sdist), no git
+        return set()
+    return set(done.stdout.splitlines())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leaves_nothing_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the run if it leaves a process, a listening socket or a file behind.
+
+    For the whole run, the temporary folder (``TMPDIR``, :mod:`tempfile`) is a fresh one:
+    anything a test or a program it starts leaves there (outside ``tmp_path``, which pytest
+    keeps elsewhere) is reported, then the folder is removed. Processes started by the run
+    that are still alive at its end (children of this process, or any process carrying
+    this run's ``RUN_MARKER`` in its environment) are listed, then killed; TCP sockets this
+    process opened and still listens on, and new files in the repository, are listed. It
+    costs a few tens of milliseconds (/proc and one ``git ls-files``).
+    """
+    tmp_path_factory.getbasetemp()  # pytest's own temporary folders stay where they are
+    token = secrets.token_hex(8)
+    saved = {name: os.environ.get(name) for name in (RUN_MARKER, "TMPDIR")}
+    temp = Path(tempfile.mkdtemp(prefix="hifipose-tests-"))
+    os.environ[RUN_MARKER], os.environ["TMPDIR"] = token, str(temp)
+    saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(temp)
+    untracked_before = untracked_files()
+    sockets_before = listening_sockets()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        tempfile.tempdir = saved_tempdir
+    problems = []
+    left = processes_of_run(token)
+    deadline = time.monotonic() + 10  # a stopped process may take a moment to exit
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = processes_of_run(token)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    problems += [f"process {pid} still running: {command}" for pid, command in left.items()]
+    problems += [
+        f"a socket still listening (inode {i})" for i in listening_sockets() - sockets_before
+    ]
+    leftovers = sorted(p.name for p in temp.iterdir() if p.name not in TEMP_CACHES)
+    shutil.rmtree(temp, ignore_errors=True)
+    problems += [f"left in the temporary folder: {name}" for name in leftovers]
+    problems += [
+        f"left in the repository: {name}" for name in sorted(untracked_files() - untracked_before)
+    ]
+    if problems:
+        pytest.fail("the test run left things behind:\n" + "\n".join(problems), pytrace=False)

@@ -1027,8 +1027,12 @@ def run_serve(args: argparse.Namespace) -> int:
     shown = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
     shown = f"[{shown}]" if ":" in shown else shown
     query = f"?token={token}" if token else ""
-    print(f"hifipose serve: open {config.scheme}://{shown}:{args.port}/{query}  (Ctrl-C stops)")
-    run_server(config, log_level="info" if args.debug else "warning", sock=listener)
+    port = listener.getsockname()[1]  # the port bound: the system's pick for --port 0
+    print(f"hifipose serve: open {config.scheme}://{shown}:{port}/{query}  (Ctrl-C stops)")
+    loud = args.debug or args.verbose
+    run_server(
+        config, log_level="info" if args.debug else "warning", sock=listener, quiet_native=not loud
+    )
     return 0
 
 

@@ -5,12 +5,13 @@ Figures (depth range and jitter, reprojection, BVH FK error) go to the fidelity 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import bvh
@@ -21,6 +22,7 @@ from hifipose.analysis import get_preset, read_tracks
 from hifipose.camera import Intrinsics
 from hifipose.cli import main
 from tests.conftest import REPORT, clip_frames
+from tests.integration.serve.helpers import stop_process_group
 from tests.tolerances import BVH_FK_MAX_MEAN_CM, BVH_FK_OVER_FLOOR_CM
 from tests.unit.io.test_bvh import fk_errors_cm, floor_cm, joint_targets, means
 from tests.unit.io.test_rerun import read_rows, scalar_series
@@ -174,31 +176,73 @@ def test_angles_need_a_rerun_output(tmp_path, shared_data, model_dir, capsys):
     assert list(tmp_path.iterdir()) == []  # refused before any work: nothing written
 
 
-@pytest.mark.filterwarnings("ignore:RRD file has no footer")  # `rerun --save` streams, no footer
-def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
-    """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
+def _rerun_binary() -> Path:
+    """The native Rerun viewer/server: started directly, not through the `rerun` wrapper
+    script (a Python process that runs it as a child and does not pass signals on)."""
+    import rerun_cli
+
+    binary = Path(rerun_cli.__file__).with_name("rerun")
+    assert binary.is_file(), f"rerun-sdk ships no native binary at {binary}"
+    return binary
+
+
+@contextlib.contextmanager
+def rerun_save_server(saved: Path) -> Iterator[int]:
+    """A `rerun --save` server (no window) on a free loopback port; yields the port.
+
+    It runs in a session of its own, and its whole process group is stopped at the end
+    (SIGTERM: SIGINT is ignored by every process of a background job of a shell script, which
+    the suite may be), then SIGKILL if anything lingers, and waited for, also when the test
+    fails: nothing is left running.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    saved = tmp_path / "live.rrd"
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("rerun")), "--port", str(port), "--save", str(saved)],
+        [str(_rerun_binary()), "--port", str(port), "--save", str(saved)],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
-        for _ in range(100):  # wait until it listens
+        deadline = time.monotonic() + 60
+        while True:  # wait until it listens
+            assert server.poll() is None, f"rerun exited early with code {server.returncode}"
             with socket.socket() as client:
                 if client.connect_ex(("127.0.0.1", port)) == 0:
                     break
+            assert time.monotonic() < deadline, "rerun --save did not listen within 60 s"
             time.sleep(0.1)
+        yield port
+    finally:
+        stop_process_group(server, signal.SIGTERM)
+
+
+def rows_once_saved(saved: Path, frames: int, timeout_s: float = 60) -> dict:
+    """The rows of a file `rerun --save` is writing, once its video and pose count have
+    ``frames`` frames each (or after ``timeout_s``)."""
+    wanted = (("/video", "EncodedImage"), ("/poses/count", "Scalars"))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            rows = read_rows(saved)
+        except Exception:  # noqa: BLE001 - not written yet, or cut mid-message: read it again
+            rows = {}
+        done = all(len(rows.get(key, ())) >= frames for key in wanted)
+        if done or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
+
+
+@pytest.mark.filterwarnings("ignore:RRD file has no footer")  # `rerun --save` streams, no footer
+def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
+    """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
+    saved = tmp_path / "live.rrd"
+    with rerun_save_server(saved) as port:
         url = f"rerun+http://127.0.0.1:{port}/proxy"
         args = ["track", str(shared_data / SQUATS), "--max-frames", "5", "--rerun", url]
         assert main([*args, "--model-dir", str(model_dir), "--quiet"]) == 0
-        time.sleep(1.0)
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-    rows = read_rows(saved)
+        rows = rows_once_saved(saved, frames=5)
     assert rows["/video", "EncodedImage"] == set(range(5))
     assert rows["/poses/count", "Scalars"] == set(range(5))

@@ -53,6 +53,7 @@ def _with_image_metadata(model_path: Path, mean: float, std: float) -> bytes:
     writers = require(
         "mediapipe.tasks.python.metadata.metadata_writers.metadata_writer", extra="mediapipe"
     )
+    writer = None
     try:
         writer = writers.MetadataWriter.create(model_path.read_bytes())
         writer.add_general_info(model_path.stem, "BlazePose model from npm @mediapipe/pose")
@@ -61,6 +62,13 @@ def _with_image_metadata(model_path: Path, mean: float, std: float) -> bytes:
     except (ValueError, RuntimeError) as exc:
         msg = f"cannot add MediaPipe Tasks metadata to {model_path}: {exc}"
         raise ModelIntegrityError(msg) from exc
+    finally:
+        # The writer makes a temporary folder that only its __del__ removes, which a
+        # reference cycle puts off until the process exits: a server creating detectors
+        # would leave one per model behind. Remove it now.
+        folder = getattr(writer, "_temp_folder", None)
+        if folder is not None:
+            folder.cleanup()
     return model_bytes
 
 

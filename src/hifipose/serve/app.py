@@ -21,6 +21,7 @@ import importlib.resources
 import importlib.util
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Final, cast
 
@@ -65,6 +66,11 @@ STATIC_FILES: Final = {
 }
 WS_TRY_AGAIN_LATER: Final = 1013
 WS_INTERNAL_ERROR: Final = 1011
+#: How long a new live stream waits for a slot when all ``max_sessions`` are taken, before
+#: it is told ``too_many_streams``: a reloaded page (or a client reconnecting) opens its new
+#: socket while the server may not yet have seen the old one close.
+SLOT_WAIT_S: Final = 2.0
+SLOT_POLL_S: Final = 0.02
 
 
 def _load_static() -> dict[str, bytes]:
@@ -257,22 +263,44 @@ class _DemoApp:
         return FileResponse(path, filename=f"hifipose-{job.job_id[:8]}-{OUTPUTS[kind]}")
 
     # ---- WebSocket ----------------------------------------------------------------------
+    async def _take_slot(self) -> bool:
+        """Count a new live stream in one of ``max_sessions`` slots; False if none is free.
+
+        When all are taken, waits up to :data:`SLOT_WAIT_S` for one to free up.
+        """
+        deadline = time.monotonic() + SLOT_WAIT_S
+        while self.counters.sessions >= self.config.max_sessions:
+            if time.monotonic() >= deadline:
+                return False
+            await anyio.sleep(SLOT_POLL_S)
+        self.counters.sessions += 1  # no await since the check: no overshoot
+        return True
+
     async def live(self, websocket: WebSocket) -> None:
         """One live stream: a session (and a detector) for as long as the socket is open.
 
-        Over ``max_sessions`` live streams, the connection is accepted only to say so: an
-        ``error`` message with code ``too_many_streams``, then a close with code 1013 (try
-        again later).
+        A stream holds one of ``max_sessions`` slots from its handshake until its socket
+        closes; its detector is closed after that, without holding the slot (so a reloaded
+        page gets its stream at once). When every slot is taken, a new connection waits up
+        to :data:`SLOT_WAIT_S` for one, then is accepted only to say so: an ``error`` message
+        with code ``too_many_streams``, then a close with code 1013 (try again later).
         """
-        if self.counters.sessions >= self.config.max_sessions:
-            await websocket.accept()
+        if not await self._take_slot():
             limit = self.config.max_sessions
             message = f"too many live streams: this server serves {limit} at once; try again later"
             with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+                await websocket.accept()  # the client may have left while it waited
                 await websocket.send_json(error_message("too_many_streams", message))
                 await websocket.close(code=WS_TRY_AGAIN_LATER, reason="too many live streams")
             return
-        self.counters.sessions += 1  # counted before the first await: no overshoot
+        holding = True
+
+        def release_slot() -> None:
+            nonlocal holding
+            if holding:
+                holding = False
+                self.counters.sessions -= 1
+
         try:
             await websocket.accept()
             async with anyio.create_task_group() as group:
@@ -304,9 +332,10 @@ class _DemoApp:
 
                 group.start_soon(run_session)
                 await self._receive_loop(websocket, session, send)
+                release_slot()  # the client has gone; its detector closes as the group ends
                 group.cancel_scope.cancel()
         finally:
-            self.counters.sessions -= 1
+            release_slot()
 
     async def _receive_loop(self, websocket: WebSocket, session: StreamSession, send: Send) -> None:
         """Read client messages until the client leaves; answer bad ones with an ``error``."""

@@ -2,8 +2,10 @@
 
 Every job lives in its own folder, named by a random id, inside one temporary folder that
 the server creates at start and deletes at exit. The client never names a file: the upload
-is stored as ``input`` plus a suffix picked from :data:`hifipose.io.sources.VIDEO_SUFFIXES`,
-and the outputs have fixed names (:data:`OUTPUTS`). Jobs run one at a time on a worker
+is stored as ``input`` plus a suffix picked from a fixed table (a photo's from its first
+bytes, whatever suffix the page sent; a video's from
+:data:`hifipose.io.sources.VIDEO_SUFFIXES`), and the outputs have fixed names
+(:data:`OUTPUTS`). A photo is tracked as a one-frame video. Jobs run one at a time on a worker
 thread, each with its own detector; the page polls their progress.
 """
 
@@ -32,7 +34,7 @@ from numpy.typing import NDArray
 from hifipose.detector import PoseDetector
 from hifipose.errors import HifiposeError, VideoReadError
 from hifipose.io.render import OverlayVideoWriter, draw_poses
-from hifipose.io.sources import VIDEO_SUFFIXES, open_source
+from hifipose.io.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, open_source
 from hifipose.io.writers import ResultWriter, open_writer
 from hifipose.pose import FrameResult, Pose
 from hifipose.serve.protocol import StreamOptions
@@ -50,6 +52,16 @@ OUTPUTS: Final = MappingProxyType(
         "parquet": "keypoints.parquet",
         "overlay": "overlay.mp4",
     }
+)
+#: An image's first bytes → the suffix its upload is stored with (None: a format the
+#: decoder cannot read). WebP is ``RIFF????WEBP``, checked apart.
+_IMAGE_SIGNATURES: Final = (
+    (b"\xff\xd8\xff", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", ".png"),
+    (b"BM", ".bmp"),
+    (b"II*\x00", ".tif"),
+    (b"MM\x00*", ".tif"),
+    (b"GIF8", None),
 )
 JobState = Literal["uploading", "queued", "running", "done", "error", "cancelled"]
 _FINISHED: Final = frozenset({"done", "error", "cancelled"})
@@ -75,6 +87,23 @@ class JobError(HifiposeError, ValueError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _photo_suffix(head: bytes) -> str | None:
+    """The suffix a photo starting with ``head`` is stored with; None if it is no photo.
+
+    Raises:
+        JobError: 400 for an image format that cannot be tracked (GIF).
+    """
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return ".webp"
+    for signature, suffix in _IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            if suffix is None:
+                msg = "GIF images cannot be tracked; send a JPEG, PNG or WebP photo, or a video"
+                raise JobError(400, msg)
+            return suffix
+    return None
 
 
 class _Cancelled(Exception):
@@ -200,9 +229,11 @@ class JobManager:
 
         Args:
             chunks: The request body.
-            suffix: The video's extension as the client gave it, e.g. ``".mp4"``; it must
-                be one of :data:`~hifipose.io.sources.VIDEO_SUFFIXES` and only selects
-                which of those fixed names the file gets.
+            suffix: The file's extension as the client gave it, e.g. ``".mp4"`` or
+                ``".jpg"``; it must be one of :data:`~hifipose.io.sources.VIDEO_SUFFIXES`
+                or :data:`~hifipose.io.sources.IMAGE_SUFFIXES`. It only selects which of
+                those fixed names a video gets; a photo (known by its first bytes) is
+                named by its format, so a photo sent with a video's suffix is tracked too.
             options: Detector options for the job.
             content_length: The request's Content-Length, if it sent one.
 
@@ -210,13 +241,16 @@ class JobManager:
             The new job; start it with :meth:`run`.
 
         Raises:
-            JobError: 400 for a suffix that is not a video's or an empty body, 413 for an
-                upload over the limit, 429 when every job slot is busy.
+            JobError: 400 for a suffix that is not a video's or a photo's, an empty body or
+                a GIF, 413 for an upload over the limit, 429 when every job slot is busy.
         """
         wanted = suffix.lower() if suffix.startswith(".") else f".{suffix.lower()}"
-        known = {s: s for s in VIDEO_SUFFIXES}
+        known = {s: s for s in (*VIDEO_SUFFIXES, *IMAGE_SUFFIXES)}
         if wanted not in known:
-            msg = f"unsupported video type {suffix[:16]!r}; use one of {', '.join(VIDEO_SUFFIXES)}"
+            msg = (
+                f"unsupported file type {suffix[:16]!r}; send a video "
+                f"({', '.join(VIDEO_SUFFIXES)}) or a photo ({', '.join(IMAGE_SUFFIXES)})"
+            )
             raise JobError(400, msg)
         limit = self._max_upload_bytes
         if content_length is not None and content_length > limit:
@@ -238,6 +272,10 @@ class JobManager:
                     out.write(chunk)
             if size == 0:
                 raise JobError(400, "the upload is empty")
+            with target.open("rb") as stored:
+                photo = _photo_suffix(stored.read(16))
+            if photo is not None and photo != target.suffix:
+                target.rename(target.with_suffix(photo))
         except BaseException:
             self._remove(job)
             raise

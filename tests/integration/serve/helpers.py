@@ -6,8 +6,8 @@ import contextlib
 import functools
 import json
 import os
+import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -89,13 +89,6 @@ def write_y4m(path: Path, *, size_wh: tuple[int, int], fps: int, clip: Path = SQ
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def get_json(url: str, *, timeout: float = 10.0, context: ssl.SSLContext | None = None) -> dict:
     with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
         return json.loads(response.read())
@@ -121,6 +114,10 @@ class Server:
         return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
+#: ``hifipose serve``'s first line: where to open the page.
+ANNOUNCED = re.compile(r"hifipose serve: open (https?)://(\S+?):(\d+)/")
+
+
 @contextlib.contextmanager
 def running_server(
     log_dir: Path,
@@ -129,7 +126,8 @@ def running_server(
     context: ssl.SSLContext | None = None,
     env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """Start ``python -m hifipose serve`` on a free port; stop it with SIGINT at the end.
+    """Start ``python -m hifipose serve --port 0`` and use the port it announces; stop it with
+    SIGINT at the end (SIGKILL if it lingers), in a session of its own.
 
     Args:
         log_dir: Where the server's output goes.
@@ -138,22 +136,31 @@ def running_server(
         context: A TLS context trusting the server's certificate: the server speaks HTTPS.
         env: Extra environment variables for the server.
     """
-    port = free_port()
-    log_path = log_dir / f"serve-{port}.log"
+    log_path = log_dir / f"serve-{time.monotonic_ns()}.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hifipose", "serve", "--port", str(port), *args],
+            [sys.executable, "-m", "hifipose", "serve", "--port", "0", *args],
+            stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
             cwd=ROOT,
             env=env,
+            start_new_session=True,
         )
-    scheme = "https" if context is not None else "http"
-    server = Server(f"{scheme}://127.0.0.1:{port}", process, log_path)
     try:
         deadline = time.monotonic() + startup_s
+        while not (announced := ANNOUNCED.search(log_path.read_text(errors="replace"))):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"hifipose serve did not announce its URL:\n{log_path.read_text()}"
+                )
+            time.sleep(0.05)
+        port = int(announced.group(3))
+        assert port != 0, f"hifipose serve announced port 0: {announced.group(0)}"
+        scheme = "https" if context is not None else "http"
+        server = Server(f"{scheme}://127.0.0.1:{port}", process, log_path)
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"hifipose serve exited early:\n{server.log()}")
@@ -166,10 +173,16 @@ def running_server(
                 time.sleep(0.2)
         yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process_group(process, signal.SIGINT, timeout_s=15)
+
+
+def stop_process_group(process: subprocess.Popen, sig: int, timeout_s: float = 30) -> None:
+    """Send ``sig`` to the process group ``process`` leads (started with
+    ``start_new_session=True``), wait, then SIGKILL whatever is left of the group."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=timeout_s)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -299,6 +300,30 @@ def test_too_many_streams_are_told_so_in_the_protocol(work_dir: Path) -> None:
         assert receive_until(ws, "pong")["id"] == 1
 
 
+def test_a_stream_opened_as_the_last_one_closes_waits_for_its_slot(work_dir: Path) -> None:
+    """A reloaded page's new socket can reach the server before the old one's close: at the
+    limit, the new stream waits (up to ``SLOT_WAIT_S``) for the slot instead of being told
+    ``too_many_streams`` at once."""
+    answers: list[dict[str, Any]] = []
+
+    def reload_page(client: TestClient) -> None:
+        with client.websocket_connect(WS) as ws:
+            answers.append(ws.receive_json())
+
+    with make_client(work_dir, max_sessions=1) as client:
+        old_ws, _, _ = open_stream(client)
+        new_page = threading.Thread(target=reload_page, args=(client,))
+        try:
+            new_page.start()
+            time.sleep(0.3)  # the new stream is waiting: the old one still holds the slot
+            waiting = info(client)["sessions"] == 1 and not answers
+        finally:  # an open stream would keep the client from shutting down
+            old_ws.__exit__(None, None, None)
+            new_page.join(timeout=30)
+    assert waiting, answers
+    assert [answer["type"] for answer in answers] == ["hello"], answers
+
+
 # ---- safety -----------------------------------------------------------------------------
 
 
@@ -412,6 +437,47 @@ def test_upload_limits_and_bad_requests(client: TestClient, work_dir: Path) -> N
         assert refused.status_code == 400 and "num_poses" in refused.json()["error"], count
     (root,) = work_dir.iterdir()
     assert list(root.iterdir()) == []  # refused uploads leave nothing behind
+
+
+def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(
+    client: TestClient, work_dir: Path
+) -> None:
+    """The page sends a photo with its own suffix, or (a phone's file) with a video's; the
+    first was refused as "unsupported video type", the second failed with "give it an image
+    suffix". Both are tracked now; a GIF is refused up front, and nothing is left of it."""
+    photo = (SQUATS.parent / "pose.jpg").read_bytes()
+    for query in ("suffix=.mp4", "suffix=.JPG"):
+        job = run_job(client, photo, f"{query}&model_type=lite")
+        assert job["state"] == "done", (query, job)
+        assert job["frames_done"] == job["frames_with_pose"] == 1, job
+        lines = client.get(f"/api/jobs/{job['job_id']}/files/jsonl").text.splitlines()
+        assert len(lines) == 1 and len(json.loads(lines[0])["poses"]) == 1, lines
+        assert client.get(f"/api/jobs/{job['job_id']}/files/overlay").status_code == 200
+        folder = work_dir / next(work_dir.iterdir()) / job["job_id"]
+        assert (folder / "input.jpg").is_file()  # named by what it is, not by its suffix
+    gif = client.post("/api/jobs?suffix=.mp4", content=b"GIF89a" + bytes(64))
+    assert gif.status_code == 400 and "GIF" in gif.json()["error"], gif.text
+    assert info(client)["jobs"] == 2  # the GIF made no job
+
+
+def test_upload_size_limit_holds_at_its_edge(client: TestClient, work_dir: Path) -> None:
+    """The client's limit is 2 MiB: exactly that is taken, one byte more is refused, both when
+    the request says its length and when it streams the body in chunks (no Content-Length),
+    and a refused upload leaves no file."""
+    limit = 2 << 20
+
+    def chunked(size: int) -> Iterator[bytes]:
+        for start in range(0, size, 1 << 16):
+            yield bytes(min(1 << 16, size - start))
+
+    assert client.post("/api/jobs?suffix=.mp4", content=bytes(limit)).status_code == 202
+    assert client.post("/api/jobs?suffix=.mp4", content=chunked(limit)).status_code == 202
+    for body in (bytes(limit + 1), chunked(limit + 1)):
+        refused = client.post("/api/jobs?suffix=.mp4", content=body)
+        assert refused.status_code == 413 and str(limit) in refused.json()["error"], refused.text
+    assert info(client)["jobs"] == 2
+    (root,) = work_dir.iterdir()
+    assert len(list(root.iterdir())) == 2  # the refused uploads left no folder
 
 
 def test_upload_job_tracks_several_people(work_dir: Path) -> None:

@@ -111,7 +111,7 @@ def test_page_tracks_the_camera_switches_live_and_runs_an_upload(
     camera = write_y4m(tmp_path / "squats.y4m", size_wh=(360, 640), fps=15)
     server: Server
     with (
-        running_server(tmp_path) as server,
+        running_server(tmp_path, "--max-sessions", "1") as server,
         chromium(webdriver_module, tmp_path / "profile", camera) as driver,
     ):
 
@@ -200,6 +200,28 @@ def test_page_tracks_the_camera_switches_live_and_runs_an_upload(
             lines = response.read().decode().splitlines()
         assert len(lines) == 65
         assert all(json.loads(line)["poses"] for line in lines)
+
+        # 5. A photo through the same form (it was refused: "give it an image suffix").
+        driver.find_element(By.ID, "upload-file").send_keys(str(SQUATS.with_name("pose.jpg")))
+        driver.find_element(By.ID, "upload-start").click()
+        wait_for(
+            lambda: driver.find_element(By.ID, "upload-status").text.startswith("Done: 1 frame,"),
+            timeout=60,
+            what="the photo's job",
+            state=lambda: driver.find_element(By.ID, "upload-status").text,
+        )
+        assert driver.find_element(By.ID, "upload-status").text.endswith("a pose in 1.")
+
+        # 6. Reloading the page at --max-sessions 1 gets the stream back (it was refused while
+        # the closed page's stream still held the one slot).
+        driver.refresh()
+        wait_for(
+            lambda: (stats().get("answered") or 0) >= 10,
+            timeout=60,
+            what="10 answered frames after a reload",
+            state=stats,
+        )
+        assert stats()["errors"] == 0, stats()["lastError"]
 
 
 def tracking_runtime() -> tuple[str, bool]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -197,23 +197,90 @@ def stream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         Path(REPORT_PATH).write_text(json.dumps(dict(ANSWERS.most_common()), indent=2))
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(message=messages)
-def test_every_message_is_answered_and_the_connection_stays_open(
-    stream: Any, message: bytes | str
-) -> None:
-    ANSWERS[check_answered(stream, message)] += 1
+def test_every_message_is_answered_and_the_connection_stays_open(stream: Any) -> None:
+    """The property over ``EXAMPLES`` messages; then, that they hit every kind of refusal.
 
+    One test, not two: a check that reads what another test gathered passes or skips by
+    the order the tests run in.
+    """
 
-def test_fuzzing_reached_the_error_paths(stream: Any) -> None:
-    """The generated messages hit every kind of refusal, and well-formed frames too."""
-    if not ANSWERS:
-        pytest.skip("runs after the property test")
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(message=messages)
+    def answered(message: bytes | str) -> None:
+        ANSWERS[check_answered(stream, message)] += 1
+
+    answered()
     assert sum(ANSWERS.values()) >= min(EXAMPLES, 100), ANSWERS
     for code in ("bad_json", "bad_message", "bad_config", "bad_frame", "undecodable_image"):
         assert ANSWERS[f"error:{code}"] > 0, (code, ANSWERS)
+
+
+# ---- the upload API ---------------------------------------------------------------------
+
+UPLOAD_LIMIT = 4096
+query_keys = st.sampled_from(
+    ["suffix", "model_type", "runtime", "smoothing", "segmentation", "num_poses", "other"]
+)
+query_values = st.text(max_size=24) | st.sampled_from(
+    [".mp4", ".JPG", "mp4", ".gif", "../x.mp4", "lite", "litert", "1", "0", "3", "11", "-1", ""]
+)
+upload_bodies = st.sampled_from(["junk", "empty", "gif", "over"]).flatmap(
+    lambda kind: {
+        "junk": st.binary(min_size=1, max_size=200),
+        "empty": st.just(b""),
+        "gif": st.binary(max_size=40).map(lambda tail: b"GIF89a" + tail),
+        "over": st.integers(UPLOAD_LIMIT + 1, UPLOAD_LIMIT + 64).map(bytes),
+    }[kind]
+)
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
+    work = tmp_path_factory.mktemp("fuzz-uploads")
+    config = ServeConfig(work_dir=work, max_upload_bytes=UPLOAD_LIMIT, max_jobs=4)
+    with TestClient(create_app(config), base_url="http://127.0.0.1:8000") as client:
+        yield client, work
+
+
+def test_every_upload_request_gets_a_typed_answer_and_refusals_leave_nothing(
+    uploads: tuple[TestClient, Path],
+) -> None:
+    """Random query strings and bodies to ``POST /api/jobs``: every answer is 202 or a 4xx
+    with a one-line ``error`` (never a 500), and the server keeps a folder for accepted jobs
+    only."""
+    client, work = uploads
+    statuses: Counter[int] = Counter()
+
+    @settings(
+        max_examples=min(EXAMPLES, 150),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(query=st.dictionaries(query_keys, query_values, max_size=6), body=upload_bodies)
+    @example(query={"suffix": ".mp4"}, body=b"not a video")  # accepted (then fails to track)
+    @example(query={"suffix": ".mp4"}, body=bytes(UPLOAD_LIMIT + 1))
+    @example(query={"suffix": ".exe"}, body=b"x")
+    def answered(query: dict[str, str], body: bytes) -> None:
+        response = client.post("/api/jobs", params=query, content=body)
+        statuses[response.status_code] += 1
+        answer = response.json()
+        if response.status_code == 202:
+            assert len(answer["job_id"]) == 32 and answer["state"] == "queued", answer
+            assert 0 < len(body) <= UPLOAD_LIMIT, len(body)
+        else:
+            assert response.status_code in {400, 413, 429}, (response.status_code, answer)
+            assert answer["error"] and "\n" not in answer["error"], answer
+        (root,) = work.iterdir()
+        folders = {p.name for p in root.iterdir()}
+        assert len(folders) <= 4, folders  # max_jobs: old finished jobs make room
+        for job_id in folders:
+            assert client.get(f"/api/jobs/{job_id}").status_code == 200, job_id
+
+    answered()
+    assert statuses[202] and statuses[400] and statuses[413], statuses

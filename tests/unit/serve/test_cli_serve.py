@@ -13,11 +13,21 @@ from hifipose.cli import main
 from hifipose.serve import ServeConfig
 
 
+class UnboundListener:
+    """Stands for the bound socket: reports the asked port, binds none (8000 may be taken)."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.port = config.port
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[ServeConfig]:
     """Record the config instead of serving (and bind no port: 8000 may be taken here)."""
     configs: list[ServeConfig] = []
-    monkeypatch.setattr(hifipose.serve, "open_listener", lambda config: None)
+    monkeypatch.setattr(hifipose.serve, "open_listener", UnboundListener)
     monkeypatch.setattr(hifipose.serve, "run_server", lambda config, **_: configs.append(config))
     return configs
 
@@ -115,6 +125,23 @@ def test_busy_port_is_an_error_before_the_url_is_printed(
     (line,) = err.strip().splitlines()
     assert line.startswith(f"hifipose: error: cannot listen on 127.0.0.1 port {port}"), line
     assert "another server" in line and "--port" in line
+
+
+def test_port_0_announces_the_port_the_system_picked(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``serve --port 0`` printed ``http://127.0.0.1:0/``: the page cannot be opened there."""
+    bound: list[int] = []
+
+    def serve(config: ServeConfig, *, sock: socket.socket, **_: object) -> None:
+        bound.append(sock.getsockname()[1])
+        sock.close()
+
+    monkeypatch.setattr(hifipose.serve, "run_server", serve)
+    assert main(["serve", "--port", "0"]) == 0
+    (port,) = bound
+    assert port > 0
+    assert f"open http://127.0.0.1:{port}/  (Ctrl-C stops)" in capsys.readouterr().out
 
 
 def test_unreadable_tls_files_are_an_error_before_the_url_is_printed(

@@ -12,7 +12,13 @@ import pytest
 
 from hifipose.pose import Pose
 from hifipose.serve.config import ServeConfig, is_loopback_host
-from hifipose.serve.images import decode_frame, encode_mask, image_size_wh
+from hifipose.serve.images import (
+    MAX_FRAME_PIXELS,
+    MAX_FRAME_SIDE,
+    decode_frame,
+    encode_mask,
+    image_size_wh,
+)
 from hifipose.serve.protocol import (
     ConfigMessage,
     PingMessage,
@@ -203,6 +209,36 @@ def test_decode_frame_rejects(data: bytes, match: str) -> None:
     with pytest.raises(ProtocolError, match=match) as error:
         decode_frame(data)
     assert error.value.code == "undecodable_image"
+
+
+def _png(width: int, height: int) -> bytes:
+    ok, data = cv2.imencode(".png", np.zeros((height, width, 3), np.uint8))
+    assert ok
+    return data.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "refused"),
+    [
+        (1, 1, None),
+        (MAX_FRAME_SIDE, 1, None),  # a side exactly at the limit
+        (1, MAX_FRAME_SIDE, None),
+        (MAX_FRAME_SIDE + 1, 1, "each side"),
+        (1, MAX_FRAME_SIDE + 1, "each side"),
+        (MAX_FRAME_SIDE, MAX_FRAME_PIXELS // MAX_FRAME_SIDE, None),  # pixels exactly at it
+        (MAX_FRAME_SIDE, MAX_FRAME_PIXELS // MAX_FRAME_SIDE + 1, "pixels"),
+    ],
+)
+def test_frame_size_limits_hold_at_their_edge(width: int, height: int, refused: str | None) -> None:
+    """Limits tested far above them only let an off-by-one through: here at and just past."""
+    data = _png(width, height)
+    if refused is None:
+        assert decode_frame(data).shape == (height, width, 3)
+    else:
+        with pytest.raises(ProtocolError, match=refused) as error:
+            decode_frame(data)
+        assert error.value.code == "undecodable_image"
+        assert f"{width}x{height}" in str(error.value)
 
 
 def test_encode_mask_keeps_aspect_and_values() -> None:

@@ -467,7 +467,8 @@
       return;
     }
     showProgress(1, "");
-    finishUpload(`Done: ${job.frames_done} frames, a pose in ${job.frames_with_pose}.`);
+    const frames = `${job.frames_done} frame${job.frames_done === 1 ? "" : "s"}`;
+    finishUpload(`Done: ${frames}, a pose in ${job.frames_with_pose}.`);
     const names = { jsonl: "Keypoints (JSONL)", csv: "Keypoints (CSV)", parquet: "Keypoints (Parquet)", overlay: "Overlay video (MP4)" };
     $("downloads").replaceChildren(...job.outputs.map((kind) => {
       const item = document.createElement("li");
