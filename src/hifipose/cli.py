@@ -857,6 +857,7 @@ def run_batch(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             ray_address=args.ray_address,
             progress=not args.quiet,
+            native_logs=args.verbose or args.debug,
         )
     except KeyboardInterrupt:
         print(

@@ -15,6 +15,7 @@ __all__ = [
     "InvalidImageError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "OutputBusyError",
     "OutputError",
     "RuntimeUnavailableError",
     "TimestampError",
@@ -79,6 +80,10 @@ class WorkerCrashError(HifiposeError, RuntimeError):
 
 class OutputError(HifiposeError, OSError):
     """An output file or folder cannot be written."""
+
+
+class OutputBusyError(OutputError):
+    """Another ``batch`` run is using the output folder (one run per OUTDIR at a time)."""
 
 
 class DetectorClosedError(HifiposeError, RuntimeError):
