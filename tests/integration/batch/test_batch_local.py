@@ -49,6 +49,7 @@ def test_corpus_with_broken_files(
     truncated = records["broken/truncated"]
     assert truncated["status"] == "failed"
     assert 0 < truncated["frames_read"] < truncated["frames_declared"] == 40
+    assert "run again with --retry-failed --keep-partial" in truncated["message"]
     assert records["broken/zero_bytes"]["frames_read"] == 0
     # All outputs read back as one table: one row per frame (num_poses=1: a pose or a null row).
     table = read_poses(out)
