@@ -159,6 +159,16 @@ def _check_names(jobs: dict[str, VideoJob]) -> None:
                     raise ConfigError(msg)
 
 
+def _video_id(relative: Path) -> str:
+    """``relative`` without its suffix, ``/``-separated.
+
+    A name that would be left as ``.`` or ``..`` (``..mp4``) keeps its suffix.
+    """
+    name = relative.name
+    stem = name[: -len(relative.suffix)] if relative.suffix else name
+    return (relative.parent / (stem if stem not in {".", ".."} else name)).as_posix()
+
+
 def discover(inputs: list[str], list_file: str | Path | None = None) -> list[VideoJob]:
     """Expand the inputs into videos with ``video_id`` s, in sorted ``video_id`` order.
 
@@ -203,7 +213,7 @@ def discover(inputs: list[str], list_file: str | Path | None = None) -> list[Vid
     root = os.path.commonpath([str(r) for _, r in resolved] + [str(v.parent) for v, _ in resolved])
     jobs: dict[str, VideoJob] = {}
     for video, _ in resolved:
-        video_id = video.relative_to(root).with_suffix("").as_posix()
+        video_id = _video_id(video.relative_to(root))
         job = VideoJob(video_id, str(video))
         if video_id in jobs and jobs[video_id].path != job.path:
             msg = (
