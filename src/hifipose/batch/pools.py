@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
@@ -120,6 +121,26 @@ def _worker_main(conn: Connection, setup: WorkerFactory, recycle_after: int) -> 
         return
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while a worker process is started, so that it starts ignoring it.
+
+    A terminal's Ctrl-C goes to the whole process group; the driver handles it and stops
+    the workers. A worker still importing when it came (before :func:`_worker_main` could
+    ignore it) died with a ``KeyboardInterrupt`` traceback; an ignored SIGINT is inherited
+    and Python leaves it ignored. Only the main thread can change it; elsewhere nothing is
+    done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class LocalPool:
     """Spawned worker processes, each with its own detector, recycled every few videos.
 
@@ -151,7 +172,8 @@ class LocalPool:
             name=f"hifipose-batch-{slot}",
             daemon=True,
         )
-        process.start()
+        with _sigint_ignored():
+            process.start()
         child.close()
         self._procs[slot], self._conns[slot], self._busy[slot] = process, parent, False
         self._count[slot] = 0
