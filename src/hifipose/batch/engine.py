@@ -468,8 +468,8 @@ def run(
     if dry_run:  # writes nothing, so takes no lock
         planned = plan(jobs, store, options, retry_failed=retry_failed, overwrite=overwrite)
         return _planned_summary(jobs, planned, dry_run=True)
-    store.check_writable()
     with store.lock():  # before the plan: another run's results may still appear
+        store.check_writable()
         planned = plan(jobs, store, options, retry_failed=retry_failed, overwrite=overwrite)
         summary = _planned_summary(jobs, planned, dry_run=False)
         removed = store.remove_partials()

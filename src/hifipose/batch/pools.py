@@ -137,8 +137,8 @@ def _sigint_ignored() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    finally:  # None: a handler installed outside Python, which cannot be put back
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 class LocalPool:
