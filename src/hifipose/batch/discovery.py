@@ -13,7 +13,6 @@ A link to a video keeps its own name (the id of ``clips/best.mp4 -> raw/0042.mp4
 from __future__ import annotations
 
 import csv
-import glob
 import hashlib
 import os
 from dataclasses import dataclass
@@ -68,6 +67,24 @@ def _glob_base(pattern: str) -> Path:
             break
         fixed.append(part)
     return Path(*fixed) if fixed else Path()
+
+
+def _glob(pattern: str) -> list[Path]:
+    """The paths that match ``pattern``, sorted.
+
+    ``**`` matches folders at any depth but does not follow links to folders, so a link
+    loop (``videos/again -> .``) cannot make it endless, as it makes ``glob.glob``.
+
+    Raises:
+        ConfigError: An invalid pattern (``**`` inside a name).
+    """
+    base = _glob_base(pattern)
+    rest = "/".join(Path(pattern).parts[len(base.parts) :])
+    try:
+        return sorted(base.glob(rest))
+    except (ValueError, NotImplementedError) as exc:
+        msg = f"invalid glob pattern {pattern!r}: {exc}"
+        raise ConfigError(msg) from exc
 
 
 def _is_video_name(path: Path) -> bool:
@@ -186,8 +203,7 @@ def discover(inputs: list[str], list_file: str | Path | None = None) -> list[Vid
     for spec in inputs:
         _check_text(spec, "the input")
         if _is_glob(spec):
-            matches = sorted(Path(p) for p in glob.glob(spec, recursive=True))  # noqa: PTH207
-            videos = [p for p in matches if _is_video_name(p) and not _is_dir(p)]
+            videos = [p for p in _glob(spec) if _is_video_name(p) and not _is_dir(p)]
             if not videos:
                 msg = f"no videos match {spec!r} (looked for {', '.join(VIDEO_SUFFIXES)})"
                 raise ConfigError(msg)

@@ -281,3 +281,15 @@ def test_resume_retracks_a_file_changed_in_place_with_the_same_size(tmp_path: Pa
     assert [p.reason for p in plan([job], store, options)] == ["source changed"]
     video.write_bytes(b"a" * 4097)  # another size
     assert [p.reason for p in plan([job], store, options)] == ["source changed"]
+
+
+def test_a_recursive_glob_does_not_follow_a_link_loop(tmp_path: Path) -> None:
+    """``glob.glob('**')`` followed ``videos/again -> .`` 40 links deep (two such links:
+    2**40 paths, and the run never started): each video is found once."""
+    _touch(tmp_path / "videos" / "a.mp4")
+    _touch(tmp_path / "videos" / "sub" / "b.mp4")
+    (tmp_path / "videos" / "again").symlink_to(".")
+    jobs = discover([str(tmp_path / "videos" / "**" / "*.mp4")])
+    assert [j.video_id for j in jobs] == ["a", "sub/b"]
+    with pytest.raises(ConfigError, match="invalid glob pattern"):
+        discover([str(tmp_path / "videos" / "a**" / "*.mp4")])
