@@ -826,8 +826,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from hifipose.batch import BatchOptions, run
 
     if not args.inputs and args.list is None:
-        print("hifipose batch: give videos, folders, globs or --list FILE", file=sys.stderr)
-        return 2
+        msg = "batch: give videos, folders, globs or --list FILE"
+        raise ConfigError(msg)  # one line, exit 1 (bad arguments), as README says
     options = BatchOptions(
         model=args.model,
         runtime=args.runtime,

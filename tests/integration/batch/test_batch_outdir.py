@@ -267,3 +267,24 @@ def test_workers_print_no_native_log_lines_unless_asked(
         for native in ("XNNPACK", " @ 0x", "[ WARN", "moov atom"):
             assert mode == "loud" or native not in lines[mode], lines[mode]
     assert "XNNPACK" in lines["loud"] and "overread" in lines["loud"]  # they were there
+
+
+def test_bad_batch_arguments_are_one_line_errors(
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-o bogus://x``, ``-o hdfs://…`` (88 libjvm lines) and a binary ``--list`` file gave
+    tracebacks; no input at all exited 2 where the README says 1."""
+    video = str(_clips(corpus, "one", 1)[0])
+    binary = tmp_path / "list.bin"
+    binary.write_bytes(bytes(range(256)))
+    for args, reason in [
+        ([video, "-o", "bogus://x"], "cannot use the output 'bogus://x'"),
+        ([video, "-o", "hdfs://localhost:9/x"], "cannot open the output 'hdfs://localhost:9/x'"),
+        (["--list", str(binary), "-o", str(tmp_path / "out")], "is not UTF-8 text"),
+        (["-o", str(tmp_path / "out")], "give videos, folders, globs or --list FILE"),
+    ]:
+        assert main(["batch", *args, "--quiet"]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.startswith("hifipose: error: ") and reason in captured.err
+        assert captured.err.count("\n") == 1, captured.err[:500]
+    assert not (tmp_path / "out").exists()
