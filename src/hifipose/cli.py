@@ -870,8 +870,8 @@ def run_batch(args: argparse.Namespace) -> int:
     from hifipose.batch import BatchOptions, run
 
     if not args.inputs and args.list is None:
-        print("hifipose batch: give videos, folders, globs or --list FILE", file=sys.stderr)
-        return 2
+        msg = "batch: give videos, folders, globs or --list FILE"
+        raise ConfigError(msg)  # one line, exit 1 (bad arguments), as README says
     options = BatchOptions(
         model=args.model,
         runtime=args.runtime,
@@ -901,6 +901,7 @@ def run_batch(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             ray_address=args.ray_address,
             progress=not args.quiet,
+            native_logs=args.verbose or args.debug,
         )
     except KeyboardInterrupt:
         print(

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidImageTypeError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "OutputBusyError",
     "OutputError",
     "RuntimeUnavailableError",
     "SolutionClosedError",
@@ -85,6 +86,10 @@ class WorkerCrashError(HifiposeError, RuntimeError):
 
 class OutputError(HifiposeError, OSError):
     """An output file or folder cannot be written."""
+
+
+class OutputBusyError(OutputError):
+    """Another ``batch`` run is using the output folder (one run per OUTDIR at a time)."""
 
 
 class DetectorClosedError(HifiposeError, RuntimeError):

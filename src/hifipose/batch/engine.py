@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -22,7 +23,7 @@ from hifipose.batch.options import BatchOptions
 from hifipose.batch.pools import LocalPool, Pool, RayPool
 from hifipose.batch.store import JOB, OutputStore
 from hifipose.batch.worker import VideoOutcome, WorkerFactory, WorkerSetup
-from hifipose.errors import ConfigError, HifiposeError, WorkerCrashError
+from hifipose.errors import ConfigError, HifiposeError, OutputError, WorkerCrashError
 
 __all__ = ["BatchSummary", "PlannedVideo", "default_workers", "plan", "run", "run_local"]
 
@@ -406,6 +407,7 @@ def run(
     dry_run: bool = False,
     ray_address: str | None = None,
     progress: bool = False,
+    native_logs: bool = False,
 ) -> BatchSummary:
     """Track many videos into ``OUTDIR/poses/<video_id>.parquet``, resumably.
 
@@ -413,7 +415,10 @@ def run(
     records the same options and the same source are skipped, new inputs are picked up,
     failures recorded under ``OUTDIR/_hifipose/failed/`` are skipped unless
     ``retry_failed``. A bad video never stops the run; a worker that dies or hangs is
-    replaced and its video tried once more.
+    replaced and its video tried once more. An output that cannot be written (a full disk,
+    a quota, a read-only folder) stops it: that is no video's fault, and nothing is recorded
+    for the video. One run per local OUTDIR: a second one is refused before any work
+    (:meth:`~hifipose.batch.store.OutputStore.lock`; a ``kill -9`` never leaves it stuck).
 
     Args:
         inputs: Video files, folders (searched recursively) and glob patterns.
@@ -433,14 +438,18 @@ def run(
         ray_address: The Ray cluster to join (default: a local Ray instance with
             ``workers × threads_per_worker`` CPUs, or the one this process started).
         progress: Show a progress bar on stderr.
+        native_logs: Let the workers' native libraries (LiteRT, FFmpeg, OpenCV) print
+            their log lines (the command line's ``--verbose``); by default they are silenced.
 
     Returns:
         The :class:`BatchSummary`.
 
     Raises:
-        ConfigError: Bad options, no inputs, OUTDIR overlapping an input, or OUTDIR
-            holding results of other options (without ``overwrite``).
-        OutputError: OUTDIR cannot be written.
+        ConfigError: Bad options, no inputs, OUTDIR overlapping an input, OUTDIR
+            holding results of other options (without ``overwrite``), or an unusable
+            OUTDIR URI.
+        OutputBusyError: Another run is using OUTDIR.
+        OutputError: OUTDIR cannot be written (before or during the run).
         RuntimeUnavailableError: ``engine="ray"`` without Ray installed.
     """
     started = time.perf_counter()
@@ -456,24 +465,61 @@ def run(
     outdir = str(outdir)
     check_outdir(outdir, inputs, jobs)
     store = OutputStore(outdir)
-    planned = plan(jobs, store, options, retry_failed=retry_failed, overwrite=overwrite)
-    summary = BatchSummary(total=len(jobs), plan=planned, dry_run=dry_run)
-    summary.skipped = sum(p.reason == "done" for p in planned)
-    summary.failed_earlier = sum(p.action == "skip" and p.reason != "done" for p in planned)
-    if dry_run:
-        return summary
-    store.check_writable()
-    removed = store.remove_partials()
-    if removed:
-        logger.info("removed %d partial file(s) of an interrupted run", removed)
-    fingerprint = options.fingerprint()
-    store.write_json(JOB, {"fingerprint": fingerprint, **options.producer()})
-    to_run = [p.job for p in planned if p.action == "run"]
-    workers = min(workers or default_workers(threads_per_worker), max(1, len(to_run)))
-    setup = WorkerSetup(options, outdir, threads_per_worker, keep_partial)
-    bar = _Progress(len(to_run), enabled=progress)
+    if dry_run:  # writes nothing, so takes no lock
+        planned = plan(jobs, store, options, retry_failed=retry_failed, overwrite=overwrite)
+        return _planned_summary(jobs, planned, dry_run=True)
+    with store.lock():  # before the plan: another run's results may still appear
+        store.check_writable()
+        planned = plan(jobs, store, options, retry_failed=retry_failed, overwrite=overwrite)
+        summary = _planned_summary(jobs, planned, dry_run=False)
+        removed = store.remove_partials()
+        if removed:
+            logger.info("removed %d partial file(s) of an interrupted run", removed)
+        fingerprint = options.fingerprint()
+        store.write_json(JOB, {"fingerprint": fingerprint, **options.producer()})
+        to_run = [p.job for p in planned if p.action == "run"]
+        workers = min(workers or default_workers(threads_per_worker), max(1, len(to_run)))
+        setup = WorkerSetup(options, outdir, threads_per_worker, keep_partial, native_logs)
+        bar = _Progress(len(to_run), enabled=progress)
+
+        on_outcome = _recorder(store, summary, fingerprint, bar)
+        if to_run:
+            pool, after = _open_pool(engine, setup, workers, recycle_after, ray_address)
+            try:
+                _execute(
+                    pool,
+                    to_run,
+                    timeout_per_video=timeout_per_video,
+                    on_outcome=on_outcome,
+                    progress=bar,
+                )
+            finally:
+                pool.close()
+                after()
+                bar.close()
+                with contextlib.suppress(OutputError):  # the error being raised says more
+                    store.remove_partials()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _recorder(
+    store: OutputStore, summary: BatchSummary, fingerprint: dict[str, Any], bar: _Progress
+) -> Callable[[VideoOutcome, VideoJob, int], None]:
+    """What the run does with each video's outcome: publish its record, count it.
+
+    Raises (from the callback):
+        OutputError: A fatal outcome (its output could not be written): the run stops.
+    """
 
     def on_outcome(outcome: VideoOutcome, job: VideoJob, attempts: int) -> None:
+        if outcome.fatal:  # not the video's fault: no record, stop
+            msg = (
+                f"{outcome.message}; that is no fault of {job.video_id}, so nothing was "
+                "recorded for it and the run stops: make room or fix the output folder, "
+                "then run the same command again"
+            )
+            raise OutputError(msg)
         summary.frames += outcome.frames if outcome.status == "done" else 0
         if outcome.status == "done":
             summary.done += 1
@@ -484,20 +530,13 @@ def run(
             store.write_json(store.failure_file(job.video_id), record)
         bar.update(videos=1, failed=int(outcome.status != "done"))
 
-    if to_run:
-        pool, after = _open_pool(engine, setup, workers, recycle_after, ray_address)
-        try:
-            _execute(
-                pool,
-                to_run,
-                timeout_per_video=timeout_per_video,
-                on_outcome=on_outcome,
-                progress=bar,
-            )
-        finally:
-            pool.close()
-            after()
-            bar.close()
-            store.remove_partials()
-    summary.seconds = time.perf_counter() - started
+    return on_outcome
+
+
+def _planned_summary(
+    jobs: list[VideoJob], planned: list[PlannedVideo], *, dry_run: bool
+) -> BatchSummary:
+    summary = BatchSummary(total=len(jobs), plan=planned, dry_run=dry_run)
+    summary.skipped = sum(p.reason == "done" for p in planned)
+    summary.failed_earlier = sum(p.action == "skip" and p.reason != "done" for p in planned)
     return summary

@@ -11,7 +11,10 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol
@@ -59,29 +62,83 @@ class Pool(Protocol):
         ...
 
 
+PARENT_CHECK_S = 0.5  # how often a local worker checks that its driver is still alive
+
+
+def _exit_with_parent() -> None:
+    """End this worker, quietly, as soon as the process that started it is gone.
+
+    A driver killed with ``kill -9`` cannot stop its workers: without this, each would
+    finish its video, publish it after the driver's lock is gone, and print a
+    ``BrokenPipeError`` traceback. On Linux the kernel kills the worker at once
+    (``PR_SET_PDEATHSIG``); elsewhere a daemon thread notices within
+    :data:`PARENT_CHECK_S`. A partial file it leaves is removed by the next run.
+    """
+    known = multiprocessing.parent_process()
+    parent = known.pid if known is not None and known.pid is not None else os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="hifipose-parent-watch", daemon=True).start()
+
+
 def _worker_main(conn: Connection, setup: WorkerFactory, recycle_after: int) -> None:
-    """A local worker process: one worker, ``recycle_after`` videos at most, then exit."""
+    """A local worker process: one worker, ``recycle_after`` videos at most, then exit.
+
+    It exits quietly when its driver is gone (:func:`_exit_with_parent`; a closed pipe).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _exit_with_parent()
     os.environ["OMP_NUM_THREADS"] = str(setup.threads)
     import cv2
 
     cv2.setNumThreads(setup.threads)
     try:
-        worker = setup.make_worker()
-    except (HifiposeError, OSError) as exc:
-        conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
-        return
-    for _ in range(recycle_after):
         try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            break
-        if job is None:
-            break
-        conn.send(("started", None))
-        outcome = worker.track(job, progress=lambda n: conn.send(("frames", n)))
-        conn.send(("done", outcome))
-    worker.close()
+            worker = setup.make_worker()
+        except (HifiposeError, OSError) as exc:
+            conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
+            return
+        try:
+            for _ in range(recycle_after):
+                job = conn.recv()
+                if job is None:
+                    break
+                conn.send(("started", None))
+                outcome = worker.track(job, progress=lambda n: conn.send(("frames", n)))
+                conn.send(("done", outcome))
+        finally:
+            worker.close()
+    except (EOFError, OSError):  # the driver is gone (BrokenPipeError, EOF): nothing to tell
+        return
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while a worker process is started, so that it starts ignoring it.
+
+    A terminal's Ctrl-C goes to the whole process group; the driver handles it and stops
+    the workers. A worker still importing when it came (before :func:`_worker_main` could
+    ignore it) died with a ``KeyboardInterrupt`` traceback; an ignored SIGINT is inherited
+    and Python leaves it ignored. Only the main thread can change it; elsewhere nothing is
+    done.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:  # None: a handler installed outside Python, which cannot be put back
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 class LocalPool:
@@ -115,7 +172,8 @@ class LocalPool:
             name=f"hifipose-batch-{slot}",
             daemon=True,
         )
-        process.start()
+        with _sigint_ignored():
+            process.start()
         child.close()
         self._procs[slot], self._conns[slot], self._busy[slot] = process, parent, False
         self._count[slot] = 0

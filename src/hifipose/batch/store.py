@@ -5,19 +5,30 @@ Layout::
     OUTDIR/poses/<video_id>.parquet          one pose table per video (hifipose.io.table)
     OUTDIR/_hifipose/failed/<video_id>.json  why a video failed
     OUTDIR/_hifipose/job.json                the fingerprint of the job that owns OUTDIR
+    OUTDIR/_hifipose/lock                    held by the run using OUTDIR (see below)
 
 Every file is published atomically: on a local file system it is written as
 ``<name>.partial`` and renamed; on an object store (a ``pyarrow.fs`` URI such as
-``s3://bucket/run``) an object appears only when its upload completes.
+``s3://bucket/run``) an object appears only when its upload completes. A write that fails
+raises :class:`~hifipose.errors.OutputError`: the output, not the video, is at fault.
+
+One run per local OUTDIR: :meth:`OutputStore.lock` takes an exclusive ``flock`` on
+``_hifipose/lock``. The kernel drops it when the process ends in any way (a ``kill -9``
+too), so it can never be left stuck; the file itself stays, and only says which process
+held it last. It binds runs on one machine (and on network file systems with ``flock``
+support); an object store has no lock: run one job per URI there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from typing import Any, Final
 
 from hifipose._optional import require
-from hifipose.errors import OutputError
+from hifipose.errors import ConfigError, OutputBusyError, OutputError
 from hifipose.io.table import read_metadata
 
 __all__ = ["PARTIAL_SUFFIX", "OutputStore"]
@@ -26,6 +37,46 @@ PARTIAL_SUFFIX: Final = ".partial"
 POSES: Final = "poses"
 FAILED: Final = "_hifipose/failed"
 JOB: Final = "_hifipose/job.json"
+LOCK: Final = "_hifipose/lock"
+
+
+def _check_id(video_id: str) -> str:
+    """``video_id`` if it names a file inside OUTDIR (no ``..``, ``.`` or empty part).
+
+    Raises:
+        ConfigError: It would not (:func:`~hifipose.batch.discovery.discover` never makes
+            such an id; a hand-made :class:`~hifipose.batch.VideoJob` could).
+    """
+    if video_id.startswith("/") or any(part in {"", ".", ".."} for part in video_id.split("/")):
+        msg = f"the video id {video_id!r} would name a file outside OUTDIR/poses"
+        raise ConfigError(msg)
+    return video_id
+
+
+def _filesystem(fs_module: Any, uri: str) -> tuple[Any, str]:  # noqa: ANN401 - pyarrow.fs
+    """The ``pyarrow.fs`` file system of ``uri`` and the path in it.
+
+    Raises:
+        ConfigError: An unknown scheme or a malformed URI.
+        OutputError: Its file system cannot be reached.
+    """
+    try:
+        filesystem, path = fs_module.FileSystem.from_uri(uri)
+    except ValueError as exc:  # ArrowInvalid
+        msg = f"cannot use the output {uri!r}: {_first_line(exc)}"
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"cannot open the output {uri!r}: {_first_line(exc)}"
+        raise OutputError(msg) from None
+    return filesystem, str(path)
+
+
+def _first_line(exc: BaseException) -> str:
+    """An Arrow error's first line, its message.
+
+    An ``hdfs://`` URI without Java adds a ``dlopen`` line for each place it looked in.
+    """
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 class OutputStore:
@@ -38,11 +89,9 @@ class OutputStore:
         self.outdir = outdir
         fs_module = require("pyarrow.fs", extra="parquet")
         if "://" in outdir:
-            self.fs, self.root = fs_module.FileSystem.from_uri(outdir)
+            self.fs, self.root = _filesystem(fs_module, outdir)
         else:
-            from pathlib import Path
-
-            self.fs, self.root = fs_module.LocalFileSystem(), str(Path(outdir).resolve())
+            self.fs, self.root = fs_module.LocalFileSystem(), os.path.realpath(outdir)
         self.local = isinstance(self.fs, fs_module.LocalFileSystem)
         self._fs_module = fs_module
 
@@ -55,13 +104,57 @@ class OutputStore:
 
     @staticmethod
     def pose_file(video_id: str) -> str:
-        """``poses/<video_id>.parquet``."""
-        return f"{POSES}/{video_id}.parquet"
+        """``poses/<video_id>.parquet``.
+
+        Raises:
+            ConfigError: ``video_id`` has a ``..``, ``.`` or empty part.
+        """
+        return f"{POSES}/{_check_id(video_id)}.parquet"
 
     @staticmethod
     def failure_file(video_id: str) -> str:
-        """``_hifipose/failed/<video_id>.json``."""
-        return f"{FAILED}/{video_id}.json"
+        """``_hifipose/failed/<video_id>.json``.
+
+        Raises:
+            ConfigError: ``video_id`` has a ``..``, ``.`` or empty part.
+        """
+        return f"{FAILED}/{_check_id(video_id)}.json"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold OUTDIR for one run (an exclusive ``flock``; see the module); a no-op on URIs.
+
+        Raises:
+            OutputBusyError: Another process holds it.
+            OutputError: The lock file cannot be created.
+        """
+        if not self.local:
+            yield
+            return
+        import fcntl
+
+        path = self.path(LOCK)
+        try:
+            self.fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            msg = f"cannot write to the output folder {self.outdir}: {exc}"
+            raise OutputError(msg) from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                msg = (
+                    f"another hifipose batch run (process {holder}) is using {self.outdir}: "
+                    "wait for it to end, or choose another -o"
+                )
+                raise OutputBusyError(msg) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)  # closing the only descriptor drops the lock
 
     def check_writable(self) -> None:
         """Create the folders and write a probe file.
@@ -81,19 +174,28 @@ class OutputStore:
             raise OutputError(msg) from exc
 
     def _publish(self, relative: str, write: Any) -> None:  # noqa: ANN401 - a callable
+        """Write ``relative`` atomically with ``write(where)``.
+
+        Raises:
+            OutputError: It cannot be written (a full disk, a quota, a read-only or
+                forbidden folder: not the data's fault).
+        """
         final = self.path(relative)
-        self.fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
-        if not self.local:
-            write(final)
-            return
-        partial = final + PARTIAL_SUFFIX
+        partial = final + PARTIAL_SUFFIX if self.local else final
         try:
-            write(partial)
-            self.fs.move(partial, final)
-        except BaseException:
-            if self._exists(partial):
-                self.fs.delete_file(partial)
-            raise
+            self.fs.create_dir(final.rsplit("/", 1)[0], recursive=True)
+            try:
+                write(partial)
+                if partial != final:
+                    self.fs.move(partial, final)
+            except BaseException:
+                if partial != final:
+                    with contextlib.suppress(OSError):
+                        self.delete(relative + PARTIAL_SUFFIX)
+                raise
+        except OSError as exc:
+            msg = f"cannot write {final}: {getattr(exc, 'strerror', None) or exc}"
+            raise OutputError(msg) from exc
 
     def write_table(self, relative: str, table: Any) -> None:  # noqa: ANN401 - pyarrow.Table
         """Publish a pose table as Parquet at ``relative``."""
@@ -132,10 +234,18 @@ class OutputStore:
         return bool(self.fs.get_file_info(full).type != self._fs_module.FileType.NotFound)
 
     def delete(self, relative: str) -> None:
-        """Delete a file if it exists."""
+        """Delete a file if it exists.
+
+        Raises:
+            OutputError: It cannot be deleted.
+        """
         full = self.path(relative)
-        if self._exists(full):
-            self.fs.delete_file(full)
+        try:
+            if self._exists(full):
+                self.fs.delete_file(full)
+        except OSError as exc:
+            msg = f"cannot delete {full}: {getattr(exc, 'strerror', None) or exc}"
+            raise OutputError(msg) from exc
 
     def files(self, folder: str, suffix: str) -> list[str]:
         """The ``relative`` paths of the files under ``folder`` whose names end in ``suffix``."""
@@ -143,9 +253,14 @@ class OutputStore:
             self.path(folder), recursive=True, allow_not_found=True
         )
         prefix = self.root.rstrip("/") + "/"
+        try:
+            infos = self.fs.get_file_info(selector)
+        except OSError as exc:
+            msg = f"cannot list {self.path(folder)}: {getattr(exc, 'strerror', None) or exc}"
+            raise OutputError(msg) from exc
         return sorted(
             info.path.removeprefix(prefix)
-            for info in self.fs.get_file_info(selector)
+            for info in infos
             if info.type == self._fs_module.FileType.File and info.path.endswith(suffix)
         )
 

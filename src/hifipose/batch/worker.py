@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
 from hifipose.batch import _hooks
 from hifipose.batch.discovery import VideoJob, source_identity
 from hifipose.batch.options import BatchOptions
 from hifipose.batch.store import OutputStore
-from hifipose.errors import HifiposeError, TruncatedVideoError
+from hifipose.errors import HifiposeError, OutputError, TruncatedVideoError
 from hifipose.pose import FrameResult
 
 __all__ = [
@@ -67,12 +69,15 @@ class WorkerSetup:
         outdir: The output folder (path or ``pyarrow.fs`` URI).
         threads: Inference threads of this worker.
         keep_partial: Publish truncated videos (``complete: false``) instead of failing them.
+        native_logs: Let the native libraries (LiteRT, FFmpeg, OpenCV) print their log
+            lines; False: they are silenced, as ``track`` silences them.
     """
 
     options: BatchOptions
     outdir: str
     threads: int
     keep_partial: bool = False
+    native_logs: bool = False
 
     def make_worker(self) -> VideoWorker:
         """A :class:`VideoWorker` for this job."""
@@ -96,6 +101,8 @@ class VideoOutcome:
         complete: False when a truncated video was published with ``keep_partial``.
         report: Lines the job's function adds to the caller's summary (``track --count``'s
             repetitions per person when ``track`` runs several inputs).
+        fatal: The error is not the video's fault (its output could not be written: a
+            full disk, a quota, a read-only or forbidden folder): the run stops.
     """
 
     video_id: str
@@ -108,6 +115,7 @@ class VideoOutcome:
     frames_declared: int | None = None
     complete: bool | None = None
     report: tuple[str, ...] = ()
+    fatal: bool = False
 
 
 class VideoWorker:
@@ -121,20 +129,24 @@ class VideoWorker:
         from hifipose.api import create_detector
 
         self.setup = setup
+        if not setup.native_logs:
+            quiet_native_logs()  # FFmpeg's and OpenCV's lines: before the first video opens
         self.store = OutputStore(setup.outdir)
         config = setup.options.detector_config(setup.threads)
-        self.detector = create_detector(
-            model_type=config.model_type,
-            runtime=config.runtime,
-            device=config.device,
-            enable_smoothing=config.enable_smoothing,
-            enable_segmentation=config.enable_segmentation,
-            min_detection_confidence=config.min_detection_confidence,
-            min_tracking_confidence=config.min_tracking_confidence,
-            num_poses=config.num_poses,
-            model_dir=config.model_dir,
-            num_threads=config.num_threads,
-        )
+        # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line has no switch.
+        with nullcontext() if setup.native_logs else native_stderr_filtered():
+            self.detector = create_detector(
+                model_type=config.model_type,
+                runtime=config.runtime,
+                device=config.device,
+                enable_smoothing=config.enable_smoothing,
+                enable_segmentation=config.enable_segmentation,
+                min_detection_confidence=config.min_detection_confidence,
+                min_tracking_confidence=config.min_tracking_confidence,
+                num_poses=config.num_poses,
+                model_dir=config.model_dir,
+                num_threads=config.num_threads,
+            )
         self._producer = setup.options.producer()
 
     def close(self) -> None:
@@ -151,7 +163,7 @@ class VideoWorker:
         Returns:
             ``done`` with the counts, or ``failed`` with the error (any
             :class:`~hifipose.errors.HifiposeError` or ``OSError``: unreadable, corrupt,
-            empty or truncated input).
+            empty or truncated input; ``fatal`` when the output could not be written).
         """
         started = time.perf_counter()
         self.detector.reset()
@@ -186,7 +198,8 @@ class VideoWorker:
             if complete is False and not self.setup.keep_partial:
                 msg = (
                     f"{job.path} is truncated: {frames} of the {declared} frames its container "
-                    "declares were decoded (use --keep-partial to publish them)"
+                    "declares were decoded (to publish them, run again with --retry-failed "
+                    "--keep-partial; Python: retry_failed=True, keep_partial=True)"
                 )
                 raise TruncatedVideoError(msg)
             results = self._postprocess(results)
@@ -200,6 +213,7 @@ class VideoWorker:
                 error_class=type(exc).__name__,
                 message=str(exc),
                 frames_declared=declared,
+                fatal=isinstance(exc, OutputError),
             )
         return VideoOutcome(
             job.video_id,

@@ -44,7 +44,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v")
+#: Video file suffixes (lower case) for folders and uploads: the containers OpenCV's FFmpeg
+#: reads. A named file is opened as a video whatever its suffix (unless it is an image's).
+VIDEO_SUFFIXES = (
+    ".mp4", ".mov", ".webm", ".avi", ".mkv", ".m4v",
+    ".mts", ".m2ts", ".ts", ".3gp", ".3g2", ".mpg", ".mpeg", ".m2v", ".wmv", ".asf",
+    ".flv", ".f4v", ".ogv", ".vob", ".mxf", ".dv", ".y4m",
+)  # fmt: skip
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 IMAGE_INTERVAL_MS = 1000.0 / 30.0
 _END = object()

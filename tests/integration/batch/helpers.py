@@ -31,3 +31,16 @@ def read_events(folder: Path) -> list[tuple[str, str]]:
     for log in sorted(folder.glob("events-*.log")):
         events += [tuple(line.split(" ", 1)) for line in log.read_text().splitlines()]
     return events  # type: ignore[return-value]
+
+
+def group_processes(pgid: int) -> list[int]:
+    """The running processes of process group ``pgid`` (zombies, dead but unreaped, not)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

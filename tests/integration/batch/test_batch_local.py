@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -23,7 +24,12 @@ from hifipose.io import read_poses
 from tests.conftest import ROOT
 from tests.integration.batch.conftest import OPTIONS
 from tests.integration.batch.corpus import BROKEN, FRAMES_PER_CLIP
-from tests.integration.batch.helpers import assert_same_outputs, output_files, read_events
+from tests.integration.batch.helpers import (
+    assert_same_outputs,
+    group_processes,
+    output_files,
+    read_events,
+)
 
 
 def test_corpus_with_broken_files(
@@ -49,6 +55,7 @@ def test_corpus_with_broken_files(
     truncated = records["broken/truncated"]
     assert truncated["status"] == "failed"
     assert 0 < truncated["frames_read"] < truncated["frames_declared"] == 40
+    assert "run again with --retry-failed --keep-partial" in truncated["message"]
     assert records["broken/zero_bytes"]["frames_read"] == 0
     # All outputs read back as one table: one row per frame (num_poses=1: a pose or a null row).
     table = read_poses(out)
@@ -275,25 +282,37 @@ def test_list_file_and_a_pyarrow_fs_uri(
 def test_ctrl_c_exits_130_and_keeps_finished_videos(
     tmp_path: Path, corpus: tuple[Path, dict[str, int]]
 ) -> None:
-    events, out = tmp_path / "events", tmp_path / "out"
+    events, out, log = tmp_path / "events", tmp_path / "out", tmp_path / "stderr.txt"
     events.mkdir()
     command = [sys.executable, "-m", "hifipose", "batch", str(corpus[0]), "-o", str(out)]
-    process = subprocess.Popen(
-        [*command, "--model", "lite", "--workers", "2", "--quiet"],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT / "src"),
-            "HIFIPOSE_BATCH_TEST_EVENTS": str(events),
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    _wait_for("published", events, process)
-    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "run the same command again to resume" in stderr.decode()
+    # stderr goes to a file: a pipe nobody reads while the run goes on can fill up and
+    # block its writers, and reading it to its end waits for every process holding it.
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*command, "--model", "lite", "--workers", "2", "--quiet"],
+            env={
+                **os.environ,
+                "PYTHONPATH": str(ROOT / "src"),
+                "HIFIPOSE_BATCH_TEST_EVENTS": str(events),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    try:
+        _wait_for("published", events, process)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+        process.wait(timeout=60)
+        left = group_processes(process.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    stderr_text = log.read_text()
+    assert process.returncode == 130, stderr_text[-2000:]
+    assert "run the same command again to resume" in stderr_text
+    assert "Traceback" not in stderr_text, stderr_text[-2000:]  # no worker's KeyboardInterrupt
+    assert not left, f"processes left after the run: {left}"
     assert list((out / "poses").rglob("*.parquet"))
     assert not [f for f in output_files(out) if f.endswith(".partial")]
 

@@ -1,12 +1,19 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from hifipose.batch import BatchOptions, discover
+from hifipose.batch import BatchOptions, discover, plan
 from hifipose.batch.discovery import check_outdir, read_list_file, source_identity
+from hifipose.batch.store import OutputStore
 from hifipose.camera import CameraSpec, Intrinsics
-from hifipose.errors import ConfigError
+from hifipose.errors import ConfigError, OutputBusyError, OutputError
+from hifipose.io.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from hifipose.io.table import build_table
+from tests.conftest import ROOT
 
 
 def _touch(path: Path, data: bytes = b"x") -> Path:
@@ -100,3 +107,189 @@ def test_fingerprint_holds_every_result_affecting_option() -> None:
     assert fixed["options"]["camera"]["intrinsics"]["fx"] == 900.0
     with pytest.raises(ConfigError, match="field of view"):
         BatchOptions(camera=CameraSpec(hfov_deg=190.0))
+
+
+def test_inputs_with_dot_dot_get_ids_inside_outdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``batch clips/a.mp4 ../other/b.mp4``: ids from resolved paths, never a ``..``."""
+    work = tmp_path / "w"
+    _touch(work / "clips" / "a.mp4")
+    _touch(tmp_path / "other" / "b.mp4")
+    _touch(tmp_path / "d" / "v.mp4")
+    monkeypatch.chdir(work)
+    jobs = discover(["clips/a.mp4", "../other/b.mp4"])
+    assert [j.video_id for j in jobs] == ["other/b", "w/clips/a"]
+    assert [j.path for j in jobs] == [str(tmp_path / "other/b.mp4"), str(work / "clips/a.mp4")]
+    deep = discover(["clips/a.mp4", "clips/../../d/v.mp4"])
+    assert [j.video_id for j in deep] == ["d/v", "w/clips/a"]
+    # One file spelt two ways is one video.
+    assert [j.video_id for j in discover(["clips/a.mp4", "../w/clips/./a.mp4"])] == ["a"]
+    # A folder above the current one, and a glob with a '..' in it.
+    assert [j.video_id for j in discover(["..", "clips"])] == ["d/v", "other/b", "w/clips/a"]
+    assert [j.video_id for j in discover(["../*/b.mp4", "clips/a.mp4"])] == ["other/b", "w/clips/a"]
+    store = OutputStore(str(tmp_path / "out"))
+    for job in deep:
+        for relative in (store.pose_file(job.video_id), store.failure_file(job.video_id)):
+            full = Path(os.path.normpath(store.path(relative)))
+            assert full.is_relative_to(tmp_path / "out"), full
+
+
+def test_links_resolve_folders_but_keep_a_video_links_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _touch(tmp_path / "raw" / "0042.mp4")
+    _touch(tmp_path / "elsewhere" / "deep" / "x.mp4")
+    _touch(tmp_path / "elsewhere" / "y.mp4")
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "clips" / "best.mp4").symlink_to(tmp_path / "raw" / "0042.mp4")
+    (tmp_path / "clips" / "deep").symlink_to(tmp_path / "elsewhere" / "deep")
+    monkeypatch.chdir(tmp_path / "clips")
+    (best,) = discover(["best.mp4"])
+    assert (best.video_id, best.path) == ("best", str(tmp_path / "clips" / "best.mp4"))
+    # deep/.. is elsewhere/, not clips/: the kernel's '..', not the spelling's.
+    (y,) = discover(["deep/../y.mp4"])
+    assert y.path == str(tmp_path / "elsewhere" / "y.mp4")
+    jobs = discover(["deep/x.mp4", "best.mp4"])
+    assert [j.video_id for j in jobs] == ["clips/best", "elsewhere/deep/x"]
+
+
+def test_hand_made_ids_that_leave_outdir_are_refused(tmp_path: Path) -> None:
+    store = OutputStore(str(tmp_path / "out"))
+    for bad in ("../x", "a/../../x", "/etc/x", "a//b", "./a", "a/."):
+        with pytest.raises(ConfigError, match="outside OUTDIR"):
+            store.pose_file(bad)
+        with pytest.raises(ConfigError, match="outside OUTDIR"):
+            store.failure_file(bad)
+    assert store.pose_file("a/..b") == "poses/a/..b.parquet"  # a name, not a step up
+
+
+def test_folders_take_every_video_suffix_track_reads(tmp_path: Path) -> None:
+    """``.mts .3gp .mpg .wmv .flv .ts`` were skipped in folders although ``track`` reads them."""
+    names = ["a.mts", "b.3gp", "c.mpg", "d.wmv", "e.flv", "f.ts", "g.M2TS", "h.mpeg", "i.mp4"]
+    for name in names:
+        _touch(tmp_path / "in" / name)
+    _touch(tmp_path / "in" / "notes.txt")
+    _touch(tmp_path / "in" / "photo.jpg")
+    jobs = discover([str(tmp_path / "in")])
+    assert [Path(j.path).name for j in jobs] == names
+    assert [j.video_id for j in discover([str(tmp_path / "in" / "*")])] == list("abcdefghi")
+    assert {".mts", ".3gp", ".mpg", ".wmv", ".flv", ".ts"} <= set(VIDEO_SUFFIXES)
+    assert not set(VIDEO_SUFFIXES) & set(IMAGE_SUFFIXES)
+
+
+def test_names_that_cannot_name_an_output_are_refused(tmp_path: Path) -> None:
+    _touch(tmp_path / "in" / "a.mp4")
+    _touch(tmp_path / "in" / "a.parquet" / "b.mp4")  # poses/a.parquet: a file and a folder
+    with pytest.raises(ConfigError, match="would clash"):
+        discover([str(tmp_path / "in")])
+    long = "x" * 245 + ".mp4"  # a legal name whose output name is not
+    _touch(tmp_path / "long" / long)
+    with pytest.raises(ConfigError, match="too long"):
+        discover([str(tmp_path / "long")])
+    with pytest.raises(ConfigError, match="NUL"):
+        discover(["a\x00.mp4"])
+
+
+def test_a_binary_or_broken_list_file_is_a_clear_error(tmp_path: Path) -> None:
+    binary = _touch(tmp_path / "list.bin", bytes(range(256)) * 4)
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        discover([], binary)
+    nul = _touch(tmp_path / "list.txt", b"a.mp4\n\x00b.mp4\n")
+    with pytest.raises(ConfigError, match="NUL"):
+        discover([], nul)
+
+
+def test_one_run_per_outdir_and_a_dead_holder_never_keeps_the_lock(tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    busy = pytest.raises(OutputBusyError, match=rf"process {os.getpid()}\) is using")
+    with OutputStore(out).lock(), busy, OutputStore(out).lock():
+        pass
+    with OutputStore(out).lock():  # released when the holder's block ends
+        pass
+    # A holder killed with SIGKILL in the middle of its run.
+    code = (
+        "import sys, time\n"
+        "from hifipose.batch.store import OutputStore\n"
+        "with OutputStore(sys.argv[1]).lock():\n"
+        "    print('locked', flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, out],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == b"locked\n"
+        with (
+            pytest.raises(OutputBusyError, match=rf"process {holder.pid}\)"),
+            OutputStore(out).lock(),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    with OutputStore(out).lock():
+        assert (tmp_path / "out" / "_hifipose" / "lock").read_text() == f"{os.getpid()}\n"
+
+
+def test_a_failed_write_is_an_output_error_and_leaves_no_partial(tmp_path: Path) -> None:
+    store = OutputStore(str(tmp_path / "out"))
+    store.check_writable()
+    (tmp_path / "out" / "_hifipose" / "failed" / "full.json.partial").symlink_to("/dev/full")
+    with pytest.raises(OutputError, match="No space left on device"):
+        store.write_json(store.failure_file("full"), {"a": 1})
+    assert not (tmp_path / "out" / "_hifipose" / "failed" / "full.json").exists()
+    assert store.files("", ".partial") == []
+    _touch(tmp_path / "out" / "poses" / "sub")  # a file where a folder must go
+    with pytest.raises(OutputError, match="cannot write"):
+        store.write_json(store.pose_file("sub/clip"), {"a": 1})
+
+
+@pytest.mark.parametrize(
+    ("uri", "error"),
+    [("bogus://x", ConfigError), ("hdfs://localhost:9/x", OutputError)],
+)
+def test_unusable_output_uris_are_one_line_errors(uri: str, error: type[Exception]) -> None:
+    with pytest.raises(error, match=f"the output '{uri}'") as caught:
+        OutputStore(uri)
+    assert "\n" not in str(caught.value)  # hdfs:// without Java: no line per place it looked
+
+
+def _published(store: OutputStore, video: Path, options: BatchOptions) -> None:
+    """A pose table as a worker publishes it (no frames: the plan reads only its metadata)."""
+    identity = source_identity(str(video))
+    metadata = {**options.producer(), "source": {"path": str(video), **identity}}
+    store.write_table(store.pose_file(video.stem), build_table([], video.stem, metadata))
+
+
+def test_resume_retracks_a_file_changed_in_place_with_the_same_size(tmp_path: Path) -> None:
+    video = _touch(tmp_path / "in" / "clip.mp4", b"a" * 4096)
+    store, options = OutputStore(str(tmp_path / "out")), BatchOptions(model="lite")
+    _published(store, video, options)
+    (job,) = discover([str(video)])
+    assert [(p.action, p.reason) for p in plan([job], store, options)] == [("skip", "done")]
+    stat = video.stat()
+    os.utime(video, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes
+    assert [(p.action, p.reason) for p in plan([job], store, options)] == [("skip", "done")]
+    video.write_bytes(b"b" * 4096)  # new content, same size
+    assert video.stat().st_size == stat.st_size
+    assert [p.reason for p in plan([job], store, options)] == ["source changed"]
+    video.write_bytes(b"a" * 4097)  # another size
+    assert [p.reason for p in plan([job], store, options)] == ["source changed"]
+
+
+def test_a_recursive_glob_does_not_follow_a_link_loop(tmp_path: Path) -> None:
+    """``glob.glob('**')`` followed ``videos/again -> .`` 40 links deep (two such links:
+    2**40 paths, and the run never started): each video is found once."""
+    _touch(tmp_path / "videos" / "a.mp4")
+    _touch(tmp_path / "videos" / "sub" / "b.mp4")
+    (tmp_path / "videos" / "again").symlink_to(".")
+    jobs = discover([str(tmp_path / "videos" / "**" / "*.mp4")])
+    assert [j.video_id for j in jobs] == ["a", "sub/b"]
+    with pytest.raises(ConfigError, match="invalid glob pattern"):
+        discover([str(tmp_path / "videos" / "a**" / "*.mp4")])
