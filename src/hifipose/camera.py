@@ -25,7 +25,7 @@ import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -88,12 +88,18 @@ class Intrinsics:
     height: int
 
     def __post_init__(self) -> None:
-        if not (self.fx > 0 and self.fy > 0 and math.isfinite(self.fx * self.fy)):
-            msg = f"focal lengths must be positive and finite, got fx={self.fx}, fy={self.fy}"
+        values = {"fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        for name, value in values.items():
+            if not _is_real(value) or not math.isfinite(value):
+                msg = f"camera intrinsics must be finite numbers, got {name}={value!r}"
+                raise ConfigError(msg)
+        if not (self.fx > 0 and self.fy > 0):
+            msg = f"focal lengths must be positive, got fx={self.fx}, fy={self.fy}"
             raise ConfigError(msg)
-        if self.width < 1 or self.height < 1:
-            msg = f"image size must be positive, got {self.width}x{self.height}"
-            raise ConfigError(msg)
+        for name, size in (("width", self.width), ("height", self.height)):
+            if not (isinstance(size, int | np.integer) and not isinstance(size, bool)) or size < 1:
+                msg = f"image {name} must be a positive whole number of pixels, got {size!r}"
+                raise ConfigError(msg)
 
     @classmethod
     def default(cls, width: int, height: int) -> Intrinsics:
@@ -156,9 +162,14 @@ class Intrinsics:
         """From a 3×3 camera matrix ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]`` (skew ignored).
 
         Raises:
-            ConfigError: The matrix is not 3×3 or its last row is not (0, 0, 1).
+            ConfigError: The matrix is not 3×3 numbers, its last row is not (0, 0, 1), or
+                a value is not finite (see the class).
         """
-        k = np.asarray(matrix, dtype=np.float64)
+        try:
+            k = np.asarray(matrix, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            msg = f"camera matrix must be 3x3 numbers: {exc}"
+            raise ConfigError(msg) from exc
         if k.shape != (3, 3) or not np.allclose(k[2], (0.0, 0.0, 1.0)):
             msg = f"camera matrix must be 3x3 with last row (0, 0, 1), got {k.tolist()}"
             raise ConfigError(msg)
@@ -190,6 +201,23 @@ class CameraSpec:
     focal_35mm: float | None = None
     intrinsics: Intrinsics | None = None
 
+    def __post_init__(self) -> None:
+        given = [v for v in (self.hfov_deg, self.focal_35mm, self.intrinsics) if v is not None]
+        if len(given) > 1:
+            msg = "give at most one of hfov_deg, focal_35mm and intrinsics"
+            raise ConfigError(msg)
+        if self.hfov_deg is not None and not (_is_real(self.hfov_deg) and 0 < self.hfov_deg < 180):
+            msg = f"field of view must be between 0 and 180 degrees, got {self.hfov_deg!r}"
+            raise ConfigError(msg)
+        if self.focal_35mm is not None and not (
+            _is_real(self.focal_35mm) and 0 < self.focal_35mm < math.inf
+        ):
+            msg = f"35 mm focal length must be positive and finite, got {self.focal_35mm!r}"
+            raise ConfigError(msg)
+        if self.intrinsics is not None and not isinstance(self.intrinsics, Intrinsics):
+            msg = f"intrinsics must be an Intrinsics, got {type(self.intrinsics).__name__}"
+            raise ConfigError(msg)
+
     @classmethod
     def from_file(cls, path: str | Path) -> CameraSpec:
         """Read the camera from a JSON file.
@@ -199,7 +227,8 @@ class CameraSpec:
         or ``"fx"``, ``"fy"``, ``"cx"``, ``"cy"``.
 
         Raises:
-            ConfigError: The file cannot be read or holds none of those.
+            ConfigError: The file cannot be read, holds none of those, or a value is not a
+                finite number in its range (whole pixels for the size).
         """
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -211,14 +240,16 @@ class CameraSpec:
             raise ConfigError(msg)
         try:
             if "hfov_deg" in data:
-                return cls(hfov_deg=float(data["hfov_deg"]))
+                return cls(hfov_deg=_number(data["hfov_deg"]))
             if "focal_35mm" in data:
-                return cls(focal_35mm=float(data["focal_35mm"]))
-            size = int(data["width"]), int(data["height"])
+                return cls(focal_35mm=_number(data["focal_35mm"]))
+            size = _pixels(data["width"]), _pixels(data["height"])
             matrix = data.get("camera_matrix", data.get("K"))
             if matrix is None:
                 matrix = [[data["fx"], 0, data["cx"]], [0, data["fy"], data["cy"]], [0, 0, 1]]
             return cls(intrinsics=Intrinsics.from_matrix(matrix, *size))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
         except (KeyError, TypeError, ValueError) as exc:
             msg = (
                 f"{path}: give hfov_deg, focal_35mm, or width, height and camera_matrix "
@@ -243,6 +274,32 @@ class CameraSpec:
         if self.focal_35mm is not None:
             return Intrinsics.from_35mm(self.focal_35mm, width, height)
         return Intrinsics.default(width, height)
+
+
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (an int or float, numpy's too; not a bool)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float:
+    """A JSON number as a float; anything else (a string, a bool, null) is a ConfigError."""
+    if not _is_real(value):
+        msg = f"expected a number, got {type(value).__name__}"
+        raise ConfigError(msg)
+    try:
+        return float(cast("float", value))
+    except OverflowError as exc:  # an integer beyond float's range
+        msg = "a number is out of range"
+        raise ConfigError(msg) from exc
+
+
+def _pixels(value: object) -> int:
+    """A JSON image size: a positive whole number of pixels (2.0 is 2; 2.5 is an error)."""
+    number = _number(value)
+    if not (math.isfinite(number) and number >= 1 and number == int(number)):
+        msg = f"image size must be a positive whole number of pixels, got {number}"
+        raise ConfigError(msg)
+    return int(number)
 
 
 def _keypoint_weights(image_array: NDArray[np.float32], threshold: float) -> NDArray[np.float64]:
