@@ -64,6 +64,8 @@ class TrackSummary:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     exercise: str | None = None
     counts: dict[int | None, int] | None = None
+    keypoint_files: list[Path] = field(default_factory=list)
+    replaced_files: list[Path] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -104,15 +106,35 @@ class _Outputs:
         self.args, self.stack, self.fps = args, stack, fps
         self.writers: list[ResultWriter] = []
         self.camera = _camera_spec(args)
+        self.keypoints: ResultWriter | None = None
         if args.output:
             video_id = Path(str(args.input)).stem or str(args.input)
             writer = open_writer(args.output, video_id=video_id, camera=self.camera is not None)
-            self.writers.append(stack.enter_context(writer))
+            self.keypoints = stack.enter_context(writer)
+            self.writers.append(writer)
         if getattr(args, "rerun", None):
             self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
         self.size_wh: tuple[int, int] | None = None  # the first frame's, for the metadata
         self.smoother = None if static or _smoothing_mode(args) == "none" else TranslationSmoother()
         self.renderer: OverlayVideoWriter | PngSequenceWriter | None = None
+
+    def count_into(self, summary: TrackSummary) -> None:
+        """Put ``--count``'s exercise and repetitions per person into the summary."""
+        if self.counter is not None:
+            summary.exercise = self.counter.preset.name
+            summary.counts = self.counter.counts()
+
+    def published(self) -> tuple[list[Path], list[Path]]:
+        """After closing: the keypoint files written, and the earlier ones they replaced.
+
+        The files written are ``-o``, or a ``.bvh``'s per-track files; the replaced ones are
+        an earlier run's ``.bvh`` files that this run deleted.
+        """
+        from hifipose.io.writers import BvhWriter
+
+        if isinstance(self.keypoints, BvhWriter):
+            return list(self.keypoints.written), list(self.keypoints.removed)
+        return ([Path(self.args.output)] if self.args.output else []), []
 
     @property
     def wants_images(self) -> bool:
@@ -293,9 +315,8 @@ def run_track(
         for writer in outputs.writers:
             if isinstance(writer, ParquetWriter):
                 writer.set_metadata(_track_metadata(args, source, outputs, static=static))
-        if outputs.counter is not None:
-            summary.exercise = outputs.counter.preset.name
-            summary.counts = outputs.counter.counts()
+        outputs.count_into(summary)
+    summary.keypoint_files, summary.replaced_files = outputs.published()  # writers closed
     return summary
 
 
@@ -462,6 +483,15 @@ def _count_lines(summary: TrackSummary) -> list[str]:
     ]
 
 
+def _keypoint_lines(summary: TrackSummary) -> list[str]:
+    """``keypoints: PATH`` for each keypoint file written (a ``.bvh`` per person: several)."""
+    lines = [f"keypoints: {path.resolve()}" for path in summary.keypoint_files]
+    if summary.replaced_files:
+        names = ", ".join(path.name for path in summary.replaced_files)
+        lines.append(f"deleted an earlier run's files that these replace: {names}")
+    return lines
+
+
 def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
     """Print what was done; return the exit status (3 when inputs were skipped)."""
     runs = "" if summary.detector_runs is None else f"detector ran {summary.detector_runs} times, "
@@ -469,11 +499,10 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
         f"{summary.frames} frames, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
-    for line in _count_lines(summary):
+    for line in [*_count_lines(summary), *_keypoint_lines(summary)]:
         print(line)
-    for label, path in (("keypoints", args.output), ("overlay", args.render)):
-        if path:
-            print(f"{label}: {Path(path).resolve()}")
+    if args.render:
+        print(f"overlay: {Path(args.render).resolve()}")
     if not summary.skipped:
         return 0
     print(f"skipped {len(summary.skipped)} unreadable file(s):")
@@ -555,7 +584,7 @@ def _track_input(
         seconds=summary.seconds,
         complete=not skipped,
         message=f"skipped unreadable file(s): {skipped}" if skipped else None,
-        report=tuple(_count_lines(summary)),
+        report=(*_count_lines(summary), *_keypoint_lines(summary)),
     )
 
 
@@ -608,11 +637,10 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
             continue
         rate = outcome.frames / outcome.seconds if outcome.seconds > 0 else 0.0
         print(f"{plan.input}: {outcome.frames} frames, {outcome.poses} poses, {rate:.1f} fps")
-        for line in outcome.report:
+        for line in outcome.report:  # the counts, then the keypoint files written
             print(f"  {line}")
-        for label, path in (("keypoints", plan.output), ("overlay", plan.render)):
-            if path:
-                print(f"  {label}: {Path(path).resolve()}")
+        if plan.render:
+            print(f"  overlay: {Path(plan.render).resolve()}")
         if outcome.complete is False:
             failed += 1
             print(f"  {outcome.message}")

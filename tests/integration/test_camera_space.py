@@ -174,6 +174,30 @@ def test_angles_need_a_rerun_output(tmp_path, shared_data, model_dir, capsys):
     assert list(tmp_path.iterdir()) == []  # refused before any work: nothing written
 
 
+def test_bvh_of_several_people_prints_the_files_written_and_replaces_older_ones(
+    tmp_path, shared_data, model_dir, capsys
+):
+    """It used to print take.bvh, write take.N.bvh and keep take.N.bvh of earlier runs."""
+    (tmp_path / "take.bvh").write_text("an earlier single-person run")
+    (tmp_path / "take.7.bvh").write_text("an earlier run's person 7")
+    (tmp_path / "take.notes.bvh").write_text("not hifipose's")
+    clip = shared_data / "multi" / "crossing_squats.mp4"
+    args = ["track", str(clip), "-o", str(tmp_path / "take.bvh"), "--num-poses", "3"]
+    args += ["--max-frames", "4", "--model", "lite", "--model-dir", str(model_dir), "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    written = sorted(p.name for p in tmp_path.glob("take.[0-9]*.bvh"))
+    assert len(written) >= 2 and "take.7.bvh" not in written
+    printed = [
+        line.removeprefix("keypoints: ") for line in out.splitlines() if "keypoints:" in line
+    ]
+    assert printed == [str((tmp_path / name).resolve()) for name in written]
+    assert "deleted an earlier run's files that these replace: take.7.bvh, take.bvh" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*written, "take.notes.bvh"])
+    for name in written:
+        assert bvh.Bvh((tmp_path / name).read_text()).nframes >= 2
+
+
 @pytest.mark.filterwarnings("ignore:RRD file has no footer")  # `rerun --save` streams, no footer
 def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model_dir):
     """`--rerun URL` logs to a running Rerun server (here `rerun --save`, no window)."""
