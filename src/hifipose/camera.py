@@ -475,7 +475,8 @@ def to_camera_space(
       world and image outputs (about 12 px mean on the 1280-pixel-high squat clip).
 
     A pose whose translation cannot be found (fewer than :data:`MIN_POINTS` visible
-    keypoints) keeps ``camera_array_m=None``.
+    keypoints), or whose camera-space points would not fit in float32 (an absurd focal
+    length), keeps ``camera_array_m=None``.
 
     Raises:
         ConfigError: The intrinsics are for another frame size.
@@ -512,12 +513,16 @@ def to_camera_space(
             i: (smoothed[keys[i]], cam + np.array([0.0, 0.0, smoothed[keys[i]][2] - t[2]]))
             for i, (t, cam) in solved.items()
         }
-    placed = {}
+    placed: dict[int, NDArray[np.float32]] = {}
     for i, (_, cam) in solved.items():
         rays = _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
-        placed[i] = _refit_lateral(cam, rays, weights[i]) if rigid else rays
+        points = _refit_lateral(cam, rays, weights[i]) if rigid else rays
+        with np.errstate(over="ignore"):
+            points32 = points.astype(np.float32)
+        if not (np.isinf(points32) & np.isfinite(points)).any():  # else beyond float32: none
+            placed[i] = points32
     poses = tuple(
-        pose.replace(camera_array_m=placed[i].astype(np.float32)) if i in placed else pose
+        pose.replace(camera_array_m=placed[i]) if i in placed else pose
         for i, pose in enumerate(result.poses)
     )
     return dataclasses.replace(result, poses=poses)

@@ -319,3 +319,13 @@ def test_non_square_pixels_place_the_skeleton_on_its_rays(skeletons):
     result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0),))
     placed = to_camera_space(result, camera).poses[0].camera_array_m
     np.testing.assert_allclose(placed, world + t, atol=1e-4)
+
+
+def test_a_placement_beyond_float32_is_no_placement(skeletons):
+    """A focal length of 1e-40 px puts keypoints 1e41 m aside: None, not ±inf keypoints."""
+    camera = Intrinsics(1e-40, 1e-40, 960.0, 540.0, 1920, 1080)
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(skeletons[0] + (0.0, 0.0, 3.0))
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, skeletons[0], 1.0),))
+    with np.errstate(all="raise"):
+        assert to_camera_space(result, camera).poses[0].camera_array_m is None

@@ -47,6 +47,12 @@ _IMAGE_FIELDS: Final = ("x", "y", "z", "visibility", "presence")
 _WORLD_FIELDS: Final = ("world_x", "world_y", "world_z")
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's may append a whole schema)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 @dataclass(frozen=True)
 class Track:
     """One person's keypoints over time.
@@ -190,6 +196,11 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
         more = "…" if len(missing) > 4 else ""
         msg = f"not a hifipose keypoint table: missing columns {missing[:4]}{more}"
         raise ConfigError(msg)
+    listed = list(table.column_names)
+    twice = sorted({c for c in [*required, "video_id"] if listed.count(c) > 1})
+    if twice:
+        msg = f"not a hifipose keypoint table: column(s) {', '.join(twice)} appear more than once"
+        raise ConfigError(msg)
     n = table.num_rows
     arrow = require("pyarrow", extra="parquet")
 
@@ -197,7 +208,7 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
         try:
             return table.column(name).cast(kind, safe=True)
         except (arrow.ArrowException, ValueError, TypeError) as exc:
-            msg = f"column {name} is {table.column(name).type}, not {kind}: {exc}"
+            msg = f"column {name} is {table.column(name).type}, not {kind}: {_first_line(exc)}"
             raise ConfigError(msg) from exc
 
     def floats(columns: list[str]) -> NDArray[np.float64]:
@@ -299,7 +310,7 @@ def _read_jsonl(source: Path) -> list[Track]:
             try:
                 results.append(_frame_from_json(json.loads(line)))
             except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                msg = f"{source}:{line_no}: not a hifipose keypoint line ({exc})"
+                msg = f"{source}:{line_no}: not a hifipose keypoint line ({_first_line(exc)})"
                 raise ConfigError(msg) from exc
     return tracks_from_results(results)
 
@@ -347,7 +358,7 @@ def _read_one(source: Path) -> list[Track]:
     except ConfigError:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:  # ArrowInvalid is a ValueError
-        raise VideoReadError(f"cannot read {source}: {exc}") from exc
+        raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
     try:
         return tracks_from_table(table)
     except ConfigError as exc:

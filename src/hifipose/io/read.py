@@ -24,12 +24,24 @@ __all__ = ["read_poses"]
 _NOT_NULL: Final = ("video_id", "frame", "timestamp_ms", "width", "height")
 
 
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's may append a whole schema)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def _missing_message(path: Path, missing: list[str]) -> str:
     shown = ", ".join(missing[:5]) + (f", … ({len(missing)} in all)" if len(missing) > 5 else "")
     return (
         f"{path} is not a hifipose pose table: missing column(s) {shown} "
         "(write it with `hifipose track -o x.parquet` or `batch`)"
     )
+
+
+def _unique(table: Any) -> set[str]:  # noqa: ANN401 - a pyarrow table
+    """The column names that occur once in ``table``."""
+    names = list(table.column_names)
+    return {n for n in names if names.count(n) == 1}
 
 
 def _typed(path: Path, table: Any, camera: bool) -> Any:  # noqa: ANN401 - pyarrow tables
@@ -39,13 +51,18 @@ def _typed(path: Path, table: Any, camera: bool) -> Any:  # noqa: ANN401 - pyarr
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise VideoReadError(_missing_message(path, missing))
+    twice = sorted({n for n in table.column_names if n in schema.names} - _unique(table))
+    if twice:
+        msg = f"{path}: column(s) {', '.join(twice)} appear more than once"
+        raise VideoReadError(msg)
     arrays = []
     for field in schema:
         column = table.column(field.name)
         try:
             arrays.append(column.cast(field.type, safe=True))
         except (pa.ArrowException, ValueError, TypeError) as exc:
-            msg = f"{path}: column {field.name} is {column.type}, not {field.type}: {exc}"
+            why = _first_line(exc)
+            msg = f"{path}: column {field.name} is {column.type}, not {field.type}: {why}"
             raise VideoReadError(msg) from exc
     for name in _NOT_NULL:
         nulls = table.column(name).null_count
@@ -61,7 +78,7 @@ def _header(path: Path) -> list[str]:
         with path.open(encoding="utf-8", newline="") as handle:
             return next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        msg = f"cannot read {path} as a CSV pose table: {exc}"
+        msg = f"cannot read {path} as a CSV pose table: {_first_line(exc)}"
         raise VideoReadError(msg) from exc
 
 
@@ -74,16 +91,21 @@ def _read_csv(path: Path) -> Any:  # noqa: ANN401 - a pyarrow.Table
     missing = [name for name in wanted if name not in names]
     if missing:  # before parsing: an empty file or another tool's table says what it lacks
         raise VideoReadError(_missing_message(path, missing))
-    options = pc.ConvertOptions(
-        # text first, then a checked cast by name: an error says which column is wrong
-        column_types=dict.fromkeys(wanted, pa.string()),
-        include_columns=wanted,
-        strings_can_be_null=True,
-    )
+    typed = {field.name: field.type for field in arrow_schema(camera=camera)}
+
+    def read(types: dict[str, Any]) -> Any:  # noqa: ANN401 - a pyarrow.Table
+        options = pc.ConvertOptions(
+            column_types=types, include_columns=wanted, strings_can_be_null=True
+        )
+        return pc.read_csv(path, convert_options=options)
+
     try:
-        table = pc.read_csv(path, convert_options=options)
+        try:
+            table = read(typed)
+        except pa.ArrowInvalid:  # as text, then cast by name: the error names the column
+            table = read(dict.fromkeys(wanted, pa.string()))
     except (pa.ArrowException, OSError, ValueError) as exc:
-        msg = f"cannot read {path} as a CSV pose table: {exc}"
+        msg = f"cannot read {path} as a CSV pose table: {_first_line(exc)}"
         raise VideoReadError(msg) from exc
     return _typed(path, table, camera)
 
@@ -100,7 +122,7 @@ def _read_parquet(path: Path, *, camera: bool | None = None) -> Any:  # noqa: AN
         table = parquet.read(columns=wanted)
         document = parquet.metadata.metadata or {}
     except (pa.ArrowException, OSError, ValueError) as exc:
-        msg = f"cannot read {path} as a Parquet pose table: {exc}"
+        msg = f"cannot read {path} as a Parquet pose table: {_first_line(exc)}"
         raise VideoReadError(msg) from exc
     if camera and not has_camera:  # in a folder where other files have them: nulls
         nulls = [pa.nulls(table.num_rows, pa.float32()) for _ in CAMERA_COLUMNS]
@@ -152,7 +174,7 @@ def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # n
                     require("pyarrow.parquet", extra="parquet").read_schema(file).names
                 )
             except (pa.ArrowException, OSError, ValueError) as exc:
-                msg = f"cannot read {file} as a Parquet pose table: {exc}"
+                msg = f"cannot read {file} as a Parquet pose table: {_first_line(exc)}"
                 raise VideoReadError(msg) from exc
         tables = [_read_parquet(f, camera=camera).replace_schema_metadata(None) for f in files]
         table = pa.concat_tables(tables)

@@ -592,7 +592,7 @@ class BvhWriter(ResultWriter):
 def _remove_replaced(path: Path, written: tuple[Path, ...]) -> list[Path]:
     """Delete ``path`` and ``<stem>.<number><suffix>`` beside it unless just ``written``."""
     family = re.compile(re.escape(path.stem) + r"(\.\d+)?" + re.escape(path.suffix) + r"\Z")
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = sorted(path.parent.glob(f"{glob.escape(path.stem)}*{path.suffix}"))
     except OSError:
