@@ -74,6 +74,11 @@ class Intrinsics:
         width: Image width in pixels the values refer to.
         height: Image height in pixels.
 
+    Raises:
+        ConfigError: A focal length or the principal point is not a finite number (a NaN
+            principal point used to fail deep in the solver), a focal length is not
+            positive, or the size is not a positive whole number of pixels.
+
     Example:
         >>> k = Intrinsics.from_fov(1920, 1080, hfov_deg=90.0)
         >>> round(k.fx, 1), k.cx, k.cy
