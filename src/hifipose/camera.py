@@ -380,21 +380,33 @@ def solve_translation(
 def _linear_translation(
     world: NDArray[np.float64], xy: NDArray[np.float64], w: NDArray[np.float64], k: Intrinsics
 ) -> NDArray[np.float64]:
-    u = (xy[:, 0] - k.cx) / k.fx
-    v = (xy[:, 1] - k.cy) / k.fy
-    n = len(world)
-    a = np.zeros((2 * n, 3))
-    a[:n, 0] = 1.0
-    a[:n, 2] = -u
-    a[n:, 1] = 1.0
-    a[n:, 2] = -v
-    b = np.concatenate((u * world[:, 2] - world[:, 0], v * world[:, 2] - world[:, 1]))
-    sqrt_w = np.sqrt(np.concatenate((w, w)))
-    t = np.linalg.lstsq(a * sqrt_w[:, None], b * sqrt_w, rcond=None)[0]
-    depth = world[:, 2] + t[2]
-    if np.all(depth > 0):
-        scale = sqrt_w / np.concatenate((depth, depth))
-        t = np.linalg.lstsq(a * scale[:, None], b * scale, rcond=None)[0]
+    """The least-squares t; NaN when the system overflows (absurd intrinsics or points)."""
+    no_solution = np.full(3, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        u = (xy[:, 0] - k.cx) / k.fx
+        v = (xy[:, 1] - k.cy) / k.fy
+        n = len(world)
+        a = np.zeros((2 * n, 3))
+        a[:n, 0] = 1.0
+        a[:n, 2] = -u
+        a[n:, 1] = 1.0
+        a[n:, 2] = -v
+        b = np.concatenate((u * world[:, 2] - world[:, 0], v * world[:, 2] - world[:, 1]))
+        sqrt_w = np.sqrt(np.concatenate((w, w)))
+        a_w, b_w = a * sqrt_w[:, None], b * sqrt_w
+    if not (np.isfinite(a_w).all() and np.isfinite(b_w).all()):
+        return no_solution
+    try:
+        t = np.linalg.lstsq(a_w, b_w, rcond=None)[0]
+        depth = world[:, 2] + t[2]
+        if np.all(depth > 0):
+            scale = sqrt_w / np.concatenate((depth, depth))
+            with np.errstate(over="ignore", invalid="ignore"):
+                a_s, b_s = a * scale[:, None], b * scale
+            if np.isfinite(a_s).all() and np.isfinite(b_s).all():
+                t = np.linalg.lstsq(a_s, b_s, rcond=None)[0]
+    except np.linalg.LinAlgError:  # no convergence on values near float's limits
+        return no_solution
     return np.asarray(t, dtype=np.float64)
 
 
@@ -403,9 +415,12 @@ def _pnp(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     import cv2
 
-    ok, rvec, tvec = cv2.solvePnP(
-        world.reshape(-1, 1, 3), xy.reshape(-1, 1, 2), k.matrix, None, flags=cv2.SOLVEPNP_SQPNP
-    )
+    try:
+        ok, rvec, tvec = cv2.solvePnP(
+            world.reshape(-1, 1, 3), xy.reshape(-1, 1, 2), k.matrix, None, flags=cv2.SOLVEPNP_SQPNP
+        )
+    except cv2.error:  # values OpenCV cannot solve with (near float's limits): no solution
+        return None
     if not ok:
         return None
     rotation, _ = cv2.Rodrigues(rvec)

@@ -250,10 +250,13 @@ def _intrinsics_documents(draw: st.DrawFn) -> str:
     return json.dumps(document)
 
 
+_METHODS = st.sampled_from(["linear", "pnp"])
+
+
 @FUZZ
-@given(_intrinsics_documents(), st.sampled_from([(640, 480), (1, 1), (4000, 3000)]))
+@given(_intrinsics_documents(), st.sampled_from([(640, 480), (1, 1), (4000, 3000)]), _METHODS)
 def test_any_intrinsics_file_gives_a_camera_or_a_config_error(
-    document: str, size: tuple[int, int]
+    document: str, size: tuple[int, int], method: str
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "k.json"
@@ -265,18 +268,23 @@ def test_any_intrinsics_file_gives_a_camera_or_a_config_error(
     assert isinstance(camera, Intrinsics)
     assert all(math.isfinite(v) for v in (camera.fx, camera.fy, camera.cx, camera.cy))
     result = FrameResult(0, 0.0, size, (squat_pose(40.0),))
-    placed = to_camera_space(result, camera).poses[0].camera_array_m
+    placed = to_camera_space(result, camera, method=method).poses[0].camera_array_m  # type: ignore[arg-type]
     assert placed is None or placed.shape == (33, 3)
 
 
 @FUZZ
-@given(st.tuples(*([_NUMBERS | st.text(max_size=2) | st.none()] * 4)), st.integers(-2, 5000))
+@given(
+    st.tuples(*([_NUMBERS | st.text(max_size=2) | st.none()] * 4)),
+    st.integers(-2, 5000),
+    _METHODS,
+)
 def test_any_intrinsics_values_give_a_camera_or_a_config_error(
-    values: tuple[object, ...], width: int
+    values: tuple[object, ...], width: int, method: str
 ) -> None:
     try:
         camera = Intrinsics(*values, width, 480)  # type: ignore[arg-type]
     except HifiposeError:
         return
     result = FrameResult(0, 0.0, (width, 480), (squat_pose(40.0),))
-    to_camera_space(result, camera)
+    placed = to_camera_space(result, camera, method=method).poses[0].camera_array_m  # type: ignore[arg-type]
+    assert placed is None or placed.shape == (33, 3)

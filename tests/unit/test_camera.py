@@ -329,3 +329,19 @@ def test_a_placement_beyond_float32_is_no_placement(skeletons):
     result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, skeletons[0], 1.0),))
     with np.errstate(all="raise"):
         assert to_camera_space(result, camera).poses[0].camera_array_m is None
+
+
+@pytest.mark.parametrize("method", ["linear", "pnp"])
+@pytest.mark.parametrize(
+    "values",
+    [(1.0, 1.0, 0.0, 5.76e153), (500.0, 500.0, 320.0, 2.88e156), (1e300, 1e300, 1.0, 1.0)],
+)
+def test_intrinsics_near_floats_limits_give_no_placement_not_a_linalg_error(
+    skeletons, values, method
+):
+    """Found by fuzzing: a principal point of 1e156 px overflowed into an SVD LinAlgError."""
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(skeletons[0] + (0.0, 0.0, 3.0))
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, skeletons[0], 1.0),))
+    camera = Intrinsics(*values, 1920, 1080)
+    assert to_camera_space(result, camera, method=method).poses[0].camera_array_m is None
