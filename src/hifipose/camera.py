@@ -145,7 +145,11 @@ class Intrinsics:
         if not 0 < fov < 180:
             msg = f"field of view must be between 0 and 180 degrees, got {fov}"
             raise ConfigError(msg)
-        focal = extent / 2 / math.tan(math.radians(fov) / 2)
+        tangent = math.tan(math.radians(fov) / 2)
+        if not tangent > 0:  # so narrow that it underflows: no finite focal length
+            msg = f"field of view {fov} degrees is too narrow for a focal length"
+            raise ConfigError(msg)
+        focal = extent / 2 / tangent
         return cls(focal, focal, width / 2, height / 2, width, height)
 
     @classmethod
@@ -213,6 +217,9 @@ class CameraSpec:
             raise ConfigError(msg)
         if self.hfov_deg is not None and not (_is_real(self.hfov_deg) and 0 < self.hfov_deg < 180):
             msg = f"field of view must be between 0 and 180 degrees, got {self.hfov_deg!r}"
+            raise ConfigError(msg)
+        if self.hfov_deg is not None and not math.tan(math.radians(self.hfov_deg) / 2) > 0:
+            msg = f"field of view {self.hfov_deg} degrees is too narrow for a focal length"
             raise ConfigError(msg)
         if self.focal_35mm is not None and not (
             _is_real(self.focal_35mm) and 0 < self.focal_35mm < math.inf

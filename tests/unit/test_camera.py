@@ -285,6 +285,7 @@ def test_bad_camera_matrices_are_config_errors(matrix):
         ('{"hfov_deg": NaN}', "between 0 and 180"),
         ('{"hfov_deg": 200}', "between 0 and 180"),
         ('{"focal_35mm": Infinity}', "positive and finite"),
+        ('{"hfov_deg": 5e-324}', "too narrow"),  # found by fuzzing: ZeroDivisionError
         ('{"hfov_deg": [60]}', "number"),
         ("[1, 2]", "JSON object"),
     ],
