@@ -256,3 +256,21 @@ def test_bad_json_lines_are_config_errors_naming_the_line(
     with pytest.raises(ConfigError, match=match) as caught:
         read_tracks(keypoints)
     assert f"k.jsonl:{len(squat_results()) + 1}:" in str(caught.value)
+
+
+@pytest.mark.parametrize("column", ["track_id", "frame"])
+def test_ids_beyond_the_tables_int32_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str
+) -> None:
+    """Found by fuzzing: a track_id of 2**31 was read, then crashed writing -o (ArrowInvalid)."""
+    keypoints = write(tmp_path / "k.csv")
+    rows = list(csv.DictReader(keypoints.open(newline="")))
+    rows[0][column] = str(2**31)
+    with keypoints.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    out = tmp_path / "a.parquet"
+    assert main(["analyze", str(keypoints), "-o", str(out)]) == 1
+    one_line_error(capsys, f"column {column}")
+    assert not out.exists()

@@ -217,9 +217,9 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
 
     image = floats(image_cols).reshape(n, NUM_KEYPOINTS, len(_IMAGE_FIELDS))
     world = floats(world_cols).reshape(n, NUM_KEYPOINTS, len(_WORLD_FIELDS))
-    frames = column("frame", arrow.int64()).to_pylist()
+    frames = column("frame", arrow.int32()).to_pylist()  # the pose table's types
     stamps = column("timestamp_ms", arrow.float64()).to_pylist()
-    track_ids = column("track_id", arrow.int64()).to_pylist()
+    track_ids = column("track_id", arrow.int32()).to_pylist()
     scores = column("score", arrow.float64()).to_pylist()
     videos = column("video_id", arrow.string()).to_pylist() if "video_id" in names else [""] * n
     has_pose = np.isfinite(image[:, :, :2]).any(axis=(1, 2))
