@@ -246,6 +246,7 @@ def test_a_batch_outdir_is_analysed_video_by_video(
          "33 keypoints"),
         ('{"frame": 0, "timestamp_ms": 0, "poses": [7]}', "a pose is a JSON object"),
         ('{"frame": 0, "timestamp_ms": 0}', "poses"),
+        ('{"frame": 2147483648, "timestamp_ms": 0, "poses": []}', "32 bits"),
     ],
 )  # fmt: skip
 def test_bad_json_lines_are_config_errors_naming_the_line(

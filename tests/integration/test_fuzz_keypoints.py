@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,6 +200,7 @@ def _analyze_cli(path: Path, out: Path) -> None:
         assert out.is_file()
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's overflow lines are no output
 @FUZZ
 @given(_keypoint_files())
 def test_any_keypoint_file_gives_tracks_or_a_hifipose_error(file: tuple[str, bytes]) -> None:

@@ -257,7 +257,8 @@ def _pose_from_json(data: object) -> Pose:
         values = [
             [np.nan if p.get(f) is None else _json_float(p[f]) for f in fields] for p in points
         ]
-        return np.array(values, dtype=np.float64).astype(np.float32)
+        with np.errstate(over="ignore"):  # beyond float32: ±inf, then NaN angles
+            return np.array(values, dtype=np.float64).astype(np.float32)
 
     image = array(data["keypoints"], ("x", "y", "z", "score", "presence"))
     world = array(data["keypoints3d"], ("x", "y", "z"))
@@ -279,9 +280,13 @@ def _json_float(value: object) -> float:
 
 
 def _json_int(value: object) -> int:
+    """A frame number or track id: a whole number that fits the pose table's int32."""
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"expected a whole number, got {type(value).__name__}"
         raise TypeError(msg)
+    if not -(2**31) <= value < 2**31:
+        msg = "a frame number or track id beyond 32 bits"
+        raise ValueError(msg)
     return value
 
 
