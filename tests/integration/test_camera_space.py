@@ -226,3 +226,26 @@ def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model
     rows = read_rows(saved)
     assert rows["/video", "EncodedImage"] == set(range(5))
     assert rows["/poses/count", "Scalars"] == set(range(5))
+
+
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ('{"width": 360, "height": 640, "fx": 500, "fy": 500, "cx": NaN, "cy": 320}', "cx=nan"),
+        ('{"width": 360, "height": 640, "camera_matrix": [[500, 0, 180], [0, 500, Infinity], '
+         "[0, 0, 1]]}", "cy=inf"),
+        ('{"hfov_deg": -5}', "between 0 and 180"),
+    ],
+)  # fmt: skip
+def test_a_bad_intrinsics_file_is_a_one_line_error_before_any_work(
+    tmp_path, shared_data, model_dir, capsys, *, document, needle
+):
+    """A NaN principal point used to end in an SVD LinAlgError traceback plus LAPACK lines."""
+    intrinsics = tmp_path / "k.json"
+    intrinsics.write_text(document)
+    args = ["track", str(shared_data / SQUATS), "-o", str(tmp_path / "k.jsonl")]
+    args += ["--intrinsics", str(intrinsics), "--model-dir", str(model_dir), "--quiet"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and str(intrinsics) in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json"]
