@@ -275,3 +275,14 @@ def test_ids_beyond_the_tables_int32_are_refused(
     assert main(["analyze", str(keypoints), "-o", str(out)]) == 1
     one_line_error(capsys, f"column {column}")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_bytes_that_are_not_text_are_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
+) -> None:
+    """Found by fuzzing: a CSV whose header is not UTF-8 raised a UnicodeDecodeError."""
+    keypoints = tmp_path / f"k{suffix}"
+    keypoints.write_bytes(b"\x80\n")
+    assert main(["analyze", str(keypoints)]) == 1
+    one_line_error(capsys, str(keypoints))

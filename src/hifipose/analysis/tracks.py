@@ -360,9 +360,10 @@ def _read_one(source: Path) -> list[Track]:
             text = dict.fromkeys(("video_id", "source"), arrow.string())  # "001" stays a name
             options = pacsv.ConvertOptions(column_types=text)
             table = pacsv.read_csv(source, convert_options=options)
+        table.column_names  # noqa: B018 - decoded lazily: a header that is not UTF-8 fails here
     except ConfigError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:  # ArrowInvalid is a ValueError
+    except (OSError, ValueError) as exc:  # ArrowInvalid and UnicodeDecodeError are ValueErrors
         raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
     try:
         return tracks_from_table(table)
