@@ -25,7 +25,7 @@ import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -74,6 +74,11 @@ class Intrinsics:
         width: Image width in pixels the values refer to.
         height: Image height in pixels.
 
+    Raises:
+        ConfigError: A focal length or the principal point is not a finite number (a NaN
+            principal point used to fail deep in the solver), a focal length is not
+            positive, or the size is not a positive whole number of pixels.
+
     Example:
         >>> k = Intrinsics.from_fov(1920, 1080, hfov_deg=90.0)
         >>> round(k.fx, 1), k.cx, k.cy
@@ -88,12 +93,18 @@ class Intrinsics:
     height: int
 
     def __post_init__(self) -> None:
-        if not (self.fx > 0 and self.fy > 0 and math.isfinite(self.fx * self.fy)):
-            msg = f"focal lengths must be positive and finite, got fx={self.fx}, fy={self.fy}"
+        values = {"fx": self.fx, "fy": self.fy, "cx": self.cx, "cy": self.cy}
+        for name, value in values.items():
+            if not _is_real(value) or not math.isfinite(value):
+                msg = f"camera intrinsics must be finite numbers, got {name}={value!r}"
+                raise ConfigError(msg)
+        if not (self.fx > 0 and self.fy > 0):
+            msg = f"focal lengths must be positive, got fx={self.fx}, fy={self.fy}"
             raise ConfigError(msg)
-        if self.width < 1 or self.height < 1:
-            msg = f"image size must be positive, got {self.width}x{self.height}"
-            raise ConfigError(msg)
+        for name, size in (("width", self.width), ("height", self.height)):
+            if not (isinstance(size, int | np.integer) and not isinstance(size, bool)) or size < 1:
+                msg = f"image {name} must be a positive whole number of pixels, got {size!r}"
+                raise ConfigError(msg)
 
     @classmethod
     def default(cls, width: int, height: int) -> Intrinsics:
@@ -134,7 +145,11 @@ class Intrinsics:
         if not 0 < fov < 180:
             msg = f"field of view must be between 0 and 180 degrees, got {fov}"
             raise ConfigError(msg)
-        focal = extent / 2 / math.tan(math.radians(fov) / 2)
+        tangent = math.tan(math.radians(fov) / 2)
+        if not tangent > 0:  # so narrow that it underflows: no finite focal length
+            msg = f"field of view {fov} degrees is too narrow for a focal length"
+            raise ConfigError(msg)
+        focal = extent / 2 / tangent
         return cls(focal, focal, width / 2, height / 2, width, height)
 
     @classmethod
@@ -156,9 +171,14 @@ class Intrinsics:
         """From a 3×3 camera matrix ``[[fx, s, cx], [0, fy, cy], [0, 0, 1]]`` (skew ignored).
 
         Raises:
-            ConfigError: The matrix is not 3×3 or its last row is not (0, 0, 1).
+            ConfigError: The matrix is not 3×3 numbers, its last row is not (0, 0, 1), or
+                a value is not finite (see the class).
         """
-        k = np.asarray(matrix, dtype=np.float64)
+        try:
+            k = np.asarray(matrix, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            msg = f"camera matrix must be 3x3 numbers: {exc}"
+            raise ConfigError(msg) from exc
         if k.shape != (3, 3) or not np.allclose(k[2], (0.0, 0.0, 1.0)):
             msg = f"camera matrix must be 3x3 with last row (0, 0, 1), got {k.tolist()}"
             raise ConfigError(msg)
@@ -190,6 +210,26 @@ class CameraSpec:
     focal_35mm: float | None = None
     intrinsics: Intrinsics | None = None
 
+    def __post_init__(self) -> None:
+        given = [v for v in (self.hfov_deg, self.focal_35mm, self.intrinsics) if v is not None]
+        if len(given) > 1:
+            msg = "give at most one of hfov_deg, focal_35mm and intrinsics"
+            raise ConfigError(msg)
+        if self.hfov_deg is not None and not (_is_real(self.hfov_deg) and 0 < self.hfov_deg < 180):
+            msg = f"field of view must be between 0 and 180 degrees, got {self.hfov_deg!r}"
+            raise ConfigError(msg)
+        if self.hfov_deg is not None and not math.tan(math.radians(self.hfov_deg) / 2) > 0:
+            msg = f"field of view {self.hfov_deg} degrees is too narrow for a focal length"
+            raise ConfigError(msg)
+        if self.focal_35mm is not None and not (
+            _is_real(self.focal_35mm) and 0 < self.focal_35mm < math.inf
+        ):
+            msg = f"35 mm focal length must be positive and finite, got {self.focal_35mm!r}"
+            raise ConfigError(msg)
+        if self.intrinsics is not None and not isinstance(self.intrinsics, Intrinsics):
+            msg = f"intrinsics must be an Intrinsics, got {type(self.intrinsics).__name__}"
+            raise ConfigError(msg)
+
     @classmethod
     def from_file(cls, path: str | Path) -> CameraSpec:
         """Read the camera from a JSON file.
@@ -199,7 +239,8 @@ class CameraSpec:
         or ``"fx"``, ``"fy"``, ``"cx"``, ``"cy"``.
 
         Raises:
-            ConfigError: The file cannot be read or holds none of those.
+            ConfigError: The file cannot be read, holds none of those, or a value is not a
+                finite number in its range (whole pixels for the size).
         """
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -211,14 +252,16 @@ class CameraSpec:
             raise ConfigError(msg)
         try:
             if "hfov_deg" in data:
-                return cls(hfov_deg=float(data["hfov_deg"]))
+                return cls(hfov_deg=_number(data["hfov_deg"]))
             if "focal_35mm" in data:
-                return cls(focal_35mm=float(data["focal_35mm"]))
-            size = int(data["width"]), int(data["height"])
+                return cls(focal_35mm=_number(data["focal_35mm"]))
+            size = _pixels(data["width"]), _pixels(data["height"])
             matrix = data.get("camera_matrix", data.get("K"))
             if matrix is None:
                 matrix = [[data["fx"], 0, data["cx"]], [0, data["fy"], data["cy"]], [0, 0, 1]]
             return cls(intrinsics=Intrinsics.from_matrix(matrix, *size))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
         except (KeyError, TypeError, ValueError) as exc:
             msg = (
                 f"{path}: give hfov_deg, focal_35mm, or width, height and camera_matrix "
@@ -243,6 +286,32 @@ class CameraSpec:
         if self.focal_35mm is not None:
             return Intrinsics.from_35mm(self.focal_35mm, width, height)
         return Intrinsics.default(width, height)
+
+
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (an int or float, numpy's too; not a bool)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def _number(value: object) -> float:
+    """A JSON number as a float; anything else (a string, a bool, null) is a ConfigError."""
+    if not _is_real(value):
+        msg = f"expected a number, got {type(value).__name__}"
+        raise ConfigError(msg)
+    try:
+        return float(cast("float", value))
+    except OverflowError as exc:  # an integer beyond float's range
+        msg = "a number is out of range"
+        raise ConfigError(msg) from exc
+
+
+def _pixels(value: object) -> int:
+    """A JSON image size: a positive whole number of pixels (2.0 is 2; 2.5 is an error)."""
+    number = _number(value)
+    if not (math.isfinite(number) and number >= 1 and number == int(number)):
+        msg = f"image size must be a positive whole number of pixels, got {number}"
+        raise ConfigError(msg)
+    return int(number)
 
 
 def _keypoint_weights(image_array: NDArray[np.float32], threshold: float) -> NDArray[np.float64]:
@@ -318,21 +387,33 @@ def solve_translation(
 def _linear_translation(
     world: NDArray[np.float64], xy: NDArray[np.float64], w: NDArray[np.float64], k: Intrinsics
 ) -> NDArray[np.float64]:
-    u = (xy[:, 0] - k.cx) / k.fx
-    v = (xy[:, 1] - k.cy) / k.fy
-    n = len(world)
-    a = np.zeros((2 * n, 3))
-    a[:n, 0] = 1.0
-    a[:n, 2] = -u
-    a[n:, 1] = 1.0
-    a[n:, 2] = -v
-    b = np.concatenate((u * world[:, 2] - world[:, 0], v * world[:, 2] - world[:, 1]))
-    sqrt_w = np.sqrt(np.concatenate((w, w)))
-    t = np.linalg.lstsq(a * sqrt_w[:, None], b * sqrt_w, rcond=None)[0]
-    depth = world[:, 2] + t[2]
-    if np.all(depth > 0):
-        scale = sqrt_w / np.concatenate((depth, depth))
-        t = np.linalg.lstsq(a * scale[:, None], b * scale, rcond=None)[0]
+    """The least-squares t; NaN when the system overflows (absurd intrinsics or points)."""
+    no_solution = np.full(3, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        u = (xy[:, 0] - k.cx) / k.fx
+        v = (xy[:, 1] - k.cy) / k.fy
+        n = len(world)
+        a = np.zeros((2 * n, 3))
+        a[:n, 0] = 1.0
+        a[:n, 2] = -u
+        a[n:, 1] = 1.0
+        a[n:, 2] = -v
+        b = np.concatenate((u * world[:, 2] - world[:, 0], v * world[:, 2] - world[:, 1]))
+        sqrt_w = np.sqrt(np.concatenate((w, w)))
+        a_w, b_w = a * sqrt_w[:, None], b * sqrt_w
+    if not (np.isfinite(a_w).all() and np.isfinite(b_w).all()):
+        return no_solution
+    try:
+        t = np.linalg.lstsq(a_w, b_w, rcond=None)[0]
+        depth = world[:, 2] + t[2]
+        if np.all(depth > 0):
+            scale = sqrt_w / np.concatenate((depth, depth))
+            with np.errstate(over="ignore", invalid="ignore"):
+                a_s, b_s = a * scale[:, None], b * scale
+            if np.isfinite(a_s).all() and np.isfinite(b_s).all():
+                t = np.linalg.lstsq(a_s, b_s, rcond=None)[0]
+    except np.linalg.LinAlgError:  # no convergence on values near float's limits
+        return no_solution
     return np.asarray(t, dtype=np.float64)
 
 
@@ -341,9 +422,12 @@ def _pnp(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     import cv2
 
-    ok, rvec, tvec = cv2.solvePnP(
-        world.reshape(-1, 1, 3), xy.reshape(-1, 1, 2), k.matrix, None, flags=cv2.SOLVEPNP_SQPNP
-    )
+    try:
+        ok, rvec, tvec = cv2.solvePnP(
+            world.reshape(-1, 1, 3), xy.reshape(-1, 1, 2), k.matrix, None, flags=cv2.SOLVEPNP_SQPNP
+        )
+    except cv2.error:  # values OpenCV cannot solve with (near float's limits): no solution
+        return None
     if not ok:
         return None
     rotation, _ = cv2.Rodrigues(rvec)
@@ -418,7 +502,8 @@ def to_camera_space(
       world and image outputs (about 12 px mean on the 1280-pixel-high squat clip).
 
     A pose whose translation cannot be found (fewer than :data:`MIN_POINTS` visible
-    keypoints) keeps ``camera_array_m=None``.
+    keypoints), or whose camera-space points would not fit in float32 (an absurd focal
+    length), keeps ``camera_array_m=None``.
 
     Raises:
         ConfigError: The intrinsics are for another frame size.
@@ -455,12 +540,16 @@ def to_camera_space(
             i: (smoothed[keys[i]], cam + np.array([0.0, 0.0, smoothed[keys[i]][2] - t[2]]))
             for i, (t, cam) in solved.items()
         }
-    placed = {}
+    placed: dict[int, NDArray[np.float32]] = {}
     for i, (_, cam) in solved.items():
         rays = _on_rays(result.poses[i].image_array[:, :2], cam[:, 2], intrinsics)
-        placed[i] = _refit_lateral(cam, rays, weights[i]) if rigid else rays
+        points = _refit_lateral(cam, rays, weights[i]) if rigid else rays
+        with np.errstate(over="ignore"):
+            points32 = points.astype(np.float32)
+        if not (np.isinf(points32) & np.isfinite(points)).any():  # else beyond float32: none
+            placed[i] = points32
     poses = tuple(
-        pose.replace(camera_array_m=placed[i].astype(np.float32)) if i in placed else pose
+        pose.replace(camera_array_m=placed[i]) if i in placed else pose
         for i, pose in enumerate(result.poses)
     )
     return dataclasses.replace(result, poses=poses)

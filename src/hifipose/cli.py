@@ -64,6 +64,8 @@ class TrackSummary:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     exercise: str | None = None
     counts: dict[int | None, int] | None = None
+    keypoint_files: list[Path] = field(default_factory=list)
+    replaced_files: list[Path] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
@@ -104,15 +106,35 @@ class _Outputs:
         self.args, self.stack, self.fps = args, stack, fps
         self.writers: list[ResultWriter] = []
         self.camera = _camera_spec(args)
+        self.keypoints: ResultWriter | None = None
         if args.output:
             video_id = Path(str(args.input)).stem or str(args.input)
             writer = open_writer(args.output, video_id=video_id, camera=self.camera is not None)
-            self.writers.append(stack.enter_context(writer))
+            self.keypoints = stack.enter_context(writer)
+            self.writers.append(writer)
         if getattr(args, "rerun", None):
             self.writers.append(stack.enter_context(RerunWriter(live=args.rerun)))
         self.size_wh: tuple[int, int] | None = None  # the first frame's, for the metadata
         self.smoother = None if static or _smoothing_mode(args) == "none" else TranslationSmoother()
         self.renderer: OverlayVideoWriter | PngSequenceWriter | None = None
+
+    def count_into(self, summary: TrackSummary) -> None:
+        """Put ``--count``'s exercise and repetitions per person into the summary."""
+        if self.counter is not None:
+            summary.exercise = self.counter.preset.name
+            summary.counts = self.counter.counts()
+
+    def published(self) -> tuple[list[Path], list[Path]]:
+        """After closing: the keypoint files written, and the earlier ones they replaced.
+
+        The files written are ``-o``, or a ``.bvh``'s per-track files; the replaced ones are
+        an earlier run's ``.bvh`` files that this run deleted.
+        """
+        from hifipose.io.writers import BvhWriter
+
+        if isinstance(self.keypoints, BvhWriter):
+            return list(self.keypoints.written), list(self.keypoints.removed)
+        return ([Path(self.args.output)] if self.args.output else []), []
 
     @property
     def wants_images(self) -> bool:
@@ -293,9 +315,8 @@ def run_track(
         for writer in outputs.writers:
             if isinstance(writer, ParquetWriter):
                 writer.set_metadata(_track_metadata(args, source, outputs, static=static))
-        if outputs.counter is not None:
-            summary.exercise = outputs.counter.preset.name
-            summary.counts = outputs.counter.counts()
+        outputs.count_into(summary)
+    summary.keypoint_files, summary.replaced_files = outputs.published()  # writers closed
     return summary
 
 
@@ -322,23 +343,24 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.resolve() == second.resolve()
 
 
-def _check_outputs(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
-    """Refuse, before any work, outputs that would overwrite an input or cannot be written.
+def _refuse_overwrites(
+    outputs: Sequence[tuple[str, Path, str | None]], inputs: Sequence[Path]
+) -> None:
+    """Refuse, before any work, outputs that would overwrite an input, a folder or each other.
+
+    Args:
+        outputs: ``(flag, path, example)`` per output given; ``example`` is a file name to
+            suggest when a file output names an existing folder, None for an output that
+            may be a folder.
+        inputs: The files the command reads.
 
     Raises:
-        ConfigError: ``-o`` or a video ``--render`` names an existing folder, resolves to an
-            input file, or both name the same path.
+        ConfigError: A file output names an existing folder, an output resolves to an input
+            file, or two outputs name the same path.
     """
-    outputs = [
-        (flag, Path(path))
-        for flag, path in (("-o", args.output), ("--render", args.render))
-        if path
-    ]
-    for flag, path in outputs:
-        is_file_output = flag == "-o" or path.suffix.lower() in VIDEO_OUTPUT_SUFFIXES
-        if is_file_output and path.is_dir():
-            example = path / ("keypoints.jsonl" if flag == "-o" else "overlay.mp4")
-            msg = f"{flag} {path} is an existing folder; give a file name, e.g. {example}"
+    for flag, path, example in outputs:
+        if example is not None and path.is_dir():
+            msg = f"{flag} {path} is an existing folder; give a file name, e.g. {path / example}"
             raise ConfigError(msg)
         for item in inputs:
             if _same_file(path, item):
@@ -347,9 +369,28 @@ def _check_outputs(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
                     "choose another name"
                 )
                 raise ConfigError(msg)
-    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
-        msg = f"-o and --render name the same path {outputs[0][1]}; give each its own"
-        raise ConfigError(msg)
+    for i, (flag, path, _) in enumerate(outputs):
+        for other_flag, other, _ in outputs[i + 1 :]:
+            if _same_file(path, other):
+                msg = f"{flag} and {other_flag} name the same path {path}; give each its own"
+                raise ConfigError(msg)
+
+
+def _check_outputs(args: argparse.Namespace, inputs: Sequence[Path]) -> None:
+    """Refuse, before any work, outputs that would overwrite an input or cannot be written.
+
+    Raises:
+        ConfigError: ``-o`` or a video ``--render`` names an existing folder, resolves to an
+            input file, or both name the same path.
+    """
+    outputs: list[tuple[str, Path, str | None]] = []
+    if args.output:
+        outputs.append(("-o", Path(args.output), "keypoints.jsonl"))
+    if args.render:
+        render = Path(args.render)
+        video = render.suffix.lower() in VIDEO_OUTPUT_SUFFIXES
+        outputs.append(("--render", render, "overlay.mp4" if video else None))
+    _refuse_overwrites(outputs, inputs)
 
 
 def _check_display() -> None:
@@ -448,6 +489,15 @@ def _count_lines(summary: TrackSummary) -> list[str]:
     ]
 
 
+def _keypoint_lines(summary: TrackSummary) -> list[str]:
+    """``keypoints: PATH`` for each keypoint file written (a ``.bvh`` per person: several)."""
+    lines = [f"keypoints: {path.resolve()}" for path in summary.keypoint_files]
+    if summary.replaced_files:
+        names = ", ".join(path.name for path in summary.replaced_files)
+        lines.append(f"deleted an earlier run's files that these replace: {names}")
+    return lines
+
+
 def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
     """Print what was done; return the exit status (3 when inputs were skipped)."""
     runs = (
@@ -459,11 +509,10 @@ def _print_summary(summary: TrackSummary, args: argparse.Namespace) -> int:
         f"{_plural(summary.frames, 'frame')}, {summary.frames_with_pose} with a pose, "
         f"{runs}{summary.fps:.1f} fps"
     )
-    for line in _count_lines(summary):
+    for line in [*_count_lines(summary), *_keypoint_lines(summary)]:
         print(line)
-    for label, path in (("keypoints", args.output), ("overlay", args.render)):
-        if path:
-            print(f"{label}: {Path(path).resolve()}")
+    if args.render:
+        print(f"overlay: {Path(args.render).resolve()}")
     if not summary.skipped:
         return 0
     print(f"skipped {_plural(len(summary.skipped), 'unreadable file')}:")
@@ -545,7 +594,7 @@ def _track_input(
         seconds=summary.seconds,
         complete=not skipped,
         message=f"skipped unreadable file(s): {skipped}" if skipped else None,
-        report=tuple(_count_lines(summary)),
+        report=(*_count_lines(summary), *_keypoint_lines(summary)),
     )
 
 
@@ -601,11 +650,10 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
             continue
         rate = outcome.frames / outcome.seconds if outcome.seconds > 0 else 0.0
         print(f"{plan.input}: {outcome.frames} frames, {outcome.poses} poses, {rate:.1f} fps")
-        for line in outcome.report:
+        for line in outcome.report:  # the counts, then the keypoint files written
             print(f"  {line}")
-        for label, path in (("keypoints", plan.output), ("overlay", plan.render)):
-            if path:
-                print(f"  {label}: {Path(path).resolve()}")
+        if plan.render:
+            print(f"  overlay: {Path(plan.render).resolve()}")
         if outcome.complete is False:
             failed += 1
             print(f"  {outcome.message}")
@@ -644,21 +692,59 @@ def run_demo(args: argparse.Namespace) -> int:
     return _print_summary(summary, track_args)
 
 
-def run_analyze(args: argparse.Namespace) -> int:
-    """``hifipose analyze``: angles (and repetitions) per track from a keypoint file."""
-    from hifipose.analysis import get_preset, read_tracks
-    from hifipose.analysis.report import (
-        DEFAULT_ANGLES,
-        analysis_table,
-        analyze_tracks,
-        write_table,
-    )
+def _check_analyze(args: argparse.Namespace) -> list[str]:
+    """Check every ``analyze`` argument and output before any work; return the angle names.
+
+    Raises:
+        ConfigError: An unknown exercise or angle, a ``--min-visibility`` outside [0, 1], an
+            output of the wrong kind, or one that would overwrite the keypoints or the other.
+        VideoReadError: The keypoints do not exist (or a folder holds none).
+        RuntimeUnavailableError: pyarrow (``-o``) or matplotlib (``--plot``) is missing.
+    """
+    from hifipose.analysis import get_preset
+    from hifipose.analysis.angles import check_min_visibility, normalize_angle_name
+    from hifipose.analysis.report import DEFAULT_ANGLES, check_table_path
+    from hifipose.analysis.tracks import keypoint_files
 
     preset = get_preset(args.count) if args.count else None
     if args.angles:
-        names: Sequence[str] = [n for n in args.angles.split(",") if n.strip()]
+        names = [n for n in args.angles.split(",") if n.strip()]
     else:
-        names = preset.angles if preset is not None else DEFAULT_ANGLES
+        names = list(preset.angles if preset is not None else DEFAULT_ANGLES)
+    for name in names:
+        normalize_angle_name(name)
+    check_min_visibility(args.min_visibility)
+    outputs: list[tuple[str, Path, str | None]] = []
+    if args.output:
+        outputs.append(("-o", check_table_path(args.output), "angles.parquet"))
+    if args.plot:
+        from hifipose.io.plot_angles import check_plot_path
+
+        outputs.append(("--plot", check_plot_path(args.plot), "angles.png"))
+    _refuse_overwrites(outputs, keypoint_files(args.keypoints))
+    return names
+
+
+def _unseen_hints(analyses: Sequence[Any], args: argparse.Namespace) -> None:
+    """Warn about angles and counts that no frame of a track could give (on stderr)."""
+    why = (
+        f"their points are missing, not finite, or less visible than --min-visibility "
+        f"{args.min_visibility:g} in every frame"
+    )
+    for a in analyses:
+        unseen = [name for name, values in a.angles.items() if not np.isfinite(values).any()]
+        if unseen:
+            shown = ", ".join(unseen)
+            print(f"hifipose analyze: warning: {a.track.label}: no {shown}: {why}", file=sys.stderr)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """``hifipose analyze``: angles (and repetitions) per track from a keypoint file or folder."""
+    from hifipose.analysis import get_preset, read_tracks
+    from hifipose.analysis.report import analysis_table, analyze_tracks, write_table
+
+    names = _check_analyze(args)
+    preset = get_preset(args.count) if args.count else None
     tracks = read_tracks(args.keypoints)
     if not tracks:
         print(f"hifipose analyze: no poses in {args.keypoints}", file=sys.stderr)
@@ -679,10 +765,16 @@ def run_analyze(args: argparse.Namespace) -> int:
                 else f"{'—':>8}{'—':>8}{'—':>8}"
             )
             print(f"{head}  {name:<16}{stats}")
+    _unseen_hints(analyses, args)
     if preset is not None:
         for a in analyses:
             if a.reps is not None:
                 note = " (ended inside a repetition)" if a.reps.in_rep else ""
+                if a.signal is not None and not np.isfinite(a.signal).any():
+                    note = (
+                        f" (no frame gives the {preset.label} signal: the world keypoints of "
+                        f"{', '.join(preset.angles)} are missing, not finite or not visible)"
+                    )
                 print(f"{preset.name}: {a.track.label}: {a.reps.count} repetitions{note}")
     if args.output:
         write_table(analysis_table(analyses, preset), args.output)
@@ -1078,7 +1170,10 @@ def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     analyze = sub.add_parser(
         "analyze", help="joint angles and repetition counts per person from a keypoint file"
     )
-    analyze.add_argument("keypoints", help="keypoints from `track -o`: .jsonl, .csv or .parquet")
+    analyze.add_argument(
+        "keypoints",
+        help="keypoints from `track -o` (.jsonl, .csv or .parquet) or a `batch` OUTDIR",
+    )
     analyze.add_argument(
         "--angles", help="comma-separated angle names (Sports2D's), e.g. left_knee,right_knee"
     )
@@ -1091,7 +1186,9 @@ def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     analyze.add_argument(
         "--count", metavar="EXERCISE", help="count repetitions: squat, push-up, curl, jumping-jack"
     )
-    analyze.add_argument("--min-visibility", type=float, default=0.5, help="NaN below this")
+    analyze.add_argument(
+        "--min-visibility", type=float, default=0.5, help="angles NaN below this (0 to 1)"
+    )
     analyze.add_argument("-o", "--output", help="angles per frame and track: .parquet or .csv")
     analyze.add_argument("--plot", help="a picture of the angles over time (.png, .svg, .pdf)")
 

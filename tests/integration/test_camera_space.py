@@ -176,6 +176,30 @@ def test_angles_need_a_rerun_output(tmp_path, shared_data, model_dir, capsys):
     assert list(tmp_path.iterdir()) == []  # refused before any work: nothing written
 
 
+def test_bvh_of_several_people_prints_the_files_written_and_replaces_older_ones(
+    tmp_path, shared_data, model_dir, capsys
+):
+    """It used to print take.bvh, write take.N.bvh and keep take.N.bvh of earlier runs."""
+    (tmp_path / "take.bvh").write_text("an earlier single-person run")
+    (tmp_path / "take.7.bvh").write_text("an earlier run's person 7")
+    (tmp_path / "take.notes.bvh").write_text("not hifipose's")
+    clip = shared_data / "multi" / "crossing_squats.mp4"
+    args = ["track", str(clip), "-o", str(tmp_path / "take.bvh"), "--num-poses", "3"]
+    args += ["--max-frames", "4", "--model", "lite", "--model-dir", str(model_dir), "--quiet"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    written = sorted(p.name for p in tmp_path.glob("take.[0-9]*.bvh"))
+    assert len(written) >= 2 and "take.7.bvh" not in written
+    printed = [
+        line.removeprefix("keypoints: ") for line in out.splitlines() if "keypoints:" in line
+    ]
+    assert printed == [str((tmp_path / name).resolve()) for name in written]
+    assert "deleted an earlier run's files that these replace: take.7.bvh, take.bvh" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*written, "take.notes.bvh"])
+    for name in written:
+        assert bvh.Bvh((tmp_path / name).read_text()).nframes >= 2
+
+
 def _rerun_binary() -> Path:
     """The native Rerun viewer/server: started directly, not through the `rerun` wrapper
     script (a Python process that runs it as a child and does not pass signals on)."""
@@ -246,3 +270,26 @@ def test_live_rerun_streams_every_frame_to_a_viewer(tmp_path, shared_data, model
         rows = rows_once_saved(saved, frames=5)
     assert rows["/video", "EncodedImage"] == set(range(5))
     assert rows["/poses/count", "Scalars"] == set(range(5))
+
+
+@pytest.mark.parametrize(
+    ("document", "needle"),
+    [
+        ('{"width": 360, "height": 640, "fx": 500, "fy": 500, "cx": NaN, "cy": 320}', "cx=nan"),
+        ('{"width": 360, "height": 640, "camera_matrix": [[500, 0, 180], [0, 500, Infinity], '
+         "[0, 0, 1]]}", "cy=inf"),
+        ('{"hfov_deg": -5}', "between 0 and 180"),
+    ],
+)  # fmt: skip
+def test_a_bad_intrinsics_file_is_a_one_line_error_before_any_work(
+    tmp_path, shared_data, model_dir, capsys, *, document, needle
+):
+    """A NaN principal point used to end in an SVD LinAlgError traceback plus LAPACK lines."""
+    intrinsics = tmp_path / "k.json"
+    intrinsics.write_text(document)
+    args = ["track", str(shared_data / SQUATS), "-o", str(tmp_path / "k.jsonl")]
+    args += ["--intrinsics", str(intrinsics), "--model-dir", str(model_dir), "--quiet"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and str(intrinsics) in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json"]

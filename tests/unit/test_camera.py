@@ -224,3 +224,125 @@ def test_camera_space_leaves_a_lazy_mask_unread(skeletons):
     assert pose.camera_array_m is not None
     assert mask.reads == []  # no 1920×1080 array made for a pose nobody drew
     assert pose.segmentation_at((192, 108)) is not None and mask.reads == [(192, 108)]
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        ((1000.0, 1000.0, math.nan, 540.0, 1920, 1080), "cx=nan"),
+        ((1000.0, 1000.0, 960.0, math.inf, 1920, 1080), "cy=inf"),
+        ((math.nan, 1000.0, 960.0, 540.0, 1920, 1080), "fx=nan"),
+        ((1000.0, -1.0, 960.0, 540.0, 1920, 1080), "positive"),
+        ((1000.0, 1000.0, 960.0, 540.0, 1920.5, 1080), "whole number"),
+        ((1000.0, 1000.0, 960.0, 540.0, 1920, math.nan), "whole number"),
+        ((1000.0, 1000.0, "960", 540.0, 1920, 1080), "finite numbers"),
+    ],
+)
+def test_intrinsics_refuse_values_that_are_not_finite_numbers(values, match):
+    """A NaN principal point used to pass, then fail deep in the SVD (LinAlgError)."""
+    with pytest.raises(ConfigError, match=match):
+        Intrinsics(*values)
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        [[1000, 0, math.nan], [0, 1000, 540], [0, 0, 1]],
+        [[1000, 0, 960], [0, math.inf, 540], [0, 0, 1]],
+        [[1000, 0, "x"], [0, 1000, 540], [0, 0, 1]],
+        [[10**400, 0, 960], [0, 1000, 540], [0, 0, 1]],
+        [[1000, 0], [0, 1000, 540], [0, 0, 1]],
+    ],
+)
+def test_bad_camera_matrices_are_config_errors(matrix):
+    with pytest.raises(ConfigError, match=r"finite|3x3"):
+        Intrinsics.from_matrix(matrix, 1920, 1080)
+
+
+@pytest.mark.parametrize(
+    ("document", "match"),
+    [
+        ('{"width": 1920, "height": 1080, "fx": 1000, "fy": 1000, "cx": NaN, "cy": 540}', "cx"),
+        (
+            '{"width": 1920, "height": 1080, "camera_matrix": [[1e400, 0, 960], [0, 1, 540], '
+            "[0, 0, 1]]}",
+            "fx",
+        ),
+        (
+            '{"width": 1e400, "height": 1080, "camera_matrix": [[1, 0, 1], [0, 1, 1], [0, 0, 1]]}',
+            "whole number",
+        ),
+        (
+            '{"width": 19200000000000000000000000000000000000000000000000000000000000000000000000'
+            "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            '000000000, "height": 1, "fx": 1, "fy": 1, "cx": 1, "cy": 1}',
+            "out of range",
+        ),
+        ('{"width": "1920", "height": 1080, "fx": 1, "fy": 1, "cx": 1, "cy": 1}', "number"),
+        ('{"width": true, "height": 1080, "fx": 1, "fy": 1, "cx": 1, "cy": 1}', "number"),
+        ('{"hfov_deg": NaN}', "between 0 and 180"),
+        ('{"hfov_deg": 200}', "between 0 and 180"),
+        ('{"focal_35mm": Infinity}', "positive and finite"),
+        ('{"hfov_deg": 5e-324}', "too narrow"),  # found by fuzzing: ZeroDivisionError
+        ('{"hfov_deg": [60]}', "number"),
+        ("[1, 2]", "JSON object"),
+    ],
+)
+def test_bad_intrinsics_files_are_config_errors_naming_the_value(tmp_path, document, match):
+    path = tmp_path / "k.json"
+    path.write_text(document)
+    with pytest.raises(ConfigError, match=match) as caught:
+        CameraSpec.from_file(path).for_size(1920, 1080)
+    assert str(path) in str(caught.value)
+
+
+def test_camera_spec_refuses_bad_values_when_made():
+    with pytest.raises(ConfigError, match="between 0 and 180"):
+        CameraSpec(hfov_deg=math.nan)
+    with pytest.raises(ConfigError, match="at most one"):
+        CameraSpec(hfov_deg=60.0, focal_35mm=26.0)
+
+
+def test_non_square_pixels_place_the_skeleton_on_its_rays(skeletons):
+    """fx != fy (anamorphic or resampled video): x uses fx and y uses fy, everywhere."""
+    camera = Intrinsics(1500.0, 900.0, 1000.0, 500.0, 1920, 1080)
+    world, t = skeletons[10], np.array([0.3, -0.2, 4.0])
+    image = np.ones((33, 5))
+    image[:, :2] = camera.project(world + t)
+    # project() itself: u = fx X / Z + cx, v = fy Y / Z + cy, checked by hand for one point
+    x, y, z = world[0] + t
+    np.testing.assert_allclose(image[0, :2], (1500.0 * x / z + 1000.0, 900.0 * y / z + 500.0))
+    fit = solve_translation(world, image[:, :2], camera)
+    assert fit is not None
+    np.testing.assert_allclose(fit[0], t, atol=1e-6)
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, world, 1.0),))
+    placed = to_camera_space(result, camera).poses[0].camera_array_m
+    np.testing.assert_allclose(placed, world + t, atol=1e-4)
+
+
+def test_a_placement_beyond_float32_is_no_placement(skeletons):
+    """A focal length of 1e-40 px puts keypoints 1e41 m aside: None, not ±inf keypoints."""
+    camera = Intrinsics(1e-40, 1e-40, 960.0, 540.0, 1920, 1080)
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(skeletons[0] + (0.0, 0.0, 3.0))
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, skeletons[0], 1.0),))
+    with np.errstate(all="raise"):
+        assert to_camera_space(result, camera).poses[0].camera_array_m is None
+
+
+@pytest.mark.parametrize("method", ["linear", "pnp"])
+@pytest.mark.parametrize(
+    "values",
+    [(1.0, 1.0, 0.0, 5.76e153), (500.0, 500.0, 320.0, 2.88e156), (1e300, 1e300, 1.0, 1.0)],
+)
+def test_intrinsics_near_floats_limits_give_no_placement_not_a_linalg_error(
+    skeletons, values, method
+):
+    """Found by fuzzing: a principal point of 1e156 px overflowed into an SVD LinAlgError."""
+    image = np.ones((33, 5))
+    image[:, :2] = CAMERA.project(skeletons[0] + (0.0, 0.0, 3.0))
+    result = FrameResult(0, 0.0, (1920, 1080), (Pose(image, skeletons[0], 1.0),))
+    camera = Intrinsics(*values, 1920, 1080)
+    assert to_camera_space(result, camera, method=method).poses[0].camera_array_m is None

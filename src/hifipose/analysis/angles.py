@@ -25,7 +25,9 @@ Conventions (world space, ``space="world"``):
     of the person, nor on a rotation of the world points.
 Missing points:
     An angle is NaN when any point it uses (both points of a midpoint) has visibility below
-    ``min_visibility``: never a number from a hallucinated point. Time series from
+    ``min_visibility`` (a visibility exactly at it counts as seen), or a coordinate or
+    visibility that is not finite (NaN, ±inf, or so huge that the angle overflows): never a
+    number from a hallucinated or broken point. Time series from
     :func:`angle_series` are unwrapped (no jump from 179° to −179°; values may leave the
     wrapped range to stay continuous).
 """
@@ -52,6 +54,7 @@ __all__ = [
     "LiveAngles",
     "Space",
     "angle_series",
+    "check_min_visibility",
     "joint_angle",
     "normalize_angle_name",
 ]
@@ -154,6 +157,17 @@ def _build() -> Mapping[str, AngleDef]:
 ANGLES: Final[Mapping[str, AngleDef]] = _build()
 
 
+def check_min_visibility(value: float) -> float:
+    """``value`` if it is a visibility threshold (a finite number in [0, 1]), else ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        msg = f"min_visibility must be a number in [0, 1], got {type(value).__name__}"
+        raise ConfigError(msg)
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        msg = f"min_visibility must be in [0, 1] (visibility is a probability), got {value}"
+        raise ConfigError(msg)
+    return float(value)
+
+
 def normalize_angle_name(name: str) -> str:
     """``"Right knee"`` → ``"right_knee"``; raises :class:`ConfigError` for unknown names."""
     key = name.strip().lower().replace(" ", "_").replace("-", "_")
@@ -213,22 +227,28 @@ def _raw_degrees(
     b = pts[:, idx[1]]
     radians: NDArray[np.float64]
     if len(idx) == 2:
-        u = a - b
-        if space == "image":
-            radians = np.arctan2(u[:, 1], u[:, 0])
-        else:
-            across = np.linalg.norm(u[:, 1:], axis=1)
-            radians = np.sign(u[:, 1]) * np.arctan2(across, u[:, 0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            u = a - b
+            if space == "image":
+                radians = np.arctan2(u[:, 1], u[:, 0])
+            else:
+                across = np.linalg.norm(u[:, 1:], axis=1)
+                radians = np.sign(u[:, 1]) * np.arctan2(across, u[:, 0])
+        radians[~np.isfinite(u).all(axis=1)] = np.nan
         return np.degrees(radians)
     if len(idx) == 3:
         u, v = a - b, pts[:, idx[2]] - b
     else:
         u, v = b - a, pts[:, idx[3]] - pts[:, idx[2]]
-    dot = (u * v).sum(axis=1)
-    if space == "image":
-        radians = -np.arctan2(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0], dot)
-    else:
-        radians = definition.world_sign * np.arctan2(np.linalg.norm(np.cross(u, v), axis=1), dot)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: NaN below, not a number
+        dot = (u * v).sum(axis=1)
+        if space == "image":
+            cross = u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+            radians = -np.arctan2(cross, dot)
+        else:
+            cross = np.linalg.norm(np.cross(u, v), axis=1)
+            radians = definition.world_sign * np.arctan2(cross, dot)
+    radians[~(np.isfinite(dot) & np.isfinite(cross))] = np.nan
     return np.degrees(radians)
 
 
@@ -250,7 +270,8 @@ def angle_series(
         visibility: (T, 33) keypoint visibility in [0, 1] (the image keypoints' score).
         names: Angle names (default: all of :data:`ANGLES`).
         space: ``"image"`` (signed 2D degrees) or ``"world"`` (3D degrees; see the module).
-        min_visibility: Below this visibility a point is missing and its angles are NaN.
+        min_visibility: Below this visibility a point is missing and its angles are NaN
+            (a finite number in [0, 1]).
         side: Image space only: Sports2D's visible side (see the module).
         unwrap: Remove ±360° (±180° for pelvis and shoulders) jumps along time.
 
@@ -258,7 +279,8 @@ def angle_series(
         One (T,) float64 array of degrees per name (snake case), NaN where missing.
 
     Raises:
-        ConfigError: Unknown name, space or side, or arrays of the wrong shape.
+        ConfigError: Unknown name, space or side, arrays of the wrong shape, or a
+            ``min_visibility`` outside [0, 1].
     """
     if space not in ("image", "world"):
         msg = f"space must be 'image' or 'world', got {space!r}"
@@ -275,8 +297,12 @@ def angle_series(
     if vis.shape != pts.shape[:2]:
         msg = f"visibility must have shape {pts.shape[:2]}, got {vis.shape}"
         raise ConfigError(msg)
+    check_min_visibility(min_visibility)
     keys = [normalize_angle_name(n) for n in (ANGLES if names is None else names)]
-    ext, ext_vis = _extend(pts[:, :, :dims], vis)
+    with np.errstate(over="ignore", invalid="ignore"):  # a midpoint of huge values: inf
+        ext, ext_vis = _extend(pts[:, :, :dims], vis)
+    # a point is usable when every coordinate is finite and it is visible enough
+    usable = np.isfinite(ext).all(axis=2) & np.isfinite(ext_vis) & (ext_vis >= min_visibility)
     if space == "image":
         ext = _mirror(ext, side)
     out: dict[str, NDArray[np.float64]] = {}
@@ -287,7 +313,7 @@ def angle_series(
         period = definition.period
         angle = np.mod((raw + definition.offset) * definition.scale + period / 2, period)
         angle -= period / 2
-        seen = (ext_vis[:, rows] >= min_visibility).all(axis=1) & np.isfinite(angle)
+        seen = usable[:, rows].all(axis=1) & np.isfinite(angle)
         angle[~seen] = np.nan
         if unwrap and seen.sum() > 1:
             angle[seen] = np.unwrap(angle[seen], period=period)
@@ -351,6 +377,7 @@ class LiveAngles:
 
     def __post_init__(self) -> None:
         self.names = tuple(normalize_angle_name(n) for n in self.names)
+        check_min_visibility(self.min_visibility)
 
     def update(self, poses: Sequence[Pose]) -> list[dict[str, float]]:
         """Feed one frame's poses; return each pose's angles (degrees, NaN if unseen)."""

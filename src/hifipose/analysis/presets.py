@@ -20,7 +20,12 @@ from typing import Final, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hifipose.analysis.angles import DEFAULT_MIN_VISIBILITY, angle_series, normalize_angle_name
+from hifipose.analysis.angles import (
+    DEFAULT_MIN_VISIBILITY,
+    angle_series,
+    check_min_visibility,
+    normalize_angle_name,
+)
 from hifipose.analysis.reps import RepCount, TrackCounters, hysteresis_counter
 from hifipose.analysis.tracks import Track
 from hifipose.errors import ConfigError
@@ -51,6 +56,7 @@ class ExercisePreset:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "angles", tuple(normalize_angle_name(a) for a in self.angles))
+        check_min_visibility(self.min_visibility)
         TrackCounters(self.enter, self.exit)  # validates the thresholds
 
     def signal(self, world: ArrayLike, visibility: ArrayLike) -> NDArray[np.float64]:

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
-from hifipose.analysis.angles import Space, normalize_angle_name
+from hifipose.analysis.angles import Space, check_min_visibility, normalize_angle_name
 from hifipose.analysis.presets import ExercisePreset
 from hifipose.analysis.reps import RepCount
 from hifipose.analysis.tracks import Track
@@ -29,7 +29,14 @@ from hifipose.errors import ConfigError, OutputError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["DEFAULT_ANGLES", "TrackAnalysis", "analysis_table", "analyze_tracks"]
+__all__ = [
+    "DEFAULT_ANGLES",
+    "TrackAnalysis",
+    "analysis_table",
+    "analyze_tracks",
+    "check_table_path",
+    "write_table",
+]
 
 #: The angles ``hifipose analyze`` reports when none are asked for.
 DEFAULT_ANGLES: Final = (
@@ -72,8 +79,9 @@ def analyze_tracks(
     """Angles (and a preset's repetitions) of each track.
 
     Raises:
-        ConfigError: An unknown angle name or space.
+        ConfigError: An unknown angle name or space, or ``min_visibility`` outside [0, 1].
     """
+    check_min_visibility(min_visibility)
     keys = [normalize_angle_name(n) for n in names]
     results = []
     for track in tracks:
@@ -133,6 +141,21 @@ def analysis_table(analyses: Sequence[TrackAnalysis], preset: ExercisePreset | N
     )
 
 
+def check_table_path(path: str | Path) -> Path:
+    """``path`` if :func:`write_table` can write there (checked before any work).
+
+    Raises:
+        ConfigError: The suffix is neither ``.parquet`` nor ``.csv``.
+        RuntimeUnavailableError: pyarrow is not installed.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in {".parquet", ".csv"}:
+        msg = f"-o must end in .parquet or .csv, got {target.name}"
+        raise ConfigError(msg)
+    require("pyarrow", extra="parquet")
+    return target
+
+
 def write_table(table: pa.Table, path: str | Path) -> Path:
     """Write a table as Parquet or CSV (by suffix) under a temporary name, then rename.
 
@@ -140,11 +163,8 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
         ConfigError: The suffix is neither ``.parquet`` nor ``.csv``.
         OutputError: The file cannot be written.
     """
-    target = Path(path)
+    target = check_table_path(path)
     suffix = target.suffix.lower()
-    if suffix not in {".parquet", ".csv"}:
-        msg = f"-o must end in .parquet or .csv, got {target.name}"
-        raise ConfigError(msg)
     partial = target.with_name(target.stem + ".partial" + target.suffix)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ a pose is a row with null keypoints (skipped here).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KEYPOINT_FILE_SUFFIXES",
     "Track",
+    "keypoint_files",
     "read_tracks",
     "tracks_from_results",
     "tracks_from_table",
@@ -43,6 +45,12 @@ __all__ = [
 KEYPOINT_FILE_SUFFIXES: Final = (".parquet", ".csv", ".jsonl")
 _IMAGE_FIELDS: Final = ("x", "y", "z", "visibility", "presence")
 _WORLD_FIELDS: Final = ("world_x", "world_y", "world_z")
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's may append a whole schema)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,12 @@ class Track:
     @property
     def label(self) -> str:
         """A short name for tables and plots: ``"video #id"``, ``"#id"`` or ``"person"``."""
-        who = "person" if self.track_id is None else f"#{self.track_id}"
-        return f"{self.video_id} {who}" if self.video_id else who
+        return _label(self.video_id, self.track_id)
+
+
+def _label(video_id: str, track_id: int | None) -> str:
+    who = "person" if track_id is None else f"#{track_id}"
+    return f"{video_id} {who}" if video_id else who
 
 
 def _stack(
@@ -102,11 +114,25 @@ def _stack(
     rows: list[tuple[int, float, NDArray[np.float64], NDArray[np.float64], float]],
 ) -> Track:
     rows.sort(key=lambda r: r[0])
+    stamps = np.array([r[1] for r in rows], dtype=np.float64)
+    who = _label(video_id, track_id)
+    bad = np.flatnonzero(~np.isfinite(stamps))
+    if bad.size:
+        msg = f"{who}: frame {rows[bad[0]][0]} has timestamp_ms {stamps[bad[0]]}; need a number"
+        raise ConfigError(msg)
+    back = np.flatnonzero(np.diff(stamps) < 0)
+    if back.size:
+        i = int(back[0])
+        msg = (
+            f"{who}: timestamps go backwards: frame {rows[i + 1][0]} is at {stamps[i + 1]} ms, "
+            f"before frame {rows[i][0]} at {stamps[i]} ms (frame numbers and times must agree)"
+        )
+        raise ConfigError(msg)
     return Track(
         video_id=video_id,
         track_id=track_id,
         frames=np.array([r[0] for r in rows], dtype=np.int64),
-        timestamps_ms=np.array([r[1] for r in rows], dtype=np.float64),
+        timestamps_ms=stamps,
         image=np.stack([r[2] for r in rows]).astype(np.float64),
         world=np.stack([r[3] for r in rows]).astype(np.float64),
         scores=np.array([r[4] for r in rows], dtype=np.float64),
@@ -170,20 +196,38 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
         more = "…" if len(missing) > 4 else ""
         msg = f"not a hifipose keypoint table: missing columns {missing[:4]}{more}"
         raise ConfigError(msg)
+    listed = list(table.column_names)
+    twice = sorted({c for c in [*required, "video_id"] if listed.count(c) > 1})
+    if twice:
+        msg = f"not a hifipose keypoint table: column(s) {', '.join(twice)} appear more than once"
+        raise ConfigError(msg)
     n = table.num_rows
+    arrow = require("pyarrow", extra="parquet")
+
+    def column(name: str, kind: Any) -> Any:  # noqa: ANN401 - a pyarrow array
+        try:
+            return table.column(name).cast(kind, safe=True)
+        except (arrow.ArrowException, ValueError, TypeError) as exc:
+            msg = f"column {name} is {table.column(name).type}, not {kind}: {_first_line(exc)}"
+            raise ConfigError(msg) from exc
 
     def floats(columns: list[str]) -> NDArray[np.float64]:
-        arrays = [table.column(c).to_numpy(zero_copy_only=False) for c in columns]
+        arrays = [column(c, arrow.float64()).to_numpy(zero_copy_only=False) for c in columns]
         return np.stack([np.asarray(a, dtype=np.float64) for a in arrays], axis=1)
 
     image = floats(image_cols).reshape(n, NUM_KEYPOINTS, len(_IMAGE_FIELDS))
     world = floats(world_cols).reshape(n, NUM_KEYPOINTS, len(_WORLD_FIELDS))
-    frames = table.column("frame").to_pylist()
-    stamps = table.column("timestamp_ms").to_pylist()
-    track_ids = table.column("track_id").to_pylist()
-    scores = table.column("score").to_pylist()
-    videos = table.column("video_id").to_pylist() if "video_id" in names else [""] * n
+    frames = column("frame", arrow.int32()).to_pylist()  # the pose table's types
+    stamps = column("timestamp_ms", arrow.float64()).to_pylist()
+    track_ids = column("track_id", arrow.int32()).to_pylist()
+    scores = column("score", arrow.float64()).to_pylist()
+    videos = column("video_id", arrow.string()).to_pylist() if "video_id" in names else [""] * n
     has_pose = np.isfinite(image[:, :, :2]).any(axis=(1, 2))
+    for name, values in (("frame", frames), ("timestamp_ms", stamps)):
+        empty = [i for i in np.flatnonzero(has_pose).tolist() if values[i] is None]
+        if empty:
+            msg = f"column {name} is empty in row {empty[0] + 1}, a row with a pose"
+            raise ConfigError(msg)
     return _group(
         (
             str(videos[i] or ""),
@@ -198,68 +242,148 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
     )
 
 
-def _pose_from_json(data: Mapping[str, Any]) -> Pose:
-    def array(points: list[Mapping[str, Any]], fields: tuple[str, ...]) -> NDArray[np.float32]:
-        return np.array(
-            [[np.nan if p.get(f) is None else p[f] for f in fields] for p in points],
-            dtype=np.float32,
-        )
+def _pose_from_json(data: object) -> Pose:
+    if not isinstance(data, Mapping):
+        msg = f"a pose is a JSON object, got {type(data).__name__}"
+        raise TypeError(msg)
+
+    def array(points: object, fields: tuple[str, ...]) -> NDArray[np.float32]:
+        if not isinstance(points, list) or len(points) != NUM_KEYPOINTS:
+            msg = f"expected a list of {NUM_KEYPOINTS} keypoints"
+            raise TypeError(msg)
+        if not all(isinstance(p, Mapping) for p in points):
+            msg = "a keypoint is a JSON object"
+            raise TypeError(msg)
+        values = [
+            [np.nan if p.get(f) is None else _json_float(p[f]) for f in fields] for p in points
+        ]
+        with np.errstate(over="ignore"):  # beyond float32: ±inf, then NaN angles
+            return np.array(values, dtype=np.float64).astype(np.float32)
 
     image = array(data["keypoints"], ("x", "y", "z", "score", "presence"))
     world = array(data["keypoints3d"], ("x", "y", "z"))
     track_id = data.get("track_id")
+    score = data.get("score")
     return Pose(
-        image, world, data.get("score") or 0.0, track_id=None if track_id is None else int(track_id)
+        image,
+        world,
+        math.nan if score is None else _json_float(score),
+        track_id=None if track_id is None else _json_int(track_id),
     )
 
 
-def read_tracks(path: str | Path) -> list[Track]:
-    """Read tracks from a keypoint file: ``.parquet`` or ``.csv`` tables, or ``.jsonl``.
+def _json_float(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"expected a number, got {type(value).__name__}"
+        raise TypeError(msg)
+    return float(value)  # OverflowError for an int beyond float's range
 
-    JSON Lines files are ``hifipose track -o`` output: one object per frame with
-    ``poses[]``, each with ``keypoints`` and ``keypoints3d`` lists (and ``track_id`` when
-    tracked). Tables follow the schema in the module docstring.
+
+def _json_int(value: object) -> int:
+    """A frame number or track id: a whole number that fits the pose table's int32."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"expected a whole number, got {type(value).__name__}"
+        raise TypeError(msg)
+    if not -(2**31) <= value < 2**31:
+        msg = "a frame number or track id beyond 32 bits"
+        raise ValueError(msg)
+    return value
+
+
+def _frame_from_json(data: object) -> FrameResult:
+    if not isinstance(data, Mapping):
+        msg = f"a line is a JSON object, got {type(data).__name__}"
+        raise TypeError(msg)
+    poses = data["poses"]
+    if not isinstance(poses, list):
+        msg = "poses is a list"
+        raise TypeError(msg)
+    return FrameResult(
+        _json_int(data["frame"]),
+        _json_float(data["timestamp_ms"]),
+        (_json_int(data.get("width", 0)), _json_int(data.get("height", 0))),
+        tuple(_pose_from_json(p) for p in poses),
+    )
+
+
+def _read_jsonl(source: Path) -> list[Track]:
+    results = []
+    with source.open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                results.append(_frame_from_json(json.loads(line)))
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                msg = f"{source}:{line_no}: not a hifipose keypoint line ({_first_line(exc)})"
+                raise ConfigError(msg) from exc
+    return tracks_from_results(results)
+
+
+def keypoint_files(path: str | Path) -> list[Path]:
+    """The files :func:`read_tracks` reads for ``path``: itself, or a folder's Parquet files.
+
+    A folder is read as ``read_poses`` reads it: ``batch``'s ``OUTDIR`` (its ``poses``
+    subfolder) or any folder, its ``.parquet`` files recursively, in sorted order.
 
     Raises:
-        VideoReadError: The file cannot be read or parsed.
-        ConfigError: Unknown suffix, or not a hifipose keypoint file.
+        VideoReadError: The path does not exist, or the folder holds no Parquet file.
+        ConfigError: A file's suffix is not one of :data:`KEYPOINT_FILE_SUFFIXES`.
     """
-    source = Path(path)
-    suffix = source.suffix.lower()
-    if suffix not in KEYPOINT_FILE_SUFFIXES:
+    source = Path(path).expanduser()
+    if source.is_dir():
+        root = source / "poses" if (source / "poses").is_dir() else source
+        files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
+        if not files:
+            msg = f"no .parquet keypoint files under {source}"
+            raise VideoReadError(msg)
+        return files
+    if source.suffix.lower() not in KEYPOINT_FILE_SUFFIXES:
         msg = f"keypoint files end in {', '.join(KEYPOINT_FILE_SUFFIXES)}; got {source.name}"
         raise ConfigError(msg)
     if not source.is_file():
         msg = f"no such keypoint file: {source}"
         raise VideoReadError(msg)
+    return [source]
+
+
+def _read_one(source: Path) -> list[Track]:
+    suffix = source.suffix.lower()
     try:
         if suffix == ".jsonl":
-            results = []
-            with source.open() as handle:
-                for line_no, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        data = json.loads(line)
-                        poses = tuple(_pose_from_json(p) for p in data["poses"])
-                        results.append(
-                            FrameResult(
-                                int(data["frame"]),
-                                float(data["timestamp_ms"]),
-                                (int(data.get("width", 0)), int(data.get("height", 0))),
-                                poses,
-                            )
-                        )
-                    except (KeyError, TypeError, ValueError) as exc:
-                        msg = f"{source}:{line_no}: not a hifipose keypoint line ({exc})"
-                        raise ConfigError(msg) from exc
-            return tracks_from_results(results)
+            return _read_jsonl(source)
+        arrow = require("pyarrow", extra="parquet")
         if suffix == ".parquet":
             table = require("pyarrow.parquet", extra="parquet").read_table(source)
         else:
-            table = require("pyarrow.csv", extra="parquet").read_csv(source)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-        if isinstance(exc, ConfigError):
-            raise
-        raise VideoReadError(f"cannot read {source}: {exc}") from exc
-    return tracks_from_table(table)
+            pacsv = require("pyarrow.csv", extra="parquet")
+            text = dict.fromkeys(("video_id", "source"), arrow.string())  # "001" stays a name
+            options = pacsv.ConvertOptions(column_types=text)
+            table = pacsv.read_csv(source, convert_options=options)
+        table.column_names  # noqa: B018 - decoded lazily: a header that is not UTF-8 fails here
+    except ConfigError:
+        raise
+    except (OSError, ValueError) as exc:  # ArrowInvalid and UnicodeDecodeError are ValueErrors
+        raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
+    try:
+        return tracks_from_table(table)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+
+
+def read_tracks(path: str | Path) -> list[Track]:
+    """Read tracks from a keypoint file (``.parquet``/``.csv`` table, ``.jsonl``) or folder.
+
+    JSON Lines files are ``hifipose track -o`` output: one object per frame with
+    ``poses[]``, each with ``keypoints`` and ``keypoints3d`` lists (and ``track_id`` when
+    tracked). Tables follow the schema in the module docstring, columns read by name. A
+    folder (``batch``'s ``OUTDIR``) gives the tracks of each of its :func:`keypoint_files`
+    in turn; their ``video_id`` column tells the videos apart.
+
+    Raises:
+        VideoReadError: The path does not exist, or a file cannot be read or parsed.
+        ConfigError: Unknown suffix, not a hifipose keypoint file (a column missing or of
+            the wrong type, a value of the wrong kind), two poses of one track in a frame,
+            or a track whose timestamps are not finite or go backwards.
+    """
+    return [track for file in keypoint_files(path) for track in _read_one(file)]

@@ -15,9 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
-from hifipose.errors import OutputError
+from hifipose.errors import ConfigError, OutputError
 
-__all__ = ["AnglePanel", "plot_angle_panels"]
+__all__ = ["AnglePanel", "check_plot_path", "plot_angle_panels"]
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,34 @@ class AnglePanel:
     rep_seconds: Sequence[float] = field(default_factory=tuple)
 
 
+def check_plot_path(path: str | Path) -> Path:
+    """``path`` if matplotlib can write a picture there (by its suffix), checked before any work.
+
+    Raises:
+        RuntimeUnavailableError: matplotlib is not installed.
+        ConfigError: The suffix is not a picture format matplotlib writes.
+    """
+    require("matplotlib", extra="plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    target = Path(path)
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if target.suffix.lower().lstrip(".") not in formats:
+        shown = ", ".join(f".{s}" for s in ("png", "svg", "pdf") if s in formats)
+        msg = f"cannot plot to {target.name}: not a picture format; end it in {shown}"
+        raise ConfigError(msg)
+    return target
+
+
 def plot_angle_panels(path: str | Path, panels: Sequence[AnglePanel]) -> Path:
     """Write the panels, stacked, to an image file (PNG, SVG, PDF by suffix); atomic.
 
     Raises:
         RuntimeUnavailableError: matplotlib is not installed.
+        ConfigError: The suffix is not a picture format (:func:`check_plot_path`).
         OutputError: The file cannot be written.
     """
-    require("matplotlib", extra="plot")
+    check_plot_path(path)
     import matplotlib as mpl
 
     mpl.use("Agg")

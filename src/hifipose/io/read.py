@@ -1,53 +1,183 @@
-"""Read pose tables back: one Parquet file, or a whole folder of them as one table."""
+"""Read pose tables back: a Parquet or CSV file, or a whole folder of Parquet files as one table.
+
+Every column is read by name and checked: a file that lacks a column of the pose table
+(:mod:`hifipose.io.table`), holds one of the wrong type (text in ``frame``, a fraction in
+``track_id``), has an empty cell where the table allows none, or cannot be parsed at all is a
+:class:`~hifipose.errors.VideoReadError` naming the file and the column, never a table of
+nulls or a pyarrow error. Columns that are not the pose table's are ignored.
+"""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from hifipose._optional import require
+from hifipose.camera import CAMERA_COLUMNS
 from hifipose.errors import VideoReadError
 from hifipose.io.table import METADATA_KEY, arrow_schema, has_camera_columns
 
 __all__ = ["read_poses"]
 
+#: Columns that are never null in a pose table (a frame without a pose still has them).
+_NOT_NULL: Final = ("video_id", "frame", "timestamp_ms", "width", "height")
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's may append a whole schema)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _missing_message(path: Path, missing: list[str]) -> str:
+    shown = ", ".join(missing[:5]) + (f", … ({len(missing)} in all)" if len(missing) > 5 else "")
+    return (
+        f"{path} is not a hifipose pose table: missing column(s) {shown} "
+        "(write it with `hifipose track -o x.parquet` or `batch`)"
+    )
+
+
+def _unique(table: Any) -> set[str]:  # noqa: ANN401 - a pyarrow table
+    """The column names that occur once in ``table``."""
+    names = list(table.column_names)
+    return {n for n in names if names.count(n) == 1}
+
+
+def _typed(path: Path, table: Any, camera: bool) -> Any:  # noqa: ANN401 - pyarrow tables
+    """``table`` with the pose table's columns, in order, cast to their types by name."""
+    pa = require("pyarrow", extra="parquet")
+    schema = arrow_schema(camera=camera)
+    missing = [name for name in schema.names if name not in table.column_names]
+    if missing:
+        raise VideoReadError(_missing_message(path, missing))
+    twice = sorted({n for n in table.column_names if n in schema.names} - _unique(table))
+    if twice:
+        msg = f"{path}: column(s) {', '.join(twice)} appear more than once"
+        raise VideoReadError(msg)
+    arrays = []
+    for field in schema:
+        column = table.column(field.name)
+        try:
+            arrays.append(column.cast(field.type, safe=True))
+        except (pa.ArrowException, ValueError, TypeError) as exc:
+            why = _first_line(exc)
+            msg = f"{path}: column {field.name} is {column.type}, not {field.type}: {why}"
+            raise VideoReadError(msg) from exc
+    for name in _NOT_NULL:
+        nulls = table.column(name).null_count
+        if nulls:
+            msg = f"{path}: column {name} has {nulls} empty cell(s); every row needs one"
+            raise VideoReadError(msg)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _header(path: Path) -> list[str]:
+    """The CSV file's column names (its first row)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        msg = f"cannot read {path} as a CSV pose table: {_first_line(exc)}"
+        raise VideoReadError(msg) from exc
+
+
+def _read_csv(path: Path) -> Any:  # noqa: ANN401 - a pyarrow.Table
+    pa = require("pyarrow", extra="parquet")
+    pc = require("pyarrow.csv", extra="parquet")
+    names = _header(path)
+    camera = has_camera_columns(names)
+    wanted = arrow_schema(camera=camera).names
+    missing = [name for name in wanted if name not in names]
+    if missing:  # before parsing: an empty file or another tool's table says what it lacks
+        raise VideoReadError(_missing_message(path, missing))
+    typed = {field.name: field.type for field in arrow_schema(camera=camera)}
+
+    def read(types: dict[str, Any]) -> Any:  # noqa: ANN401 - a pyarrow.Table
+        options = pc.ConvertOptions(
+            column_types=types, include_columns=wanted, strings_can_be_null=True
+        )
+        return pc.read_csv(path, convert_options=options)
+
+    try:
+        try:
+            table = read(typed)
+        except pa.ArrowInvalid:  # as text, then cast by name: the error names the column
+            table = read(dict.fromkeys(wanted, pa.string()))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        msg = f"cannot read {path} as a CSV pose table: {_first_line(exc)}"
+        raise VideoReadError(msg) from exc
+    return _typed(path, table, camera)
+
+
+def _read_parquet(path: Path, *, camera: bool | None = None) -> Any:  # noqa: ANN401
+    """One Parquet pose table; ``camera`` None: camera columns as the file has them."""
+    pa = require("pyarrow", extra="parquet")
+    pq = require("pyarrow.parquet", extra="parquet")
+    try:
+        parquet = pq.ParquetFile(path)
+        names = parquet.schema_arrow.names
+        has_camera = has_camera_columns(names)
+        wanted = [n for n in arrow_schema(camera=has_camera).names if n in names]
+        table = parquet.read(columns=wanted)
+        document = parquet.metadata.metadata or {}
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        msg = f"cannot read {path} as a Parquet pose table: {_first_line(exc)}"
+        raise VideoReadError(msg) from exc
+    if camera and not has_camera:  # in a folder where other files have them: nulls
+        nulls = [pa.nulls(table.num_rows, pa.float32()) for _ in CAMERA_COLUMNS]
+        for name, array in zip(CAMERA_COLUMNS, nulls, strict=True):
+            table = table.append_column(name, array)
+    typed = _typed(path, table, has_camera if camera is None else camera)
+    if METADATA_KEY.encode() in document:
+        typed = typed.replace_schema_metadata({METADATA_KEY: document[METADATA_KEY.encode()]})
+    return typed
+
 
 def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # noqa: ANN401
-    """Read pose tables written by ``track -o x.parquet`` or ``batch`` as one table.
+    """Read pose tables written by ``track -o x.parquet``/``x.csv`` or ``batch`` as one table.
 
     Args:
-        path_or_dir: A ``.parquet`` file, or a folder read recursively as one dataset
-            (``batch``'s ``OUTDIR/poses``, or ``OUTDIR`` itself).
+        path_or_dir: A ``.parquet`` or ``.csv`` file, or a folder whose ``.parquet`` files are
+            read recursively as one table (``batch``'s ``OUTDIR/poses``, or ``OUTDIR``
+            itself).
         as_pandas: Return a ``pandas.DataFrame`` instead of a ``pyarrow.Table``.
 
     Returns:
-        A ``pyarrow.Table`` (or DataFrame) with the columns of :mod:`hifipose.io.table`,
-        rows in file order (within a file: frame order). A single file's table keeps its
+        A ``pyarrow.Table`` (or DataFrame) with the columns of :mod:`hifipose.io.table`, in
+        that order and of those types, rows in file order (within a file: frame order; a
+        folder's files in sorted path order). A single Parquet file's table keeps its
         ``hifipose`` metadata document on its schema. The camera-space columns are there
-        when the file (or any file of the folder) has them; in a folder, files without
-        them read as nulls there.
+        when the file (or any file of the folder) has them; in a folder, files without them
+        read as nulls there.
 
     Raises:
-        VideoReadError: The path does not exist or holds no Parquet file.
+        VideoReadError: The path does not exist, holds no Parquet file, or a file cannot
+            be read as a pose table: unreadable or corrupt, a column missing or of the
+            wrong type, or an empty cell in ``video_id``, ``frame``, ``timestamp_ms``,
+            ``width`` or ``height`` (the message names the file and the column).
     """
-    pq = require("pyarrow.parquet", extra="parquet")
-    ds = require("pyarrow.dataset", extra="parquet")
+    pa = require("pyarrow", extra="parquet")
     path = Path(path_or_dir).expanduser()
     if path.is_file():
-        camera = has_camera_columns(pq.read_schema(path).names)
-        table = pq.read_table(path, schema=arrow_schema(camera=camera))
-        document = pq.read_metadata(path).metadata or {}
-        if METADATA_KEY.encode() in document:
-            table = table.replace_schema_metadata({METADATA_KEY: document[METADATA_KEY.encode()]})
+        table = _read_csv(path) if path.suffix.lower() == ".csv" else _read_parquet(path)
     elif path.is_dir():
         root = path / "poses" if (path / "poses").is_dir() else path
-        files = sorted(str(p) for p in root.rglob("*.parquet") if p.is_file())
+        files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
         if not files:
             msg = f"no .parquet files under {path}"
             raise VideoReadError(msg)
-        camera = any(has_camera_columns(pq.read_schema(f).names) for f in files)
-        schema = arrow_schema(camera=camera)
-        table = ds.dataset(files, format="parquet", schema=schema).to_table()
+        camera = False
+        for file in files:
+            try:
+                camera = camera or has_camera_columns(
+                    require("pyarrow.parquet", extra="parquet").read_schema(file).names
+                )
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                msg = f"cannot read {file} as a Parquet pose table: {_first_line(exc)}"
+                raise VideoReadError(msg) from exc
+        tables = [_read_parquet(f, camera=camera).replace_schema_metadata(None) for f in files]
+        table = pa.concat_tables(tables)
     else:
         msg = f"not found: {path}"
         raise VideoReadError(msg)

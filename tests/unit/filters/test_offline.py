@@ -160,3 +160,31 @@ def test_smooth_results_leaves_lazy_masks_unread() -> None:
     out = smooth_results(results)
     assert all(m.reads == [] for m in masks)
     assert out[5].poses[0].segmentation is not None and masks[5].reads == [None]
+
+
+@pytest.mark.parametrize("fps", [30.0, 20.0, 10.0])
+def test_a_gap_of_exactly_max_gap_ms_is_filled_and_one_frame_more_splits(fps: float) -> None:
+    """The edge: valid samples exactly 300 ms apart (in float times) count as a short gap."""
+    times_ms = np.arange(60) * 1000.0 / fps
+    gap = round(0.3 * fps)  # frames between the two valid samples around the gap
+    ramp = 2.0 * np.arange(60)
+    at_edge = ramp.copy()
+    at_edge[21 : 20 + gap] = np.nan
+    assert times_ms[20 + gap] - times_ms[20] == pytest.approx(300.0)
+    out = smooth_series(at_edge, times_ms)
+    np.testing.assert_allclose(out, ramp, atol=1e-3)  # filled, not split
+    past = ramp.copy()
+    past[21 : 21 + gap] = np.nan  # one frame more: past the edge
+    assert np.isnan(smooth_series(past, times_ms)[21 : 21 + gap]).all()
+
+
+def test_a_sample_exactly_at_min_visibility_counts() -> None:
+    times_ms = np.arange(30) * 1000.0 / FPS
+    values = np.full(30, 10.0)
+    values[15] = 500.0
+    visibility = np.ones(30)
+    visibility[15] = 0.5
+    assert smooth_series(values, times_ms, weights=visibility, min_visibility=0.5)[15] > 50
+    visibility[15] = np.nextafter(0.5, 0.0)
+    out = smooth_series(values, times_ms, weights=visibility, min_visibility=0.5)
+    np.testing.assert_allclose(out, 10.0, atol=1e-6)

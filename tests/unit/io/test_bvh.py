@@ -149,3 +149,58 @@ def test_bad_input_gets_typed_errors_and_publishes_nothing(tmp_path, squat_world
         writer.write(FrameResult(0, 0.0, (640, 480), (make_pose(squat_world[0], 1),)))
         raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+def _write_take(path, squat_world, track_ids, frames=3):
+    with BvhWriter(path) as writer:
+        for i, world in enumerate(squat_world[:frames]):
+            poses = tuple(make_pose(world, t) for t in track_ids)
+            writer.write(FrameResult(i, i * 40.0, (640, 480), poses))
+    return writer
+
+
+def test_a_rerun_replaces_the_earlier_runs_files_and_says_which_it_wrote(tmp_path, squat_world):
+    """`-o take.bvh` used to leave take.N.bvh of earlier runs beside this run's files."""
+    path = tmp_path / "take.bvh"
+    first = _write_take(path, squat_world, (1, 2, 3))
+    assert first.written == tuple(tmp_path / f"take.{i}.bvh" for i in (1, 2, 3))
+    assert first.removed == ()
+    for name in ("take.notes.bvh", "take.1.bvh.bak", "other.bvh", "take.txt", "take.x.bvh"):
+        (tmp_path / name).write_text("not ours")
+    second = _write_take(path, squat_world, (2, 5))
+    assert second.written == (tmp_path / "take.2.bvh", tmp_path / "take.5.bvh")
+    assert second.removed == (tmp_path / "take.1.bvh", tmp_path / "take.3.bvh")
+    single = _write_take(path, squat_world, (None,))
+    assert single.written == (path,)
+    assert set(single.removed) == {tmp_path / "take.2.bvh", tmp_path / "take.5.bvh"}
+    again = _write_take(path, squat_world, (4, 9))
+    assert path in again.removed
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "other.bvh",
+        "take.1.bvh.bak",
+        "take.4.bvh",
+        "take.9.bvh",
+        "take.notes.bvh",
+        "take.txt",
+        "take.x.bvh",
+    ]
+    # a run that fails replaces nothing
+    with pytest.raises(OutputError, match="no pose"), BvhWriter(path) as writer:
+        writer.write(FrameResult(0, 0.0, (640, 480), ()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
+def test_a_track_seen_every_other_frame_keeps_the_videos_frame_time(tmp_path, squat_world):
+    """Frame time is per frame of the video (gaps filled), not per sample of the track."""
+    path = tmp_path / "take.bvh"
+    with BvhWriter(path) as writer:
+        for i, world in enumerate(squat_world[:21]):
+            poses = [make_pose(world, 1)]
+            if i % 2 == 0:  # track 2: frames 0, 2, 4, …, 20
+                poses.append(make_pose(world, 2))
+            writer.write(FrameResult(i, 1000.0 + i * 40.0, (640, 480), tuple(poses)))
+    one = bvh.Bvh((tmp_path / "take.1.bvh").read_text())
+    two = bvh.Bvh((tmp_path / "take.2.bvh").read_text())
+    assert one.nframes == two.nframes == 21
+    assert one.frame_time == pytest.approx(0.04) and two.frame_time == pytest.approx(0.04)

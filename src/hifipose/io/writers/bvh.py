@@ -45,6 +45,9 @@ track first appears; frames where it is missing in between repeat its last pose.
 
 from __future__ import annotations
 
+import glob
+import logging
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,8 @@ from hifipose.errors import ConfigError, OutputError
 from hifipose.io.writers.base import ResultWriter, discard, partial_path, remove_stale_partials
 from hifipose.pose import FrameResult
 from hifipose.topology import Kp
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["JOINTS", "BvhWriter", "Joint", "bvh_text"]
 
@@ -497,7 +502,10 @@ class BvhWriter(ResultWriter):
     One track (or untracked single-person video) writes ``path`` itself; several write
     ``<stem>.<track_id>.bvh`` beside it, one per track. Files appear only on a clean close,
     each written to its partial file first (:func:`~hifipose.io.writers.base.partial_path`)
-    and renamed; a failed write deletes it.
+    and renamed; a failed write deletes it. After all are published, the files of an earlier
+    run to the same ``path`` that this one replaces are deleted: ``path`` itself and any
+    ``<stem>.<number>.bvh`` this run did not write, so the folder never mixes people of two
+    runs. :attr:`written` then lists the files written, :attr:`removed` those deleted.
 
     Raises:
         OutputError: The folder cannot be created; on close, no pose in any frame.
@@ -514,6 +522,8 @@ class BvhWriter(ResultWriter):
             raise OutputError(msg) from exc
         self._tracks: dict[Hashable, list[_Row]] = {}
         self._closed = False
+        self.written: tuple[Path, ...] = ()
+        self.removed: tuple[Path, ...] = ()
 
     def write(self, result: FrameResult) -> None:
         """Keep one frame's poses (per ``track_id``) for the files written on close."""
@@ -557,6 +567,7 @@ class BvhWriter(ResultWriter):
         if not self._tracks:
             msg = f"no pose in any frame: nothing to write to {self.path}"
             raise OutputError(msg)
+        written = []
         for key, path in self.paths().items():
             text = _track_text(self._tracks[key])
             remove_stale_partials(path)
@@ -568,11 +579,34 @@ class BvhWriter(ResultWriter):
                 discard(partial)
                 msg = f"cannot write {path}: {exc.strerror or exc}"
                 raise OutputError(msg) from exc
+            written.append(path)
+        self.written = tuple(written)
+        self.removed = tuple(_remove_replaced(self.path, self.written))
 
     def abort(self) -> None:
         """Stop without writing anything."""
         self._closed = True
         self._tracks.clear()
+
+
+def _remove_replaced(path: Path, written: tuple[Path, ...]) -> list[Path]:
+    """Delete ``path`` and ``<stem>.<number><suffix>`` beside it unless just ``written``."""
+    family = re.compile(re.escape(path.stem) + r"(\.\d+)?" + re.escape(path.suffix) + r"\Z")
+    removed: list[Path] = []
+    try:
+        candidates = sorted(path.parent.glob(f"{glob.escape(path.stem)}*{path.suffix}"))
+    except OSError:
+        return removed
+    for candidate in candidates:
+        if candidate in written or not family.match(candidate.name) or not candidate.is_file():
+            continue
+        try:
+            candidate.unlink()
+        except OSError as exc:  # not ours to delete: say so, keep going
+            logger.warning("cannot delete %s of an earlier run: %s", candidate, exc)
+            continue
+        removed.append(candidate)
+    return removed
 
 
 def _track_text(rows: list[_Row]) -> str:
