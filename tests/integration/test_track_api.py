@@ -56,8 +56,23 @@ def _assert_tables_equal(ours: pa.Table, cli: pa.Table) -> None:
         assert ours.column(name).equals(cli.column(name)), name
 
 
+_EARLIER: set[threading.Thread] = set()
+
+
+@pytest.fixture(autouse=True)
+def _earlier_decoders() -> None:
+    """Decoder threads some earlier test left alive are not this test's to answer for."""
+    _EARLIER.clear()
+    _EARLIER.update(threading.enumerate())
+
+
 def _decoder_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "hifipose-decode" and t.is_alive()]
+    """The source decoding threads started during this test and still alive."""
+    return [
+        t
+        for t in threading.enumerate()
+        if t.name == "hifipose-decode" and t.is_alive() and t not in _EARLIER
+    ]
 
 
 def _squat_pairs(shared_data: Path, count: int) -> list[tuple[np.ndarray, float]]:
