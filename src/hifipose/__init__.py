@@ -26,6 +26,7 @@ from hifipose.errors import (
     VideoReadError,
 )
 from hifipose.pose import Box, FrameResult, Keypoint, Pose
+from hifipose.stream import PoseStream, RunOptions, track
 from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES, Kp
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "OutputError",
     "Pose",
     "PoseDetector",
+    "PoseStream",
+    "RunOptions",
     "RuntimeUnavailableError",
     "TimestampError",
     "UnsupportedOperatorError",
@@ -56,6 +59,7 @@ __all__ = [
     "create_detector",
     "list_models",
     "solutions",
+    "track",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

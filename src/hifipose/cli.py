@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -233,44 +233,22 @@ def run_track(
     """
     from tqdm import tqdm
 
-    from hifipose.api import create_detector
-    from hifipose.io.sources import open_source
     from hifipose.io.writers import ParquetWriter
+    from hifipose.stream import PoseStream
 
     summary = TrackSummary()
     smoothing = _smoothing_mode(args)
     threads = _decode_threads(args)
-    source = open_source(args.input, max_frames=args.max_frames, threads=threads)
-    static = args.static or source.kind in {"image", "images"}
-    if smoothing == "offline" and (static or source.kind == "camera"):
-        source.close()
-        msg = "--smoothing offline needs a recorded video tracked in video mode"
-        raise ConfigError(msg)
+    options = _stream_options(args, num_threads)
     with ExitStack() as stack:
-        stack.enter_context(source)
+        stream = stack.enter_context(PoseStream(args.input, options, decode_threads=threads))
+        source = cast("FrameSource", stream.source)  # args.input is a path, glob or index
+        static = stream.config.static_image_mode
         _check_outputs(args, source.files)
         outputs = _Outputs(args, stack, source.fps or 30.0, static=static)
         loud = getattr(args, "verbose", False) or getattr(args, "debug", False)
         with nullcontext() if loud else native_stderr_filtered():  # LiteRT's INFO lines
-            detector = stack.enter_context(
-                create_detector(
-                    model_type=args.model,
-                    runtime=args.runtime,
-                    static_image_mode=static,
-                    enable_smoothing=smoothing == "online",
-                    enable_segmentation=args.segmentation,
-                    num_poses=args.num_poses,
-                    detect_every=args.detect_every,
-                    max_lost_ms=args.max_lost_ms,
-                    detector_tiles=args.tiles,
-                    model_dir=args.model_dir,
-                    precision=args.precision,
-                    compat=getattr(args, "compat", None),
-                    refine_passes=getattr(args, "refine_passes", 1),
-                    flip_tta=getattr(args, "flip_tta", False),
-                    num_threads=num_threads,
-                )
-            )
+            detector = stream.open_detector()
         progress = stack.enter_context(
             tqdm(
                 total=source.frame_count,
@@ -282,21 +260,10 @@ def run_track(
         )
         started = time.perf_counter()
         collected: list[FrameResult] = []
-        for frame in source:
-            poses = detector.estimate_poses(
-                frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
-            )
+        for result, frame in stream.frames():
             summary.frames += 1
-            summary.frames_with_pose += bool(poses)
-            summary.poses += len(poses)
-            height, width = frame.image_rgb.shape[:2]
-            result = FrameResult(
-                frame.index,
-                frame.timestamp_ms,
-                (width, height),
-                tuple(poses),
-                source=frame.source or (source.name if source.kind == "video" else None),
-            )
+            summary.frames_with_pose += bool(result.poses)
+            summary.poses += len(result.poses)
             if smoothing == "offline":
                 collected.append(result)
             else:
@@ -318,6 +285,33 @@ def run_track(
         outputs.count_into(summary)
     summary.keypoint_files, summary.replaced_files = outputs.published()  # writers closed
     return summary
+
+
+def _stream_options(args: argparse.Namespace, num_threads: int | None) -> dict[str, Any]:
+    """``track``'s flags as :func:`hifipose.track`'s options (camera space stays in ``_Outputs``).
+
+    ``static_image_mode`` is left to the source (images: True) unless ``--static`` is given.
+    """
+    options: dict[str, Any] = {
+        "model_type": args.model,
+        "runtime": args.runtime,
+        "smoothing": _smoothing_mode(args),
+        "enable_segmentation": args.segmentation,
+        "num_poses": args.num_poses,
+        "detect_every": args.detect_every,
+        "max_lost_ms": args.max_lost_ms,
+        "detector_tiles": args.tiles,
+        "model_dir": args.model_dir,
+        "precision": args.precision,
+        "compat": getattr(args, "compat", None) or "graph",
+        "refine_passes": getattr(args, "refine_passes", 1),
+        "flip_tta": getattr(args, "flip_tta", False),
+        "num_threads": num_threads,
+        "max_frames": args.max_frames,
+    }
+    if args.static:
+        options["static_image_mode"] = True
+    return options
 
 
 def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[FrameResult]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hifipose.io.read import read_poses
 from hifipose.io.render import DrawStyle, draw_poses, open_renderer
+from hifipose.io.results import read_results
 from hifipose.io.sources import Frame, FrameSource, open_source
 from hifipose.io.writers import WRITER_SUFFIXES, PoseWriter, open_writer
 
@@ -18,4 +19,5 @@ __all__ = [
     "open_source",
     "open_writer",
     "read_poses",
+    "read_results",
 ]

@@ -1,10 +1,11 @@
-"""Frame sources: a video file, an image, a folder or glob of images, or a webcam.
+"""Frame sources: a video file, an image, a folder or glob of images, a webcam or a URL.
 
 Conventions:
     Frames are HxWx3 uint8 **RGB** (OpenCV's BGR never leaves this module). Video
     timestamps are the container's presentation times in milliseconds (0 for a first
     frame at the start); images of a folder or glob are spaced 1000/30 ms apart; camera
-    frames carry the wall-clock milliseconds since the camera was opened. A frame's index
+    frames carry the wall-clock milliseconds since the camera was opened; a stream URL's
+    frames carry the container's times, as a video file's do. A frame's index
     is its position in the input: for a folder or glob, its place in the sorted file list,
     so an unreadable image that is skipped leaves a gap.
 """
@@ -54,6 +55,10 @@ VIDEO_SUFFIXES = (
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 IMAGE_INTERVAL_MS = 1000.0 / 30.0
 _END = object()
+# A stream URL OpenCV's FFmpeg opens: rtsp://, http(s)://, rtmp://, udp://...
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+#: How long opening or reading a stream URL may stall before it fails (ms).
+URL_TIMEOUT_MS = 10_000
 # File signatures of image formats (first bytes): an image named like a video is refused.
 _IMAGE_MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -171,7 +176,7 @@ class FrameSource:
     a one-line warning and listed in :attr:`skipped`; the others are still read.
 
     Attributes:
-        kind: ``"video"``, ``"image"``, ``"images"`` or ``"camera"``.
+        kind: ``"video"``, ``"image"``, ``"images"``, ``"camera"`` or ``"stream"`` (a URL).
         name: A short name for messages.
         files: The input files (the video, or the images in reading order); empty for a
             camera.
@@ -190,7 +195,7 @@ class FrameSource:
 
     def __init__(
         self,
-        kind: Literal["video", "image", "images", "camera"],
+        kind: Literal["video", "image", "images", "camera", "stream"],
         name: str,
         *,
         paths: list[Path] | None = None,
@@ -288,7 +293,7 @@ class FrameSource:
                     break
                 ok, frame_bgr = capture.read()
                 if not ok or frame_bgr is None:
-                    if index == 0 and self.kind == "video":
+                    if index == 0 and self.kind in {"video", "stream"}:
                         msg = (
                             f"cannot decode any frame of {self.name}: unsupported or corrupt video"
                         )
@@ -366,11 +371,13 @@ def open_source(
     prefetch: int = 8,
     threads: int | None = None,
 ) -> FrameSource:
-    """Open a video file, an image, a folder or glob of images, or a webcam index.
+    """Open a video file, an image, a folder or glob of images, a webcam index or a URL.
 
     Args:
-        spec: A path, a glob pattern (``*``, ``?``, ``[``), or a camera index (an int, or a
-            string of digits such as ``"0"``).
+        spec: A path, a glob pattern (``*``, ``?``, ``[``), a camera index (an int, or a
+            string of digits such as ``"0"``), or a stream URL OpenCV's FFmpeg opens
+            (``rtsp://``, ``http://``...; opening and reading give up after
+            :data:`URL_TIMEOUT_MS`).
         max_frames: Stop after this many frames.
         prefetch: Frames decoded ahead (videos and cameras).
         threads: FFmpeg's decoding threads for a video file; None or 0: FFmpeg's choice,
@@ -382,7 +389,8 @@ def open_source(
         The source; use it in a ``with`` block.
 
     Raises:
-        VideoReadError: The input does not exist, holds no images, or cannot be opened.
+        VideoReadError: The input does not exist, holds no images, or cannot be opened (a
+            URL: no answer, or not a video).
         ConfigError: ``threads`` is not a non-negative integer.
     """
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
@@ -395,6 +403,8 @@ def open_source(
             "camera", f"camera {index}", capture=capture, max_frames=max_frames, prefetch=prefetch
         )
     text = str(spec)
+    if isinstance(spec, str) and _URL.match(spec):
+        return _open_url(spec, max_frames=max_frames, prefetch=prefetch)
     if any(ch in text for ch in "*?[") and not Path(text).exists():
         paths = sorted((Path(p) for p in glob.glob(text)), key=_natural_key)  # noqa: PTH207 - user glob
         images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
@@ -436,3 +446,21 @@ def open_source(
     )
     source.files = (path,)
     return source
+
+
+def _open_url(url: str, *, max_frames: int | None, prefetch: int) -> FrameSource:
+    capture = cv2.VideoCapture(
+        url,
+        cv2.CAP_FFMPEG,
+        [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            URL_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            URL_TIMEOUT_MS,
+        ],
+    )
+    if not capture.isOpened():
+        capture.release()
+        msg = f"cannot open {url}: no answer, or not a video stream OpenCV's FFmpeg can read"
+        raise VideoReadError(msg)
+    return FrameSource("stream", url, capture=capture, max_frames=max_frames, prefetch=prefetch)

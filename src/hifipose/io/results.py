@@ -1,0 +1,205 @@
+"""Read keypoint files back as :class:`~hifipose.pose.FrameResult` s.
+
+Conventions:
+    The files are those ``hifipose track -o`` and the writers make: ``.jsonl`` (one frame a
+    line), ``.csv`` and ``.parquet`` (the pose table of :mod:`hifipose.io.table`). Values
+    come back as the file holds them: float32 for Parquet (the numbers tracked), rounded to
+    the writer's 4 decimals for JSONL and CSV; an empty cell or ``null`` is NaN. The box is
+    not read (a ``Pose`` derives it from its keypoints), nor are masks (never written).
+    Camera space (``camera_array_m``) comes back where the file has it; a pose whose camera
+    cells are all empty has none.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.camera import CAMERA_COLUMNS
+from hifipose.errors import ConfigError, VideoReadError
+from hifipose.io.read import read_poses
+from hifipose.io.table import COLUMNS, KEYPOINT_FIELDS, has_camera_columns
+from hifipose.pose import FrameResult, Pose
+from hifipose.topology import NUM_KEYPOINTS
+
+__all__ = ["RESULT_SUFFIXES", "read_results"]
+
+#: The keypoint files :func:`read_results` reads.
+RESULT_SUFFIXES: Final = (".jsonl", ".csv", ".parquet")
+# The pose table: the head columns, then score and box, then 33 × KEYPOINT_FIELDS.
+_SCORE: Final = COLUMNS.index("score")
+_POINTS: Final = COLUMNS.index("box_ymax") + 1
+_HEAD_NAMES: Final = ("source", "frame", "timestamp_ms", "width", "height", "track_id")
+
+
+def read_results(path: str | Path) -> Iterator[FrameResult]:
+    """Yield the frames of a keypoint file written by ``track`` (or its writers), in order.
+
+    Args:
+        path: A ``.jsonl``, ``.csv`` or ``.parquet`` file.
+
+    Yields:
+        One :class:`FrameResult` per frame, with its source, poses and track ids (see the
+        module's conventions for the precision).
+
+    Raises:
+        ConfigError: Another extension.
+        VideoReadError: The file is missing, or is not such a file (the line or row is named).
+        RuntimeUnavailableError: pyarrow is missing for ``.parquet``.
+    """
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in RESULT_SUFFIXES:
+        msg = f"cannot read results from {path}: use one of {', '.join(RESULT_SUFFIXES)}"
+        raise ConfigError(msg)
+    if not path.is_file():
+        msg = f"keypoint file not found: {path}"
+        raise VideoReadError(msg)
+    if suffix == ".jsonl":
+        return _read_jsonl(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    return _read_parquet(path)
+
+
+def _array(rows: object, width: int, where: str) -> NDArray[np.float32]:
+    """(33, width) float32 from nested lists; None is NaN."""
+    try:
+        values = np.array(rows, dtype=np.float64)  # None → nan
+    except (TypeError, ValueError) as exc:
+        msg = f"{where}: not numbers: {exc}"
+        raise VideoReadError(msg) from exc
+    if values.shape != (NUM_KEYPOINTS, width):
+        msg = f"{where}: expected {NUM_KEYPOINTS}×{width} values, got shape {values.shape}"
+        raise VideoReadError(msg)
+    return values.astype(np.float32)
+
+
+def _read_jsonl(path: Path) -> Iterator[FrameResult]:
+    image_keys = ("x", "y", "z", "score", "presence")
+    with path.open(encoding="utf-8") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {number}"
+            try:
+                data = json.loads(line)
+                poses = []
+                for entry in data["poses"]:
+                    image = [[kp[k] for k in image_keys] for kp in entry["keypoints"]]
+                    world = [[kp[k] for k in "xyz"] for kp in entry["keypoints3d"]]
+                    camera = entry.get("camera_m")
+                    poses.append(
+                        Pose(
+                            _array(image, 5, where),
+                            _array(world, 3, where),
+                            math.nan if entry["score"] is None else float(entry["score"]),
+                            track_id=entry.get("track_id"),
+                            camera_array_m=None if camera is None else _array(camera, 3, where),
+                        )
+                    )
+                result = FrameResult(
+                    int(data["frame"]),
+                    float(data["timestamp_ms"]),
+                    (int(data["width"]), int(data["height"])),
+                    tuple(poses),
+                    source=data.get("source"),
+                )
+            except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+                msg = f"{where}: not a hifipose keypoint line ({type(exc).__name__}: {exc})"
+                raise VideoReadError(msg) from exc
+            yield result
+
+
+def _frames(
+    heads: Sequence[Sequence[Any]], values: NDArray[np.float32], *, camera: bool, where: str
+) -> Iterator[FrameResult]:
+    """Group the pose table's rows (consecutive rows of a frame) into results.
+
+    ``heads``: per row, the :data:`_HEAD_NAMES` values; ``values``: per row, the float
+    columns from ``score`` on (the camera's last when ``camera``).
+    """
+    points_end = _POINTS - _SCORE + NUM_KEYPOINTS * len(KEYPOINT_FIELDS)
+    start = 0
+    while start < len(heads):
+        source, frame, timestamp, width, height, _ = heads[start]
+        end = start + 1
+        while end < len(heads) and tuple(heads[end][:3]) == (source, frame, timestamp):
+            end += 1
+        poses = []
+        for row in range(start, end):
+            score = values[row, 0]
+            if math.isnan(score):  # the row of a frame without a pose
+                continue
+            points = values[row, _POINTS - _SCORE : points_end].reshape(NUM_KEYPOINTS, -1)
+            cam = values[row, points_end:].reshape(NUM_KEYPOINTS, 3) if camera else None
+            poses.append(
+                Pose(
+                    points[:, :5],
+                    points[:, 5:],
+                    float(score),
+                    track_id=heads[row][5],
+                    camera_array_m=None if cam is None or np.isnan(cam).all() else cam,
+                )
+            )
+        try:
+            yield FrameResult(
+                int(frame), float(timestamp), (int(width), int(height)), tuple(poses), source
+            )
+        except (TypeError, ValueError) as exc:
+            msg = f"{where}, row {start + 1}: frame, timestamp_ms, width and height must be set"
+            raise VideoReadError(msg) from exc
+        start = end
+
+
+def _read_csv(path: Path) -> Iterator[FrameResult]:
+    with path.open(encoding="utf-8", newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader, None)
+        if header is None or tuple(header[: len(COLUMNS)]) != COLUMNS:
+            msg = f"{path}: not a hifipose pose table (its header is not the table's columns)"
+            raise VideoReadError(msg)
+        camera = has_camera_columns(header)
+        heads: list[list[Any]] = []
+        rows: list[list[float]] = []
+        for number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                msg = f"{path}, line {number}: {len(row)} cells, the header has {len(header)}"
+                raise VideoReadError(msg)
+            try:
+                source, frame, timestamp, width, height, track_id = row[1:_SCORE]
+                heads.append(
+                    [
+                        source or None,
+                        int(frame),
+                        float(timestamp),
+                        int(width),
+                        int(height),
+                        int(track_id) if track_id else None,
+                    ]
+                )
+                rows.append([float(v) if v else math.nan for v in row[_SCORE:]])
+            except ValueError as exc:
+                msg = f"{path}, line {number}: {exc}"
+                raise VideoReadError(msg) from exc
+    cells = len(header) - _SCORE
+    values = np.array(rows, dtype=np.float32).reshape(len(rows), cells)
+    yield from _frames(heads, values, camera=camera, where=str(path))
+
+
+def _read_parquet(path: Path) -> Iterator[FrameResult]:
+    table = read_poses(path)
+    camera = has_camera_columns(table.column_names)
+    names = [*COLUMNS[_SCORE:], *(CAMERA_COLUMNS if camera else ())]
+    values = np.column_stack(
+        [table.column(name).to_numpy(zero_copy_only=False).astype(np.float32) for name in names]
+    )
+    heads = list(zip(*(table.column(name).to_pylist() for name in _HEAD_NAMES), strict=True))
+    yield from _frames(heads, values, camera=camera, where=str(path))
