@@ -344,12 +344,14 @@ class BlazePoseDetector(PoseDetector):
         for detection in detections:
             hip = detection.keypoints[0] * (width, height)
             top = detection.keypoints[1] * (width, height)
-            roi = roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
-            if tracker is not None and tracker.is_tracked_person(roi):
-                continue
-            rois.append(roi)
-            if len(rois) == limit:
-                break
+            rois.append(
+                roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
+            )
+        if tracker is not None:
+            rois = [
+                roi for roi, claimed in zip(rois, tracker.claimed(rois), strict=True) if not claimed
+            ]
+        rois = rois[:limit]
         self.stage_times.lap("postprocess")
         return [roi for roi in rois if roi.size_px[0] > 0]
 
