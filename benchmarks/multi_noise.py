@@ -39,10 +39,12 @@ from numpy.typing import NDArray
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import hifipose  # noqa: E402
 from tests.conftest import decode_frames  # noqa: E402
 from tests.integration.test_multi_person import CLIP_OPTIONS, composite  # noqa: E402
 from tests.mot_metrics import TrackingScores, score  # noqa: E402
+
+import hifipose  # noqa: E402
+from hifipose.runtimes.base import Session  # noqa: E402
 
 OPTIONS: dict[str, dict[str, Any]] = {"defaults": {}, "readme": dict(CLIP_OPTIONS)}
 CLIPS = ("crossing_squats", "fast_crossing", "three_crossing")
@@ -51,7 +53,7 @@ CLIPS = ("crossing_squats", "fast_crossing", "three_crossing")
 class PerturbedSession:
     """A landmark session whose outputs are each multiplied by (1 + scale × N(0, 1))."""
 
-    def __init__(self, inner: Any, rng: np.random.Generator, scale: float) -> None:
+    def __init__(self, inner: Session, rng: np.random.Generator, scale: float) -> None:
         self._inner, self._rng, self._scale = inner, rng, scale
         self.input_names, self.output_names = inner.input_names, inner.output_names
 

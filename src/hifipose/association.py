@@ -15,12 +15,16 @@ Rules (research: next-design.md §1, A.4):
       and mouth the face's, hand points the wrist's, heel and toe the ankle's), with the
       pair's larger landmark-box area as the scale;
     * a pose may match the other pose mirrored left-to-right (BlazePose confuses the sides
-      of a person seen from behind), at a small penalty;
-    * two poses are the *same person* when at least half of the points both see lie within
-      0.2 × the torso length of each other and their landmark boxes overlap (IoU > 0.2):
-      MediaPipe's hand de-duplication rule, with the torso as the baseline;
-    * poses are given to tracks by the Hungarian method on 1 − similarity (scipy's
-      ``linear_sum_assignment``), never on box overlap.
+      of a person seen from behind), at :data:`FLIP_PENALTY`;
+    * two poses are the *same person* when at least :data:`SAME_POINT_SHARE` of the points
+      both see lie within :data:`SAME_POINT_TORSO_FRACTION` × the (larger) torso length of
+      each other and their landmark boxes overlap (IoU > :data:`SAME_BOX_IOU`): MediaPipe's
+      hand de-duplication rule, with the torso as the baseline; a tracker's two crops are
+      also one body when their torso centres lie within :data:`SAME_TORSO_DISTANCE` torso
+      lengths (:func:`shares_torso`);
+    * poses are given to tracks by the Hungarian method on similarity (scipy's
+      ``linear_sum_assignment``), never on box overlap; a standing pair may count a margin
+      more, so that similarities within noise do not move an id (:func:`assign`).
 """
 
 from __future__ import annotations
@@ -313,8 +317,9 @@ def bones_agree(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
     """Whether two :func:`bone_lengths` vectors may be one person's.
 
     The bones seen in both are scaled to sum 1 (so the person's distance to the camera does
-    not count); the median ratio of their proportions must lie within ±15 %. Fewer than
-    four bones in common counts as agreeing: the keypoint similarity decides.
+    not count); the median ratio of their proportions must lie within
+    ± :data:`BONE_TOLERANCE`. Fewer than four bones in common counts as agreeing: the
+    keypoint similarity decides.
     """
     both = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if np.count_nonzero(both) < 4:

@@ -301,7 +301,12 @@ class BlazePoseDetector(PoseDetector):
             if association.track.track_id:
                 poses.append(pose)
         self.stage_times.lap("smoothing")
-        return sorted(poses, key=lambda p: p.track_id or 0)
+        poses.sort(key=lambda p: p.track_id or 0)
+        if len(poses) > 1:
+            # Smoothing can make a blend of two people (a crop half on each) repeat the
+            # other's pose: a person is reported once, under the older id.
+            poses = [poses[i] for i in dedup([pose_points(p.image_array) for p in poses])]
+        return poses
 
     def _smooth(self, track: Track, raw: _RawPose, t_us: int, *, learn: bool = True) -> Pose:
         filters = track.filters

@@ -514,11 +514,12 @@ class MultiTracker:
         gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
         left = from_rois
         free = self.free_slots()
+        seen_twice: set[int] = set()
         for group in (tracks, probed):
             if not left or not group:
                 continue
             sims = np.array([[self._fit(points[i], track, t_us) for track in group] for i in left])
-            self._keep_contests_apart(
+            seen_twice |= self._keep_contests_apart(
                 sims,
                 left=left,
                 group=group,
@@ -551,7 +552,7 @@ class MultiTracker:
             association.track.status = TrackStatus.TRACKED
         result = [self._reidentify(a, points, t_us) for a in result]
         # A pose no track claims is a newcomer, as are the detector's.
-        newcomers = [i for i in from_rois if i not in taken] + from_detector
+        newcomers = [i for i in from_rois if i not in taken | seen_twice] + from_detector
         result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
         return sorted(result, key=lambda a: a.track.track_id)
 
@@ -630,12 +631,25 @@ class MultiTracker:
         rivals: dict[int, list[Track]],
         points: list[NDArray[np.float64] | None],
         t_us: int,
-    ) -> None:
+    ) -> set[int]:
         """Bar pairs in ``sims`` (rows: poses ``left``, columns: ``group``) a crossing forbids.
 
         A contested pose stays with the track whose crop it came from; a pose that a lost
-        person's probe also found, and that fits that person better, leaves its own track.
+        person's probe also found, and that fits that person better, leaves its own track;
+        so does a pose that fits another track of ``group`` better by :data:`CLEAR_MARGIN`
+        when that track's own crop found a pose that fits it at least as well (the crop slid
+        onto that person's body, as when one walks in front of another).
+
+        Returns:
+            The poses of the last kind: a second view of someone's body, not a newcomer.
         """
+        elsewhere: set[int] = set()
+        fits = sims.copy()
+        own_fit = {
+            id(owners[i]): fits[row, group.index(o)]
+            for row, i in enumerate(left)
+            if (o := owners[i]) in group
+        }
         for row, i in enumerate(left):
             own = owners[i]
             if own is None or own not in group:
@@ -644,6 +658,17 @@ class MultiTracker:
                 sims[row] = np.where(np.arange(len(group)) == group.index(own), sims[row], -1.0)
             elif self._lost_rival_fits_better(points[i], own, rivals.get(i, []), t_us):
                 sims[row] = -1.0
+            else:
+                col = group.index(own)
+                for other, track in enumerate(group):
+                    if (
+                        other != col
+                        and fits[row, other] >= fits[row, col] + CLEAR_MARGIN
+                        and own_fit.get(id(track), -1.0) >= fits[row, other]
+                    ):  # the crop slid onto a body that person's own crop found
+                        sims[row] = -1.0
+                        elsewhere.add(i)
+        return elsewhere
 
     def _settle_contests(
         self,
