@@ -406,3 +406,17 @@ def test_a_newcomer_with_other_limb_proportions_does_not_take_a_lost_persons_id(
     assert _frame(tracker, 0, [a, b]) == [1, 2]
     assert _frame(tracker, 100_000, [a]) == [1]
     assert _frame(tracker, 300_000, [a, b.copy()]) == [1, 2]  # b is back: their id
+
+
+def test_a_crop_that_slid_onto_another_tracked_persons_body_loses_its_track() -> None:
+    # Person 2's crop found a pose 45 px from person 1's (not the same torso), which fits
+    # person 1 clearly better than person 2 while person 1's own crop found them: it is a
+    # second view of person 1, neither person 2's nor a newcomer.
+    tracker = _two_tracks(_person(300.0), _person(440.0))
+    one, two = tracker.tracks
+    slid = _person(345.0)
+    assert tracker._fit(slid, one, 100_000) >= tracker._fit(slid, two, 100_000) + CLEAR_MARGIN
+    assert tracker._fit(slid, two, 100_000) > 0.1  # above the gate: the standing pair held
+    assert _step(tracker, 100_000, [_person(300.0), slid], []) == [(1, 0, False)]
+    assert two.status is TrackStatus.LOST
+    assert len(tracker.tracks) == 2  # no new track on it either
