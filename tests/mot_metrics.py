@@ -5,10 +5,14 @@ box}`` as ``../shared/tools/make_composite.py`` writes it. A person counts as a 
 frame when at least half of the 33 keypoints are visible; reported poses matched to a person
 that is less visible are neither hits nor false positives.
 
-Matching per frame: the error of a pose against a person is the mean distance over the
-person's visible keypoints divided by the person's box diagonal; poses and persons are
-paired by the Hungarian method on that error, and a pair counts when the error is below
-``MATCH_ERROR``. Then the CLEAR-MOT and identity scores:
+Matching per frame (CLEAR-MOT, Bernardin and Stiefelhagen 2008, §2.1.1): the error of a
+pose against a person is the mean distance over the person's visible keypoints divided by
+the person's box diagonal, and a pair counts when it is below ``MATCH_ERROR``. First each
+person keeps the track id they were last matched to, when a pose of that id is still a
+valid pair; the other poses and persons are then paired by the Hungarian method on the
+error. (Without the first step a pose that is as close to two people, as where one hides
+the other, goes to whichever is closer by a hair: an id switch on float noise.) Then the
+CLEAR-MOT and identity scores:
 
 * MOTA = 1 − (misses + false positives + id switches) / targets;
 * an id switch: a target matched to a different track id than the last time it was matched;
@@ -40,6 +44,7 @@ class TrackingScores:
     reported: int = 0
     idtp: int = 0
     errors: list[float] = field(default_factory=list)  # per matched pair, fraction of diagonal
+    switches: list[str] = field(default_factory=list)  # "frame F: person P track A -> B"
 
     @property
     def mota(self) -> float:
@@ -84,28 +89,41 @@ def score(gt_frames: list[dict], predictions: list[list[tuple[int, np.ndarray]]]
     scores = TrackingScores()
     last_id: dict[int, int] = {}
     pairs: Counter[tuple[int, int]] = Counter()
-    for frame, poses in zip(gt_frames, predictions, strict=True):
+    for index, (frame, poses) in enumerate(zip(gt_frames, predictions, strict=True)):
         persons = frame["persons"]
         is_target = [np.mean(p["visible"]) >= MIN_VISIBLE_SHARE for p in persons]
         errors = np.array([[_error(p, pose) for _, pose in poses] for p in persons]).reshape(
             len(persons), len(poses)
         )
         person_of: dict[int, int] = {}  # pose index -> person index
-        if errors.size:
-            rows, cols = linear_sum_assignment(np.minimum(errors, 1e6))
-            for r, c in zip(rows, cols, strict=True):
-                if errors[r, c] >= MATCH_ERROR:
-                    continue
-                person_of[int(c)] = int(r)
-                if not is_target[r]:
-                    continue
-                person_id, track_id = persons[r]["id"], poses[c][0]
-                scores.matches += 1
-                scores.errors.append(float(errors[r, c]))
-                pairs[(person_id, track_id)] += 1
-                if person_id in last_id and last_id[person_id] != track_id:
-                    scores.id_switches += 1
-                last_id[person_id] = track_id
+        for r, person in enumerate(persons):  # last frame's pairs that still hold
+            for c, (track_id, _) in enumerate(poses):
+                if (
+                    last_id.get(person["id"]) == track_id
+                    and c not in person_of
+                    and errors[r, c] < MATCH_ERROR
+                ):
+                    person_of[c] = r
+        rest_rows = [r for r in range(len(persons)) if r not in person_of.values()]
+        rest_cols = [c for c in range(len(poses)) if c not in person_of]
+        if rest_rows and rest_cols:
+            rest = np.minimum(errors[np.ix_(rest_rows, rest_cols)], 1e6)
+            for r, c in zip(*linear_sum_assignment(rest), strict=True):
+                if rest[r, c] < MATCH_ERROR:
+                    person_of[rest_cols[c]] = rest_rows[r]
+        for c, r in sorted(person_of.items()):
+            if not is_target[r]:
+                continue
+            person_id, track_id = persons[r]["id"], poses[c][0]
+            scores.matches += 1
+            scores.errors.append(float(errors[r, c]))
+            pairs[(person_id, track_id)] += 1
+            if person_id in last_id and last_id[person_id] != track_id:
+                scores.id_switches += 1
+                scores.switches.append(
+                    f"frame {index}: person {person_id} track {last_id[person_id]} -> {track_id}"
+                )
+            last_id[person_id] = track_id
         scores.targets += sum(is_target)
         matched_persons = set(person_of.values())
         scores.misses += sum(1 for r, t in enumerate(is_target) if t and r not in matched_persons)

@@ -15,17 +15,22 @@ Rules (research: next-design.md §1, A.4):
       and mouth the face's, hand points the wrist's, heel and toe the ankle's), with the
       pair's larger landmark-box area as the scale;
     * a pose may match the other pose mirrored left-to-right (BlazePose confuses the sides
-      of a person seen from behind), at a small penalty;
-    * two poses are the *same person* when at least half of the points both see lie within
-      0.2 × the torso length of each other and their landmark boxes overlap (IoU > 0.2):
-      MediaPipe's hand de-duplication rule, with the torso as the baseline;
-    * poses are given to tracks by the Hungarian method on 1 − similarity (scipy's
-      ``linear_sum_assignment``), never on box overlap.
+      of a person seen from behind), at :data:`FLIP_PENALTY`;
+    * two poses are the *same person* when at least :data:`SAME_POINT_SHARE` of the points
+      both see lie within :data:`SAME_POINT_TORSO_FRACTION` × the (larger) torso length of
+      each other and their landmark boxes overlap (IoU > :data:`SAME_BOX_IOU`): MediaPipe's
+      hand de-duplication rule, with the torso as the baseline; a tracker's two crops are
+      also one body when their torso centres lie within :data:`SAME_TORSO_DISTANCE` torso
+      lengths (:func:`shares_torso`);
+    * poses are given to tracks by the Hungarian method on similarity (scipy's
+      ``linear_sum_assignment``), never on box overlap; a standing pair may count a margin
+      more, so that similarities within noise do not move an id (:func:`assign`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import numpy as np
@@ -43,6 +48,7 @@ __all__ = [
     "dedup",
     "duplicate_of",
     "is_same_person",
+    "shares_torso",
     "similarity",
     "similarity_matrix",
     "torso_distance",
@@ -56,6 +62,8 @@ SAME_POINT_TORSO_FRACTION: Final = 0.1
 SAME_POINT_SHARE: Final = 0.6
 #: ... and the landmark boxes must overlap by more than this IoU (dedup).
 SAME_BOX_IOU: Final = 0.2
+#: Two torso centres this close, in torso lengths of each pose, are one body (tracking).
+SAME_TORSO_DISTANCE: Final = 0.35
 #: A mirrored match counts this much less than a direct one.
 FLIP_PENALTY: Final = 0.1
 #: Bone-length ratios of the same person agree within this relative difference (re-id).
@@ -209,23 +217,43 @@ def is_same_person(a: NDArray[np.floating], b: NDArray[np.floating]) -> bool:
     return bool(close >= SAME_POINT_SHARE * both.sum() and box_iou(a, b) > SAME_BOX_IOU)
 
 
-def duplicate_of(poses: list[NDArray[np.floating]]) -> list[int]:
+def shares_torso(a: NDArray[np.floating], b: NDArray[np.floating]) -> bool:
+    """Whether two poses' torso centres lie within :data:`SAME_TORSO_DISTANCE` of each other.
+
+    In torso lengths of each pose (:func:`torso_distance` both ways). Two people's torsos
+    are never that close in one image unless one hides the other, and then the body seen
+    is the front one's: two such poses from a tracker's crops are one body seen twice, even
+    where their limbs differ (a crop that slid onto someone else's body gives a blend).
+    """
+    return max(torso_distance(a, b), torso_distance(b, a)) <= SAME_TORSO_DISTANCE
+
+
+def duplicate_of(
+    poses: list[NDArray[np.floating]], same: Callable[[int, int], bool] | None = None
+) -> list[int]:
     """For each pose, the index of the earlier kept pose it repeats, or its own index if kept.
 
     Args:
         poses: Poses in priority order (the first of two duplicates is kept).
+        same: Whether the poses of two indices (a kept one first) are one person; None:
+            :func:`is_same_person` of the two.
 
     Returns:
         One index per pose: its own when it duplicates no earlier kept pose, else the first
-        kept pose it is the same person as (:func:`is_same_person`).
+        kept pose it is the same person as.
     """
+
+    def same_person(k: int, i: int) -> bool:
+        return is_same_person(poses[k], poses[i])
+
+    test = same_person if same is None else same
     out: list[int] = []
     kept: list[int] = []
-    for i, pose in enumerate(poses):
-        same = next((k for k in kept if is_same_person(poses[k], pose)), i)
-        if same == i:
+    for i in range(len(poses)):
+        first = next((k for k in kept if test(k, i)), i)
+        if first == i:
             kept.append(i)
-        out.append(same)
+        out.append(first)
     return out
 
 
@@ -242,20 +270,33 @@ def dedup(poses: list[NDArray[np.floating]]) -> list[int]:
 
 
 def assign(
-    similarities: NDArray[np.float64], *, min_similarity: float = 0.0
+    similarities: NDArray[np.float64],
+    *,
+    min_similarity: float = 0.0,
+    standing: Sequence[int | None] | None = None,
+    margin: float = 0.0,
 ) -> list[tuple[int, int]]:
     """Pair rows with columns to maximise total similarity (Hungarian method).
 
     Args:
         similarities: (rows, cols) similarities in [0, 1].
         min_similarity: Pairs below this are not made.
+        standing: Per row, the column it is paired with now (None: none): such a pair
+            counts ``margin`` more in the total, so the pairing changes only when another
+            gains at least ``margin`` (similarities within noise keep it). The gate
+            ``min_similarity`` applies to the similarities themselves.
+        margin: The standing pairs' lead (see ``standing``).
 
     Returns:
         (row, col) pairs, sorted by row.
     """
     if similarities.size == 0:
         return []
-    rows, cols = linear_sum_assignment(1.0 - similarities)
+    scores = similarities.copy()
+    for row, col in enumerate(standing or []):
+        if col is not None:
+            scores[row, col] += margin
+    rows, cols = linear_sum_assignment(-scores)
     return sorted(
         (int(r), int(c))
         for r, c in zip(rows, cols, strict=True)
@@ -276,8 +317,9 @@ def bones_agree(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
     """Whether two :func:`bone_lengths` vectors may be one person's.
 
     The bones seen in both are scaled to sum 1 (so the person's distance to the camera does
-    not count); the median ratio of their proportions must lie within ±15 %. Fewer than
-    four bones in common counts as agreeing: the keypoint similarity decides.
+    not count); the median ratio of their proportions must lie within
+    ± :data:`BONE_TOLERANCE`. Fewer than four bones in common counts as agreeing: the
+    keypoint similarity decides.
     """
     both = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if np.count_nonzero(both) < 4:

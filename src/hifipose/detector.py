@@ -320,7 +320,12 @@ class BlazePoseDetector(PoseDetector):
             if association.track.track_id:
                 poses.append(pose)
         self.stage_times.lap("smoothing")
-        return sorted(poses, key=lambda p: p.track_id or 0)
+        poses.sort(key=lambda p: p.track_id or 0)
+        if len(poses) > 1:
+            # Smoothing can make a blend of two people (a crop half on each) repeat the
+            # other's pose: a person is reported once, under the older id.
+            poses = [poses[i] for i in dedup([pose_points(p.image_array) for p in poses])]
+        return poses
 
     def _smooth(self, track: Track, raw: _RawPose, t_us: int, *, learn: bool = True) -> Pose:
         filters = track.filters
@@ -363,12 +368,14 @@ class BlazePoseDetector(PoseDetector):
         for detection in detections:
             hip = detection.keypoints[0] * (width, height)
             top = detection.keypoints[1] * (width, height)
-            roi = roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
-            if tracker is not None and tracker.is_tracked_person(roi):
-                continue
-            rois.append(roi)
-            if len(rois) == limit:
-                break
+            rois.append(
+                roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
+            )
+        if tracker is not None:
+            rois = [
+                roi for roi, claimed in zip(rois, tracker.claimed(rois), strict=True) if not claimed
+            ]
+        rois = rois[:limit]
         self.stage_times.lap("postprocess")
         return [roi for roi in rois if roi.size_px[0] > 0]
 

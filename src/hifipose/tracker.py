@@ -32,6 +32,8 @@ from hifipose.association import (
     bones_agree,
     box_iou,
     duplicate_of,
+    is_same_person,
+    shares_torso,
     similarity,
     similarity_matrix,
     torso_distance,
@@ -240,6 +242,11 @@ CONTESTED_DISTANCE: Final = 0.35
 MIN_TRACK_SIMILARITY: Final = 0.1
 #: A new person must be at least this similar to a lost track's prediction to take its id.
 MIN_REID_SIMILARITY: Final = 0.3
+#: An identity changes hands only on a clear lead: a body goes to another track than the
+#: standing one (its own crop's, the older id in a contest) only when that track's
+#: similarity beats the standing one's by at least this much. Float rounding differences
+#: between CPUs move similarities by far less, so they cannot flip an id.
+CLEAR_MARGIN: Final = 0.1
 #: Weight of the newest motion in a track's velocity (exponential average).
 VELOCITY_ALPHA: Final = 0.5
 #: A track seen on fewer frames than this may still turn out to be a lost person.
@@ -423,24 +430,32 @@ class MultiTracker:
         """How many more people may start tracks on this frame."""
         return max(self.max_tracks - len(self.tracked()), 0)
 
-    def is_tracked_person(self, roi: Roi) -> bool:
-        """Whether a detection's ROI shows a person already tracked (the tracked ROI wins).
+    def claimed(self, rois: list[Roi]) -> list[bool]:
+        """Per detection ROI, whether it shows a person already tracked (the tracked ROI wins).
 
-        The rule: its centre (the detected hip centre) lies within
-        :data:`CLAIM_DISTANCE` × the side of a tracked ROI from that ROI's centre (the
-        tracked person's smoothed hip centre), and the two sides differ by less than
-        :data:`CLAIM_SIZE_RATIO`. A person standing beside or behind a tracked one at
-        another size is not claimed; the pose-level duplicate test catches the rest.
+        A tracked ROI claims a detection whose centre (the detected hip centre) lies within
+        :data:`CLAIM_DISTANCE` × its side from its centre (the tracked person's smoothed
+        hip centre) and whose side is within :data:`CLAIM_SIZE_RATIO` of its own, but only
+        when that detection is the only one it could claim: one person is one detection,
+        and two near one tracked person are two people crossing (one coming out from
+        behind the other), for the landmark model and the pose-level duplicate test to
+        tell apart. A person beside or behind a tracked one at another size is not claimed.
         """
+        out = [False] * len(rois)
         for track in self.tracked():
             if track.roi is None:
                 continue
             (cx, cy), side = track.roi.center_px, track.roi.size_px[0]
-            near = math.hypot(roi.center_px[0] - cx, roi.center_px[1] - cy) < CLAIM_DISTANCE * side
-            ratio = roi.size_px[0] / side if side > 0 else 0.0
-            if near and 1.0 / CLAIM_SIZE_RATIO < ratio < CLAIM_SIZE_RATIO:
-                return True
-        return False
+            near = [
+                i
+                for i, roi in enumerate(rois)
+                if math.hypot(roi.center_px[0] - cx, roi.center_px[1] - cy) < CLAIM_DISTANCE * side
+                and side > 0
+                and 1.0 / CLAIM_SIZE_RATIO < roi.size_px[0] / side < CLAIM_SIZE_RATIO
+            ]
+            if len(near) == 1:
+                out[near[0]] = True
+        return out
 
     def probe_rois(self, t_us: int) -> list[tuple[Track, Roi]]:
         """Where to look for lost people on this frame (several-people mode only).
@@ -499,11 +514,12 @@ class MultiTracker:
         gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
         left = from_rois
         free = self.free_slots()
+        seen_twice: set[int] = set()
         for group in (tracks, probed):
             if not left or not group:
                 continue
             sims = np.array([[self._fit(points[i], track, t_us) for track in group] for i in left])
-            self._keep_contests_apart(
+            seen_twice |= self._keep_contests_apart(
                 sims,
                 left=left,
                 group=group,
@@ -513,7 +529,9 @@ class MultiTracker:
                 points=points,
                 t_us=t_us,
             )
-            pairs = assign(sims, min_similarity=gate)
+            column = {id(track): col for col, track in enumerate(group)}
+            standing = [column.get(id(owners[i])) for i in left]
+            pairs = assign(sims, min_similarity=gate, standing=standing, margin=CLEAR_MARGIN)
             for row, col in sorted(pairs, key=lambda rc: -sims[rc[0], rc[1]]):
                 track = group[col]
                 if track.status is TrackStatus.LOST:
@@ -534,7 +552,7 @@ class MultiTracker:
             association.track.status = TrackStatus.TRACKED
         result = [self._reidentify(a, points, t_us) for a in result]
         # A pose no track claims is a newcomer, as are the detector's.
-        newcomers = [i for i in from_rois if i not in taken] + from_detector
+        newcomers = [i for i in from_rois if i not in taken | seen_twice] + from_detector
         result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
         return sorted(result, key=lambda a: a.track.track_id)
 
@@ -554,7 +572,11 @@ class MultiTracker:
         order = sorted(range(len(tracks)), key=lambda i: (-fit[i], tracks[i].track_id))
         order += range(len(tracks), len(points))
         order = [i for i in order if points[i] is not None]
-        same = duplicate_of([points[i] for i in order])  # type: ignore[misc]
+
+        def one_body(k: int, j: int) -> bool:
+            return self._one_body(order[k], order[j], owners, points, t_us)
+
+        same = duplicate_of([points[i] for i in order], one_body)  # type: ignore[misc]
         kept = [order[k] for k, first in enumerate(same) if first == k]
         rivals: dict[int, list[Track]] = {}  # a kept pose -> the tracks whose crop repeated it
         for k, first in enumerate(same):
@@ -562,6 +584,41 @@ class MultiTracker:
             if first != k and owner is not None:
                 rivals.setdefault(order[first], []).append(owner)
         return kept, rivals
+
+    def _one_body(
+        self,
+        k: int,
+        i: int,
+        owners: list[Track | None],
+        points: list[NDArray[np.float64] | None],
+        t_us: int,
+    ) -> bool:
+        """Whether observations ``k`` (kept) and ``i`` are one body seen by two crops.
+
+        They are when :func:`~hifipose.association.is_same_person` says so, and (several
+        people) when their torsos coincide (:func:`~hifipose.association.shares_torso`)
+        unless both come from tracks' crops and each pose fits its own track better than
+        the other track by :data:`CLEAR_MARGIN`: one person partly hidden behind another
+        still gives their own pose, while a crop that slid onto someone else's body gives
+        a pose of that body, or a blend that fits neither track clearly.
+        """
+        a, b = points[k], points[i]
+        if a is None or b is None:
+            return False
+        if is_same_person(a, b):
+            return True
+        if self.max_tracks == 1 or not shares_torso(a, b):
+            return False
+        own_a, own_b = owners[k], owners[i]
+        if own_a is None or own_b is None:
+            return True  # a detection on a tracked body is that body
+
+        def lead(pose: NDArray[np.float64], own: Track, other: Track) -> float:
+            return self._fit(pose, own, t_us, widen=False) - self._fit(
+                pose, other, t_us, widen=False
+            )
+
+        return not (lead(a, own_a, own_b) >= CLEAR_MARGIN and lead(b, own_b, own_a) >= CLEAR_MARGIN)
 
     def _keep_contests_apart(
         self,
@@ -574,12 +631,25 @@ class MultiTracker:
         rivals: dict[int, list[Track]],
         points: list[NDArray[np.float64] | None],
         t_us: int,
-    ) -> None:
+    ) -> set[int]:
         """Bar pairs in ``sims`` (rows: poses ``left``, columns: ``group``) a crossing forbids.
 
         A contested pose stays with the track whose crop it came from; a pose that a lost
-        person's probe also found, and that fits that person better, leaves its own track.
+        person's probe also found, and that fits that person better, leaves its own track;
+        so does a pose that fits another track of ``group`` better by :data:`CLEAR_MARGIN`
+        when that track's own crop found a pose that fits it at least as well (the crop slid
+        onto that person's body, as when one walks in front of another).
+
+        Returns:
+            The poses of the last kind: a second view of someone's body, not a newcomer.
         """
+        elsewhere: set[int] = set()
+        fits = sims.copy()
+        own_fit = {
+            id(owners[i]): fits[row, group.index(o)]
+            for row, i in enumerate(left)
+            if (o := owners[i]) in group
+        }
         for row, i in enumerate(left):
             own = owners[i]
             if own is None or own not in group:
@@ -588,6 +658,17 @@ class MultiTracker:
                 sims[row] = np.where(np.arange(len(group)) == group.index(own), sims[row], -1.0)
             elif self._lost_rival_fits_better(points[i], own, rivals.get(i, []), t_us):
                 sims[row] = -1.0
+            else:
+                col = group.index(own)
+                for other, track in enumerate(group):
+                    if (
+                        other != col
+                        and fits[row, other] >= fits[row, col] + CLEAR_MARGIN
+                        and own_fit.get(id(track), -1.0) >= fits[row, other]
+                    ):  # the crop slid onto a body that person's own crop found
+                        sims[row] = -1.0
+                        elsewhere.add(i)
+        return elsewhere
 
     def _settle_contests(
         self,
@@ -627,8 +708,13 @@ class MultiTracker:
             ]
             if not close:
                 continue
-            oldest = min([owner, *close], key=lambda t: t.track_id or math.inf)
-            out[i] = tracked.index(oldest)
+            contenders = [owner, *close]
+            oldest = min(contenders, key=lambda t: t.track_id or math.inf)
+            fits = [self._fit(pose, t, t_us) for t in contenders]
+            best = contenders[int(np.argmax(fits))]
+            if max(fits) < self._fit(pose, oldest, t_us) + CLEAR_MARGIN:
+                best = oldest
+            out[i] = tracked.index(best)
         return out
 
     def _lost_rival_fits_better(
@@ -641,7 +727,9 @@ class MultiTracker:
         """
         own_fit = self._fit(pose, own, t_us)
         return any(
-            r.status is TrackStatus.LOST and self._fit(pose, r, t_us) > own_fit for r in rivals
+            r.status is TrackStatus.LOST
+            and self._fit(pose, r, t_us, widen=False) >= own_fit + CLEAR_MARGIN
+            for r in rivals
         )
 
     def _reidentify(
@@ -683,13 +771,19 @@ class MultiTracker:
             track.track_id = self.next_id
             self.next_id += 1
 
-    def _fit(self, pose: NDArray[np.float64] | None, track: Track, t_us: int) -> float:
-        """Similarity of ``pose`` to ``track``'s prediction; the gate widens while it is lost."""
+    def _fit(
+        self, pose: NDArray[np.float64] | None, track: Track, t_us: int, *, widen: bool = True
+    ) -> float:
+        """Similarity of ``pose`` to ``track``'s prediction, -1 when either is missing.
+
+        With ``widen`` the gate widens while the track is lost (it may have moved further
+        than predicted); without, the similarity is comparable with a tracked track's.
+        """
         predicted = track.predict(t_us)
         if pose is None or predicted is None:
             return -1.0
         scale = 1.0
-        if track.status is TrackStatus.LOST:
+        if widen and track.status is TrackStatus.LOST:
             scale = (1.0 + (t_us - track.last_seen_us) * 1e-6) ** 2
         return similarity(pose, predicted, area_scale=scale)
 

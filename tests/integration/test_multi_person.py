@@ -34,6 +34,13 @@ COMPOSITE_TOOL = ROOT.parent / "shared" / "tools" / "make_composite.py"
 #: 5 frames are the default detector cadence's 0.5 s.
 CLIP_OPTIONS = {"max_lost_ms": 3000.0, "detector_tiles": 2, "detect_every": 5}
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+#: crossing_squats' (MOTA, IDF1) floors, from the spread over 5 seeds each of ±1 grey level
+#: of input noise and of 1e-6 relative noise on the landmark model's outputs (another CPU's
+#: float rounding; ``benchmarks/multi_noise.py``), less about 0.03 of margin. Measured:
+#: README options MOTA 0.922-0.933, IDF1 0.959-0.965; defaults 0.777-0.793, 0.875-0.885.
+README_BOUNDS = (0.89, 0.93)
+DEFAULT_BOUNDS = (0.74, 0.84)
+NOISE_SEEDS = (0, 1, 2)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,10 +113,10 @@ def test_crossing_squats_keeps_identities_better_than_tasks(
     )
     tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
     _record("crossing_squats, MediaPipe Tasks num_poses=3", tasks)
-    assert mine.id_switches == 0  # measured: 0 (2 before crossings were contested)
-    assert mine.mota >= 0.90  # measured: 0.908
-    assert mine.idf1 >= 0.95  # measured: 0.953
-    assert mine.mean_error <= 0.03  # measured: 1.6 %
+    assert mine.id_switches == 0, mine.switches
+    assert mine.mota >= README_BOUNDS[0]
+    assert mine.idf1 >= README_BOUNDS[1]
+    assert mine.mean_error <= 0.03  # measured: 1.6-1.8 %
     assert mine.mota > tasks.mota
     assert mine.id_switches < tasks.id_switches
 
@@ -122,11 +129,44 @@ def test_crossing_squats_with_default_options_still_beats_tasks(
     ours, runs = track(clip_frames(clip), model_dir)
     mine = score(gt, ours)
     _record("crossing_squats, hifipose defaults (no tiles, max_lost 1 s)", mine, runs)
-    assert mine.id_switches == 0
-    assert (
-        mine.mota >= 0.70
-    )  # measured 0.754; Tasks: 0.64 (the person at the back is never detected)
+    assert mine.id_switches == 0, mine.switches
+    # Tasks: MOTA 0.64 (the person at the back is never detected)
+    assert mine.mota >= DEFAULT_BOUNDS[0]
+    assert mine.idf1 >= DEFAULT_BOUNDS[1]
     assert mine.mean_error <= 0.03
+
+
+def _grey_noise(frames: tuple[np.ndarray, ...], seed: int) -> list[np.ndarray]:
+    """The frames plus a uniform -1, 0 or +1 grey level per value (clipped to 0..255)."""
+    rng = np.random.default_rng(seed)
+    return [
+        np.clip(f.astype(np.int16) + rng.integers(-1, 2, f.shape), 0, 255).astype(np.uint8)
+        for f in frames
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "bounds"),
+    [({}, DEFAULT_BOUNDS), (CLIP_OPTIONS, README_BOUNDS)],
+    ids=["defaults", "readme-options"],
+)
+def test_crossing_squats_ids_hold_under_one_grey_level_of_noise(
+    options: dict[str, object], bounds: tuple[float, float], shared_data: Path, model_dir: Path
+) -> None:
+    """Another CPU's float rounding, emulated: ±1 grey level on every pixel, three seeds.
+
+    Before the identity rules took a clear margin, one such seed in two gave 5 id switches
+    (person 1 lost at the crossing, back under a new id); an id must not hang on the last
+    bit of a float.
+    """
+    clip = shared_data / "multi" / "crossing_squats.mp4"
+    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
+    for seed in NOISE_SEEDS:
+        mine = score(gt, track(_grey_noise(clip_frames(clip), seed), model_dir, **options)[0])
+        _record(f"crossing_squats {options or 'defaults'}, ±1 grey noise seed {seed}", mine)
+        assert mine.id_switches == 0, (seed, mine.switches)
+        assert mine.mota >= bounds[0], seed
+        assert mine.idf1 >= bounds[1], seed
 
 
 @pytest.mark.parametrize("name", ["fast_crossing", "three_crossing"])
@@ -139,8 +179,15 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
     _record(f"{name}, hifipose", mine, runs)
     tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
     _record(f"{name}, MediaPipe Tasks num_poses=3", tasks)
-    assert mine.id_switches < tasks.id_switches or mine.id_switches == 0
-    assert mine.idf1 > tasks.idf1
+    assert mine.id_switches < tasks.id_switches or mine.id_switches == 0, mine.switches
+    if name == "fast_crossing":
+        assert mine.id_switches == 0, mine.switches  # measured: 0 on 10 noisy seeds
+        assert mine.idf1 > tasks.idf1
+    else:
+        # Three identical copies meeting at one point: under noise (5 seeds each of grey
+        # and model-output noise) 3-7 switches against Tasks' 13-19, but who ends up with
+        # which id is a coin toss: IDF1 0.41-0.65 against Tasks' 0.45-0.54.
+        assert mine.idf1 >= 0.38
     assert mine.mean_error <= 0.03
 
 
@@ -307,13 +354,22 @@ def test_several_people_on_every_model_runtime_agree_with_litert(
     other, _ = track(frames, model_dir, runtime=runtime, **CLIP_OPTIONS)
     assert [[tid for tid, _ in f] for f in other] == [[tid for tid, _ in f] for f in reference]
     assert max(len(f) for f in other) == 3
+    # A float-rounding difference can flip the heatmap refinement's peak by a cell (1/64 of a
+    # crop about 1.3-1.5x the body, so 2-3 % of the box diagonal) for a few keypoints of a
+    # pose, and the smoothing carries it for some frames: measured over these 12 frames
+    # (benchmarks/multi_noise.py's seam), onnxruntime and torch against litert give a
+    # per-pose mean error up to 0.86-0.87 px (median over poses 0.05-0.06 px), and litert
+    # against itself with its landmark outputs times 1 + N(0, 1e-6 or 1e-5) up to 0.23-1.04 px
+    # (median 0.02-0.06 px), the largest keypoint error 2.2 % of the diagonal: the same on an
+    # AMD EPYC (0.86 / 0.85 px). Bounds: twice the largest per-pose mean, four times the
+    # median, and the one-cell flip.
+    means = []
     for mine, theirs in zip(other, reference, strict=True):
         for (_, a), (_, b) in zip(mine, theirs, strict=True):
             error = np.abs(a[:, :2] - b[:, :2])  # pixels, in frames of 1280×720
             seen = (a[:, 3] >= 0.5) & (b[:, 3] >= 0.5)
             diagonal = np.hypot(*(b[:, :2].max(0) - b[:, :2].min(0)))
-            assert error.mean() < 0.5
-            # A float-rounding difference can flip the heatmap refinement's peak by a cell (1/64
-            # of a crop about 1.3-1.5x the body, so 2-3 % of the box diagonal); the mean above is
-            # the tight check.
+            means.append(error.mean())
+            assert error.mean() < 2.0
             assert error[seen].max() < 0.03 * diagonal
+    assert np.median(means) < 0.25

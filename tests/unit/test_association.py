@@ -17,7 +17,7 @@ from hifipose.association import (
     torso_distance,
 )
 from hifipose.blazepose.roi import Roi
-from hifipose.tracker import MultiTracker, TrackStatus
+from hifipose.tracker import CLEAR_MARGIN, MultiTracker, TrackStatus
 
 
 def _person(x0: float = 300.0, y0: float = 100.0, height: float = 400.0) -> np.ndarray:
@@ -247,14 +247,23 @@ def _crossing() -> MultiTracker:
     return tracker
 
 
+def _arms_half_up(x0: float) -> np.ndarray:
+    """Halfway between :func:`_person` and :func:`_arms_up`: a blend that fits both alike."""
+    pose = _person(x0)
+    pose[13:23, 1] -= 75.0
+    return pose
+
+
 def test_two_crops_on_one_body_where_both_were_expected_keep_the_older_id_and_learn_nothing() -> (
     None
 ):
     tracker = _crossing()
     one, two = tracker.tracks
     before = one.last_pose.copy(), one.velocity_px_s.copy()  # type: ignore[union-attr]
-    # Both are expected at x = 400 now; both crops find person 2's body (a blend, say).
-    body = _arms_up(400.0)
+    # Both are expected at x = 400 now; both crops find a blend that fits both alike.
+    body = _arms_half_up(400.0)
+    fits = [tracker._fit(body, t, 200_000) for t in (one, two)]
+    assert abs(fits[0] - fits[1]) < 0.01  # within noise: the standing rule decides
     assert _step(tracker, 200_000, [body, body.copy()], []) == [(1, 0, True)]
     assert two.status is TrackStatus.LOST
     np.testing.assert_array_equal(one.last_pose, before[0])  # nothing learnt from the blend
@@ -265,6 +274,32 @@ def test_two_crops_on_one_body_where_both_were_expected_keep_the_older_id_and_le
     assert one.status is TrackStatus.LOST
 
 
+def test_a_contested_body_that_clearly_fits_the_younger_track_is_theirs() -> None:
+    tracker = _crossing()
+    # Both crops find person 2's own body (arms up) where both were expected: person 2's
+    # similarity leads by far more than CLEAR_MARGIN, so person 2 keeps it, from their crop.
+    body = _arms_up(400.0)
+    fits = [tracker._fit(body, t, 200_000) for t in tracker.tracks]
+    assert fits[1] - fits[0] > 2 * CLEAR_MARGIN
+    assert _step(tracker, 200_000, [body, body.copy()], []) == [(2, 1, True)]
+    assert tracker.tracks[0].status is TrackStatus.LOST
+
+
+def test_a_contest_goes_to_the_better_fit_only_past_the_margin() -> None:
+    # Blends from the arms-down figure (t = 0) to the arms-up one (t = 1): person 2's lead
+    # grows with t; the body changes hands from the older id exactly past CLEAR_MARGIN.
+    winners = []
+    leads = []
+    for t in np.linspace(0.3, 1.0, 15):
+        tracker = _crossing()
+        body = (1.0 - t) * _person(400.0) + t * _arms_up(400.0)
+        fits = [tracker._fit(body, track, 200_000) for track in tracker.tracks]
+        leads.append(fits[1] - fits[0])
+        winners.append(_step(tracker, 200_000, [body, body.copy()], [])[0][0])
+    assert winners == [2 if lead >= CLEAR_MARGIN else 1 for lead in leads]
+    assert 1 in winners and 2 in winners  # both sides of the margin were tried
+
+
 def test_a_body_far_from_the_other_persons_path_goes_by_keypoints() -> None:
     tracker = _crossing()
     # Person 2's body where only person 2 was expected (person 1 stopped short): not a
@@ -272,3 +307,116 @@ def test_a_body_far_from_the_other_persons_path_goes_by_keypoints() -> None:
     tracker.tracks[0].velocity_px_s[:] = (-500.0, 0.0)
     body = _arms_up(400.0)
     assert _step(tracker, 200_000, [body, body.copy()], []) == [(2, 1, False)]
+
+
+def test_assign_keeps_standing_pairs_unless_another_leads_by_the_margin() -> None:
+    close = np.array([[0.60, 0.65], [0.65, 0.60]])
+    assert assign(close) == [(0, 1), (1, 0)]
+    assert assign(close, standing=[0, 1], margin=0.1) == [(0, 0), (1, 1)]  # within noise
+    assert assign(close, standing=[0, 1], margin=0.04) == [(0, 1), (1, 0)]  # a clear lead
+    far = np.array([[0.3, 0.6], [0.6, 0.3]])
+    assert assign(far, standing=[0, None], margin=0.1) == [(0, 1), (1, 0)]
+    # the gate applies to the similarities, not to the standing pairs' lead
+    assert assign(close, min_similarity=0.62, standing=[0, 1], margin=0.1) == []
+
+
+def _two_tracks(a: np.ndarray, b: np.ndarray) -> MultiTracker:
+    """Tracks 1 and 2 on poses ``a`` and ``b`` (found by the detector at t = 0, standing)."""
+    tracker = MultiTracker(max_tracks=3, detect_every=100, confirm_hits=1)
+    tracker.begin_frame(0)
+    for association in tracker.associate(0, [], [], [_landmarks(a), _landmarks(b)]):
+        points = a if association.index == 0 else b
+        association.track.observe(_landmarks(points), 0)
+        association.track.roi = _roi(points)
+        tracker.confirm(association.track)
+    return tracker
+
+
+def test_tracks_keep_their_own_crops_poses_when_a_swap_gains_less_than_the_margin() -> None:
+    tracker = _two_tracks(_person(300.0), _person(420.0))
+    one, two = tracker.tracks
+    # Each crop's pose is a little nearer the other track's (but 0.5 torso from the other pose).
+    mine, theirs = _person(362.0, 130.0), _person(358.0, 70.0)
+    gain = tracker._fit(mine, two, 100_000) + tracker._fit(theirs, one, 100_000)
+    gain -= tracker._fit(mine, one, 100_000) + tracker._fit(theirs, two, 100_000)
+    assert 0.0 < gain < CLEAR_MARGIN
+    assert _step(tracker, 100_000, [mine, theirs], []) == [(1, 0, False), (2, 1, False)]
+    # Far past the margin the poses change hands.
+    tracker = _two_tracks(_person(300.0), _person(420.0))
+    assert _step(tracker, 100_000, [_person(420.0), _person(300.0)], []) == [
+        (1, 1, False),
+        (2, 0, False),
+    ]
+
+
+def test_two_crops_on_one_torso_are_two_people_only_when_each_fits_its_own_track() -> None:
+    # Person 1 is expected at x = 375, person 2 at 425 (their velocities are still catching
+    # up); the torsos found lie 30 px apart (one person half hidden behind the other).
+    tracker = _crossing()
+    own = [_person(385.0), _arms_up(415.0)]
+    assert _step(tracker, 200_000, own, []) == [(1, 0, False), (2, 1, False)]
+    # Person 2's crop slid onto person 1's body: one body, person 1's by a clear lead.
+    tracker = _crossing()
+    slid = [_person(370.0), _person(395.0)]
+    assert _step(tracker, 200_000, slid, [])[0][:2] == (1, 0)
+    assert tracker.tracks[1].status is TrackStatus.LOST
+
+
+def test_a_lost_person_takes_a_body_back_only_on_a_clear_lead() -> None:
+    # Person 2 is hidden for a frame; then person 1's crop and person 2's probe find one
+    # body, a blend of the two shapes where both paths meet. Person 2 takes it exactly when
+    # their (unwidened) similarity leads person 1's by CLEAR_MARGIN.
+    outcomes, leads = [], []
+    for t in np.linspace(0.2, 0.35, 31):  # person 2's lead from -0.06 to +0.24, in 0.01 steps
+        tracker = _crossing()
+        one, two = tracker.tracks
+        assert _step(tracker, 200_000, [_person(400.0), None], []) == [(1, 0, False)]
+        body = (1.0 - t) * _person(425.0) + t * _arms_up(375.0)
+        lead = tracker._fit(body, two, 300_000, widen=False) - tracker._fit(body, one, 300_000)
+        leads.append(lead)
+        outcomes.append([i for i, _, _ in _step(tracker, 300_000, [body], [body.copy()])])
+    assert outcomes == [[2] if lead >= CLEAR_MARGIN else [1] for lead in leads]
+    assert [1] in outcomes and [2] in outcomes
+
+
+def test_a_tracked_roi_claims_one_detection_and_none_of_two_near_it() -> None:
+    tracker = _two_tracks(_person(300.0), _person(900.0))
+    roi = tracker.tracks[0].roi
+    assert roi is not None
+    (cx, cy), side = roi.center_px, roi.size_px
+    near = Roi((cx + 0.05 * side[0], cy), side, 0.0)
+    other = Roi((cx - 0.1 * side[0], cy), side, 0.0)
+    far = Roi((cx + 0.3 * side[0], cy), side, 0.0)
+    small = Roi((cx, cy), (side[0] / 2, side[1] / 2), 0.0)
+    assert tracker.claimed([near, far, small]) == [True, False, False]
+    # Two people near one tracked person: someone is coming out from behind them.
+    assert tracker.claimed([near, other]) == [False, False]
+
+
+def test_a_newcomer_with_other_limb_proportions_does_not_take_a_lost_persons_id() -> None:
+    tracker = MultiTracker(max_tracks=2, detect_every=1, confirm_hits=1)
+    a, b = _person(200.0), _person(700.0)
+    assert _frame(tracker, 0, [a, b]) == [1, 2]
+    assert _frame(tracker, 100_000, [a]) == [1]  # b is hidden
+    longer = b.copy()
+    longer[25:, 1] += 120.0  # where b was, legs a third longer: someone else
+    assert similarity(longer, b) >= 0.3  # alike enough on keypoints alone
+    assert _frame(tracker, 300_000, [a, longer]) == [1, 3]
+    tracker = MultiTracker(max_tracks=2, detect_every=1, confirm_hits=1)
+    assert _frame(tracker, 0, [a, b]) == [1, 2]
+    assert _frame(tracker, 100_000, [a]) == [1]
+    assert _frame(tracker, 300_000, [a, b.copy()]) == [1, 2]  # b is back: their id
+
+
+def test_a_crop_that_slid_onto_another_tracked_persons_body_loses_its_track() -> None:
+    # Person 2's crop found a pose 45 px from person 1's (not the same torso), which fits
+    # person 1 clearly better than person 2 while person 1's own crop found them: it is a
+    # second view of person 1, neither person 2's nor a newcomer.
+    tracker = _two_tracks(_person(300.0), _person(440.0))
+    one, two = tracker.tracks
+    slid = _person(345.0)
+    assert tracker._fit(slid, one, 100_000) >= tracker._fit(slid, two, 100_000) + CLEAR_MARGIN
+    assert tracker._fit(slid, two, 100_000) > 0.1  # above the gate: the standing pair held
+    assert _step(tracker, 100_000, [_person(300.0), slid], []) == [(1, 0, False)]
+    assert two.status is TrackStatus.LOST
+    assert len(tracker.tracks) == 2  # no new track on it either
