@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from hifipose_dev.data import ROOT
-
+#: The repository root (this module runs where hifipose_dev is not on the path).
+ROOT = Path(__file__).resolve().parents[3]
 #: The frame of a video at which its faults strike.
 FAULT_FRAME = 2
 
