@@ -15,23 +15,27 @@ Three tables (LiteRT unless stated):
 
 Writes Markdown to benchmarks/results/compat.md and prints it.
 
-    PYTHONPATH=src:. .venv/bin/python benchmarks/compat_figures.py
+    PYTHONPATH=src .venv/bin/python benchmarks/compat_figures.py
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-from tests.conftest import SHARED_DATA, clip_frames, read_rgb, shared_clips, shared_images
-from tests.integration.helpers import COMPLEXITY, compare_to_references, mediapipe_references
 
 import hifipose
 from hifipose.bench import install_solution_models
+
+# The development package (dev/hifipose_dev), not part of the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dev"))
 from hifipose.blazepose.roi import Roi
 from hifipose.models import MODEL_SPECS, ensure_model
+from hifipose_dev.data import SHARED_DATA, clip_frames, read_rgb, shared_clips, shared_images
+from hifipose_dev.parity import COMPLEXITY, compare_to_references, mediapipe_references
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("lite", "full", "heavy")

@@ -9,8 +9,8 @@ the box diagonal). The parity tests hold each figure to ``measured × PARITY_MAR
 (tests/tolerances.py); rerun this after a deliberate numeric change and paste the
 ``PARITY_MEASURED`` literal it prints into tests/tolerances.py.
 
-    PYTHONPATH=src:. .venv/bin/python benchmarks/parity_figures.py
-    PYTHONPATH=src:. .venv/bin/python benchmarks/parity_figures.py --models lite --runtimes litert
+    PYTHONPATH=src .venv/bin/python benchmarks/parity_figures.py
+    PYTHONPATH=src .venv/bin/python benchmarks/parity_figures.py --models lite --runtimes litert
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import CPU_RUNTIMES, clip_frames, read_rgb, shared_clips, shared_images
-from tests.integration.helpers import COMPLEXITY, compare_to_references, mediapipe_references
-
 import hifipose
 from hifipose.bench import install_solution_models
+
+# The development package (dev/hifipose_dev), not part of the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dev"))
+from hifipose_dev.data import CPU_RUNTIMES, clip_frames, read_rgb, shared_clips, shared_images
+from hifipose_dev.parity import COMPLEXITY, compare_to_references, mediapipe_references
 
 MODEL_TYPES = ("lite", "full", "heavy")
 

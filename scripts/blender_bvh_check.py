@@ -8,7 +8,7 @@ The script runs itself inside ``blender --background``, where Blender's own BVH 
 (``import_anim.bvh``, default axes: forward −Z, up Y) builds an armature and an action;
 it records every pose bone's head, per frame, in world space. Back here, the same file is
 parsed with the independent ``bvh`` package and its joints placed by forward kinematics
-(``tests/unit/io/bvh_fk.py``); the two must agree. Prints one line of figures.
+(``dev/hifipose_dev/bvh_fk.py``); the two must agree. Prints one line of figures.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def main(bvh_path: str) -> int:
     import bvh
     import numpy as np
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.unit.io.bvh_fk import forward_kinematics
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dev"))
+    from hifipose_dev.bvh_fk import forward_kinematics
 
     blender_exe = shutil.which("blender")
     if blender_exe is None:

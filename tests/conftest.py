@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import secrets
 import shutil
@@ -14,17 +13,39 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-# The runtimes that run hifipose's own pipeline on the CPU: installed in CI, so a missing one
-# fails (style.md C14); only GPU variants skip.
-CPU_RUNTIMES = ("litert", "onnxruntime", "torch")
-VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".avi", ".mkv")
+from hifipose_dev.data import (
+    CPU_RUNTIMES,
+    IMAGE_SUFFIXES,
+    ROOT,
+    SHARED_DATA,
+    VIDEO_SUFFIXES,
+    clip_frames,
+    decode_frames,
+    read_rgb,
+    shared_clips,
+    shared_images,
+)
+
+__all__ = [
+    "CPU_RUNTIMES",
+    "IMAGE_SUFFIXES",
+    "REPORT",
+    "ROOT",
+    "RUN_MARKER",
+    "SHARED_DATA",
+    "VIDEO_SUFFIXES",
+    "CountingMask",
+    "clip_frames",
+    "decode_frames",
+    "listening_sockets",
+    "processes_of_run",
+    "read_rgb",
+    "shared_clips",
+    "shared_images",
+]
 
 
 class CountingMask:
@@ -43,49 +64,6 @@ class CountingMask:
         self.reads.append(size_wh)
         width, height = size_wh or self.size_wh
         return np.full((height, width), self.value, np.float32)
-
-
-def _is_photo(path: Path) -> bool:
-    # Reference masks (e.g. pose_segmentation.png) are data, not pictures of people.
-    return path.suffix.lower() in IMAGE_SUFFIXES and "segmentation" not in path.stem
-
-
-def shared_images() -> list[Path]:
-    """Every photo in ../shared/data (recursively)."""
-    return sorted(p for p in SHARED_DATA.rglob("*") if _is_photo(p))
-
-
-def shared_clips() -> list[Path]:
-    """Every video clip in ../shared/data (recursively)."""
-    return sorted(p for p in SHARED_DATA.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
-
-
-@functools.cache
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    assert image is not None, f"cannot read {path}"
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def decode_frames(path: Path) -> list[np.ndarray]:
-    """Every frame of a video as RGB arrays, decoded now (for files a test writes)."""
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
-
-
-@functools.cache
-def clip_frames(path: Path) -> tuple[np.ndarray, ...]:
-    """All frames of a (shared, unchanging) clip as RGB arrays, decoded once per session."""
-    frames = decode_frames(path)
-    assert frames, f"cannot decode {path}"
-    return tuple(frames)
 
 
 @pytest.fixture(scope="session")

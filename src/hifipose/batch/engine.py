@@ -22,7 +22,7 @@ from hifipose.batch.discovery import (
 from hifipose.batch.options import BatchOptions
 from hifipose.batch.pools import LocalPool, Pool, RayPool
 from hifipose.batch.store import JOB, OutputStore
-from hifipose.batch.worker import VideoOutcome, WorkerFactory, WorkerSetup
+from hifipose.batch.worker import VideoOutcome, WorkerFactory, WorkerHooks, WorkerSetup
 from hifipose.errors import ConfigError, HifiposeError, OutputError, WorkerCrashError
 
 __all__ = ["BatchSummary", "PlannedVideo", "default_workers", "plan", "run", "run_local"]
@@ -408,6 +408,7 @@ def run(
     ray_address: str | None = None,
     progress: bool = False,
     native_logs: bool = False,
+    hooks: WorkerHooks | None = None,
 ) -> BatchSummary:
     """Track many videos into ``OUTDIR/poses/<video_id>.parquet``, resumably.
 
@@ -440,6 +441,9 @@ def run(
         progress: Show a progress bar on stderr.
         native_logs: Let the workers' native libraries (LiteRT, FFmpeg, OpenCV) print
             their log lines (the command line's ``--verbose``); by default they are silenced.
+        hooks: An instrumentation seam: a picklable :class:`WorkerHooks` every worker calls
+            at the start, at each frame and at the publication of each video (the tests
+            count work and inject worker faults with it); None: no calls.
 
     Returns:
         The :class:`BatchSummary`.
@@ -479,7 +483,7 @@ def run(
         store.write_json(JOB, {"fingerprint": fingerprint, **options.producer()})
         to_run = [p.job for p in planned if p.action == "run"]
         workers = min(workers or default_workers(threads_per_worker), max(1, len(to_run)))
-        setup = WorkerSetup(options, outdir, threads_per_worker, keep_partial, native_logs)
+        setup = WorkerSetup(options, outdir, threads_per_worker, keep_partial, native_logs, hooks)
         bar = _Progress(len(to_run), enabled=progress)
 
         on_outcome = _recorder(store, summary, fingerprint, bar)

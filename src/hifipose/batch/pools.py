@@ -301,7 +301,7 @@ class RayPool:
         self.size = actors
         self._setup = setup
         self._recycle_after = recycle_after
-        # HIFIPOSE_* variables (cache folder, test hooks) reach the actors on any cluster.
+        # HIFIPOSE_* variables (model cache, offline, mirror) reach the actors on any cluster.
         env = {k: v for k, v in os.environ.items() if k.startswith("HIFIPOSE_")}
         self._remote: Any = ray.remote(
             num_cpus=setup.threads,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from hifipose._native_logs import native_stderr_filtered, quiet_native_logs
-from hifipose.batch import _hooks
 from hifipose.batch.discovery import VideoJob, source_identity
 from hifipose.batch.options import BatchOptions
 from hifipose.batch.store import OutputStore
@@ -29,6 +28,7 @@ __all__ = [
     "VideoWorker",
     "Worker",
     "WorkerFactory",
+    "WorkerHooks",
     "WorkerSetup",
 ]
 
@@ -60,6 +60,26 @@ class WorkerFactory(Protocol):
         ...
 
 
+class WorkerHooks(Protocol):
+    """Calls a :class:`VideoWorker` makes at fixed points of each video, in its own process.
+
+    An instrumentation seam (the tests count work and kill or hang workers through it):
+    the object is pickled into every worker, so it must be picklable and importable there.
+    """
+
+    def started(self, video_id: str) -> None:
+        """A video's tracking begins."""
+        ...
+
+    def frame(self, video_id: str, index: int) -> None:
+        """Frame ``index`` of the video was decoded and is about to be tracked."""
+        ...
+
+    def published(self, video_id: str) -> None:
+        """The video's pose table was published."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSetup:
     """What every worker of a job needs (it pickles small: strings and numbers).
@@ -71,6 +91,8 @@ class WorkerSetup:
         keep_partial: Publish truncated videos (``complete: false``) instead of failing them.
         native_logs: Let the native libraries (LiteRT, FFmpeg, OpenCV) print their log
             lines; False: they are silenced, as ``track`` silences them.
+        hooks: Called by the worker at the start, at each frame and at the publication of
+            every video (:class:`WorkerHooks`); None: no calls.
     """
 
     options: BatchOptions
@@ -78,6 +100,7 @@ class WorkerSetup:
     threads: int
     keep_partial: bool = False
     native_logs: bool = False
+    hooks: WorkerHooks | None = None
 
     def make_worker(self) -> VideoWorker:
         """A :class:`VideoWorker` for this job."""
@@ -167,7 +190,9 @@ class VideoWorker:
         """
         started = time.perf_counter()
         self.detector.reset()
-        _hooks.event("start", job.video_id)
+        hooks = self.setup.hooks
+        if hooks is not None:
+            hooks.started(job.video_id)
         frames = 0
         declared: int | None = None
         try:
@@ -177,7 +202,8 @@ class VideoWorker:
             results: list[FrameResult] = []
             with open_source(job.path) as source:
                 for frame in source:
-                    _hooks.at_frame(job.video_id, frame.index)
+                    if hooks is not None:
+                        hooks.frame(job.video_id, frame.index)
                     poses = self.detector.estimate_poses(
                         frame.image_rgb, timestamp_ms=frame.timestamp_ms
                     )
@@ -269,7 +295,8 @@ class VideoWorker:
             metadata["camera"] = camera_metadata(camera, results[0].size_wh)
         table = build_table(results, job.video_id, metadata, camera=camera is not None)
         self.store.write_table(self.store.pose_file(job.video_id), table)
-        _hooks.event("published", job.video_id)
+        if self.setup.hooks is not None:
+            self.setup.hooks.published(job.video_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ def assert_same_outputs(left: Path, right: Path) -> None:
 
 
 def read_events(folder: Path) -> list[tuple[str, str]]:
-    """The (event, video_id) lines the workers wrote (HIFIPOSE_BATCH_TEST_EVENTS)."""
+    """The (event, video_id) lines the workers wrote (``TestHooks.events``)."""
     events = []
     for log in sorted(folder.glob("events-*.log")):
         events += [tuple(line.split(" ", 1)) for line in log.read_text().splitlines()]

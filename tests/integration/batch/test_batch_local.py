@@ -9,7 +9,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,9 +20,9 @@ from hifipose.camera import CAMERA_COLUMNS, CameraSpec
 from hifipose.cli import main
 from hifipose.errors import ConfigError
 from hifipose.io import read_poses
-from tests.conftest import ROOT
 from tests.integration.batch.conftest import OPTIONS
 from tests.integration.batch.corpus import BROKEN, FRAMES_PER_CLIP
+from tests.integration.batch.faults import FAULTY_CLI_ENV, Fault, TestHooks, faulty_cli
 from tests.integration.batch.helpers import (
     assert_same_outputs,
     group_processes,
@@ -75,12 +74,12 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def test_rerun_does_only_what_is_missing(
-    tmp_path: Path, corpus: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]]
 ) -> None:
     folder, clips = corpus
     inputs, out, events = tmp_path / "in", tmp_path / "out", tmp_path / "events"
     events.mkdir()
-    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_EVENTS", str(events))
+    hooks = TestHooks(events)
     chosen = [v for v in sorted(clips) if not v.startswith("several/")][:6]
     for video_id in chosen[:4]:
         shutil.copy2(
@@ -88,7 +87,7 @@ def test_rerun_does_only_what_is_missing(
             (inputs / video_id).parent.mkdir(parents=True, exist_ok=True)
             or inputs / f"{video_id}.mp4",
         )
-    first = run([str(inputs)], out, options=OPTIONS, workers=2)
+    first = run([str(inputs)], out, options=OPTIONS, workers=2, hooks=hooks)
     assert (first.done, first.skipped, first.exit_code) == (4, 0, 0)
     for video_id in chosen[4:]:  # new videos appear in the input folder
         _copy(folder / f"{video_id}.mp4", inputs / f"{video_id}.mp4")
@@ -97,7 +96,7 @@ def test_rerun_does_only_what_is_missing(
         **dict.fromkeys(chosen[:4], ("skip", "done")),
         **dict.fromkeys(chosen[4:], ("run", "new")),
     }
-    again = run([str(inputs)], out, options=OPTIONS, workers=2)
+    again = run([str(inputs)], out, options=OPTIONS, workers=2, hooks=hooks)
     assert (again.done, again.skipped, again.exit_code) == (2, 4, 0)
     started = [v for e, v in read_events(events) if e == "start"]
     assert sorted(started) == sorted(chosen)  # nothing tracked twice
@@ -160,19 +159,17 @@ def test_outdir_inside_an_input_is_refused(
     assert not (folder / "one" / "out").exists()
 
 
-def test_worker_killed_or_hung(
-    tmp_path: Path, corpus: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_worker_killed_or_hung(tmp_path: Path, corpus: tuple[Path, dict[str, int]]) -> None:
     folder, clips = corpus
     few = sorted(v for v in clips if v.startswith("one/"))[:5]
     once, always, hangs = (v.removeprefix("one/") for v in few[:3])
     markers = tmp_path / "markers"
     markers.mkdir()
-    faults = [f"kill:{once}:1", f"kill:{always}:always", f"hang:{hangs}:always"]
-    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_FAULT", ";".join(f"{f}:{markers}" for f in faults))
+    faults = (Fault("kill", once, 1), Fault("kill", always), Fault("hang", hangs))
+    hooks = TestHooks(faults=faults, markers=markers)
     out = tmp_path / "out"
     inputs = [str(folder / f"{v}.mp4") for v in few]
-    summary = run(inputs, out, options=OPTIONS, workers=2, timeout_per_video=6.0)
+    summary = run(inputs, out, options=OPTIONS, workers=2, timeout_per_video=6.0, hooks=hooks)
     # The first is killed once and done on the retry; the run completes around the others.
     assert summary.done == 3
     assert {o.video_id: o.status for o in summary.failed} == {always: "crashed", hangs: "timeout"}
@@ -209,9 +206,6 @@ def test_kill_9_at_random_moments_then_resume(
     folder = corpus[0]
     out = tmp_path / "out"
     command = [
-        sys.executable,
-        "-m",
-        "hifipose",
         "batch",
         str(folder),
         "-o",
@@ -222,15 +216,14 @@ def test_kill_9_at_random_moments_then_resume(
         "2",
         "--quiet",
     ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     rng = random.Random(12)  # noqa: S311 - kill moments, not secrets
     published: set[str] = set()
     for trial in range(3):
         events = tmp_path / f"events{trial}"
         events.mkdir()
         process = subprocess.Popen(
-            command,
-            env={**env, "HIFIPOSE_BATCH_TEST_EVENTS": str(events)},
+            faulty_cli(TestHooks(events), command),
+            env=FAULTY_CLI_ENV,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -251,8 +244,8 @@ def test_kill_9_at_random_moments_then_resume(
     final_events = tmp_path / "events_final"
     final_events.mkdir()
     done = subprocess.run(
-        command,
-        env={**env, "HIFIPOSE_BATCH_TEST_EVENTS": str(final_events)},
+        faulty_cli(TestHooks(final_events), command),
+        env=FAULTY_CLI_ENV,
         capture_output=True,
         check=False,
     )
@@ -284,17 +277,15 @@ def test_ctrl_c_exits_130_and_keeps_finished_videos(
 ) -> None:
     events, out, log = tmp_path / "events", tmp_path / "out", tmp_path / "stderr.txt"
     events.mkdir()
-    command = [sys.executable, "-m", "hifipose", "batch", str(corpus[0]), "-o", str(out)]
+    command = ["batch", str(corpus[0]), "-o", str(out)]
     # stderr goes to a file: a pipe nobody reads while the run goes on can fill up and
     # block its writers, and reading it to its end waits for every process holding it.
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [*command, "--model", "lite", "--workers", "2", "--quiet"],
-            env={
-                **os.environ,
-                "PYTHONPATH": str(ROOT / "src"),
-                "HIFIPOSE_BATCH_TEST_EVENTS": str(events),
-            },
+            faulty_cli(
+                TestHooks(events), [*command, "--model", "lite", "--workers", "2", "--quiet"]
+            ),
+            env=FAULTY_CLI_ENV,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
@@ -318,15 +309,21 @@ def test_ctrl_c_exits_130_and_keeps_finished_videos(
 
 
 def test_workers_are_recycled_after_k_videos(
-    tmp_path: Path, corpus: tuple[Path, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, corpus: tuple[Path, dict[str, int]]
 ) -> None:
     folder, clips = corpus
     few = sorted(v for v in clips if v.startswith("one/"))[:5]
     events = tmp_path / "events"
     events.mkdir()
-    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_EVENTS", str(events))
     inputs = [str(folder / f"{v}.mp4") for v in few]
-    summary = run(inputs, tmp_path / "out", options=OPTIONS, workers=1, recycle_after=2)
+    summary = run(
+        inputs,
+        tmp_path / "out",
+        options=OPTIONS,
+        workers=1,
+        recycle_after=2,
+        hooks=TestHooks(events),
+    )
     assert summary.done == 5
     per_process = sorted(len(log.read_text().splitlines()) for log in events.iterdir())
     assert per_process == [2, 4, 4]  # start + published per video: 2, 2 and 1 videos

@@ -6,6 +6,7 @@ Local pool only (no Ray); small inputs cut from the session's corpus.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -20,15 +21,16 @@ from pathlib import Path
 import cv2
 import pytest
 
-from hifipose.batch import run
+import hifipose.batch
+from hifipose.batch import engine, run
 from hifipose.cli import main
 from hifipose.io import read_poses
 from tests.conftest import ROOT
 from tests.integration.batch.conftest import OPTIONS
+from tests.integration.batch.faults import FAULTY_CLI_ENV, Fault, TestHooks, faulty_cli
 from tests.integration.batch.helpers import read_events
 
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-BATCH = [sys.executable, "-m", "hifipose", "batch"]
 
 
 def _clips(corpus: tuple[Path, dict[str, int]], kind: str, count: int) -> list[Path]:
@@ -42,13 +44,15 @@ def _files(folder: Path) -> set[Path]:
 
 @contextlib.contextmanager
 def _batch_process(
-    args: list[str], events: Path, env: dict[str, str] | None = None, **kwargs: object
+    args: list[str], hooks: TestHooks, **kwargs: object
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """``hifipose batch ARGS`` in its own session; whatever is left of it is killed after."""
-    events.mkdir(exist_ok=True)
+    """``hifipose batch ARGS`` in its own session, its workers running ``hooks`` (which log
+    their events); whatever is left of it is killed after."""
+    assert hooks.events is not None
+    hooks.events.mkdir(exist_ok=True)
     process = subprocess.Popen(
-        [*BATCH, *args, "--model", "lite", "--quiet"],
-        env={**ENV, "HIFIPOSE_BATCH_TEST_EVENTS": str(events), **(env or {})},
+        faulty_cli(hooks, ["batch", *args, "--model", "lite", "--quiet"]),
+        env=FAULTY_CLI_ENV,
         start_new_session=True,
         **kwargs,  # type: ignore[call-overload]
     )
@@ -150,10 +154,13 @@ def test_a_second_run_on_the_same_outdir_is_refused_and_kill_9_frees_it(
     out, events, second_events = tmp_path / "out", tmp_path / "events", tmp_path / "second"
     second_events.mkdir()
     few = [str(p) for p in _clips(corpus, "one", 3)]
-    with _batch_process([str(corpus[0]), "-o", str(out), "--workers", "1"], events) as first:
+    first_run = [str(corpus[0]), "-o", str(out), "--workers", "1"]
+    with _batch_process(first_run, TestHooks(events)) as first:
         _wait_for(lambda: read_events(events), first, "a first video")
         job = (out / "_hifipose" / "job.json").read_text()
-        monkeypatch.setenv("HIFIPOSE_BATCH_TEST_EVENTS", str(second_events))
+        # The in-process command line's batch workers log to second_events.
+        hooks = TestHooks(second_events)
+        monkeypatch.setattr(hifipose.batch, "run", functools.partial(engine.run, hooks=hooks))
         assert main(["batch", *few, "-o", str(out), "--model", "lite", "--quiet"]) == 1
         error = capsys.readouterr().err
         assert error.startswith(
@@ -185,7 +192,7 @@ def test_an_output_that_cannot_be_written_stops_the_run(
     # Files over 16 KiB cannot be written: a published pose table (about 60 KiB) fails with
     # EFBIG, as it would with ENOSPC or EDQUOT: the output is at fault, not the video.
     with _batch_process(
-        args, events, stderr=subprocess.PIPE, preexec_fn=_limit_file_size
+        args, TestHooks(events), stderr=subprocess.PIPE, preexec_fn=_limit_file_size
     ) as process:
         _, stderr = process.communicate(timeout=300)
     message = stderr.decode().strip()
@@ -217,11 +224,10 @@ def test_orphaned_workers_exit_quietly_when_the_driver_is_killed(
     out, events, markers = tmp_path / "out", tmp_path / "events", tmp_path / "markers"
     markers.mkdir()
     videos = _clips(corpus, "one", 6)
-    fault = f"hang:{videos[0].stem}:always:{markers}"  # one worker busy until it is stopped
+    # One worker busy until it is stopped.
+    hooks = TestHooks(events, (Fault("hang", videos[0].stem),), markers)
     args = [*map(str, videos), "-o", str(out), "--workers", "2", "--timeout-per-video", "600"]
-    with _batch_process(
-        args, events, env={"HIFIPOSE_BATCH_TEST_FAULT": fault}, stderr=subprocess.PIPE
-    ) as process:
+    with _batch_process(args, hooks, stderr=subprocess.PIPE) as process:
         _wait_for(lambda: any(markers.iterdir()), process, "the hang")
         workers = {int(log.stem.split("-")[1]) for log in events.glob("events-*.log")}
         os.kill(process.pid, signal.SIGKILL)  # the driver only

@@ -11,6 +11,7 @@ import pytest
 from hifipose.batch import BatchSummary, run
 from tests.integration.batch.conftest import OPTIONS
 from tests.integration.batch.corpus import BROKEN
+from tests.integration.batch.faults import Fault, TestHooks
 from tests.integration.batch.helpers import assert_same_outputs
 
 ray = pytest.importorskip("ray", reason="CI installs ray (hifipose[ray]); it must not skip")
@@ -48,7 +49,6 @@ def test_ray_engine_replaces_a_crashed_actor_and_gives_up_after_one_retry(
     local_ray: None,
     tmp_path: Path,
     corpus: tuple[Path, dict[str, int]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder, clips = corpus
     few = sorted(v for v in clips if v.startswith("one/"))[:3]
@@ -58,10 +58,11 @@ def test_ray_engine_replaces_a_crashed_actor_and_gives_up_after_one_retry(
     inputs = [str(folder / f"{v}.mp4") for v in few]
     # The first video kills its actor once (done on the retry), the second every time
     # (recorded as crashed after two attempts).
-    faults = [f"kill:{victims[0]}:1:{markers}", f"kill:{victims[1]}:always:{markers}"]
-    monkeypatch.setenv("HIFIPOSE_BATCH_TEST_FAULT", ";".join(faults))
+    hooks = TestHooks(
+        faults=(Fault("kill", victims[0], 1), Fault("kill", victims[1])), markers=markers
+    )
     out = tmp_path / "out"
-    summary = run(inputs, out, options=OPTIONS, engine="ray", workers=2)
+    summary = run(inputs, out, options=OPTIONS, engine="ray", workers=2, hooks=hooks)
     (outcome,) = summary.failed
     assert (outcome.video_id, outcome.status, summary.done) == (victims[1], "crashed", 2)
     record = json.loads((out / "_hifipose" / "failed" / f"{victims[1]}.json").read_text())

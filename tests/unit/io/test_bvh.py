@@ -16,8 +16,8 @@ from hifipose.io import open_writer
 from hifipose.io.writers.bvh import JOINTS, POINTS, BvhWriter, bvh_text
 from hifipose.pose import FrameResult, Pose
 from hifipose.topology import Kp
+from hifipose_dev.bvh_fk import forward_kinematics, rigid_floor_cm
 from tests.tolerances import BVH_FK_MAX_MEAN_CM, BVH_FK_OVER_FLOOR_CM
-from tests.unit.io.bvh_fk import forward_kinematics, rigid_floor_cm
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ and the error floor of any fixed-length skeleton, to judge FK against."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import least_squares
 from scipy.sparse import lil_matrix
@@ -20,7 +22,7 @@ def rot(axis: str, degrees: np.ndarray) -> np.ndarray:
     return out
 
 
-def forward_kinematics(mocap) -> dict[str, np.ndarray]:
+def forward_kinematics(mocap: Any) -> dict[str, np.ndarray]:
     """{joint name: (F, 3) global position in BVH units} from a bvh.Bvh."""
     frames = np.array(mocap.frames, dtype=np.float64)
     names = mocap.get_joints_names()
