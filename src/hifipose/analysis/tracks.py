@@ -348,23 +348,14 @@ def keypoint_files(path: str | Path) -> list[Path]:
 
 
 def _read_one(source: Path) -> list[Track]:
-    suffix = source.suffix.lower()
-    try:
-        if suffix == ".jsonl":
+    if source.suffix.lower() == ".jsonl":
+        try:
             return _read_jsonl(source)
-        arrow = require("pyarrow", extra="parquet")
-        if suffix == ".parquet":
-            table = require("pyarrow.parquet", extra="parquet").read_table(source)
-        else:
-            pacsv = require("pyarrow.csv", extra="parquet")
-            text = dict.fromkeys(("video_id", "source"), arrow.string())  # "001" stays a name
-            options = pacsv.ConvertOptions(column_types=text)
-            table = pacsv.read_csv(source, convert_options=options)
-        table.column_names  # noqa: B018 - decoded lazily: a header that is not UTF-8 fails here
-    except ConfigError:
-        raise
-    except (OSError, ValueError) as exc:  # ArrowInvalid and UnicodeDecodeError are ValueErrors
-        raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
+    from hifipose.io.read import read_poses  # the one table reader: typed, checked by name
+
+    table = read_poses(source)
     try:
         return tracks_from_table(table)
     except ConfigError as exc:
@@ -380,10 +371,16 @@ def read_tracks(path: str | Path) -> list[Track]:
     folder (``batch``'s ``OUTDIR``) gives the tracks of each of its :func:`keypoint_files`
     in turn; their ``video_id`` column tells the videos apart.
 
+    Tables are read with :func:`hifipose.io.read_poses` (its checks: every column of the
+    pose table, by name, of its type, no empty ``video_id``, ``frame``, ``timestamp_ms``,
+    ``width`` or ``height``); this function adds the track's own.
+
     Raises:
-        VideoReadError: The path does not exist, or a file cannot be read or parsed.
-        ConfigError: Unknown suffix, not a hifipose keypoint file (a column missing or of
-            the wrong type, a value of the wrong kind), two poses of one track in a frame,
-            or a track whose timestamps are not finite or go backwards.
+        VideoReadError: The path does not exist, or a file cannot be read or parsed: a
+            table's column missing or of the wrong type (an id beyond the table's int32), a
+            required cell empty.
+        ConfigError: Unknown suffix, a JSON line that is not a hifipose keypoint line (a
+            value of the wrong kind), two poses of one track in a frame, or a track whose
+            timestamps are not finite or go backwards.
     """
     return [track for file in keypoint_files(path) for track in _read_one(file)]
