@@ -243,6 +243,8 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
 
 
 def _pose_from_json(data: object) -> Pose:
+    from hifipose.io.results import json_float, json_int  # io's JSON value rules
+
     if not isinstance(data, Mapping):
         msg = f"a pose is a JSON object, got {type(data).__name__}"
         raise TypeError(msg)
@@ -255,7 +257,7 @@ def _pose_from_json(data: object) -> Pose:
             msg = "a keypoint is a JSON object"
             raise TypeError(msg)
         values = [
-            [np.nan if p.get(f) is None else _json_float(p[f]) for f in fields] for p in points
+            [np.nan if p.get(f) is None else json_float(p[f]) for f in fields] for p in points
         ]
         with np.errstate(over="ignore"):  # beyond float32: ±inf, then NaN angles
             return np.array(values, dtype=np.float64).astype(np.float32)
@@ -267,30 +269,14 @@ def _pose_from_json(data: object) -> Pose:
     return Pose(
         image,
         world,
-        math.nan if score is None else _json_float(score),
-        track_id=None if track_id is None else _json_int(track_id),
+        math.nan if score is None else json_float(score),
+        track_id=None if track_id is None else json_int(track_id),
     )
 
 
-def _json_float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"expected a number, got {type(value).__name__}"
-        raise TypeError(msg)
-    return float(value)  # OverflowError for an int beyond float's range
-
-
-def _json_int(value: object) -> int:
-    """A frame number or track id: a whole number that fits the pose table's int32."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"expected a whole number, got {type(value).__name__}"
-        raise TypeError(msg)
-    if not -(2**31) <= value < 2**31:
-        msg = "a frame number or track id beyond 32 bits"
-        raise ValueError(msg)
-    return value
-
-
 def _frame_from_json(data: object) -> FrameResult:
+    from hifipose.io.results import json_float, json_int
+
     if not isinstance(data, Mapping):
         msg = f"a line is a JSON object, got {type(data).__name__}"
         raise TypeError(msg)
@@ -299,9 +285,9 @@ def _frame_from_json(data: object) -> FrameResult:
         msg = "poses is a list"
         raise TypeError(msg)
     return FrameResult(
-        _json_int(data["frame"]),
-        _json_float(data["timestamp_ms"]),
-        (_json_int(data.get("width", 0)), _json_int(data.get("height", 0))),
+        json_int(data["frame"]),
+        json_float(data["timestamp_ms"]),
+        (json_int(data.get("width", 0)), json_int(data.get("height", 0))),
         tuple(_pose_from_json(p) for p in poses),
     )
 
