@@ -318,12 +318,9 @@ def keypoint_files(path: str | Path) -> list[Path]:
     """
     source = Path(path).expanduser()
     if source.is_dir():
-        root = source / "poses" if (source / "poses").is_dir() else source
-        files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
-        if not files:
-            msg = f"no .parquet keypoint files under {source}"
-            raise VideoReadError(msg)
-        return files
+        from hifipose.io.read import pose_files
+
+        return pose_files(source)
     if source.suffix.lower() not in KEYPOINT_FILE_SUFFIXES:
         msg = f"keypoint files end in {', '.join(KEYPOINT_FILE_SUFFIXES)}; got {source.name}"
         raise ConfigError(msg)
