@@ -1,6 +1,8 @@
 """The frame loop: :func:`track` turns a source into a stream of :class:`FrameResult`.
 
-One loop for every front end: ``hifipose track`` runs on it, and so can Python code.
+One loop for every front end: ``hifipose track`` and Python code run on :func:`track`;
+``batch``'s workers and the server's upload jobs, which keep their own detector, run on
+:func:`estimate_frames` and :func:`finish_results`, the loop's two halves.
 
 Conventions:
     A source is a video file, an image, a folder or glob of images, a webcam index, a
