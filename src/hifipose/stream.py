@@ -1,6 +1,8 @@
 """The frame loop: :func:`track` turns a source into a stream of :class:`FrameResult`.
 
-One loop for every front end: ``hifipose track`` runs on it, and so can Python code.
+One loop for every front end: ``hifipose track`` and Python code run on :func:`track`;
+``batch``'s workers and the server's upload jobs, which keep their own detector, run on
+:func:`estimate_frames` and :func:`finish_results`, the loop's two halves.
 
 Conventions:
     A source is a video file, an image, a folder or glob of images, a webcam index, a
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -36,7 +38,15 @@ if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 su
     from hifipose.detector import PoseDetector
     from hifipose.io.sources import Frame, FrameSource
 
-__all__ = ["SMOOTHING_MODES", "ArraySource", "PoseStream", "RunOptions", "track"]
+__all__ = [
+    "SMOOTHING_MODES",
+    "ArraySource",
+    "PoseStream",
+    "RunOptions",
+    "estimate_frames",
+    "finish_results",
+    "track",
+]
 
 Smoothing = Literal["online", "offline", "none"]
 SMOOTHING_MODES: Final = get_args(Smoothing)
@@ -173,6 +183,81 @@ def _split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
     return detector, run
 
 
+def estimate_frames(
+    detector: PoseDetector,
+    frames: Iterable[Frame],
+    *,
+    static: bool,
+    video_name: str | None = None,
+    keep_segmentation: bool = True,
+    before_frame: Callable[[Frame], None] | None = None,
+) -> Iterator[tuple[FrameResult, Frame]]:
+    """The loop's core: each frame through ``detector``, as a :class:`FrameResult`.
+
+    Every front end (:class:`PoseStream`, ``batch``'s worker, the server's upload jobs)
+    builds its results here, so they agree field for field.
+
+    Args:
+        detector: An open detector; it is neither reset nor closed here.
+        frames: The source's frames, in order.
+        static: Unrelated images: the detector gets no timestamps.
+        video_name: ``FrameResult.source`` for frames that carry no file name of their own
+            (an image's file name wins).
+        keep_segmentation: False: drop the poses' masks (for callers that keep a whole
+            video's results in memory and never write masks).
+        before_frame: Called with each frame before the detector sees it (a caller's
+            cancellation check or test hook; what it raises ends the loop).
+
+    Yields:
+        ``(result, frame)`` pairs, one per frame.
+    """
+    for frame in frames:
+        if before_frame is not None:
+            before_frame(frame)
+        poses = detector.estimate_poses(
+            frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
+        )
+        if not keep_segmentation:
+            poses = [pose.replace(segmentation=None) for pose in poses]
+        height, width = frame.image_rgb.shape[:2]
+        result = FrameResult(
+            frame.index,
+            frame.timestamp_ms,
+            (width, height),
+            tuple(poses),
+            source=frame.source or video_name,
+        )
+        yield result, frame
+
+
+def finish_results(
+    results: Iterable[FrameResult],
+    *,
+    smoothing: Smoothing,
+    camera: CameraSpec | None,
+    static: bool = False,
+) -> Iterator[FrameResult]:
+    """What the loop does after the detector: offline smoothing, then camera space.
+
+    ``smoothing="offline"`` reads every result before yielding the first. Camera-space
+    depth is smoothed per track over time unless ``smoothing`` is ``"none"`` or the
+    frames are unrelated images (``static``).
+
+    Raises:
+        ConfigError: The camera's matrix is for another frame size.
+    """
+    if smoothing == "offline":
+        from hifipose.filters.offline import smooth_results
+
+        results = smooth_results(list(results))
+    smoother = None if static or smoothing == "none" else TranslationSmoother()
+    for result in results:
+        if camera is not None:
+            yield to_camera_space(result, camera.for_size(*result.size_wh), smoother)
+        else:
+            yield result
+
+
 class PoseStream:
     """The poses of every frame of a source: an iterator of :class:`FrameResult`.
 
@@ -254,38 +339,22 @@ class PoseStream:
         No offline smoothing and no camera space here (iterating the stream adds them);
         the source and the detector stay open at the end.
         """
-        detector = self.detector
-        static = self.config.static_image_mode
         video_name = self.source.name if self.source.kind == "video" else None
-        for frame in self.source:
-            poses = detector.estimate_poses(
-                frame.image_rgb, timestamp_ms=None if static else frame.timestamp_ms
-            )
-            height, width = frame.image_rgb.shape[:2]
-            result = FrameResult(
-                frame.index,
-                frame.timestamp_ms,
-                (width, height),
-                tuple(poses),
-                source=frame.source or video_name,
-            )
-            yield result, frame
+        return estimate_frames(
+            self.detector,
+            self.source,
+            static=self.config.static_image_mode,
+            video_name=video_name,
+        )
 
     def _results(self) -> Iterator[FrameResult]:
         try:
-            results: Iterable[FrameResult] = (result for result, _ in self.frames())
-            if self.run.smoothing == "offline":
-                from hifipose.filters.offline import smooth_results
-
-                results = smooth_results(list(results))
-            static = self.config.static_image_mode
-            smoother = None if static or self.run.smoothing == "none" else TranslationSmoother()
-            for result in results:
-                if self.camera is not None:
-                    intrinsics = self.camera.for_size(*result.size_wh)
-                    yield to_camera_space(result, intrinsics, smoother)
-                else:
-                    yield result
+            yield from finish_results(
+                (result for result, _ in self.frames()),
+                smoothing=self.run.smoothing,
+                camera=self.camera,
+                static=self.config.static_image_mode,
+            )
         finally:
             self._release()
 

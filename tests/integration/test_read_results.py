@@ -90,3 +90,25 @@ def test_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     table.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(VideoReadError, match="not a hifipose pose table"):
         list(read_results(table))
+
+
+@pytest.mark.parametrize(
+    ("fields", "match"),
+    [
+        ('"frame": 1e400', "whole number"),  # was an OverflowError traceback
+        ('"frame": 2.5', "whole number"),  # was read as frame 2
+        ('"frame": 2147483648', "32 bits"),  # beyond the pose table's int32
+        ('"frame": 0, "timestamp_ms": "7"', "a number"),  # was read as 7.0
+        ('"frame": 0, "width": true', "whole number"),  # was read as 1 px
+    ],
+)
+def test_a_json_line_of_the_wrong_kind_is_refused_not_coerced(
+    tmp_path: Path, fields: str, match: str
+) -> None:
+    """JSON values follow the table's types, as ``analyze`` reads them (one set of rules)."""
+    line = {"frame": 0, "timestamp_ms": 0.0, "width": 640, "height": 480, "poses": []}
+    text = "{" + ", ".join(f'"{k}": {v}' for k, v in line.items() if f'"{k}"' not in fields)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(f"{text}, {fields}}}\n", encoding="utf-8")
+    with pytest.raises(VideoReadError, match=rf"line 1: .*{match}"):
+        list(read_results(bad))

@@ -243,6 +243,8 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
 
 
 def _pose_from_json(data: object) -> Pose:
+    from hifipose.io.results import json_float, json_int  # io's JSON value rules
+
     if not isinstance(data, Mapping):
         msg = f"a pose is a JSON object, got {type(data).__name__}"
         raise TypeError(msg)
@@ -255,7 +257,7 @@ def _pose_from_json(data: object) -> Pose:
             msg = "a keypoint is a JSON object"
             raise TypeError(msg)
         values = [
-            [np.nan if p.get(f) is None else _json_float(p[f]) for f in fields] for p in points
+            [np.nan if p.get(f) is None else json_float(p[f]) for f in fields] for p in points
         ]
         with np.errstate(over="ignore"):  # beyond float32: ±inf, then NaN angles
             return np.array(values, dtype=np.float64).astype(np.float32)
@@ -267,30 +269,14 @@ def _pose_from_json(data: object) -> Pose:
     return Pose(
         image,
         world,
-        math.nan if score is None else _json_float(score),
-        track_id=None if track_id is None else _json_int(track_id),
+        math.nan if score is None else json_float(score),
+        track_id=None if track_id is None else json_int(track_id),
     )
 
 
-def _json_float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        msg = f"expected a number, got {type(value).__name__}"
-        raise TypeError(msg)
-    return float(value)  # OverflowError for an int beyond float's range
-
-
-def _json_int(value: object) -> int:
-    """A frame number or track id: a whole number that fits the pose table's int32."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"expected a whole number, got {type(value).__name__}"
-        raise TypeError(msg)
-    if not -(2**31) <= value < 2**31:
-        msg = "a frame number or track id beyond 32 bits"
-        raise ValueError(msg)
-    return value
-
-
 def _frame_from_json(data: object) -> FrameResult:
+    from hifipose.io.results import json_float, json_int
+
     if not isinstance(data, Mapping):
         msg = f"a line is a JSON object, got {type(data).__name__}"
         raise TypeError(msg)
@@ -299,9 +285,9 @@ def _frame_from_json(data: object) -> FrameResult:
         msg = "poses is a list"
         raise TypeError(msg)
     return FrameResult(
-        _json_int(data["frame"]),
-        _json_float(data["timestamp_ms"]),
-        (_json_int(data.get("width", 0)), _json_int(data.get("height", 0))),
+        json_int(data["frame"]),
+        json_float(data["timestamp_ms"]),
+        (json_int(data.get("width", 0)), json_int(data.get("height", 0))),
         tuple(_pose_from_json(p) for p in poses),
     )
 
@@ -332,12 +318,9 @@ def keypoint_files(path: str | Path) -> list[Path]:
     """
     source = Path(path).expanduser()
     if source.is_dir():
-        root = source / "poses" if (source / "poses").is_dir() else source
-        files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
-        if not files:
-            msg = f"no .parquet keypoint files under {source}"
-            raise VideoReadError(msg)
-        return files
+        from hifipose.io.read import pose_files
+
+        return pose_files(source)
     if source.suffix.lower() not in KEYPOINT_FILE_SUFFIXES:
         msg = f"keypoint files end in {', '.join(KEYPOINT_FILE_SUFFIXES)}; got {source.name}"
         raise ConfigError(msg)
@@ -348,23 +331,14 @@ def keypoint_files(path: str | Path) -> list[Path]:
 
 
 def _read_one(source: Path) -> list[Track]:
-    suffix = source.suffix.lower()
-    try:
-        if suffix == ".jsonl":
+    if source.suffix.lower() == ".jsonl":
+        try:
             return _read_jsonl(source)
-        arrow = require("pyarrow", extra="parquet")
-        if suffix == ".parquet":
-            table = require("pyarrow.parquet", extra="parquet").read_table(source)
-        else:
-            pacsv = require("pyarrow.csv", extra="parquet")
-            text = dict.fromkeys(("video_id", "source"), arrow.string())  # "001" stays a name
-            options = pacsv.ConvertOptions(column_types=text)
-            table = pacsv.read_csv(source, convert_options=options)
-        table.column_names  # noqa: B018 - decoded lazily: a header that is not UTF-8 fails here
-    except ConfigError:
-        raise
-    except (OSError, ValueError) as exc:  # ArrowInvalid and UnicodeDecodeError are ValueErrors
-        raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
+    from hifipose.io.read import read_poses  # the one table reader: typed, checked by name
+
+    table = read_poses(source)
     try:
         return tracks_from_table(table)
     except ConfigError as exc:
@@ -380,10 +354,16 @@ def read_tracks(path: str | Path) -> list[Track]:
     folder (``batch``'s ``OUTDIR``) gives the tracks of each of its :func:`keypoint_files`
     in turn; their ``video_id`` column tells the videos apart.
 
+    Tables are read with :func:`hifipose.io.read_poses` (its checks: every column of the
+    pose table, by name, of its type, no empty ``video_id``, ``frame``, ``timestamp_ms``,
+    ``width`` or ``height``); this function adds the track's own.
+
     Raises:
-        VideoReadError: The path does not exist, or a file cannot be read or parsed.
-        ConfigError: Unknown suffix, not a hifipose keypoint file (a column missing or of
-            the wrong type, a value of the wrong kind), two poses of one track in a frame,
-            or a track whose timestamps are not finite or go backwards.
+        VideoReadError: The path does not exist, or a file cannot be read or parsed: a
+            table's column missing or of the wrong type (an id beyond the table's int32), a
+            required cell empty.
+        ConfigError: Unknown suffix, a JSON line that is not a hifipose keypoint line (a
+            value of the wrong kind), two poses of one track in a frame, or a track whose
+            timestamps are not finite or go backwards.
     """
     return [track for file in keypoint_files(path) for track in _read_one(file)]

@@ -198,25 +198,21 @@ class VideoWorker:
         try:
             identity = source_identity(job.path)
             from hifipose.io.sources import open_source
+            from hifipose.stream import estimate_frames
 
             results: list[FrameResult] = []
             with open_source(job.path) as source:
-                for frame in source:
-                    if hooks is not None:
-                        hooks.frame(job.video_id, frame.index)
-                    poses = self.detector.estimate_poses(
-                        frame.image_rgb, timestamp_ms=frame.timestamp_ms
-                    )
-                    height, width = frame.image_rgb.shape[:2]
-                    results.append(
-                        FrameResult(
-                            frame.index,
-                            frame.timestamp_ms,
-                            (width, height),
-                            tuple(pose.replace(segmentation=None) for pose in poses),
-                            source=job.path,
-                        )
-                    )
+                for result, _ in estimate_frames(
+                    self.detector,
+                    source,
+                    static=False,
+                    video_name=job.path,
+                    keep_segmentation=False,
+                    before_frame=None
+                    if hooks is None
+                    else lambda frame: hooks.frame(job.video_id, frame.index),
+                ):
+                    results.append(result)
                     frames = len(results)
                     if progress is not None and frames % PROGRESS_EVERY == 0:
                         progress(frames)
@@ -257,20 +253,10 @@ class VideoWorker:
         Raises:
             ConfigError: The camera's matrix is for another frame size.
         """
+        from hifipose.stream import finish_results
+
         options = self.setup.options
-        if options.smoothing == "offline":
-            from hifipose.filters.offline import smooth_results
-
-            results = smooth_results(results)
-        if options.camera is None:
-            return results
-        from hifipose.camera import TranslationSmoother, to_camera_space
-
-        smoother = None if options.smoothing == "none" else TranslationSmoother()
-        return [
-            to_camera_space(result, options.camera.for_size(*result.size_wh), smoother)
-            for result in results
-        ]
+        return list(finish_results(results, smoothing=options.smoothing, camera=options.camera))
 
     def _publish(
         self,

@@ -18,7 +18,7 @@ from hifipose.camera import CAMERA_COLUMNS
 from hifipose.errors import VideoReadError
 from hifipose.io.table import METADATA_KEY, arrow_schema, has_camera_columns
 
-__all__ = ["read_poses"]
+__all__ = ["pose_files", "read_poses"]
 
 #: Columns that are never null in a pose table (a frame without a pose still has them).
 _NOT_NULL: Final = ("video_id", "frame", "timestamp_ms", "width", "height")
@@ -134,6 +134,24 @@ def _read_parquet(path: Path, *, camera: bool | None = None) -> Any:  # noqa: AN
     return typed
 
 
+def pose_files(folder: str | Path) -> list[Path]:
+    """The Parquet files :func:`read_poses` reads for a folder, in sorted path order.
+
+    ``batch``'s ``OUTDIR`` is read through its ``poses`` subfolder; any other folder
+    recursively.
+
+    Raises:
+        VideoReadError: The folder holds no Parquet file.
+    """
+    folder = Path(folder).expanduser()
+    root = folder / "poses" if (folder / "poses").is_dir() else folder
+    files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
+    if not files:
+        msg = f"no .parquet files under {folder}"
+        raise VideoReadError(msg)
+    return files
+
+
 def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # noqa: ANN401
     """Read pose tables written by ``track -o x.parquet``/``x.csv`` or ``batch`` as one table.
 
@@ -162,11 +180,7 @@ def read_poses(path_or_dir: str | Path, *, as_pandas: bool = False) -> Any:  # n
     if path.is_file():
         table = _read_csv(path) if path.suffix.lower() == ".csv" else _read_parquet(path)
     elif path.is_dir():
-        root = path / "poses" if (path / "poses").is_dir() else path
-        files = sorted(p for p in root.rglob("*.parquet") if p.is_file())
-        if not files:
-            msg = f"no .parquet files under {path}"
-            raise VideoReadError(msg)
+        files = pose_files(path)
         camera = False
         for file in files:
             try:

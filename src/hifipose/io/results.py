@@ -29,7 +29,7 @@ from hifipose.io.table import COLUMNS, KEYPOINT_FIELDS, has_camera_columns
 from hifipose.pose import FrameResult, Pose
 from hifipose.topology import NUM_KEYPOINTS
 
-__all__ = ["RESULT_SUFFIXES", "read_results"]
+__all__ = ["RESULT_SUFFIXES", "json_float", "json_int", "read_results"]
 
 #: The keypoint files :func:`read_results` reads.
 RESULT_SUFFIXES: Final = (".jsonl", ".csv", ".parquet")
@@ -69,6 +69,35 @@ def read_results(path: str | Path) -> Iterator[FrameResult]:
     return _read_parquet(path)
 
 
+def json_float(value: object) -> float:
+    """A JSON number as a float: no text, no bool (``true`` is not 1).
+
+    Raises:
+        TypeError: Not a number.
+        OverflowError: An integer beyond float's range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"expected a number, got {type(value).__name__}"
+        raise TypeError(msg)
+    return float(value)
+
+
+def json_int(value: object) -> int:
+    """A frame number, size or track id: a whole number that fits the pose table's int32.
+
+    Raises:
+        TypeError: Not a whole number (``2.5``, ``1e400``, text, bool).
+        ValueError: Beyond 32 bits.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"expected a whole number, got {type(value).__name__}"
+        raise TypeError(msg)
+    if not -(2**31) <= value < 2**31:
+        msg = "a frame number or track id beyond 32 bits"
+        raise ValueError(msg)
+    return value
+
+
 def _array(rows: object, width: int, where: str) -> NDArray[np.float32]:
     """(33, width) float32 from nested lists; None is NaN."""
     try:
@@ -96,23 +125,29 @@ def _read_jsonl(path: Path) -> Iterator[FrameResult]:
                     image = [[kp[k] for k in image_keys] for kp in entry["keypoints"]]
                     world = [[kp[k] for k in "xyz"] for kp in entry["keypoints3d"]]
                     camera = entry.get("camera_m")
+                    track_id = entry.get("track_id")
                     poses.append(
                         Pose(
                             _array(image, 5, where),
                             _array(world, 3, where),
-                            math.nan if entry["score"] is None else float(entry["score"]),
-                            track_id=entry.get("track_id"),
+                            math.nan if entry["score"] is None else json_float(entry["score"]),
+                            track_id=None if track_id is None else json_int(track_id),
                             camera_array_m=None if camera is None else _array(camera, 3, where),
                         )
                     )
                 result = FrameResult(
-                    int(data["frame"]),
-                    float(data["timestamp_ms"]),
-                    (int(data["width"]), int(data["height"])),
+                    json_int(data["frame"]),
+                    json_float(data["timestamp_ms"]),
+                    (json_int(data["width"]), json_int(data["height"])),
                     tuple(poses),
                     source=data.get("source"),
                 )
-            except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            except (
+                ValueError,
+                KeyError,
+                TypeError,
+                OverflowError,
+            ) as exc:  # JSONDecodeError: ValueError
                 msg = f"{where}: not a hifipose keypoint line ({type(exc).__name__}: {exc})"
                 raise VideoReadError(msg) from exc
             yield result

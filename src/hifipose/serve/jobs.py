@@ -5,7 +5,9 @@ the server creates at start and deletes at exit. The client never names a file: 
 is stored as ``input`` plus a suffix picked from a fixed table (a photo's from its first
 bytes, whatever suffix the page sent; a video's from
 :data:`hifipose.io.sources.VIDEO_SUFFIXES`), and the outputs have fixed names
-(:data:`OUTPUTS`). A photo is tracked as a one-frame video. Jobs run one at a time on a worker
+(:data:`OUTPUTS`); the keypoint files name each frame's source by that stored name
+(``input.mp4``, ``input.jpg``), never by the server's path. A photo is tracked as a
+one-frame video. Jobs run one at a time on a worker
 thread, each with its own detector; the page polls their progress.
 """
 
@@ -36,9 +38,10 @@ from hifipose.errors import HifiposeError, VideoReadError
 from hifipose.io.render import OverlayVideoWriter, draw_poses
 from hifipose.io.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES, open_source
 from hifipose.io.writers import ResultWriter, open_writer
-from hifipose.pose import FrameResult, Pose
+from hifipose.pose import Pose
 from hifipose.serve.protocol import StreamOptions
 from hifipose.serve.workers import release_free_memory
+from hifipose.stream import estimate_frames
 
 __all__ = ["OUTPUTS", "Job", "JobError", "JobManager"]
 
@@ -108,6 +111,12 @@ def _photo_suffix(head: bytes) -> str | None:
 
 class _Cancelled(Exception):
     """Raised inside a job's thread when the server shuts down."""
+
+
+def _stop_if_cancelled(cancel: threading.Event, _frame: object) -> None:
+    """Raise :class:`_Cancelled` before the next frame once ``cancel`` is set."""
+    if cancel.is_set():
+        raise _Cancelled
 
 
 @dataclass
@@ -337,12 +346,14 @@ class JobManager:
             detector = stack.enter_context(self._factory(options))
             renderer: OverlayVideoWriter | None = None
             caption = f"{options.model_type} | {options.runtime}"
-            for frame in source:
-                if job.cancel.is_set():
-                    raise _Cancelled
-                poses = detector.estimate_poses(frame.image_rgb, timestamp_ms=frame.timestamp_ms)
-                height, width = frame.image_rgb.shape[:2]
-                result = FrameResult(frame.index, frame.timestamp_ms, (width, height), tuple(poses))
+            for result, frame in estimate_frames(
+                detector,
+                source,
+                static=False,
+                video_name=inputs[0].name,
+                before_frame=functools.partial(_stop_if_cancelled, job.cancel),
+            ):
+                width, height = result.size_wh
                 for writer in writers:
                     writer.write(result)
                 if renderer is None:
@@ -359,7 +370,7 @@ class JobManager:
                     ),
                 )
                 job.frames_done += 1
-                job.frames_with_pose += bool(poses)
+                job.frames_with_pose += bool(result.poses)
             if renderer is None:
                 msg = "the upload holds no video frame that can be decoded"
                 raise VideoReadError(msg)

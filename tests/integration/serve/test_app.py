@@ -399,10 +399,12 @@ def test_upload_job_tracks_the_video_and_offers_every_output(
     base = f"/api/jobs/{job['job_id']}/files"
     lines = client.get(f"{base}/jsonl").text.splitlines()
     assert len(lines) == 65 and all(json.loads(line)["poses"] for line in lines)
+    # Each frame names its source as the client knows the upload, never the server's path.
+    assert {json.loads(line)["source"] for line in lines} == {"input.mp4"}
     assert len(client.get(f"{base}/csv").text.splitlines()) == 66  # header + 65 rows
     parquet = tmp_path / "k.parquet"
     parquet.write_bytes(client.get(f"{base}/parquet").content)
-    assert pq.read_table(parquet).num_rows == 65
+    assert pq.read_table(parquet).column("source").to_pylist() == ["input.mp4"] * 65
     overlay = client.get(f"{base}/overlay")
     assert "attachment" in overlay.headers["content-disposition"]
     video = tmp_path / "overlay.mp4"
@@ -452,6 +454,7 @@ def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(
         assert job["frames_done"] == job["frames_with_pose"] == 1, job
         lines = client.get(f"/api/jobs/{job['job_id']}/files/jsonl").text.splitlines()
         assert len(lines) == 1 and len(json.loads(lines[0])["poses"]) == 1, lines
+        assert json.loads(lines[0])["source"] == "input.jpg"
         assert client.get(f"/api/jobs/{job['job_id']}/files/overlay").status_code == 200
         folder = work_dir / next(work_dir.iterdir()) / job["job_id"]
         assert (folder / "input.jpg").is_file()  # named by what it is, not by its suffix
