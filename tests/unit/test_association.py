@@ -17,7 +17,7 @@ from hifipose.association import (
     torso_distance,
 )
 from hifipose.blazepose.roi import Roi
-from hifipose.tracker import CLEAR_MARGIN, MultiTracker, TrackStatus
+from hifipose.tracker import CLEAR_MARGIN, MIN_TRACK_SIMILARITY, MultiTracker, TrackStatus
 from hifipose.tracking.similarity import fit
 
 
@@ -417,7 +417,7 @@ def test_a_crop_that_slid_onto_another_tracked_persons_body_loses_its_track() ->
     one, two = tracker.tracks
     slid = _person(345.0)
     assert fit(slid, one, 100_000) >= fit(slid, two, 100_000) + CLEAR_MARGIN
-    assert fit(slid, two, 100_000) > 0.1  # above the gate: the standing pair held
+    assert fit(slid, two, 100_000) > MIN_TRACK_SIMILARITY  # above the gate: the pair held
     assert _step(tracker, 100_000, [_person(300.0), slid], []) == [(1, 0, False)]
     assert two.status is TrackStatus.LOST
     assert len(tracker.tracks) == 2  # no new track on it either

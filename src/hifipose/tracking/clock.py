@@ -20,11 +20,12 @@ class StreamClock:
     """Turns caller timestamps into a strictly increasing microsecond clock.
 
     Rule: a frame without a timestamp comes one frame interval after the previous one
-    (33.333 ms, MediaPipe's Python clock; the first such frame is at 0). A timestamp that
-    does not increase (a duplicate, jitter, a jump backwards) is replaced by the previous
-    one plus the last genuine frame interval, so the filters always see time moving forward
-    at a plausible rate; with ``strict=True`` it raises :class:`TimestampError` instead,
-    as MediaPipe does. Negative timestamps are fine as long as they increase.
+    (:data:`DEFAULT_FRAME_INTERVAL_US`, MediaPipe's Python clock; the first such frame is
+    at 0). A timestamp that does not increase (a duplicate, jitter, a jump backwards) is
+    replaced by the previous one plus the last genuine frame interval, so the filters
+    always see time moving forward at a plausible rate; with ``strict=True`` it raises
+    :class:`TimestampError` instead, as MediaPipe does. Negative timestamps are fine as
+    long as they increase.
     """
 
     strict: bool = False

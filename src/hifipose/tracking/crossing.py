@@ -1,9 +1,8 @@
 """One body seen by several crops on a frame: duplicates, contests and slid crops.
 
-The observations of a frame are indexed as in
-:meth:`~hifipose.tracking.identity.IdentityAssignment.associate`: ``points[i]`` is
-observation ``i``'s (33, 3) pose (None when the presence gate failed) and ``owners[i]``
-the track whose crop gave it (None for a detection).
+Each step works on the frame's :class:`~hifipose.tracking.track.Candidate` records, indexed
+as in :meth:`~hifipose.tracking.identity.IdentityAssignment.associate`: the tracked
+tracks' crops first, then the lost tracks' probes, then the detections.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from numpy.typing import NDArray
 
 from hifipose.association import duplicate_of, torso_distance
 from hifipose.tracking.similarity import CLEAR_MARGIN, fit, lost_rival_fits_better, one_body
-from hifipose.tracking.track import Track, TrackStatus
+from hifipose.tracking.track import Candidate, Track, TrackStatus
 
 __all__ = ["CONTESTED_DISTANCE", "drop_duplicates", "keep_contests_apart", "settle_contests"]
 
@@ -28,8 +27,7 @@ CONTESTED_DISTANCE: Final = 0.35
 def drop_duplicates(
     t_us: int,
     tracks: list[Track],
-    owners: list[Track | None],
-    points: list[NDArray[np.float64] | None],
+    candidates: list[Candidate],
     *,
     max_tracks: int,
 ) -> tuple[list[int], dict[int, list[Track]]]:
@@ -38,19 +36,19 @@ def drop_duplicates(
     Order: tracked ROIs first (the pose that fits its own track best first), then the
     probes of lost tracks, then detections by score; the first of two is kept.
     """
-    own_fit = [fit(points[i], tracks[i], t_us) for i in range(len(tracks))]
+    own_fit = [fit(candidates[i].pose, tracks[i], t_us) for i in range(len(tracks))]
     order = sorted(range(len(tracks)), key=lambda i: (-own_fit[i], tracks[i].track_id))
-    order += range(len(tracks), len(points))
-    order = [i for i in order if points[i] is not None]
+    order += range(len(tracks), len(candidates))
+    order = [i for i in order if candidates[i].pose is not None]
 
     def same_body(k: int, j: int) -> bool:
-        return one_body(order[k], order[j], owners, points, t_us, max_tracks=max_tracks)
+        return one_body(candidates[order[k]], candidates[order[j]], t_us, max_tracks=max_tracks)
 
-    same = duplicate_of([points[i] for i in order], same_body)  # type: ignore[misc]
+    same = duplicate_of([candidates[i].pose for i in order], same_body)  # type: ignore[misc]
     kept = [order[k] for k, first in enumerate(same) if first == k]
     rivals: dict[int, list[Track]] = {}  # a kept pose -> the tracks whose crop repeated it
     for k, first in enumerate(same):
-        owner = owners[order[k]]
+        owner = candidates[order[k]].owner
         if first != k and owner is not None:
             rivals.setdefault(order[first], []).append(owner)
     return kept, rivals
@@ -60,8 +58,7 @@ def settle_contests(
     t_us: int,
     kept: list[int],
     rivals: dict[int, list[Track]],
-    owners: list[Track | None],
-    points: list[NDArray[np.float64] | None],
+    candidates: list[Candidate],
     *,
     tracked: list[Track],
     max_tracks: int,
@@ -83,7 +80,7 @@ def settle_contests(
     if max_tracks == 1:
         return out
     for i in kept:
-        owner, pose = owners[i], points[i]
+        owner, pose = candidates[i].owner, candidates[i].pose
         if owner is None or owner.status is not TrackStatus.TRACKED or pose is None:
             continue
         close = [
@@ -110,10 +107,9 @@ def keep_contests_apart(
     *,
     left: list[int],
     group: list[Track],
-    owners: list[Track | None],
+    candidates: list[Candidate],
     contested: dict[int, int],
     rivals: dict[int, list[Track]],
-    points: list[NDArray[np.float64] | None],
     t_us: int,
 ) -> set[int]:
     """Bar pairs in ``sims`` (rows: poses ``left``, columns: ``group``) a crossing forbids.
@@ -130,17 +126,17 @@ def keep_contests_apart(
     elsewhere: set[int] = set()
     fits = sims.copy()
     own_fit = {
-        id(owners[i]): fits[row, group.index(o)]
+        id(candidates[i].owner): fits[row, group.index(o)]
         for row, i in enumerate(left)
-        if (o := owners[i]) in group
+        if (o := candidates[i].owner) in group
     }
     for row, i in enumerate(left):
-        own = owners[i]
+        own = candidates[i].owner
         if own is None or own not in group:
             continue
         if i in contested.values():
             sims[row] = np.where(np.arange(len(group)) == group.index(own), sims[row], -1.0)
-        elif lost_rival_fits_better(points[i], own, rivals.get(i, []), t_us):
+        elif lost_rival_fits_better(candidates[i].pose, own, rivals.get(i, []), t_us):
             sims[row] = -1.0
         else:
             col = group.index(own)

@@ -1,15 +1,16 @@
 """Which pose is whose on a frame: identity assignment as named steps.
 
-:meth:`IdentityAssignment.associate` runs them in order over the frame's observations
-(one per tracked ROI, lost-track probe and detection; ``owners[i]`` is the track whose
-crop gave observation ``i``, None for a detection):
+:meth:`IdentityAssignment.associate` runs them in order over one
+:class:`~hifipose.tracking.track.Candidate` record per observation of the frame (one per
+tracked ROI, lost-track probe and detection, in that order):
 
-1. :meth:`~IdentityAssignment._drop_duplicates`: one body seen by two crops is kept once.
-2. :meth:`~IdentityAssignment._settle_contests`: two tracked people's crops on one body
-   where both were expected: the older id keeps it.
+1. :func:`~hifipose.tracking.crossing.drop_duplicates`: one body seen by two crops is kept
+   once.
+2. :func:`~hifipose.tracking.crossing.settle_contests`: two tracked people's crops on one
+   body where both were expected: the older id keeps it.
 3. :meth:`~IdentityAssignment._match_tracks`: poses of the tracks' own crops go to the
    tracked tracks, then to the probed lost ones
-   (:meth:`~IdentityAssignment._keep_contests_apart` bars what a crossing forbids).
+   (:func:`~hifipose.tracking.crossing.keep_contests_apart` bars what a crossing forbids).
 4. :meth:`~IdentityAssignment._lose_unreported`: tracked tracks left without a pose are lost.
 5. :meth:`~IdentityAssignment._reidentify`: a young track that is clearly a lost person
    becomes that person.
@@ -44,7 +45,7 @@ from hifipose.tracking.similarity import (
     fit,
     is_them,
 )
-from hifipose.tracking.track import Association, Track, TrackStatus, pose_points
+from hifipose.tracking.track import Association, Candidate, Track, TrackStatus, pose_points
 
 __all__ = [
     "CONTESTED_DISTANCE",
@@ -114,29 +115,33 @@ class IdentityAssignment:
         owners: list[Track | None] = [*tracks, *probed]
         observed = [*tracked_poses, *probe_poses, *detected_poses]
         owners += [None] * len(detected_poses)
-        points = [None if p is None else pose_points(p) for p in observed]
-        kept, rivals = drop_duplicates(t_us, tracks, owners, points, max_tracks=self.max_tracks)
+        candidates = [
+            Candidate(None if p is None else pose_points(p), owner)
+            for p, owner in zip(observed, owners, strict=True)
+        ]
+        kept, rivals = drop_duplicates(t_us, tracks, candidates, max_tracks=self.max_tracks)
         contested = settle_contests(
-            t_us, kept, rivals, owners, points, tracked=tracks, max_tracks=self.max_tracks
+            t_us, kept, rivals, candidates, tracked=tracks, max_tracks=self.max_tracks
         )
         kept = [contested.get(i, i) for i in kept]
-        from_rois = [i for i in kept if owners[i] is not None]
-        from_detector = [i for i in kept if owners[i] is None]
+        from_rois = [i for i in kept if candidates[i].owner is not None]
+        from_detector = [i for i in kept if candidates[i].owner is None]
         result, seen_twice = self._match_tracks(
             t_us,
             from_rois,
             (tracks, probed),
-            owners=owners,
+            candidates=candidates,
             contested=contested,
             rivals=rivals,
-            points=points,
         )
         taken = {a.index for a in result}
         self._lose_unreported(tracks, result)
-        result = [self._reidentify(a, points, t_us) for a in result]
+        result = [self._reidentify(a, candidates, t_us) for a in result]
         # A pose no track claims is a newcomer, as are the detector's.
         newcomers = [i for i in from_rois if i not in taken | seen_twice] + from_detector
-        result += self._admit(t_us, newcomers, points, [points[a.index] for a in result])
+        result += self._admit(
+            t_us, newcomers, candidates, [candidates[a.index].pose for a in result]
+        )
         return sorted(result, key=lambda a: a.track.track_id)
 
     def _match_tracks(
@@ -145,10 +150,9 @@ class IdentityAssignment:
         left: list[int],
         groups: tuple[list[Track], list[Track]],
         *,
-        owners: list[Track | None],
+        candidates: list[Candidate],
         contested: dict[int, int],
         rivals: dict[int, list[Track]],
-        points: list[NDArray[np.float64] | None],
     ) -> tuple[list[Association], set[int]]:
         """Identities, on keypoints, for the poses ``left`` of the tracks' own ROIs.
 
@@ -159,7 +163,7 @@ class IdentityAssignment:
 
         Returns:
             The associations, and the poses that are a second view of someone's body (see
-            :meth:`_keep_contests_apart`): not newcomers.
+            :func:`~hifipose.tracking.crossing.keep_contests_apart`): not newcomers.
         """
         result: list[Association] = []
         # One person: MediaPipe's graph keeps the track whatever its ROI shows.
@@ -169,19 +173,20 @@ class IdentityAssignment:
         for group in groups:
             if not left or not group:
                 continue
-            sims = np.array([[fit(points[i], track, t_us) for track in group] for i in left])
+            sims = np.array(
+                [[fit(candidates[i].pose, track, t_us) for track in group] for i in left]
+            )
             seen_twice |= keep_contests_apart(
                 sims,
                 left=left,
                 group=group,
-                owners=owners,
+                candidates=candidates,
                 contested=contested,
                 rivals=rivals,
-                points=points,
                 t_us=t_us,
             )
             column = {id(track): col for col, track in enumerate(group)}
-            standing = [column.get(id(owners[i])) for i in left]
+            standing = [column.get(id(candidates[i].owner)) for i in left]
             pairs = assign(sims, min_similarity=gate, standing=standing, margin=CLEAR_MARGIN)
             for row, col in sorted(pairs, key=lambda rc: -sims[rc[0], rc[1]]):
                 track = group[col]
@@ -208,14 +213,14 @@ class IdentityAssignment:
             association.track.status = TrackStatus.TRACKED
 
     def _reidentify(
-        self, association: Association, points: list[NDArray[np.float64] | None], t_us: int
+        self, association: Association, candidates: list[Candidate], t_us: int
     ) -> Association:
         """A young track whose pose now clearly is a lost person's becomes that person.
 
         Young: tentative, or seen on fewer than :data:`YOUNG_HITS` frames and started after
         that person was lost. Its own id is retired (ids are never reused).
         """
-        pose, young = points[association.index], association.track
+        pose, young = candidates[association.index].pose, association.track
         if pose is None or (young.track_id and young.hits >= YOUNG_HITS):
             return association
         for track in self.roster.tracks:
@@ -233,7 +238,7 @@ class IdentityAssignment:
         self,
         t_us: int,
         newcomers: list[int],
-        points: list[NDArray[np.float64] | None],
+        candidates: list[Candidate],
         reported: list[NDArray[np.float64] | None],
     ) -> list[Association]:
         """Give newcomers a lost track's id when they match it, else a new id (up to capacity).
@@ -253,13 +258,13 @@ class IdentityAssignment:
         if newcomers and lost:
             scales = [(1.0 + (t_us - t.last_seen_us) * 1e-6) ** 2 for t in lost]
             sims = similarity_matrix(
-                [points[i] for i in newcomers],  # type: ignore[misc]
+                [candidates[i].pose for i in newcomers],  # type: ignore[misc]
                 [t.predict(t_us) for t in lost],  # type: ignore[misc]
                 area_scales=scales,
             )
             matched: set[int] = set()
             for row, col in assign(sims, min_similarity=MIN_REID_SIMILARITY):
-                track, pose = lost[col], points[newcomers[row]]
+                track, pose = lost[col], candidates[newcomers[row]].pose
                 if free == 0 or pose is None or not is_them(pose, track, t_us):
                     continue
                 track.status = TrackStatus.TRACKED
@@ -270,10 +275,10 @@ class IdentityAssignment:
         for index in newcomers:
             if free == 0:
                 break
-            pose = points[index]
+            pose = candidates[index].pose
             if pose is None or any(
                 other is not None and box_iou(pose, other) > MAX_NEWBORN_IOU
-                for other in [*reported, *(points[a.index] for a in result)]
+                for other in [*reported, *(candidates[a.index].pose for a in result)]
             ):
                 continue
             track = self.roster.new_track()

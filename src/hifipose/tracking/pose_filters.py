@@ -19,10 +19,14 @@ from hifipose.filters import LowPassFilter, OneEuroFilter, smooth_segmentation
 
 __all__ = [
     "AUX_END",
+    "AUX_FILTER",
     "AUX_START",
+    "DERIVATE_CUTOFF",
+    "LANDMARK_FILTER",
     "MASK_BLEND_SUPERSAMPLING",
     "MIN_OBJECT_SCALE",
     "VISIBILITY_ALPHA",
+    "WORLD_FILTER",
     "PoseFilters",
     "object_scale",
     "roi_from_aux",
@@ -30,6 +34,15 @@ __all__ = [
 
 #: Object scales below this (pixels) turn the coordinate filters off for the frame.
 MIN_OBJECT_SCALE: Final = 1e-6
+#: MediaPipe's one-euro settings (min_cutoff, beta) for the 33 image landmarks (pixels).
+LANDMARK_FILTER: Final = (0.05, 80.0)
+#: ... for the world landmarks (metres, no value scaling).
+WORLD_FILTER: Final = (0.1, 40.0)
+#: ... for the two auxiliary landmarks (pixels), whose smoothed values give the next ROI.
+AUX_FILTER: Final = (0.01, 10.0)
+#: The derivative cutoff (Hz) of every one-euro filter bank.
+DERIVATE_CUTOFF: Final = 1.0
+#: α of the low-pass filter on the landmarks' visibility.
 VISIBILITY_ALPHA: Final = 0.1
 # The mask blend runs on a crop grid this many times finer than the model's 256×256 (see
 # PoseFilters.smooth_mask): IoU 0.984 of the frame-sized blend's masks at 1, 0.996 at 2.
@@ -38,23 +51,24 @@ AUX_START, AUX_END = 33, 34
 
 
 def _one_euro(min_cutoff: float, beta: float) -> OneEuroFilter:
-    return OneEuroFilter(min_cutoff=min_cutoff, beta=beta, derivate_cutoff=1.0)
+    return OneEuroFilter(min_cutoff=min_cutoff, beta=beta, derivate_cutoff=DERIVATE_CUTOFF)
 
 
 @dataclass
 class PoseFilters:
     """MediaPipe's ``PoseLandmarkFiltering`` and ``PoseSegmentationFiltering`` for one stream.
 
-    Three one-euro filter banks (33 landmarks: min_cutoff 0.05, beta 80; world landmarks:
-    0.1, 40, no value scaling; auxiliary landmarks: 0.01, 10), each derivative cutoff 1.0,
-    plus an α = 0.1 low-pass filter on visibility. The image filters work in pixels with
+    Three one-euro filter banks (:data:`LANDMARK_FILTER` for the 33 landmarks,
+    :data:`WORLD_FILTER` for the world landmarks, :data:`AUX_FILTER` for the auxiliary
+    ones; each derivative cutoff :data:`DERIVATE_CUTOFF`), plus a low-pass filter of α
+    :data:`VISIBILITY_ALPHA` on visibility. The image filters work in pixels with
     values scaled by 1 / object scale, the object scale being the side (pixels) of the
     unexpanded square through the *unfiltered* auxiliary points.
     """
 
-    landmarks: OneEuroFilter = field(default_factory=lambda: _one_euro(0.05, 80.0))
-    world: OneEuroFilter = field(default_factory=lambda: _one_euro(0.1, 40.0))
-    aux: OneEuroFilter = field(default_factory=lambda: _one_euro(0.01, 10.0))
+    landmarks: OneEuroFilter = field(default_factory=lambda: _one_euro(*LANDMARK_FILTER))
+    world: OneEuroFilter = field(default_factory=lambda: _one_euro(*WORLD_FILTER))
+    aux: OneEuroFilter = field(default_factory=lambda: _one_euro(*AUX_FILTER))
     landmark_visibility: LowPassFilter = field(
         default_factory=lambda: LowPassFilter(VISIBILITY_ALPHA)
     )
@@ -92,7 +106,7 @@ class PoseFilters:
         return self.world.apply(world_m.astype(np.float64), t_us, 1.0).astype(np.float32)
 
     def smooth_mask(self, mask: CropMask) -> CropMask:
-        """Blend the mask with the previous smoothed one (ratio 0.7) and remember it.
+        """Blend the mask with the previous smoothed one and remember it.
 
         MediaPipe blends frame-sized masks; here the blend runs in the current crop, with
         the previous smoothed mask resampled into it

@@ -19,7 +19,7 @@ from hifipose.association import (
     shares_torso,
     similarity,
 )
-from hifipose.tracking.track import Track, TrackStatus
+from hifipose.tracking.track import Candidate, Track, TrackStatus
 
 __all__ = [
     "CLEAR_MARGIN",
@@ -77,17 +77,14 @@ def lost_rival_fits_better(
 
 
 def one_body(
-    k: int,
-    i: int,
-    owners: list[Track | None],
-    points: list[NDArray[np.float64] | None],
+    kept: Candidate,
+    other: Candidate,
     t_us: int,
     *,
     max_tracks: int,
 ) -> bool:
-    """Whether observations ``k`` (kept) and ``i`` are one body seen by two crops.
+    """Whether candidates ``kept`` and ``other`` are one body seen by two crops.
 
-    ``owners[i]`` is the track whose crop gave observation ``i`` (None for a detection).
     They are when :func:`~hifipose.association.is_same_person` says so, and (several
     people, ``max_tracks`` > 1) when their torsos coincide
     (:func:`~hifipose.association.shares_torso`) unless both come from tracks' crops and
@@ -96,14 +93,14 @@ def one_body(
     slid onto someone else's body gives a pose of that body, or a blend that fits neither
     track clearly.
     """
-    a, b = points[k], points[i]
+    a, b = kept.pose, other.pose
     if a is None or b is None:
         return False
     if is_same_person(a, b):
         return True
     if max_tracks == 1 or not shares_torso(a, b):
         return False
-    own_a, own_b = owners[k], owners[i]
+    own_a, own_b = kept.owner, other.owner
     if own_a is None or own_b is None:
         return True  # a detection on a tracked body is that body
 

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_PREDICT_S",
     "VELOCITY_ALPHA",
     "Association",
+    "Candidate",
     "Track",
     "TrackStatus",
     "pose_points",
@@ -137,3 +138,18 @@ class Association:
     track: Track
     index: int
     contested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One observation of a frame: a pose a crop gave, and whose crop it was.
+
+    Attributes:
+        pose: The (33, 3) x px, y px, visibility pose (:func:`pose_points`), None when the
+            presence gate failed.
+        owner: The track whose ROI (a tracked crop or a lost track's probe) gave the pose;
+            None for a detection.
+    """
+
+    pose: NDArray[np.float64] | None
+    owner: Track | None
