@@ -12,6 +12,10 @@ who is who (:mod:`hifipose.association`): tracked ROIs beat detections, duplicat
 dropped, identities follow the keypoints, and a lost person keeps the id for a while.
 With ``max_tracks=1`` it is exactly MediaPipe's one-person loop (the identity rules then
 only number the tracks).
+
+This module holds the tracker's lifecycle (frames, detector cadence, claims, probes, ids);
+each step lives in :mod:`hifipose.tracking` (clock, filter bank, track record, similarity
+tests, crossing rules, identity assignment) and is re-exported here.
 """
 
 from __future__ import annotations
