@@ -105,7 +105,7 @@ def test_reset_from_another_thread_during_a_call_raises_concurrent_use(
     """reset() takes the same guard: it never tears the tracker's state under a running call.
 
     Before, a reset during estimate_poses emptied the tracks while the call was matching them
-    and the call died with an IndexError in _drop_duplicates (52 of 120 calls).
+    and the call died with an IndexError in the duplicate test (52 of 120 calls).
     """
     frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:30]
     with hifipose.create_detector(

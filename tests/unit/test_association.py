@@ -17,7 +17,8 @@ from hifipose.association import (
     torso_distance,
 )
 from hifipose.blazepose.roi import Roi
-from hifipose.tracker import CLEAR_MARGIN, MultiTracker, TrackStatus
+from hifipose.tracker import CLEAR_MARGIN, MIN_TRACK_SIMILARITY, MultiTracker, TrackStatus
+from hifipose.tracking.similarity import fit
 
 
 def _person(x0: float = 300.0, y0: float = 100.0, height: float = 400.0) -> np.ndarray:
@@ -262,7 +263,7 @@ def test_two_crops_on_one_body_where_both_were_expected_keep_the_older_id_and_le
     before = one.last_pose.copy(), one.velocity_px_s.copy()  # type: ignore[union-attr]
     # Both are expected at x = 400 now; both crops find a blend that fits both alike.
     body = _arms_half_up(400.0)
-    fits = [tracker._fit(body, t, 200_000) for t in (one, two)]
+    fits = [fit(body, t, 200_000) for t in (one, two)]
     assert abs(fits[0] - fits[1]) < 0.01  # within noise: the standing rule decides
     assert _step(tracker, 200_000, [body, body.copy()], []) == [(1, 0, True)]
     assert two.status is TrackStatus.LOST
@@ -279,7 +280,7 @@ def test_a_contested_body_that_clearly_fits_the_younger_track_is_theirs() -> Non
     # Both crops find person 2's own body (arms up) where both were expected: person 2's
     # similarity leads by far more than CLEAR_MARGIN, so person 2 keeps it, from their crop.
     body = _arms_up(400.0)
-    fits = [tracker._fit(body, t, 200_000) for t in tracker.tracks]
+    fits = [fit(body, t, 200_000) for t in tracker.tracks]
     assert fits[1] - fits[0] > 2 * CLEAR_MARGIN
     assert _step(tracker, 200_000, [body, body.copy()], []) == [(2, 1, True)]
     assert tracker.tracks[0].status is TrackStatus.LOST
@@ -293,7 +294,7 @@ def test_a_contest_goes_to_the_better_fit_only_past_the_margin() -> None:
     for t in np.linspace(0.3, 1.0, 15):
         tracker = _crossing()
         body = (1.0 - t) * _person(400.0) + t * _arms_up(400.0)
-        fits = [tracker._fit(body, track, 200_000) for track in tracker.tracks]
+        fits = [fit(body, track, 200_000) for track in tracker.tracks]
         leads.append(fits[1] - fits[0])
         winners.append(_step(tracker, 200_000, [body, body.copy()], [])[0][0])
     assert winners == [2 if lead >= CLEAR_MARGIN else 1 for lead in leads]
@@ -337,8 +338,8 @@ def test_tracks_keep_their_own_crops_poses_when_a_swap_gains_less_than_the_margi
     one, two = tracker.tracks
     # Each crop's pose is a little nearer the other track's (but 0.5 torso from the other pose).
     mine, theirs = _person(362.0, 130.0), _person(358.0, 70.0)
-    gain = tracker._fit(mine, two, 100_000) + tracker._fit(theirs, one, 100_000)
-    gain -= tracker._fit(mine, one, 100_000) + tracker._fit(theirs, two, 100_000)
+    gain = fit(mine, two, 100_000) + fit(theirs, one, 100_000)
+    gain -= fit(mine, one, 100_000) + fit(theirs, two, 100_000)
     assert 0.0 < gain < CLEAR_MARGIN
     assert _step(tracker, 100_000, [mine, theirs], []) == [(1, 0, False), (2, 1, False)]
     # Far past the margin the poses change hands.
@@ -372,7 +373,7 @@ def test_a_lost_person_takes_a_body_back_only_on_a_clear_lead() -> None:
         one, two = tracker.tracks
         assert _step(tracker, 200_000, [_person(400.0), None], []) == [(1, 0, False)]
         body = (1.0 - t) * _person(425.0) + t * _arms_up(375.0)
-        lead = tracker._fit(body, two, 300_000, widen=False) - tracker._fit(body, one, 300_000)
+        lead = fit(body, two, 300_000, widen=False) - fit(body, one, 300_000)
         leads.append(lead)
         outcomes.append([i for i, _, _ in _step(tracker, 300_000, [body], [body.copy()])])
     assert outcomes == [[2] if lead >= CLEAR_MARGIN else [1] for lead in leads]
@@ -415,8 +416,8 @@ def test_a_crop_that_slid_onto_another_tracked_persons_body_loses_its_track() ->
     tracker = _two_tracks(_person(300.0), _person(440.0))
     one, two = tracker.tracks
     slid = _person(345.0)
-    assert tracker._fit(slid, one, 100_000) >= tracker._fit(slid, two, 100_000) + CLEAR_MARGIN
-    assert tracker._fit(slid, two, 100_000) > 0.1  # above the gate: the standing pair held
+    assert fit(slid, one, 100_000) >= fit(slid, two, 100_000) + CLEAR_MARGIN
+    assert fit(slid, two, 100_000) > MIN_TRACK_SIMILARITY  # above the gate: the pair held
     assert _step(tracker, 100_000, [_person(300.0), slid], []) == [(1, 0, False)]
     assert two.status is TrackStatus.LOST
     assert len(tracker.tracks) == 2  # no new track on it either

@@ -1,0 +1,151 @@
+"""One body seen by several crops on a frame: duplicates, contests and slid crops.
+
+Each step works on the frame's :class:`~hifipose.tracking.track.Candidate` records, indexed
+as in :meth:`~hifipose.tracking.identity.IdentityAssignment.associate`: the tracked
+tracks' crops first, then the lost tracks' probes, then the detections.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.association import duplicate_of, torso_distance
+from hifipose.tracking.similarity import CLEAR_MARGIN, fit, lost_rival_fits_better, one_body
+from hifipose.tracking.track import Candidate, Track, TrackStatus
+
+__all__ = ["CONTESTED_DISTANCE", "drop_duplicates", "keep_contests_apart", "settle_contests"]
+
+#: Two tracked crops on one body contest it when its torso centre lies within this many
+#: torso lengths of the rival's prediction.
+CONTESTED_DISTANCE: Final = 0.35
+
+
+def drop_duplicates(
+    t_us: int,
+    tracks: list[Track],
+    candidates: list[Candidate],
+    *,
+    max_tracks: int,
+) -> tuple[list[int], dict[int, list[Track]]]:
+    """The poses kept after the duplicate test, and per kept pose the tracks it beat.
+
+    Order: tracked ROIs first (the pose that fits its own track best first), then the
+    probes of lost tracks, then detections by score; the first of two is kept.
+    """
+    own_fit = [fit(candidates[i].pose, tracks[i], t_us) for i in range(len(tracks))]
+    order = sorted(range(len(tracks)), key=lambda i: (-own_fit[i], tracks[i].track_id))
+    order += range(len(tracks), len(candidates))
+    order = [i for i in order if candidates[i].pose is not None]
+
+    def same_body(k: int, j: int) -> bool:
+        return one_body(candidates[order[k]], candidates[order[j]], t_us, max_tracks=max_tracks)
+
+    same = duplicate_of([candidates[i].pose for i in order], same_body)  # type: ignore[misc]
+    kept = [order[k] for k, first in enumerate(same) if first == k]
+    rivals: dict[int, list[Track]] = {}  # a kept pose -> the tracks whose crop repeated it
+    for k, first in enumerate(same):
+        owner = candidates[order[k]].owner
+        if first != k and owner is not None:
+            rivals.setdefault(order[first], []).append(owner)
+    return kept, rivals
+
+
+def settle_contests(
+    t_us: int,
+    kept: list[int],
+    rivals: dict[int, list[Track]],
+    candidates: list[Candidate],
+    *,
+    tracked: list[Track],
+    max_tracks: int,
+) -> dict[int, int]:
+    """Two tracked people's crops on one body where both were expected: keep the older id.
+
+    A kept pose from a tracked track's crop is contested when a tracked rival's crop
+    repeated it and the body's torso lies within :data:`CONTESTED_DISTANCE` torso
+    lengths of that rival's prediction too (two people crossing; a body far from the
+    rival's prediction is the kept track's, as keypoint similarity says). Then the
+    older id keeps its own crop's pose (the younger track is lost for the frame and
+    keeps its prediction), and neither velocity learns from the blend.
+
+    Returns:
+        Kept pose index → the index of the pose reported instead (itself or the older
+        track's crop), for each contested pose.
+    """
+    out: dict[int, int] = {}
+    if max_tracks == 1:
+        return out
+    for i in kept:
+        owner, pose = candidates[i].owner, candidates[i].pose
+        if owner is None or owner.status is not TrackStatus.TRACKED or pose is None:
+            continue
+        close = [
+            r
+            for r in rivals.get(i, [])
+            if r.status is TrackStatus.TRACKED
+            and (predicted := r.predict(t_us)) is not None
+            and torso_distance(pose, predicted) <= CONTESTED_DISTANCE
+        ]
+        if not close:
+            continue
+        contenders = [owner, *close]
+        oldest = min(contenders, key=lambda t: t.track_id or math.inf)
+        fits = [fit(pose, t, t_us) for t in contenders]
+        best = contenders[int(np.argmax(fits))]
+        if max(fits) < fit(pose, oldest, t_us) + CLEAR_MARGIN:
+            best = oldest
+        out[i] = tracked.index(best)
+    return out
+
+
+def keep_contests_apart(
+    sims: NDArray[np.float64],
+    *,
+    left: list[int],
+    group: list[Track],
+    candidates: list[Candidate],
+    contested: dict[int, int],
+    rivals: dict[int, list[Track]],
+    t_us: int,
+) -> set[int]:
+    """Bar pairs in ``sims`` (rows: poses ``left``, columns: ``group``) a crossing forbids.
+
+    A contested pose stays with the track whose crop it came from; a pose that a lost
+    person's probe also found, and that fits that person better, leaves its own track;
+    so does a pose that fits another track of ``group`` better by :data:`CLEAR_MARGIN`
+    when that track's own crop found a pose that fits it at least as well (the crop slid
+    onto that person's body, as when one walks in front of another).
+
+    Returns:
+        The poses of the last kind: a second view of someone's body, not a newcomer.
+    """
+    elsewhere: set[int] = set()
+    fits = sims.copy()
+    own_fit = {
+        id(candidates[i].owner): fits[row, group.index(o)]
+        for row, i in enumerate(left)
+        if (o := candidates[i].owner) in group
+    }
+    for row, i in enumerate(left):
+        own = candidates[i].owner
+        if own is None or own not in group:
+            continue
+        if i in contested.values():
+            sims[row] = np.where(np.arange(len(group)) == group.index(own), sims[row], -1.0)
+        elif lost_rival_fits_better(candidates[i].pose, own, rivals.get(i, []), t_us):
+            sims[row] = -1.0
+        else:
+            col = group.index(own)
+            for other, track in enumerate(group):
+                if (
+                    other != col
+                    and fits[row, other] >= fits[row, col] + CLEAR_MARGIN
+                    and own_fit.get(id(track), -1.0) >= fits[row, other]
+                ):  # the crop slid onto a body that person's own crop found
+                    sims[row] = -1.0
+                    elsewhere.add(i)
+    return elsewhere

@@ -1,0 +1,287 @@
+"""Which pose is whose on a frame: identity assignment as named steps.
+
+:meth:`IdentityAssignment.associate` runs them in order over one
+:class:`~hifipose.tracking.track.Candidate` record per observation of the frame (one per
+tracked ROI, lost-track probe and detection, in that order):
+
+1. :func:`~hifipose.tracking.crossing.drop_duplicates`: one body seen by two crops is kept
+   once.
+2. :func:`~hifipose.tracking.crossing.settle_contests`: two tracked people's crops on one
+   body where both were expected: the older id keeps it.
+3. :meth:`~IdentityAssignment._match_tracks`: poses of the tracks' own crops go to the
+   tracked tracks, then to the probed lost ones
+   (:func:`~hifipose.tracking.crossing.keep_contests_apart` bars what a crossing forbids).
+4. :meth:`~IdentityAssignment._lose_unreported`: tracked tracks left without a pose are lost.
+5. :meth:`~IdentityAssignment._reidentify`: a young track that is clearly a lost person
+   becomes that person.
+6. :meth:`~IdentityAssignment._admit`: the poses no track took re-identify a lost person
+   or start a new track.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.association import (
+    assign,
+    box_iou,
+    similarity_matrix,
+)
+from hifipose.blazepose.roi import Roi
+from hifipose.tracking.crossing import (
+    CONTESTED_DISTANCE,
+    drop_duplicates,
+    keep_contests_apart,
+    settle_contests,
+)
+from hifipose.tracking.similarity import (
+    CLEAR_MARGIN,
+    MIN_REID_SIMILARITY,
+    fit,
+    is_them,
+)
+from hifipose.tracking.track import Association, Candidate, Track, TrackStatus, pose_points
+
+__all__ = [
+    "CONTESTED_DISTANCE",
+    "MAX_NEWBORN_IOU",
+    "MIN_TRACK_SIMILARITY",
+    "YOUNG_HITS",
+    "IdentityAssignment",
+    "Roster",
+]
+
+#: A pose from a tracked ROI must be at least this similar to a track's prediction to keep it.
+MIN_TRACK_SIMILARITY: Final = 0.1
+#: A track seen on fewer frames than this may still turn out to be a lost person.
+YOUNG_HITS: Final = 10
+#: A new track may not start on a pose overlapping a reported one by more than this box IoU.
+MAX_NEWBORN_IOU: Final = 0.5
+
+
+class Roster(Protocol):
+    """What identity assignment reads and changes of a tracker.
+
+    :class:`~hifipose.tracker.MultiTracker` is one.
+    """
+
+    max_tracks: int
+    tracks: list[Track]
+
+    def tracked(self) -> list[Track]:
+        """The tracks whose person was found on the last frame, by id."""
+        ...
+
+    def free_slots(self) -> int:
+        """How many more people may start tracks on this frame."""
+        ...
+
+    def probe_rois(self, t_us: int) -> list[tuple[Track, Roi]]:
+        """Where to look for lost people on this frame."""
+        ...
+
+    def new_track(self) -> Track:
+        """Start a tentative track (id 0) and add it to ``tracks``."""
+        ...
+
+
+@dataclass
+class IdentityAssignment:
+    """One frame's identity decisions for a tracker's :class:`Roster`.
+
+    Attributes:
+        max_tracks: Most people tracked at once (``num_poses``).
+        roster: The tracker whose tracks are assigned (lost, re-identified, started).
+    """
+
+    max_tracks: int
+    roster: Roster
+
+    def associate(
+        self,
+        t_us: int,
+        tracked_poses: Sequence[NDArray[np.floating] | None],
+        probe_poses: Sequence[NDArray[np.floating] | None],
+        detected_poses: Sequence[NDArray[np.floating] | None],
+    ) -> list[Association]:
+        """Decide which pose is whose (see :meth:`hifipose.tracker.MultiTracker.associate`)."""
+        tracks = self.roster.tracked()
+        probed = [track for track, _ in self.roster.probe_rois(t_us)]
+        owners: list[Track | None] = [*tracks, *probed]
+        observed = [*tracked_poses, *probe_poses, *detected_poses]
+        owners += [None] * len(detected_poses)
+        candidates = [
+            Candidate(None if p is None else pose_points(p), owner)
+            for p, owner in zip(observed, owners, strict=True)
+        ]
+        kept, rivals = drop_duplicates(t_us, tracks, candidates, max_tracks=self.max_tracks)
+        contested = settle_contests(
+            t_us, kept, rivals, candidates, tracked=tracks, max_tracks=self.max_tracks
+        )
+        kept = [contested.get(i, i) for i in kept]
+        from_rois = [i for i in kept if candidates[i].owner is not None]
+        from_detector = [i for i in kept if candidates[i].owner is None]
+        result, seen_twice = self._match_tracks(
+            t_us,
+            from_rois,
+            (tracks, probed),
+            candidates=candidates,
+            contested=contested,
+            rivals=rivals,
+        )
+        taken = {a.index for a in result}
+        self._lose_unreported(tracks, result)
+        result = [self._reidentify(a, candidates, t_us) for a in result]
+        # A pose no track claims is a newcomer, as are the detector's.
+        newcomers = [i for i in from_rois if i not in taken | seen_twice] + from_detector
+        result += self._admit(
+            t_us, newcomers, candidates, [candidates[a.index].pose for a in result]
+        )
+        return sorted(result, key=lambda a: a.track.track_id)
+
+    def _match_tracks(
+        self,
+        t_us: int,
+        left: list[int],
+        groups: tuple[list[Track], list[Track]],
+        *,
+        candidates: list[Candidate],
+        contested: dict[int, int],
+        rivals: dict[int, list[Track]],
+    ) -> tuple[list[Association], set[int]]:
+        """Identities, on keypoints, for the poses ``left`` of the tracks' own ROIs.
+
+        First to the tracked tracks (a tracked person keeps their pose), then what is left
+        to the probed lost ones (the two ``groups``); a pose from a tracked ROI must be at
+        least :data:`MIN_TRACK_SIMILARITY` similar to keep a track (several people), and a
+        lost track takes a pose only while a slot is free.
+
+        Returns:
+            The associations, and the poses that are a second view of someone's body (see
+            :func:`~hifipose.tracking.crossing.keep_contests_apart`): not newcomers.
+        """
+        result: list[Association] = []
+        # One person: MediaPipe's graph keeps the track whatever its ROI shows.
+        gate = MIN_TRACK_SIMILARITY if self.max_tracks > 1 else 0.0
+        free = self.roster.free_slots()
+        seen_twice: set[int] = set()
+        for group in groups:
+            if not left or not group:
+                continue
+            sims = np.array(
+                [[fit(candidates[i].pose, track, t_us) for track in group] for i in left]
+            )
+            seen_twice |= keep_contests_apart(
+                sims,
+                left=left,
+                group=group,
+                candidates=candidates,
+                contested=contested,
+                rivals=rivals,
+                t_us=t_us,
+            )
+            column = {id(track): col for col, track in enumerate(group)}
+            standing = [column.get(id(candidates[i].owner)) for i in left]
+            pairs = assign(sims, min_similarity=gate, standing=standing, margin=CLEAR_MARGIN)
+            for row, col in sorted(pairs, key=lambda rc: -sims[rc[0], rc[1]]):
+                track = group[col]
+                if track.status is TrackStatus.LOST:
+                    if free == 0:
+                        continue
+                    free -= 1
+                result.append(Association(track, left[row], left[row] in contested.values()))
+            done = {a.index for a in result}
+            left = [i for i in left if i not in done]
+        return result, seen_twice
+
+    def _lose_unreported(self, tracks: list[Track], result: list[Association]) -> None:
+        """Lose the tracked ``tracks`` no association took; forget tentative ones that fail."""
+        reported = {id(a.track) for a in result}
+        for track in tracks:
+            if id(track) not in reported:
+                track.lose()
+        # A tentative track that fails is forgotten (it never had an id).
+        self.roster.tracks = [
+            t for t in self.roster.tracks if t.track_id or t.status is TrackStatus.TRACKED
+        ]
+        for association in result:
+            association.track.status = TrackStatus.TRACKED
+
+    def _reidentify(
+        self, association: Association, candidates: list[Candidate], t_us: int
+    ) -> Association:
+        """A young track whose pose now clearly is a lost person's becomes that person.
+
+        Young: tentative, or seen on fewer than :data:`YOUNG_HITS` frames and started after
+        that person was lost. Its own id is retired (ids are never reused).
+        """
+        pose, young = candidates[association.index].pose, association.track
+        if pose is None or (young.track_id and young.hits >= YOUNG_HITS):
+            return association
+        for track in self.roster.tracks:
+            if (
+                track.status is TrackStatus.LOST
+                and (not young.track_id or track.last_seen_us <= young.first_seen_us)
+                and is_them(pose, track, t_us)
+            ):
+                self.roster.tracks.remove(young)
+                track.status = TrackStatus.TRACKED
+                return Association(track, association.index)
+        return association
+
+    def _admit(
+        self,
+        t_us: int,
+        newcomers: list[int],
+        candidates: list[Candidate],
+        reported: list[NDArray[np.float64] | None],
+    ) -> list[Association]:
+        """Give newcomers a lost track's id when they match it, else a new id (up to capacity).
+
+        A newcomer whose landmark box overlaps a pose already reported on this frame by
+        more than :data:`MAX_NEWBORN_IOU` starts no track: overlapping people are told
+        apart by the tracks they already have (a hidden person comes back through their
+        lost track), and a pose half on two people is not a person.
+        """
+        result: list[Association] = []
+        lost = [
+            t
+            for t in self.roster.tracks
+            if t.status is TrackStatus.LOST and t.last_pose is not None
+        ]
+        free = self.roster.free_slots()
+        if newcomers and lost:
+            scales = [(1.0 + (t_us - t.last_seen_us) * 1e-6) ** 2 for t in lost]
+            sims = similarity_matrix(
+                [candidates[i].pose for i in newcomers],  # type: ignore[misc]
+                [t.predict(t_us) for t in lost],  # type: ignore[misc]
+                area_scales=scales,
+            )
+            matched: set[int] = set()
+            for row, col in assign(sims, min_similarity=MIN_REID_SIMILARITY):
+                track, pose = lost[col], candidates[newcomers[row]].pose
+                if free == 0 or pose is None or not is_them(pose, track, t_us):
+                    continue
+                track.status = TrackStatus.TRACKED
+                result.append(Association(track, newcomers[row]))
+                matched.add(newcomers[row])
+                free -= 1
+            newcomers = [i for i in newcomers if i not in matched]
+        for index in newcomers:
+            if free == 0:
+                break
+            pose = candidates[index].pose
+            if pose is None or any(
+                other is not None and box_iou(pose, other) > MAX_NEWBORN_IOU
+                for other in [*reported, *(candidates[a.index].pose for a in result)]
+            ):
+                continue
+            track = self.roster.new_track()
+            result.append(Association(track, index))
+            free -= 1
+        return result

@@ -1,0 +1,155 @@
+"""The record of one person in a stream: ROI, filters, last pose, motion and status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from hifipose.association import MIN_VISIBILITY, bone_lengths
+from hifipose.blazepose.roi import Roi
+from hifipose.tracking.pose_filters import PoseFilters
+
+__all__ = [
+    "MAX_PREDICT_S",
+    "VELOCITY_ALPHA",
+    "Association",
+    "Candidate",
+    "Track",
+    "TrackStatus",
+    "pose_points",
+]
+
+#: Weight of the newest motion in a track's velocity (exponential average).
+VELOCITY_ALPHA: Final = 0.5
+#: A lost track's predicted motion stops after this long (seconds).
+MAX_PREDICT_S: Final = 1.0
+
+
+class TrackStatus(Enum):
+    """Whether a track's person was found on the last frame."""
+
+    TRACKED = "tracked"
+    LOST = "lost"
+
+
+def pose_points(landmarks: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The (33, 3) x px, y px, visibility view of (≥33, 5) image landmarks that association uses."""
+    return np.asarray(landmarks[:33][:, [0, 1, 3]], dtype=np.float64)
+
+
+@dataclass
+class Track:
+    """One person in a stream.
+
+    Attributes:
+        track_id: The person's id: ≥ 1, never reused within a stream; 0 while the track is
+            tentative (see :meth:`~hifipose.tracker.MultiTracker.confirm`).
+        filters: This person's smoothing filters (and previous mask).
+        roi: The ROI for the next frame (None while lost).
+        last_roi: The last ROI the person was found in (kept while lost).
+        status: Tracked (found on the last frame) or lost.
+        last_pose: The last learnt smoothed (33, 3) pose: x px, y px, visibility.
+        velocity_px_s: Median keypoint motion (x, y) in pixels per second.
+        bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
+        hits: On how many frames the person was found.
+        first_seen_us: Stream time of the first frame the track was seen on.
+        last_seen_us: Stream time of the last frame the person was found on.
+        pose_us: Stream time of ``last_pose``.
+    """
+
+    track_id: int
+    filters: PoseFilters
+    roi: Roi | None = None
+    last_roi: Roi | None = None
+    status: TrackStatus = TrackStatus.TRACKED
+    last_pose: NDArray[np.float64] | None = None
+    velocity_px_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
+    bones: NDArray[np.float64] | None = None
+    hits: int = 0
+    first_seen_us: int = 0
+    last_seen_us: int = 0
+    pose_us: int = 0
+
+    def predict(self, t_us: int) -> NDArray[np.float64] | None:
+        """The pose expected at ``t_us``: the last pose moved on by the velocity."""
+        if self.last_pose is None:
+            return None
+        dt = min(max(t_us - self.pose_us, 0) * 1e-6, MAX_PREDICT_S)
+        predicted = self.last_pose.copy()
+        predicted[:, :2] += self.velocity_px_s * dt
+        return predicted
+
+    def observe(self, landmarks_px: NDArray[np.floating], t_us: int, *, learn: bool = True) -> None:
+        """Remember this frame's smoothed (33, ≥4) image landmarks as the person's pose.
+
+        With ``learn=False`` (a contested pose, see :class:`Association`: possibly a blend
+        of two people) the person is found on this frame, but the pose, velocity and bones
+        that identify them stay those of the last uncontested frame.
+        """
+        pose = pose_points(landmarks_px)
+        if not self.hits:
+            self.first_seen_us = t_us
+        self.hits += 1
+        self.last_seen_us = t_us
+        self.status = TrackStatus.TRACKED
+        if not learn and self.last_pose is not None:
+            return
+        if self.last_pose is not None and t_us > self.pose_us:
+            seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
+            if seen.any():
+                motion = np.median(pose[seen, :2] - self.last_pose[seen, :2], axis=0)
+                speed = motion / ((t_us - self.pose_us) * 1e-6)
+                self.velocity_px_s = (
+                    VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
+                )
+        self.last_pose = pose
+        self.pose_us = t_us
+        self.bones = bone_lengths(pose)
+
+    def lose(self) -> None:
+        """The person was not found: no ROI, and the filters reset as MediaPipe's on a loss.
+
+        The last pose, ROI and velocity stay for finding the person again.
+        """
+        self.last_roi = self.roi
+        self.roi = None
+        self.status = TrackStatus.LOST
+        self.filters.on_lost()
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    """Which observation of this frame each reported track takes.
+
+    Attributes:
+        track: The track (tracked now; new or re-identified ones included).
+        index: Index into the frame's observations: first the tracked tracks' (in the
+            order of :meth:`~hifipose.tracker.MultiTracker.tracked`), then the candidates'.
+        contested: Another tracked person's crop found the same body where both were
+            expected (see :meth:`~hifipose.tracker.MultiTracker.associate`): the pose may
+            be a blend of two people, so the track does not learn from it (see
+            :meth:`Track.observe`).
+    """
+
+    track: Track
+    index: int
+    contested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One observation of a frame: a pose a crop gave, and whose crop it was.
+
+    Attributes:
+        pose: The (33, 3) x px, y px, visibility pose (:func:`pose_points`), None when the
+            presence gate failed.
+        owner: The track whose ROI (a tracked crop or a lost track's probe) gave the pose;
+            None for a detection.
+    """
+
+    pose: NDArray[np.float64] | None
+    owner: Track | None
