@@ -151,9 +151,10 @@ RUN_MARKER = "HIFIPOSE_TEST_RUN"
 #: Python's own helper processes, which end with the interpreter (not leaks).
 _INTERPRETER_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 #: Entries left in the temporary folder on purpose, not reported: the multi-person tests'
-#: cache of composite clips, and Ray's session folder (logs that ``ray.shutdown()`` keeps).
+#: cache of composite clips, Ray's session folder (logs that ``ray.shutdown()`` keeps) and
+#: onnxruntime's ``.ses`` (a session marker its library writes once into the temporary folder).
 #: The folder is removed at the end of the run all the same.
-TEMP_CACHES = frozenset({"hifipose-test-composites", "ray"})
+TEMP_CACHES = frozenset({"hifipose-test-composites", "ray", ".ses"})
 
 
 def _proc_text(pid: str, name: str) -> bytes:
