@@ -1,0 +1,148 @@
+"""What several subcommands share: flags declared once, output checks, counts in words.
+
+The shared flags (``--model``, ``--runtime``, ``--model-dir``, ``--quiet``, ``--fov`` /
+``--intrinsics``, ``--debug`` / ``--verbose``) are declared here only; a subcommand calls
+``add_*`` where the flag belongs in its ``--help`` and passes its own help text when the
+flag means something particular there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hifipose.config import RUNTIME_NAMES
+from hifipose.errors import ConfigError
+
+if TYPE_CHECKING:
+    _Adder = argparse.ArgumentParser | argparse._ArgumentGroup
+    from hifipose.camera import CameraSpec
+
+
+#: Exit status of a run that finished but skipped some inputs.
+EXIT_DONE_WITH_FAILURES = 3
+VIDEO_OUTPUT_SUFFIXES = (".mp4", ".avi", ".mov", ".m4v")
+DEBUG_HELP = "show tracebacks, debug logs and the native libraries' log lines"
+VERBOSE_HELP = "show info logs and the native libraries' log lines (OpenCV, FFmpeg, LiteRT)"
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.samefile(second)
+    except OSError:  # one does not exist (yet): compare where they would be
+        return first.resolve() == second.resolve()
+
+
+def refuse_overwrites(
+    outputs: Sequence[tuple[str, Path, str | None]], inputs: Sequence[Path]
+) -> None:
+    """Refuse, before any work, outputs that would overwrite an input, a folder or each other.
+
+    Args:
+        outputs: ``(flag, path, example)`` per output given; ``example`` is a file name to
+            suggest when a file output names an existing folder, None for an output that
+            may be a folder.
+        inputs: The files the command reads.
+
+    Raises:
+        ConfigError: A file output names an existing folder, an output resolves to an input
+            file, or two outputs name the same path.
+    """
+    for flag, path, example in outputs:
+        if example is not None and path.is_dir():
+            msg = f"{flag} {path} is an existing folder; give a file name, e.g. {path / example}"
+            raise ConfigError(msg)
+        for item in inputs:
+            if _same_file(path, item):
+                msg = (
+                    f"{flag} {path} is the input file {item}: it would be overwritten; "
+                    "choose another name"
+                )
+                raise ConfigError(msg)
+    for i, (flag, path, _) in enumerate(outputs):
+        for other_flag, other, _ in outputs[i + 1 :]:
+            if _same_file(path, other):
+                msg = f"{flag} and {other_flag} name the same path {path}; give each its own"
+                raise ConfigError(msg)
+
+
+def given_camera(args: argparse.Namespace) -> CameraSpec | None:
+    """The camera from --fov / --intrinsics, or None when neither is given."""
+    from hifipose.camera import CameraSpec
+
+    if args.fov is not None:
+        return CameraSpec(hfov_deg=args.fov)
+    if args.intrinsics is not None:
+        return CameraSpec.from_file(args.intrinsics)
+    return None
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 frame"``, ``"0 frames"``, ``"2 frames"``: the count and the noun it needs."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def bounded_int(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [minimum, maximum], else a clear usage error."""
+    wanted = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum or (maximum is not None and value > maximum):
+            msg = f"expected an integer {wanted}, got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    parse.__name__ = f"integer {wanted}"  # argparse names the type in its messages
+    return parse
+
+
+#: The landmark models ``--model`` offers.
+MODEL_CHOICES = ("lite", "full", "heavy")
+
+
+def add_model(parser: _Adder, *, default: str = "full", help: str | None = None) -> None:
+    """``--model``: the landmark model."""
+    parser.add_argument("--model", choices=MODEL_CHOICES, default=default, help=help)
+
+
+def add_runtime(parser: _Adder, *, help: str | None = None) -> None:
+    """``--runtime``: the inference runtime (default litert)."""
+    parser.add_argument("--runtime", choices=RUNTIME_NAMES, default="litert", help=help)
+
+
+def add_model_dir(parser: _Adder, *, help: str = "use model files from this folder") -> None:
+    """``--model-dir``: model files from a folder instead of the per-user cache."""
+    parser.add_argument("--model-dir", type=Path, help=help)
+
+
+def add_quiet(parser: _Adder, *, help: str | None = "no progress bar") -> None:
+    """``--quiet``: no progress bar (``models fetch``: no per-file lines)."""
+    parser.add_argument("--quiet", action="store_true", help=help)
+
+
+def add_camera(parser: argparse.ArgumentParser, *, fov_help: str) -> None:
+    """``--fov DEG`` or ``--intrinsics FILE`` (one of them): camera-space keypoints."""
+    camera = parser.add_mutually_exclusive_group()
+    camera.add_argument("--fov", type=float, metavar="DEG", help=fov_help)
+    camera.add_argument(
+        "--intrinsics",
+        type=Path,
+        metavar="FILE",
+        help="camera intrinsics JSON (camera_matrix + width/height, or hfov_deg): camera space",
+    )
+
+
+def add_logging_flags(parser: _Adder, *, after_command: bool = False) -> None:
+    """``--debug`` and ``--verbose``: before the subcommand, and (``after_command``) after it.
+
+    After the subcommand their default is left out, so the values given before it stay.
+    """
+    default = argparse.SUPPRESS if after_command else False
+    parser.add_argument("--debug", action="store_true", default=default, help=DEBUG_HELP)
+    parser.add_argument("--verbose", action="store_true", default=default, help=VERBOSE_HELP)
