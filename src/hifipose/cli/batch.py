@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifipose.cli._common import (
     add_camera,
+    add_detector_flag,
     add_model,
     add_model_dir,
     add_quiet,
@@ -16,26 +18,18 @@ from hifipose.cli._common import (
 )
 from hifipose.errors import ConfigError
 
+if TYPE_CHECKING:
+    from hifipose.batch import BatchOptions
+
 
 def run(args: argparse.Namespace) -> int:
     """``hifipose batch``: many videos into OUTDIR/poses/, resumably; exit 0, 3 or 130."""
-    from hifipose.batch import BatchOptions, run
+    from hifipose.batch import run
 
     if not args.inputs and args.list is None:
         msg = "batch: give videos, folders, globs or --list FILE"
         raise ConfigError(msg)  # one line, exit 1 (bad arguments), as README says
-    options = BatchOptions(
-        model=args.model,
-        runtime=args.runtime,
-        device=args.device,
-        num_poses=args.num_poses,
-        segmentation=args.segmentation,
-        smoothing=args.smoothing,
-        min_detection_confidence=args.min_detection_confidence,
-        min_tracking_confidence=args.min_tracking_confidence,
-        camera=given_camera(args),
-        model_dir=args.model_dir,
-    )
+    options = batch_options(args)
     try:
         summary = run(
             args.inputs,
@@ -72,6 +66,37 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
+#: Detector flags ``batch`` shares with ``track`` (declared after ``--model-dir``).
+_ADDED_FLAGS = (
+    "detect_every",
+    "max_lost_ms",
+    "detector_tiles",
+    "precision",
+    "compat",
+    "refine_passes",
+    "flip_tta",
+)
+
+
+def batch_options(args: argparse.Namespace) -> BatchOptions:
+    """``batch``'s flags as the job options (validated: ConfigError)."""
+    from hifipose.batch import BatchOptions
+
+    return BatchOptions(
+        model=args.model_type,
+        runtime=args.runtime,
+        device=args.device,
+        num_poses=args.num_poses,
+        segmentation=args.enable_segmentation,
+        smoothing=args.smoothing,
+        min_detection_confidence=args.min_detection_confidence,
+        min_tracking_confidence=args.min_tracking_confidence,
+        camera=given_camera(args),
+        model_dir=args.model_dir,
+        **{name: getattr(args, name) for name in _ADDED_FLAGS},
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``batch`` and its flags."""
     from hifipose.batch import SMOOTHING_MODES
@@ -97,9 +122,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     add_model(batch)
     add_runtime(batch)
-    batch.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
-    batch.add_argument("--num-poses", type=int, default=1, help="people per frame at most")
-    batch.add_argument("--segmentation", action="store_true", help="run the mask head")
+    add_detector_flag(batch, "device", help=None)
+    add_detector_flag(batch, "num_poses", help="people per frame at most")
+    add_detector_flag(batch, "enable_segmentation", help="run the mask head")
     batch.add_argument(
         "--smoothing",
         choices=SMOOTHING_MODES,
@@ -110,9 +135,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_camera(
         batch, fov_help="camera's horizontal field of view: adds camera-space columns (metres)"
     )
-    batch.add_argument("--min-detection-confidence", type=float, default=0.5)
-    batch.add_argument("--min-tracking-confidence", type=float, default=0.5)
+    add_detector_flag(batch, "min_detection_confidence", help=None)
+    add_detector_flag(batch, "min_tracking_confidence", help=None)
     add_model_dir(batch)
+    for name in _ADDED_FLAGS:
+        add_detector_flag(batch, name)
     batch.add_argument("--retry-failed", action="store_true", help="retry recorded failures")
     batch.add_argument(
         "--overwrite", action="store_true", help="redo videos done with other options"

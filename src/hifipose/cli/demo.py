@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     # The demo is `track` with its defaults: parse a track command line, so every option
     # `track` gains is there with its default value.
     argv = ["track", str(clip_path), "-o", str(folder / "keypoints.jsonl")]
-    argv += ["--render", str(folder / "overlay.mp4"), "--model", args.model]
+    argv += ["--render", str(folder / "overlay.mp4"), "--model", args.model_type]
     argv += ["--quiet"] * args.quiet + ["--debug"] * args.debug + ["--verbose"] * args.verbose
     if args.model_dir is not None:
         argv += ["--model-dir", str(args.model_dir)]

@@ -8,7 +8,15 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from hifipose._native_logs import native_stderr_filtered
-from hifipose.cli._common import add_model, add_model_dir, add_quiet, add_runtime, bounded_int
+from hifipose.cli._common import (
+    add_detector_flag,
+    add_model,
+    add_model_dir,
+    add_quiet,
+    add_runtime,
+    bounded_int,
+)
+from hifipose.config import DetectorConfig
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,23 +27,23 @@ def run(args: argparse.Namespace) -> int:
     images = Path(args.images) if args.images else Path(args.coco).parent
     num_poses = args.num_poses or max([len(i.persons) for i in truth] + [1])
     common = {
-        "model_type": args.model,
+        "model_type": args.model_type,
         "runtime": args.runtime,
         "num_poses": num_poses,
         "model_dir": args.model_dir,
     }
     modes = {
-        "detector_tiles": args.tiles,
+        "detector_tiles": args.detector_tiles,
         "refine_passes": args.refine_passes,
         "flip_tta": args.flip_tta,
         "compat": args.compat,
     }
-    defaults = {"detector_tiles": 1, "refine_passes": 1, "flip_tta": False, "compat": None}
+    defaults = {name: getattr(DetectorConfig(), name) for name in modes}
     chosen = [f"{k}={v}" for k, v in modes.items() if v != defaults[k]]
-    label = f"{args.model} " + (" ".join(chosen) or "default")
+    label = f"{args.model_type} " + (" ".join(chosen) or "default")
     runs = [(label, modes)]
     if args.baseline and chosen:
-        runs.insert(0, (f"{args.model} default", {}))
+        runs.insert(0, (f"{args.model_type} default", {}))
     reports = []
     for name, options in runs:
         with ExitStack() as quiet:
@@ -88,21 +96,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     evaluate.add_argument("--images", help="folder the file names are relative to")
     add_model(evaluate)
     add_runtime(evaluate)
-    evaluate.add_argument(
-        "--num-poses",
+    add_detector_flag(
+        evaluate,
+        "num_poses",
         type=bounded_int(1),
+        default=None,
         help="most people per photo (default: the most labelled on one photo)",
     )
-    evaluate.add_argument(
-        "--tiles", type=bounded_int(1), default=1, help="detector tiles (finds small people)"
+    add_detector_flag(
+        evaluate,
+        "detector_tiles",
+        type=bounded_int(1),
+        help="detector tiles (finds small people)",
     )
-    evaluate.add_argument(
-        "--refine-passes", type=int, choices=(1, 2), default=1, help="2: second landmark pass"
-    )
-    evaluate.add_argument("--flip-tta", action="store_true", help="average with the mirror")
-    evaluate.add_argument(
-        "--compat", choices=("graph", "mediapipe-python"), help="MediaPipe flavour to reproduce"
-    )
+    add_detector_flag(evaluate, "refine_passes", help="2: second landmark pass")
+    add_detector_flag(evaluate, "flip_tta", help="average with the mirror")
+    add_detector_flag(evaluate, "compat", help="MediaPipe flavour to reproduce")
     evaluate.add_argument(
         "--baseline",
         action="store_true",

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hifipose.cli._common import add_model, add_model_dir, add_runtime, bounded_int
+from hifipose.cli._common import (
+    add_detector_flag,
+    add_model,
+    add_model_dir,
+    add_runtime,
+    bounded_int,
+)
 from hifipose.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hifipose.serve import ServeConfig
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     for module in ("starlette", "uvicorn", "websockets"):
         require(module, extra="serve")
     from hifipose.api import available_runtimes
-    from hifipose.serve import ServeConfig, is_loopback_host, open_listener, run_server
+    from hifipose.serve import is_loopback_host, open_listener, run_server
 
     if args.runtime not in available_runtimes():
         msg = f"runtime {args.runtime!r} is not installed; installed: {available_runtimes()}"
@@ -37,20 +47,7 @@ def run(args: argparse.Namespace) -> int:
             * 78,
             file=sys.stderr,
         )
-    config = ServeConfig(
-        host=args.host,
-        port=args.port,
-        token=token,
-        model_type=args.model,
-        runtime=args.runtime,
-        num_poses=args.num_poses,
-        max_frame_bytes=args.max_frame_kb * 1024,
-        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-        max_sessions=args.max_sessions,
-        model_dir=args.model_dir,
-        certfile=args.certfile,
-        keyfile=args.keyfile,
-    )
+    config = serve_config(args, token)
     listener = open_listener(config)  # a busy port or bad TLS files fail here, before the URL
     shown = "127.0.0.1" if args.host in {"0.0.0.0", "::"} else args.host  # noqa: S104
     shown = f"[{shown}]" if ":" in shown else shown
@@ -64,6 +61,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_config(args: argparse.Namespace, token: str | None) -> ServeConfig:
+    """``serve``'s flags as the server's configuration, with the ``token`` to require."""
+    from hifipose.serve import ServeConfig
+
+    return ServeConfig(
+        host=args.host,
+        port=args.port,
+        token=token,
+        model_type=args.model_type,
+        runtime=args.runtime,
+        num_poses=args.num_poses,
+        max_frame_bytes=args.max_frame_kb * 1024,
+        max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+        max_sessions=args.max_sessions,
+        model_dir=args.model_dir,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``serve`` and its flags."""
     serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
@@ -72,10 +89,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     serve.add_argument("--token", help="secret every request must carry (needed off loopback)")
     add_model(serve, default="lite")
     add_runtime(serve, help="the live stream's runtime until the page switches (default litert)")
-    serve.add_argument(
-        "--num-poses",
-        type=int,
-        default=1,
+    add_detector_flag(
+        serve,
+        "num_poses",
         help="most people tracked per live stream (default 1; the page can change it)",
     )
     serve.add_argument(

@@ -27,16 +27,17 @@ from hifipose.cli._common import (
     EXIT_DONE_WITH_FAILURES,
     VIDEO_OUTPUT_SUFFIXES,
     add_camera,
+    add_detector_flag,
     add_model,
     add_model_dir,
     add_quiet,
     add_runtime,
     bounded_int,
+    detector_options,
     given_camera,
     plural,
     refuse_overwrites,
 )
-from hifipose.config import PRECISIONS
 from hifipose.errors import ConfigError, HifiposeError
 from hifipose.pose import FrameResult
 
@@ -178,7 +179,7 @@ class _Outputs:
                 labels.append(f"{who}{preset.name} {answer.count} | {preset.label} {angle}")
         if image_rgb is None or not (self.args.render or self.args.show):
             return
-        poses, segmentation = result.poses, self.args.segmentation
+        poses, segmentation = result.poses, self.args.enable_segmentation
 
         def draw(canvas: NDArray[np.uint8], *, bgr: bool = True) -> None:
             draw_poses(
@@ -266,7 +267,7 @@ def run_track(
             else:
                 elapsed = time.perf_counter() - started
                 rate = summary.frames / max(elapsed, 1e-9)
-                caption = f"{args.model} | {args.runtime} | {rate:.1f} fps"
+                caption = f"{args.model_type} | {args.runtime} | {rate:.1f} fps"
                 outputs.emit(result, frame.image_rgb, caption)
             progress.update(1)
             if on_frame is not None:
@@ -289,20 +290,8 @@ def _stream_options(args: argparse.Namespace, num_threads: int | None) -> dict[s
 
     ``static_image_mode`` is left to the source (images: True) unless ``--static`` is given.
     """
-    options: dict[str, Any] = {
-        "model_type": args.model,
-        "runtime": args.runtime,
+    options: dict[str, Any] = detector_options(args) | {
         "smoothing": _smoothing_mode(args),
-        "enable_segmentation": args.segmentation,
-        "num_poses": args.num_poses,
-        "detect_every": args.detect_every,
-        "max_lost_ms": args.max_lost_ms,
-        "detector_tiles": args.tiles,
-        "model_dir": args.model_dir,
-        "precision": args.precision,
-        "compat": getattr(args, "compat", None) or "graph",
-        "refine_passes": getattr(args, "refine_passes", 1),
-        "flip_tta": getattr(args, "flip_tta", False),
         "num_threads": num_threads,
         "max_frames": args.max_frames,
     }
@@ -316,7 +305,7 @@ def _emit_offline(args: argparse.Namespace, outputs: _Outputs, results: list[Fra
     from hifipose.io.sources import open_source
 
     smoothed = smooth_results(results)
-    caption = f"{args.model} | {args.runtime} | offline smoothing"
+    caption = f"{args.model_type} | {args.runtime} | offline smoothing"
     if not outputs.wants_images:
         for result in smoothed:
             outputs.emit(result, None, caption)
@@ -380,18 +369,18 @@ def _track_metadata(
     identity: dict[str, Any] = {"path": source.name}
     if source.kind in {"video", "image"}:
         identity |= source_identity(source.name)
-    models = ("pose_detection", landmark_model_name(args.model))
+    models = ("pose_detection", landmark_model_name(args.model_type))
     camera = {}
     if outputs.camera is not None and outputs.size_wh is not None:
         camera = {"camera": camera_metadata(outputs.camera, outputs.size_wh)}
     return {
         "hifipose_version": __version__,
         "options": {
-            "model": args.model,
+            "model": args.model_type,
             "runtime": args.runtime,
             "static": static,
             "smoothing": "none" if static else _smoothing_mode(args),
-            "segmentation": args.segmentation,
+            "segmentation": args.enable_segmentation,
             "max_frames": args.max_frames,
             "camera": None if outputs.camera is None else asdict(outputs.camera),
         },
@@ -652,58 +641,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     track.add_argument(
         "--angle-space", choices=("image", "world"), default="image", help="as analyze --space"
     )
-    track.add_argument(
-        "--segmentation", action="store_true", help="compute (and tint) the person mask"
-    )
-    track.add_argument(
-        "--num-poses",
-        type=bounded_int(1),
-        default=1,
-        help="most people per frame (each keeps an id)",
-    )
-    track.add_argument(
-        "--detect-every",
-        type=bounded_int(1),
-        default=15,
-        help="with --num-poses > 1: look for more people at most every N frames",
-    )
-    track.add_argument(
-        "--max-lost-ms",
-        type=float,
-        default=1000.0,
-        help="how long a person who disappeared keeps their id (ms)",
-    )
-    track.add_argument(
-        "--tiles",
-        type=bounded_int(1),
-        default=1,
-        help="also run the detector on overlapping tiles, K along the short side (small people)",
-    )
+    add_detector_flag(track, "enable_segmentation")
+    add_detector_flag(track, "num_poses", type=bounded_int(1))
+    add_detector_flag(track, "detect_every", type=bounded_int(1))
+    add_detector_flag(track, "max_lost_ms")
+    add_detector_flag(track, "detector_tiles", type=bounded_int(1))
     track.add_argument("--max-frames", type=bounded_int(1), help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     add_quiet(track)
     add_model_dir(track)
-    track.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="float32",
-        help="int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",
-    )
-    track.add_argument(
-        "--compat",
-        choices=("graph", "mediapipe-python"),
-        help="mediapipe-python: the legacy mp.solutions.pose's numbers (default: the graph's)",
-    )
-    track.add_argument(
-        "--refine-passes",
-        type=int,
-        choices=(1, 2),
-        default=1,
-        help="2: a second landmark pass on each new person (accuracy mode)",
-    )
-    track.add_argument(
-        "--flip-tta", action="store_true", help="average each crop with its mirror (accuracy)"
-    )
+    for name in ("precision", "compat"):
+        add_detector_flag(track, name)
+    add_detector_flag(track, "refine_passes")
+    for name in ("flip_tta", "device", "min_detection_confidence", "min_tracking_confidence"):
+        add_detector_flag(track, name)
     add_camera(
         track,
         fov_help="camera's horizontal field of view: adds camera-space 3D (metres) to the output",
