@@ -1,8 +1,9 @@
 """Only ``hifipose.cli`` parses arguments and prints (issue 22 item 4).
 
-import-linter does not see standard-library modules, so the rule is checked on the syntax
-trees here: no ``import argparse`` and no ``print(...)`` call in ``src/hifipose`` outside
-``cli/``.
+A ``print(...)`` call is no import, so import-linter cannot see it: the rule is checked on
+the syntax trees here (no ``print(...)`` call and no ``import argparse`` in ``src/hifipose``
+outside ``cli/``; pyproject.toml's "Only the command line parses arguments" contract says
+the latter too).
 """
 
 from __future__ import annotations
