@@ -49,7 +49,8 @@ from numpy.typing import NDArray
 import hifipose
 import hifipose.io.render as render_module
 import hifipose.io.sources as sources_module
-from hifipose.cli import build_parser, run_track
+from hifipose.cli import build_parser
+from hifipose.cli.track import run_track
 from hifipose.errors import OutputError
 from hifipose.io.render import Draw
 

@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 from hifipose._checks import check_choice
 from hifipose._version import __version__
 from hifipose.camera import CameraSpec
-from hifipose.config import DetectorConfig, Device, ModelType, RuntimeName
+from hifipose.config import Compat, DetectorConfig, Device, ModelType, Precision, RuntimeName
 from hifipose.models import MODEL_SPECS, landmark_model_name
 
 __all__ = ["SMOOTHING_MODES", "BatchOptions", "Smoothing"]
@@ -20,6 +20,19 @@ __all__ = ["SMOOTHING_MODES", "BatchOptions", "Smoothing"]
 #: ``none``: raw landmarks.
 SMOOTHING_MODES: Final = ("online", "offline", "none")
 Smoothing = Literal["online", "offline", "none"]
+
+_DETECTOR = DetectorConfig()  # the defaults of the detector options below
+#: Options added after the first release: in the fingerprint only when not at their default,
+#: so outputs published before them stay done.
+_ADDED_LATER: Final = (
+    "detect_every",
+    "max_lost_ms",
+    "detector_tiles",
+    "precision",
+    "compat",
+    "refine_passes",
+    "flip_tta",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +54,9 @@ class BatchOptions:
             ``track``.
         model_dir: Read model files from this folder (not part of the fingerprint: the
             models' SHA-256 digests are).
+        detect_every, max_lost_ms, detector_tiles, precision, compat, refine_passes,
+            flip_tta: As :class:`~hifipose.config.DetectorConfig`'s fields (their defaults
+            too).
     """
 
     model: ModelType = "full"
@@ -53,6 +69,13 @@ class BatchOptions:
     min_tracking_confidence: float = 0.5
     camera: CameraSpec | None = None
     model_dir: Path | None = None
+    detect_every: int = _DETECTOR.detect_every
+    max_lost_ms: float = _DETECTOR.max_lost_ms
+    detector_tiles: int = _DETECTOR.detector_tiles
+    precision: Precision = _DETECTOR.precision
+    compat: Compat = _DETECTOR.compat
+    refine_passes: int = _DETECTOR.refine_passes
+    flip_tta: bool = _DETECTOR.flip_tta
 
     def __post_init__(self) -> None:
         check_choice("smoothing", self.smoothing, SMOOTHING_MODES)
@@ -74,6 +97,7 @@ class BatchOptions:
             num_poses=self.num_poses,
             model_dir=self.model_dir,
             num_threads=num_threads,
+            **{name: getattr(self, name) for name in _ADDED_LATER},
         )
 
     def fingerprint(self) -> dict[str, Any]:
@@ -84,6 +108,9 @@ class BatchOptions:
         """
         options = asdict(self)
         del options["model_dir"]
+        for name in _ADDED_LATER:
+            if options[name] == getattr(_DETECTOR, name):
+                del options[name]
         models = ("pose_detection", landmark_model_name(self.model))
         return {
             "options": options,

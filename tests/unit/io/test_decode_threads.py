@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from hifipose.cli import _decode_threads, build_parser
+from hifipose.cli import build_parser
+from hifipose.cli.track import _decode_threads
 
 
 @pytest.mark.parametrize(
