@@ -7,8 +7,8 @@ angles and repetition counts per person), ``demo`` (the same on a built-in sampl
 ``evaluate`` (accuracy on labelled photos), ``models list|fetch|verify|path|clean``. Flags
 several commands share are declared once in :mod:`hifipose.cli._common`.
 
-Exit status: 0 done, 1 error (one line on stderr; ``--debug`` shows the traceback), 2 bad
-arguments, 3 done with failures (e.g. unreadable images skipped), 130 interrupted. Native
+Exit status: 0 done, 1 error or bad arguments (one line on stderr; ``--debug`` shows the
+traceback), 3 done with failures (e.g. unreadable images skipped), 130 interrupted. Native
 libraries' log lines (OpenCV, FFmpeg, LiteRT, MediaPipe) are silenced unless ``--verbose``
 or ``--debug``.
 """
