@@ -37,14 +37,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.conftest import decode_frames  # noqa: E402
-from tests.integration.test_multi_person import CLIP_OPTIONS, composite  # noqa: E402
-from tests.mot_metrics import TrackingScores, score  # noqa: E402
+sys.path.insert(0, str(ROOT / "dev"))
 
 import hifipose  # noqa: E402
 from hifipose.runtimes.base import Session  # noqa: E402
+from hifipose_dev.composites import CLIP_OPTIONS, composite  # noqa: E402
+from hifipose_dev.data import decode_frames  # noqa: E402
+from hifipose_dev.mot_metrics import TrackingScores, score  # noqa: E402
 
 OPTIONS: dict[str, dict[str, Any]] = {"defaults": {}, "readme": dict(CLIP_OPTIONS)}
 CLIPS = ("crossing_squats", "fast_crossing", "three_crossing")

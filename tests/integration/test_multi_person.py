@@ -2,17 +2,13 @@
 
 Clips: ``../shared/data/multi/crossing_squats.mp4`` (shared, with ground truth) and clips made
 here from the specs in ``tests/data/multi`` with ``../shared/tools/make_composite.py``
-(cached in the temp folder by spec hash, so a session makes each once). Scores are in
-``tests/mot_metrics.py``. Every figure is printed in the session's report.
+(``hifipose_dev.composites``, cached in the temp folder by spec hash, so a session makes each
+once). Scores are in ``hifipose_dev.mot_metrics``. Every figure is printed in the session's report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -23,16 +19,11 @@ import hifipose
 from hifipose.association import dedup
 from hifipose.blazepose.roi import Roi
 from hifipose.tracker import MultiTracker, pose_points
+from hifipose_dev.composites import CLIP_OPTIONS, SPECS, composite
+from hifipose_dev.mot_metrics import TrackingScores, score
 from tests.conftest import ROOT, clip_frames, read_rgb
-from tests.mot_metrics import TrackingScores, score
 
 REPORT: list[str] = []
-SPECS = ROOT / "tests" / "data" / "multi"
-COMPOSITE_TOOL = ROOT.parent / "shared" / "tools" / "make_composite.py"
-#: The shared clips run at 10 fps: a person walking behind another is hidden for about 2 s,
-#: the person at the back of crossing_squats is too small for the whole-frame detector, and
-#: 5 frames are the default detector cadence's 0.5 s.
-CLIP_OPTIONS = {"max_lost_ms": 3000.0, "detector_tiles": 2, "detect_every": 5}
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
 #: crossing_squats' (MOTA, IDF1) floors, from the spread over 5 seeds each of ±1 grey level
 #: of input noise and of 1e-6 relative noise on the landmark model's outputs (another CPU's
@@ -47,23 +38,6 @@ NOISE_SEEDS = (0, 1, 2)
 def _report() -> object:
     yield
     print("\n" + "\n".join(REPORT))
-
-
-def composite(name: str) -> tuple[Path, list[dict]]:
-    """The clip of ``tests/data/multi/NAME.spec.json`` and its ground-truth frames."""
-    spec = SPECS / f"{name}.spec.json"
-    digest = hashlib.sha256(spec.read_bytes() + COMPOSITE_TOOL.read_bytes()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / "hifipose-test-composites"
-    cache.mkdir(exist_ok=True)
-    clip = cache / f"{name}-{digest}.mp4"
-    if not clip.with_suffix(".json").exists():
-        subprocess.run(
-            [sys.executable, str(COMPOSITE_TOOL), str(spec), str(clip)],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-    return clip, json.loads(clip.with_suffix(".json").read_text())["frames"]
 
 
 def track(

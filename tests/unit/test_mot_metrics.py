@@ -1,10 +1,10 @@
-"""The tracking scores of tests/mot_metrics.py: CLEAR-MOT's matching keeps valid pairs."""
+"""The tracking scores of hifipose_dev.mot_metrics: CLEAR-MOT's matching keeps valid pairs."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tests.mot_metrics import score
+from hifipose_dev.mot_metrics import score
 
 
 def _person(pid: int, x: float, visible: float = 1.0) -> dict:

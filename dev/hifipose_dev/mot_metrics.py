@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -66,7 +67,7 @@ class TrackingScores:
         )
 
 
-def _error(person: dict, pose: np.ndarray) -> float:
+def _error(person: dict[str, Any], pose: np.ndarray) -> float:
     gt = np.asarray(person["keypoints"], dtype=np.float64)
     visible = np.asarray(person["visible"], dtype=bool)
     if not visible.any():
@@ -76,7 +77,9 @@ def _error(person: dict, pose: np.ndarray) -> float:
     return float(np.linalg.norm(gt[visible] - pose[visible, :2], axis=1).mean() / diagonal)
 
 
-def score(gt_frames: list[dict], predictions: list[list[tuple[int, np.ndarray]]]) -> TrackingScores:
+def score(
+    gt_frames: list[dict[str, Any]], predictions: list[list[tuple[int, np.ndarray]]]
+) -> TrackingScores:
     """Score one clip.
 
     Args:
