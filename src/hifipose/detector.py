@@ -372,9 +372,11 @@ class BlazePoseDetector(PoseDetector):
                 roi_from_points((float(hip[0]), float(hip[1])), (float(top[0]), float(top[1])))
             )
         if tracker is not None:
-            rois = [
-                roi for roi, claimed in zip(rois, tracker.claimed(rois), strict=True) if not claimed
-            ]
+            # Unclaimed detections where nobody is tracked come first (in score order), so
+            # that two near one tracked person cannot take the slots of someone new.
+            claimed, near = tracker.claimed(rois), tracker.near_tracked(rois)
+            free = [i for i in range(len(rois)) if not claimed[i]]
+            rois = [rois[i] for i in sorted(free, key=lambda i: near[i])]
         rois = rois[:limit]
         self.stage_times.lap("postprocess")
         return [roi for roi in rois if roi.size_px[0] > 0]

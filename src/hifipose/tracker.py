@@ -168,20 +168,39 @@ class MultiTracker:
         tell apart. A person beside or behind a tracked one at another size is not claimed.
         """
         out = [False] * len(rois)
+        for near in self._near_each_tracked(rois):
+            if len(near) == 1:
+                out[near[0]] = True
+        return out
+
+    def near_tracked(self, rois: list[Roi]) -> list[bool]:
+        """Per detection ROI, whether it lies where a tracked person is (as :meth:`claimed`
+        measures it), claimed or not: the detector gives its free slots to the others first,
+        so two detections near one tracked person never crowd out someone new elsewhere.
+        """
+        out = [False] * len(rois)
+        for near in self._near_each_tracked(rois):
+            for i in near:
+                out[i] = True
+        return out
+
+    def _near_each_tracked(self, rois: list[Roi]) -> list[list[int]]:
+        groups = []
         for track in self.tracked():
             if track.roi is None:
                 continue
             (cx, cy), side = track.roi.center_px, track.roi.size_px[0]
-            near = [
-                i
-                for i, roi in enumerate(rois)
-                if math.hypot(roi.center_px[0] - cx, roi.center_px[1] - cy) < CLAIM_DISTANCE * side
-                and side > 0
-                and 1.0 / CLAIM_SIZE_RATIO < roi.size_px[0] / side < CLAIM_SIZE_RATIO
-            ]
-            if len(near) == 1:
-                out[near[0]] = True
-        return out
+            groups.append(
+                [
+                    i
+                    for i, roi in enumerate(rois)
+                    if math.hypot(roi.center_px[0] - cx, roi.center_px[1] - cy)
+                    < CLAIM_DISTANCE * side
+                    and side > 0
+                    and 1.0 / CLAIM_SIZE_RATIO < roi.size_px[0] / side < CLAIM_SIZE_RATIO
+                ]
+            )
+        return groups
 
     def probe_rois(self, t_us: int) -> list[tuple[Track, Roi]]:
         """Where to look for lost people on this frame (several-people mode only).

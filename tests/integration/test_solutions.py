@@ -45,11 +45,13 @@ def _env_with_this_checkout() -> dict[str, str]:
     return env
 
 
-def test_mediapipes_own_pose_test_passes_unchanged() -> None:
+def test_mediapipes_own_pose_test_passes_unchanged(tmp_path: Path) -> None:
+    # MediaPipe's tests write their annotated frames to the temporary folder: this test's own.
+    env = {**_env_with_this_checkout(), "TMPDIR": str(tmp_path)}
     run = subprocess.run(
         [sys.executable, str(PEER_RUNNER), "--impl", "hifipose", "--tests", "pose"],
         cwd=ROOT,
-        env=_env_with_this_checkout(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=900,
