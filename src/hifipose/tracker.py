@@ -174,9 +174,10 @@ class MultiTracker:
         return out
 
     def near_tracked(self, rois: list[Roi]) -> list[bool]:
-        """Per detection ROI, whether it lies where a tracked person is (as :meth:`claimed`
-        measures it), claimed or not: the detector gives its free slots to the others first,
-        so two detections near one tracked person never crowd out someone new elsewhere.
+        """Per detection ROI, whether it lies where a tracked person is, claimed or not.
+
+        "Where" as :meth:`claimed` measures it. The detector gives its free slots to the other
+        detections first, so two near one tracked person never crowd out someone new.
         """
         out = [False] * len(rois)
         for near in self._near_each_tracked(rois):
