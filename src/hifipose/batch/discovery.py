@@ -80,6 +80,10 @@ def _glob(pattern: str) -> list[Path]:
     """
     base = _glob_base(pattern)
     rest = "/".join(Path(pattern).parts[len(base.parts) :])
+    if any("**" in part and part != "**" for part in Path(rest).parts):
+        # Python 3.13's pathlib reads `a**` as `a*`; 3.10-3.12 refuse it. Refuse it everywhere.
+        msg = f"invalid glob pattern {pattern!r}: '**' can only be an entire path component"
+        raise ConfigError(msg)
     try:
         return sorted(base.glob(rest))
     except (ValueError, NotImplementedError) as exc:
