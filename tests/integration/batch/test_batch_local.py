@@ -396,7 +396,8 @@ def test_batch_cli_writes_the_pose_table_track_writes(
     ``track`` runs here with OpenCV on one thread, as a worker with one thread runs it: the
     crops OpenCV cuts on one thread and on several differ by a rounding (measured: a person
     more or less in frame 118 of this clip)."""
-    clip = str(SHARED_DATA / "multi" / "crossing_squats.mp4")
+    # Resolved: batch names its inputs by their resolved paths (a link in ../shared would differ).
+    clip = str((SHARED_DATA / "multi" / "crossing_squats.mp4").resolve())
     common = ["--model", "lite", "--num-poses", "3", "--model-dir", str(model_dir), "--quiet"]
     out, track_out = tmp_path / "out", tmp_path / "track.parquet"
     assert main(["batch", clip, "-o", str(out), "--workers", "1", *common]) == 0
