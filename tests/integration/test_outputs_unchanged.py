@@ -23,10 +23,9 @@ import tarfile
 from io import BytesIO
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from hifipose_dev.data import ROOT, SHARED_DATA
+from hifipose_dev.data import ROOT, SHARED_DATA, decode_frames
 
 #: The last commit before issue 22's frame loop (its outputs are the reference).
 BASELINE = "1474f81"
@@ -95,15 +94,9 @@ def _run_all(source: Path, out: Path, model_dir: Path) -> None:
 
 def _frames_outside_caption(path: Path) -> list[np.ndarray]:
     """The video's frames with the caption's band (top-left: model, runtime, fps) blanked."""
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
+    frames = decode_frames(path)
+    for frame in frames:
         frame[: frame.shape[0] // 8] = 0
-        frames.append(frame)
-    capture.release()
     return frames
 
 
