@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Final
 
 from hifipose.config import (
     MODEL_TYPES,
@@ -28,36 +29,38 @@ from hifipose.runtimes.base import SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline, build_task_bundle
 
-__all__ = ["available_runtimes", "create_detector", "list_models"]
+__all__ = ["available_runtimes", "create_detector", "detector_from_config", "list_models"]
 
 logger = logging.getLogger(__name__)
 
 FAMILIES = ("blazepose",)
+_DEFAULT: Final = DetectorConfig()  # create_detector's defaults are the config's
+_FIELDS: Final = frozenset(field.name for field in fields(DetectorConfig))
 
 
-def create_detector(
+def create_detector(  # noqa: D417 - the keywords are documented once, in DetectorConfig
     family: str = "blazepose",
     *,
-    model_type: ModelType = "full",
-    runtime: RuntimeName = "litert",
-    device: Device = "cpu",
-    static_image_mode: bool = False,
-    enable_smoothing: bool = True,
-    enable_segmentation: bool = False,
-    smooth_segmentation: bool = True,
-    min_detection_confidence: float = 0.5,
-    min_tracking_confidence: float = 0.5,
-    num_poses: int = 1,
-    detect_every: int = 15,
-    max_lost_ms: float = 1000.0,
-    detector_tiles: int = 1,
-    model_dir: str | Path | None = None,
-    num_threads: int | None = None,
-    strict_timestamps: bool = False,
-    precision: Precision = "float32",
+    model_type: ModelType = _DEFAULT.model_type,
+    runtime: RuntimeName = _DEFAULT.runtime,
+    device: Device = _DEFAULT.device,
+    static_image_mode: bool = _DEFAULT.static_image_mode,
+    enable_smoothing: bool = _DEFAULT.enable_smoothing,
+    enable_segmentation: bool = _DEFAULT.enable_segmentation,
+    smooth_segmentation: bool = _DEFAULT.smooth_segmentation,
+    min_detection_confidence: float = _DEFAULT.min_detection_confidence,
+    min_tracking_confidence: float = _DEFAULT.min_tracking_confidence,
+    num_poses: int = _DEFAULT.num_poses,
+    detect_every: int = _DEFAULT.detect_every,
+    max_lost_ms: float = _DEFAULT.max_lost_ms,
+    detector_tiles: int = _DEFAULT.detector_tiles,
+    model_dir: str | Path | None = _DEFAULT.model_dir,
+    num_threads: int | None = _DEFAULT.num_threads,
+    strict_timestamps: bool = _DEFAULT.strict_timestamps,
+    precision: Precision = _DEFAULT.precision,
     compat: Compat | None = None,
-    refine_passes: int = 1,
-    flip_tta: bool = False,
+    refine_passes: int = _DEFAULT.refine_passes,
+    flip_tta: bool = _DEFAULT.flip_tta,
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -66,54 +69,13 @@ def create_detector(
 
     Args:
         family: The model family; only ``"blazepose"``.
-        model_type: Landmark model: ``"lite"`` (fastest), ``"full"`` or ``"heavy"`` (most
-            accurate).
-        runtime: ``"litert"`` (default, CPU), ``"onnxruntime"``, ``"torch"``, or
-            ``"mediapipe"``: the whole pipeline in MediaPipe Tasks' PoseLandmarker (no
-            smoothing there; see :class:`~hifipose.detector.MediaPipeTasksDetector`).
-        device: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CPU when no GPU runtime applies).
-        static_image_mode: Treat every frame as an unrelated image: the detector runs on
-            each, nothing is tracked or smoothed.
-        enable_smoothing: Smooth landmarks over time in video mode.
-        enable_segmentation: Return a person mask with each pose.
-        smooth_segmentation: Blend masks over time in video mode.
-        min_detection_confidence: Minimum detector score to start a track, in [0, 1].
-        min_tracking_confidence: Minimum pose presence to report a pose and keep tracking
-            it, in [0, 1]; below it the next frame runs the detector again.
-        num_poses: Most people per frame. 1: MediaPipe's Pose graph, number for number.
-            More: every person is tracked with its own ROI and filters, all crops go
-            through the landmark model in one batched call, and each pose carries its
-            person's ``track_id`` (the same person keeps it while tracked, and gets it
-            back on reappearing within ``max_lost_ms``). With ``runtime="mediapipe"``:
-            MediaPipe Tasks' ``num_poses`` (no identities, ``track_id`` None).
-        detect_every: While some but fewer than ``num_poses`` people are tracked, look for
-            more at most every this many frames (default 15: 0.5 s at 30 fps, where the
-            detector costs about 1 % with one person in view; 5 costs about 25 % on the
-            CPU; 1 looks on every such frame, as Tasks does).
-        max_lost_ms: How long a person who disappeared keeps their id (ms; default 1000).
-        detector_tiles: 1 (default): the detector sees the whole frame. k > 1: also
-            overlapping square tiles, k along the short side, for small people (k × more
-            detector cost on the frames where it runs).
-        model_dir: A folder holding the four model files, used instead of the cache.
-        num_threads: Inference threads per model; None lets the runtime choose.
-        strict_timestamps: Raise on a timestamp that does not increase instead of repairing
-            it.
-        precision: ``"float32"`` (default: MediaPipe's numbers) or ``"int8"``: the landmark
-            model quantised to int8 by hifipose (litert only; built once and cached next to
-            the model). Faster, but not MediaPipe's numbers: see the README's Speed section
-            for its measured cost in accuracy.
-        compat: None or ``"graph"`` (default): MediaPipe's Pose graph as written, which
-            MediaPipe Tasks and TF.js also run. ``"mediapipe-python"``: the legacy
-            ``mp.solutions.pose`` (mediapipe ≤ 0.10.14) number for number: a 9×9 heatmap
-            refinement window instead of 7×7, and no segmentation smoothing (its options
-            round trip drops both; blazepose-spec §3.5, §5.6); crops and masks sampled as
-            the OpenCV 3.4 inside MediaPipe's wheels samples them (§1.2), whatever OpenCV
-            is installed.
-        refine_passes: Accuracy mode: 2 runs the landmark model again on the ROI the first
-            pass's landmarks give (every image in static mode; a track's first frame in
-            video). Costs one more landmark run on those frames.
-        flip_tta: Accuracy mode: also run every crop mirrored left to right and average the
-            two (left and right swapped back). Doubles the landmark model's cost.
+        **options: Every other keyword is a field of :class:`~hifipose.config.DetectorConfig`,
+            which states each one's meaning, units, default and limits (``compat=None``
+            means ``"graph"``). The most used: ``model_type`` (``"lite"``, ``"full"``,
+            ``"heavy"``), ``runtime`` (``"litert"``, ``"onnxruntime"``, ``"torch"``,
+            ``"mediapipe"``), ``num_poses`` (1: MediaPipe's Pose graph number for number;
+            more: several people with ids), ``static_image_mode`` and
+            ``enable_segmentation``.
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.
@@ -131,28 +93,18 @@ def create_detector(
     if family not in FAMILIES:
         msg = f"unknown model family {family!r}; choose one of: {', '.join(FAMILIES)}"
         raise ConfigError(msg)
-    config = DetectorConfig(
-        model_type=model_type,
-        runtime=runtime,
-        device=device,
-        static_image_mode=static_image_mode,
-        enable_smoothing=enable_smoothing,
-        enable_segmentation=enable_segmentation,
-        smooth_segmentation=smooth_segmentation,
-        min_detection_confidence=min_detection_confidence,
-        min_tracking_confidence=min_tracking_confidence,
-        num_poses=num_poses,
-        detect_every=detect_every,
-        max_lost_ms=max_lost_ms,
-        detector_tiles=detector_tiles,
-        model_dir=None if model_dir is None else Path(model_dir),
-        num_threads=num_threads,
-        strict_timestamps=strict_timestamps,
-        precision=precision,
-        compat="graph" if compat is None else compat,
-        refine_passes=refine_passes,
-        flip_tta=flip_tta,
-    )
+    given = locals()  # the keywords, which are DetectorConfig's fields (and family)
+    options = {name: value for name, value in given.items() if name in _FIELDS}
+    options["compat"] = "graph" if compat is None else compat
+    return detector_from_config(DetectorConfig(**options))
+
+
+def detector_from_config(config: DetectorConfig) -> PoseDetector:
+    """Create the detector a :class:`~hifipose.config.DetectorConfig` describes.
+
+    What :func:`create_detector` does once its keywords are checked; the front ends that
+    hold a config (``track()``'s stream, ``batch``'s workers, the server) call it directly.
+    """
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
     if config.runtime == "mediapipe":

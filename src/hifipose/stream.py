@@ -324,13 +324,10 @@ class PoseStream:
 
     def open_detector(self) -> PoseDetector:
         """Create the detector from :attr:`config` (fetching model files if needed)."""
-        from hifipose.api import create_detector
+        from hifipose.api import detector_from_config
 
         if self._detector is None:
-            fields = dataclasses.fields(self.config)
-            self._detector = create_detector(
-                **{f.name: getattr(self.config, f.name) for f in fields}
-            )
+            self._detector = detector_from_config(self.config)
         return self._detector
 
     def frames(self) -> Iterator[tuple[FrameResult, Frame]]:

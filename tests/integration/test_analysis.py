@@ -23,7 +23,7 @@ from hifipose.analysis import (
     tracks_from_results,
     tracks_from_table,
 )
-from hifipose.errors import ConfigError
+from hifipose.errors import ConfigError, VideoReadError
 from hifipose.filters.offline import smooth_results
 from hifipose.pose import FrameResult
 from hifipose.topology import KEYPOINT_NAMES
@@ -261,7 +261,7 @@ def test_keypoint_tables_and_files_give_the_same_tracks(
     with pytest.raises(ConfigError, match="missing columns"):
         tracks_from_table(table.drop_columns(["nose_x"]))
     (tmp_path / "bad.jsonl").write_text('{"frame": 0}\n')
-    with pytest.raises(ConfigError, match=r"bad\.jsonl:1"):
+    with pytest.raises(VideoReadError, match=r"bad\.jsonl:1"):
         read_tracks(tmp_path / "bad.jsonl")
 
 

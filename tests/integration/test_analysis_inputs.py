@@ -19,7 +19,7 @@ import pytest
 
 from hifipose.analysis import angle_series, read_tracks
 from hifipose.cli import main
-from hifipose.errors import ConfigError
+from hifipose.errors import VideoReadError
 from hifipose.io import open_writer
 from tests.unit.analysis.synthetic import squat_results
 
@@ -247,14 +247,17 @@ def test_a_batch_outdir_is_analysed_video_by_video(
         ('{"frame": 0, "timestamp_ms": 0, "poses": [7]}', "a pose is a JSON object"),
         ('{"frame": 0, "timestamp_ms": 0}', "poses"),
         ('{"frame": 2147483648, "timestamp_ms": 0, "poses": []}', "32 bits"),
+        ('{"frame": 0, "timestamp_ms": 0, "poses": []}', "missing 'width'"),
     ],
 )  # fmt: skip
-def test_bad_json_lines_are_config_errors_naming_the_line(
+def test_bad_json_lines_are_read_errors_naming_the_line(
     tmp_path: Path, line: str, match: str
 ) -> None:
     keypoints = write(tmp_path / "k.jsonl")
+    if match != "missing 'width'":  # the frame size is there (track writes it on every line)
+        line = line.replace('{"frame"', '{"width": 64, "height": 48, "frame"')
     keypoints.write_text(keypoints.read_text() + line + "\n")
-    with pytest.raises(ConfigError, match=match) as caught:
+    with pytest.raises(VideoReadError, match=match) as caught:  # as a bad table row is
         read_tracks(keypoints)
     assert f"k.jsonl:{len(squat_results()) + 1}:" in str(caught.value)
 

@@ -84,7 +84,7 @@ def test_refuses_what_it_cannot_read(tmp_path: Path) -> None:
         read_results(tmp_path / "missing.jsonl")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"frame": 0}\n', encoding="utf-8")
-    with pytest.raises(VideoReadError, match="line 1"):
+    with pytest.raises(VideoReadError, match=r"bad\.jsonl:1: .*missing 'poses'"):
         list(read_results(bad))
     table = tmp_path / "other.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
@@ -110,5 +110,5 @@ def test_a_json_line_of_the_wrong_kind_is_refused_not_coerced(
     text = "{" + ", ".join(f'"{k}": {v}' for k, v in line.items() if f'"{k}"' not in fields)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(f"{text}, {fields}}}\n", encoding="utf-8")
-    with pytest.raises(VideoReadError, match=rf"line 1: .*{match}"):
+    with pytest.raises(VideoReadError, match=rf"bad\.jsonl:1: .*{match}"):
         list(read_results(bad))

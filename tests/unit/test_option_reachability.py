@@ -10,6 +10,7 @@ find the field in :data:`UNREACHABLE` with the reason (issue 22 item 3).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ import numpy as np
 import pytest
 
 from hifipose.batch import BatchOptions
+from hifipose.batch.options import BATCH_FIXED_FIELDS
 from hifipose.cli import build_parser
 from hifipose.cli._common import detector_flag
 from hifipose.cli.batch import batch_options
 from hifipose.cli.serve import serve_config
-from hifipose.cli.track import _stream_options
+from hifipose.cli.track import TRACK_OWN_FIELDS, _stream_options
 from hifipose.config import DetectorConfig
-from hifipose.stream import PoseStream
+from hifipose.errors import ConfigError
+from hifipose.serve.config import SERVE_FIXED_FIELDS, ServeConfig
+from hifipose.stream import PoseStream, RunOptions
 
 FIELDS = [field.name for field in dataclasses.fields(DetectorConfig)]
 
@@ -48,26 +52,16 @@ CHANGED: dict[str, tuple[Any, list[str] | None]] = {
     "compat": ("mediapipe-python", None),
     "refine_passes": (2, None),
     "flip_tta": (True, ["--flip-tta"]),
+    "smooth_segmentation": (False, ["--no-smooth-segmentation"]),
+    "num_threads": (3, None),
+    "strict_timestamps": (True, ["--strict-timestamps"]),
 }
 
-#: (command, field) pairs no flag reaches, and why.
+#: (command, field) pairs no flag reaches, and why: each command's own table.
 UNREACHABLE: dict[tuple[str, str], str] = {
-    ("track", "smooth_segmentation"): "no command offers it: mask blending stays MediaPipe's",
-    ("batch", "smooth_segmentation"): "no command offers it: batch stores no masks",
-    ("serve", "smooth_segmentation"): "no command offers it: mask blending stays MediaPipe's",
-    ("track", "num_threads"): "set by --jobs (one inference thread per parallel input)",
-    ("batch", "num_threads"): "set by --threads-per-worker, per worker",
-    ("serve", "num_threads"): "the server sizes its own inference pool",
-    ("track", "strict_timestamps"): "track repairs container and camera timestamps",
-    ("batch", "strict_timestamps"): "batch repairs container timestamps",
-    ("serve", "strict_timestamps"): "the server repairs the browser's timestamps",
-    ("batch", "static_image_mode"): "batch tracks videos only",
-    **{
-        ("serve", name): "the page chooses it per live stream or upload (serve's protocol)"
-        for name in FIELDS
-        if name not in {"model_type", "runtime", "num_poses", "model_dir"}
-        and name not in {"smooth_segmentation", "num_threads", "strict_timestamps"}
-    },
+    **{("track", name): why for name, why in TRACK_OWN_FIELDS.items()},
+    **{("batch", name): why for name, why in BATCH_FIXED_FIELDS.items()},
+    **{("serve", name): why for name, why in SERVE_FIXED_FIELDS.items()},
 }
 
 
@@ -105,7 +99,7 @@ def _batch_config(argv: list[str]) -> DetectorConfig:
 
 
 def _serve_value(argv: list[str], name: str) -> object:
-    return getattr(serve_config(build_parser().parse_args(["serve", *argv]), None), name)
+    return getattr(serve_config(build_parser().parse_args(["serve", *argv]), None).detector, name)
 
 
 def test_every_field_has_a_changed_value_or_no_flag_anywhere() -> None:
@@ -156,3 +150,38 @@ def test_batch_fingerprint_leaves_added_options_out_at_their_default() -> None:
     tiled = _batch_options(["--tiles", "2", "--detect-every", "7"]).fingerprint()["options"]
     assert (tiled["detector_tiles"], tiled["detect_every"]) == (2, 7)
     assert {k: v for k, v in tiled.items() if k in plain} == plain
+
+
+def test_create_detector_takes_every_field_with_the_records_default() -> None:
+    """``create_detector`` keeps its keywords; their defaults are read from DetectorConfig."""
+    from hifipose import create_detector
+
+    parameters = dict(inspect.signature(create_detector).parameters)
+    assert parameters.pop("family").default == "blazepose"
+    assert list(parameters) == FIELDS
+    defaults = DetectorConfig()
+    for name, parameter in parameters.items():
+        expected = None if name == "compat" else getattr(defaults, name)  # None: "graph"
+        assert parameter.default == expected, name
+
+
+def test_batch_and_serve_records_compose_the_detector_options() -> None:
+    """Flat names and records give one BatchOptions / ServeConfig; fixed fields are refused."""
+    flat = BatchOptions(model="lite", num_poses=3, detector_tiles=2, smoothing="offline")
+    composed = BatchOptions(
+        detector=DetectorConfig(model_type="lite", num_poses=3, detector_tiles=2),
+        run=RunOptions(smoothing="offline"),
+    )
+    assert flat == composed
+    assert flat.detector.enable_smoothing is False  # offline: the filters stay off
+    with pytest.raises(ConfigError, match="static_image_mode"):
+        BatchOptions(static_image_mode=True)
+    with pytest.raises(ConfigError, match="max_frames"):
+        BatchOptions(max_frames=5)
+    with pytest.raises(ConfigError, match="no option colour"):
+        BatchOptions(colour="red")
+    serve = ServeConfig(detector_tiles=2, model_type="full")
+    assert (serve.detector.detector_tiles, serve.model_type) == (2, "full")
+    assert ServeConfig().detector == DetectorConfig(model_type="lite")
+    with pytest.raises(ConfigError, match="num_threads"):
+        ServeConfig(num_threads=4)

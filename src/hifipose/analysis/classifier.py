@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hifipose._publish import publishing
 from hifipose.analysis.reps import HysteresisCounter
 from hifipose.errors import ConfigError, OutputError, VideoReadError
 from hifipose.topology import KEYPOINT_NAMES, NUM_KEYPOINTS
@@ -247,7 +248,7 @@ class PoseClassifier:
             written = []
             for class_name in self.class_names:
                 path = root / f"{class_name}.csv"
-                with path.open("w", newline="") as handle:
+                with publishing(path) as partial, partial.open("w", newline="") as handle:
                     out = csv.writer(handle)
                     for s in self.samples:
                         if s.class_name == class_name:

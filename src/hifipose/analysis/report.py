@@ -10,7 +10,6 @@ Conventions:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
+from hifipose._publish import publishing
 from hifipose.analysis.angles import Space, check_min_visibility, normalize_angle_name
 from hifipose.analysis.presets import ExercisePreset
 from hifipose.analysis.reps import RepCount
@@ -157,7 +157,7 @@ def check_table_path(path: str | Path) -> Path:
 
 
 def write_table(table: pa.Table, path: str | Path) -> Path:
-    """Write a table as Parquet or CSV (by suffix) under a temporary name, then rename.
+    """Write a table as Parquet or CSV (by suffix), published whole (its partial file first).
 
     Raises:
         ConfigError: The suffix is neither ``.parquet`` nor ``.csv``.
@@ -165,14 +165,12 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
     """
     target = check_table_path(path)
     suffix = target.suffix.lower()
-    partial = target.with_name(target.stem + ".partial" + target.suffix)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".parquet":
-            require("pyarrow.parquet", extra="parquet").write_table(table, partial)
-        else:
-            require("pyarrow.csv", extra="parquet").write_csv(table, partial)
-        os.replace(partial, target)
+        with publishing(target) as partial:
+            if suffix == ".parquet":
+                require("pyarrow.parquet", extra="parquet").write_table(table, partial)
+            else:
+                require("pyarrow.csv", extra="parquet").write_csv(table, partial)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target

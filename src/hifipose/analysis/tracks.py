@@ -14,9 +14,7 @@ a pose is a row with null keypoints (skipped here).
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +25,7 @@ from numpy.typing import NDArray
 from hifipose._optional import require
 from hifipose.analysis.angles import DEFAULT_MIN_VISIBILITY, Space, angle_series
 from hifipose.errors import ConfigError, VideoReadError
-from hifipose.pose import FrameResult, Pose
+from hifipose.pose import FrameResult
 from hifipose.topology import KEYPOINT_NAMES, NUM_KEYPOINTS
 
 if TYPE_CHECKING:
@@ -242,70 +240,6 @@ def tracks_from_table(table: pa.Table) -> list[Track]:
     )
 
 
-def _pose_from_json(data: object) -> Pose:
-    from hifipose.io.results import json_float, json_int  # io's JSON value rules
-
-    if not isinstance(data, Mapping):
-        msg = f"a pose is a JSON object, got {type(data).__name__}"
-        raise TypeError(msg)
-
-    def array(points: object, fields: tuple[str, ...]) -> NDArray[np.float32]:
-        if not isinstance(points, list) or len(points) != NUM_KEYPOINTS:
-            msg = f"expected a list of {NUM_KEYPOINTS} keypoints"
-            raise TypeError(msg)
-        if not all(isinstance(p, Mapping) for p in points):
-            msg = "a keypoint is a JSON object"
-            raise TypeError(msg)
-        values = [
-            [np.nan if p.get(f) is None else json_float(p[f]) for f in fields] for p in points
-        ]
-        with np.errstate(over="ignore"):  # beyond float32: ±inf, then NaN angles
-            return np.array(values, dtype=np.float64).astype(np.float32)
-
-    image = array(data["keypoints"], ("x", "y", "z", "score", "presence"))
-    world = array(data["keypoints3d"], ("x", "y", "z"))
-    track_id = data.get("track_id")
-    score = data.get("score")
-    return Pose(
-        image,
-        world,
-        math.nan if score is None else json_float(score),
-        track_id=None if track_id is None else json_int(track_id),
-    )
-
-
-def _frame_from_json(data: object) -> FrameResult:
-    from hifipose.io.results import json_float, json_int
-
-    if not isinstance(data, Mapping):
-        msg = f"a line is a JSON object, got {type(data).__name__}"
-        raise TypeError(msg)
-    poses = data["poses"]
-    if not isinstance(poses, list):
-        msg = "poses is a list"
-        raise TypeError(msg)
-    return FrameResult(
-        json_int(data["frame"]),
-        json_float(data["timestamp_ms"]),
-        (json_int(data.get("width", 0)), json_int(data.get("height", 0))),
-        tuple(_pose_from_json(p) for p in poses),
-    )
-
-
-def _read_jsonl(source: Path) -> list[Track]:
-    results = []
-    with source.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                results.append(_frame_from_json(json.loads(line)))
-            except (KeyError, TypeError, ValueError, OverflowError) as exc:
-                msg = f"{source}:{line_no}: not a hifipose keypoint line ({_first_line(exc)})"
-                raise ConfigError(msg) from exc
-    return tracks_from_results(results)
-
-
 def keypoint_files(path: str | Path) -> list[Path]:
     """The files :func:`read_tracks` reads for ``path``: itself, or a folder's Parquet files.
 
@@ -331,18 +265,18 @@ def keypoint_files(path: str | Path) -> list[Path]:
 
 
 def _read_one(source: Path) -> list[Track]:
-    if source.suffix.lower() == ".jsonl":
-        try:
-            return _read_jsonl(source)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
-    from hifipose.io.read import read_poses  # the one table reader: typed, checked by name
+    from hifipose.io import read_poses, read_results  # the one reader of keypoint files
 
-    table = read_poses(source)
     try:
-        return tracks_from_table(table)
+        if source.suffix.lower() == ".jsonl":
+            return tracks_from_results(read_results(source))
+        return tracks_from_table(read_poses(source))
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, VideoReadError):
+            raise
+        raise VideoReadError(f"cannot read {source}: {_first_line(exc)}") from exc
 
 
 def read_tracks(path: str | Path) -> list[Track]:
@@ -358,12 +292,16 @@ def read_tracks(path: str | Path) -> list[Track]:
     pose table, by name, of its type, no empty ``video_id``, ``frame``, ``timestamp_ms``,
     ``width`` or ``height``); this function adds the track's own.
 
+    Files are read with :func:`hifipose.io.read_results` (JSON Lines) and
+    :func:`hifipose.io.read_poses` (tables): a file that is not a keypoint file is a
+    :class:`~hifipose.errors.VideoReadError`, as everywhere keypoint files are read.
+
     Raises:
-        VideoReadError: The path does not exist, or a file cannot be read or parsed: a
-            table's column missing or of the wrong type (an id beyond the table's int32), a
-            required cell empty.
-        ConfigError: Unknown suffix, a JSON line that is not a hifipose keypoint line (a
-            value of the wrong kind), two poses of one track in a frame, or a track whose
+        VideoReadError: The path does not exist, or a file cannot be read or parsed: a JSON
+            line that is not a hifipose keypoint line (a key missing, a value of the wrong
+            kind; ``path:line`` named), a table's column missing or of the wrong type (an id
+            beyond the table's int32), a required cell empty.
+        ConfigError: Unknown suffix, two poses of one track in a frame, or a track whose
             timestamps are not finite or go backwards.
     """
     return [track for file in keypoint_files(path) for track in _read_one(file)]

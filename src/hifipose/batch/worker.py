@@ -149,7 +149,7 @@ class VideoWorker:
     """
 
     def __init__(self, setup: WorkerSetup) -> None:
-        from hifipose.api import create_detector
+        from hifipose.api import detector_from_config
 
         self.setup = setup
         if not setup.native_logs:
@@ -158,18 +158,7 @@ class VideoWorker:
         config = setup.options.detector_config(setup.threads)
         # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line has no switch.
         with nullcontext() if setup.native_logs else native_stderr_filtered():
-            self.detector = create_detector(
-                model_type=config.model_type,
-                runtime=config.runtime,
-                device=config.device,
-                enable_smoothing=config.enable_smoothing,
-                enable_segmentation=config.enable_segmentation,
-                min_detection_confidence=config.min_detection_confidence,
-                min_tracking_confidence=config.min_tracking_confidence,
-                num_poses=config.num_poses,
-                model_dir=config.model_dir,
-                num_threads=config.num_threads,
-            )
+            self.detector = detector_from_config(config)
         self._producer = setup.options.producer()
 
     def close(self) -> None:

@@ -11,8 +11,10 @@ and passes its own help text when the flag means something particular there.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+import inspect
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
@@ -29,8 +31,7 @@ EXIT_DONE_WITH_FAILURES = 3
 VIDEO_OUTPUT_SUFFIXES = (".mp4", ".avi", ".mov", ".m4v")
 DEBUG_HELP = "show tracebacks, debug logs and the native libraries' log lines"
 VERBOSE_HELP = "show info logs and the native libraries' log lines (OpenCV, FFmpeg, LiteRT)"
-_DETECTOR_FIELDS = {field.name: field for field in fields(DetectorConfig)}
-_DETECTOR_HINTS = get_type_hints(DetectorConfig)
+_DETECTOR_FIELDS = tuple(field.name for field in fields(DetectorConfig))
 
 
 def _same_file(first: Path, second: Path) -> bool:
@@ -142,24 +143,44 @@ def detector_flag(name: str) -> str:
     return FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
 
 
-def add_detector_flag(parser: _Adder, name: str, **overrides: Any) -> None:  # noqa: ANN401 - add_argument's keywords
-    """Declare the flag of the :class:`~hifipose.config.DetectorConfig` field ``name``.
+def field_help(record: type, name: str) -> str | None:
+    """The first sentence of ``name``'s entry in ``record``'s docstring ``Attributes`` (plain)."""
+    doc = inspect.getdoc(record) or ""
+    _, _, attributes = doc.partition("Attributes:\n")
+    entry = re.search(
+        rf"^ {{4}}{re.escape(name)}: (.+?)(?=^ {{4}}\w[\w, ]*:|\Z)", attributes, re.M | re.S
+    )
+    if entry is None:
+        return None
+    text = " ".join(entry.group(1).split())
+    text = re.sub(r":\w+:`~?(?:[\w.]+\.)?([\w]+)`", r"\1", text).replace("``", "")
+    first = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".")
+    return first.replace("%", "%%")  # argparse formats help with %
 
-    Its destination is the field's name; its default, its choices (a ``Literal`` field) and
-    its type are read from the field; a ``bool`` field that defaults to False is a switch.
+
+def add_field_flag(
+    parser: _Adder,
+    record: type,
+    name: str,
+    flag: str | None = None,
+    **overrides: Any,  # noqa: ANN401 - add_argument's keywords
+) -> None:
+    """Declare the flag of field ``name`` of the dataclass ``record``.
+
+    Its destination is the field's name and its flag ``--field-name`` unless ``flag`` says
+    otherwise; its default, its choices (a ``Literal`` field) and its type are read from the
+    field, its help from the record's docstring; a ``bool`` field is a switch (``--name``
+    when it defaults to False, ``--name`` / ``--no-name`` when it defaults to True).
     ``overrides`` (``help``, a stricter ``type``, a command's own ``default``) go to
     ``add_argument`` as given.
     """
-    field = _DETECTOR_FIELDS[name]
-    hint = _DETECTOR_HINTS[name]
-    flag = detector_flag(name)
-    options: dict[str, Any] = {"dest": name, "default": field.default}
-    options["help"] = DETECTOR_HELP.get(name)
-    overrides = (
-        {"choices": _DETECTOR_CHOICES[name]} | overrides if name in _DETECTOR_CHOICES else overrides
-    )
+    field = {f.name: f for f in fields(record)}[name]
+    hint = get_type_hints(record)[name]
+    flag = flag or "--" + name.replace("_", "-")
+    default = None if field.default is MISSING else field.default
+    options: dict[str, Any] = {"dest": name, "default": default, "help": field_help(record, name)}
     if hint is bool:
-        options["action"] = "store_true"
+        options["action"] = argparse.BooleanOptionalAction if default else "store_true"
     elif get_origin(hint) is Literal:
         options["choices"] = get_args(hint)
     else:
@@ -168,6 +189,31 @@ def add_detector_flag(parser: _Adder, name: str, **overrides: Any) -> None:  # n
         if "choices" not in overrides:  # argparse shows the choices instead
             options["metavar"] = flag.lstrip("-").replace("-", "_").upper()  # not the field's
     parser.add_argument(flag, **(options | overrides))
+
+
+def add_detector_flag(parser: _Adder, name: str, **overrides: Any) -> None:  # noqa: ANN401 - add_argument's keywords
+    """Declare the flag of the :class:`~hifipose.config.DetectorConfig` field ``name``.
+
+    As :func:`add_field_flag`, with the flag's name from :data:`FLAG_NAMES` and its help
+    from :data:`DETECTOR_HELP` where they have one.
+    """
+    if name in _DETECTOR_CHOICES:
+        overrides = {"choices": _DETECTOR_CHOICES[name]} | overrides
+    if name in DETECTOR_HELP:
+        overrides = {"help": DETECTOR_HELP[name]} | overrides
+    add_field_flag(parser, DetectorConfig, name, detector_flag(name), **overrides)
+
+
+def add_detector_flags(parser: _Adder, *, leave_out: Collection[str] = ()) -> None:
+    """Declare every :class:`~hifipose.config.DetectorConfig` field's flag not yet declared.
+
+    ``leave_out``: the fields the command sets itself (each command's table says why).
+    A field added to ``DetectorConfig`` gets its flag in every command this way.
+    """
+    declared = {action.dest for action in parser._actions}  # a group shares its parser's
+    for name in _DETECTOR_FIELDS:
+        if name not in declared and name not in leave_out:
+            add_detector_flag(parser, name)
 
 
 def detector_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -196,11 +242,18 @@ def add_quiet(parser: _Adder, *, help: str | None = "no progress bar") -> None:
 
 
 def add_camera(parser: argparse.ArgumentParser, *, fov_help: str) -> None:
-    """``--fov DEG`` or ``--intrinsics FILE`` (one of them): camera-space keypoints."""
+    """``--fov DEG`` or ``--intrinsics FILE`` (one of them): camera-space keypoints.
+
+    The flags of :class:`~hifipose.stream.RunOptions`' ``fov`` and ``intrinsics``.
+    """
+    from hifipose.stream import RunOptions
+
     camera = parser.add_mutually_exclusive_group()
-    camera.add_argument("--fov", type=float, metavar="DEG", help=fov_help)
-    camera.add_argument(
-        "--intrinsics",
+    add_field_flag(camera, RunOptions, "fov", metavar="DEG", help=fov_help)
+    add_field_flag(
+        camera,
+        RunOptions,
+        "intrinsics",
         type=Path,
         metavar="FILE",
         help="camera intrinsics JSON (camera_matrix + width/height, or hfov_deg): camera space",

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING
 from hifipose.cli._common import (
     add_camera,
     add_detector_flag,
+    add_detector_flags,
+    add_field_flag,
     add_model,
     add_model_dir,
     add_quiet,
     add_runtime,
+    detector_options,
     given_camera,
 )
 from hifipose.errors import ConfigError
@@ -66,40 +69,19 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-#: Detector flags ``batch`` shares with ``track`` (declared after ``--model-dir``).
-_ADDED_FLAGS = (
-    "detect_every",
-    "max_lost_ms",
-    "detector_tiles",
-    "precision",
-    "compat",
-    "refine_passes",
-    "flip_tta",
-)
-
-
 def batch_options(args: argparse.Namespace) -> BatchOptions:
     """``batch``'s flags as the job options (validated: ConfigError)."""
     from hifipose.batch import BatchOptions
 
     return BatchOptions(
-        model=args.model_type,
-        runtime=args.runtime,
-        device=args.device,
-        num_poses=args.num_poses,
-        segmentation=args.enable_segmentation,
-        smoothing=args.smoothing,
-        min_detection_confidence=args.min_detection_confidence,
-        min_tracking_confidence=args.min_tracking_confidence,
-        camera=given_camera(args),
-        model_dir=args.model_dir,
-        **{name: getattr(args, name) for name in _ADDED_FLAGS},
+        **detector_options(args), smoothing=args.smoothing, camera=given_camera(args)
     )
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``batch`` and its flags."""
-    from hifipose.batch import SMOOTHING_MODES
+    from hifipose.batch.options import BATCH_FIXED_FIELDS
+    from hifipose.stream import RunOptions
 
     batch = sub.add_parser(
         "batch",
@@ -125,10 +107,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_detector_flag(batch, "device", help=None)
     add_detector_flag(batch, "num_poses", help="people per frame at most")
     add_detector_flag(batch, "enable_segmentation", help="run the mask head")
-    batch.add_argument(
-        "--smoothing",
-        choices=SMOOTHING_MODES,
-        default="online",
+    add_field_flag(
+        batch,
+        RunOptions,
+        "smoothing",
         help="online: MediaPipe's live filters (default); offline: track, then smooth each "
         "whole track without lag; none: raw landmarks",
     )
@@ -138,8 +120,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_detector_flag(batch, "min_detection_confidence", help=None)
     add_detector_flag(batch, "min_tracking_confidence", help=None)
     add_model_dir(batch)
-    for name in _ADDED_FLAGS:
-        add_detector_flag(batch, name)
+    add_detector_flags(batch, leave_out=BATCH_FIXED_FIELDS)
     batch.add_argument("--retry-failed", action="store_true", help="retry recorded failures")
     batch.add_argument(
         "--overwrite", action="store_true", help="redo videos done with other options"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose._publish import publish_text
 from hifipose.cli._common import add_quiet, bounded_int
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
         )
     print(text)
     if args.json:
-        Path(args.json).write_text(report.to_json())
+        publish_text(args.json, report.to_json())
     if args.markdown:
-        Path(args.markdown).write_text(text)
+        publish_text(args.markdown, text)
     return 0
 
 

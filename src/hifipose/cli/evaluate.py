@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from hifipose._native_logs import native_stderr_filtered
+from hifipose._publish import publish_text
 from hifipose.cli._common import (
     add_detector_flag,
     add_model,
@@ -70,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
             m: dict(zip(("gain", "low", "high"), g, strict=True)) for m, g in gains.items()
         }
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        publish_text(args.json, json.dumps(result, indent=2))
     if args.predictions:
-        Path(args.predictions).write_text(json.dumps(evaluate.coco_results(predictions)))
+        publish_text(args.predictions, json.dumps(evaluate.coco_results(predictions)))
     return 0
 
 

@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 from hifipose.cli._common import (
     add_detector_flag,
+    add_detector_flags,
     add_model,
     add_model_dir,
     add_runtime,
     bounded_int,
+    detector_options,
 )
 from hifipose.errors import ConfigError
 
@@ -69,20 +71,19 @@ def serve_config(args: argparse.Namespace, token: str | None) -> ServeConfig:
         host=args.host,
         port=args.port,
         token=token,
-        model_type=args.model_type,
-        runtime=args.runtime,
-        num_poses=args.num_poses,
         max_frame_bytes=args.max_frame_kb * 1024,
         max_upload_bytes=args.max_upload_mb * 1024 * 1024,
         max_sessions=args.max_sessions,
-        model_dir=args.model_dir,
         certfile=args.certfile,
         keyfile=args.keyfile,
+        **detector_options(args),
     )
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Declare ``serve`` and its flags."""
+    """Declare ``serve`` and its flags (the detector's: where every stream and upload starts)."""
+    from hifipose.serve.config import SERVE_FIXED_FIELDS
+
     serve = sub.add_parser("serve", help="live web demo: webcam pose tracking in the browser")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback only)")
     serve.add_argument("--port", type=bounded_int(0, 65535), default=8000)
@@ -111,3 +112,4 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--certfile", type=Path, help="PEM certificate: serve HTTPS (the camera off localhost)"
     )
     serve.add_argument("--keyfile", type=Path, help="PEM private key of --certfile")
+    add_detector_flags(serve, leave_out=SERVE_FIXED_FIELDS)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,8 @@ from hifipose.cli._common import (
     VIDEO_OUTPUT_SUFFIXES,
     add_camera,
     add_detector_flag,
+    add_detector_flags,
+    add_field_flag,
     add_model,
     add_model_dir,
     add_quiet,
@@ -592,8 +594,20 @@ def _track_inputs(plans: list[argparse.Namespace], jobs: int) -> int:
     return EXIT_DONE_WITH_FAILURES
 
 
+#: The ``DetectorConfig`` fields ``track`` has no flag of its own for, and why.
+TRACK_OWN_FIELDS: Final = {
+    "static_image_mode": "--static (on by default for images)",
+    "enable_smoothing": "--smoothing (online: on)",
+    "num_threads": "--jobs (one inference thread per parallel input)",
+    "strict_timestamps": "track repairs container and camera timestamps",
+    "smooth_segmentation": "mask blending stays MediaPipe's",
+}
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``track`` and its flags."""
+    from hifipose.stream import RunOptions
+
     track = sub.add_parser("track", help="track a video, image, folder, glob or webcam")
     track.add_argument(
         "input", help="video file, image, folder of images, glob, or webcam index (0)"
@@ -622,10 +636,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_runtime(track, help="inference runtime")
     track.add_argument("--static", action="store_true", help="detect on every frame; no tracking")
     track.add_argument("--no-smoothing", action="store_true", help="same as --smoothing none")
-    track.add_argument(
-        "--smoothing",
-        choices=("online", "offline", "none"),
-        default="online",
+    add_field_flag(
+        track,
+        RunOptions,
+        "smoothing",
         help="online: MediaPipe's live filters (default); offline: track, then smooth each "
         "whole track without lag (recorded video); none: raw landmarks",
     )
@@ -646,15 +660,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_detector_flag(track, "detect_every", type=bounded_int(1))
     add_detector_flag(track, "max_lost_ms")
     add_detector_flag(track, "detector_tiles", type=bounded_int(1))
-    track.add_argument("--max-frames", type=bounded_int(1), help="stop after N frames")
+    add_field_flag(track, RunOptions, "max_frames", type=bounded_int(1), help="stop after N frames")
     track.add_argument("--show", action="store_true", help="show the overlay in a window")
     add_quiet(track)
     add_model_dir(track)
-    for name in ("precision", "compat"):
-        add_detector_flag(track, name)
-    add_detector_flag(track, "refine_passes")
-    for name in ("flip_tta", "device", "min_detection_confidence", "min_tracking_confidence"):
-        add_detector_flag(track, name)
+    add_detector_flags(track, leave_out=TRACK_OWN_FIELDS)
     add_camera(
         track,
         fov_help="camera's horizontal field of view: adds camera-space 3D (metres) to the output",

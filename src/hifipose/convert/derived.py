@@ -10,14 +10,12 @@ makes it again. torch modules are rebuilt from the .tflite each time and have no
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Final
 
+from hifipose._publish import partial_owner, publishing
 from hifipose._version import __version__
 
 __all__ = [
@@ -51,24 +49,15 @@ def is_derived(path: Path) -> bool:
     return (
         any(marker in name for marker in _MARKERS)
         and not name.endswith((RECORD_SUFFIX, ".partial"))
+        and partial_owner(name) is None
         and not name.startswith(".")
     )
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a unique temp file beside ``path``, then rename it over ``path``."""
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".partial"
-    )
-    try:
-        os.fchmod(descriptor, 0o644)  # as readable as the model files (mkstemp makes it 0600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temp_name).unlink()
-        raise
+    """Write ``data`` to ``path`` whole (its own partial file first, then renamed)."""
+    with publishing(path, unique=True) as partial:  # converters of one process may race
+        partial.write_bytes(data)
 
 
 def write(path: Path, data: bytes, *, source_sha256: str, tool: str) -> None:

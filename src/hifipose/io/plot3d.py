@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hifipose._optional import require
+from hifipose._publish import publishing
 from hifipose.io.render import DEFAULT_STYLE, DrawStyle
 from hifipose.pose import Pose
 from hifipose.topology import SKELETON_EDGES, keypoint_side
@@ -66,7 +67,8 @@ def plot_world_pose(
 
 
 def save_world_pose_png(pose: Pose, path: str | Path, **kwargs: Any) -> Path:  # noqa: ANN401
-    """Plot ``pose``'s world skeleton and save it as a PNG; return the path."""
+    """Plot ``pose``'s world skeleton and save it as a PNG (published whole); return the path."""
     ax = plot_world_pose(pose, **kwargs)
-    ax.figure.savefig(str(path), dpi=100)
+    with publishing(path) as partial:
+        ax.figure.savefig(str(partial), dpi=100)
     return Path(path)

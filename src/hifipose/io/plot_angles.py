@@ -6,7 +6,6 @@ leave gaps in the curves.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
+from hifipose._publish import publishing
 from hifipose.errors import ConfigError, OutputError
 
 __all__ = ["AnglePanel", "check_plot_path", "plot_angle_panels"]
@@ -82,10 +82,8 @@ def plot_angle_panels(path: str | Path, panels: Sequence[AnglePanel]) -> Path:
             ax.legend(loc="upper right", fontsize=8, ncols=2)
         axes[-1, 0].set_xlabel("time (s)")
         fig.tight_layout()
-        partial = target.with_name(target.stem + ".partial" + target.suffix)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(partial, dpi=110)
-        os.replace(partial, target)
+        with publishing(target) as partial:
+            fig.savefig(partial, dpi=110)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:

@@ -14,7 +14,6 @@ Conventions:
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -26,13 +25,9 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from hifipose._publish import Publication, discard, publishing
 from hifipose.errors import OutputError
-from hifipose.io.writers.base import (
-    PublishOnSuccess,
-    discard,
-    partial_path,
-    remove_stale_partials,
-)
+from hifipose.io.writers.base import PublishOnSuccess
 from hifipose.pose import Pose
 from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
 
@@ -274,14 +269,13 @@ class OverlayVideoWriter(PublishOnSuccess):
         self, path: str | Path, fps: float, size_wh: tuple[int, int], *, queue_frames: int = 4
     ) -> None:
         self.path = Path(path)
-        self.partial = partial_path(self.path)
         self.size_wh = size_wh
         if self.path.is_dir():
             msg = f"cannot write video {self.path}: it is a folder; give a file name"
             raise OutputError(msg)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale_partials(self.path)
+            self._publication = Publication(self.path)
+            self.partial = self._publication.partial
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         fourcc = cv2.VideoWriter.fourcc(*("mp4v" if self.path.suffix.lower() != ".avi" else "MJPG"))
@@ -352,7 +346,7 @@ class OverlayVideoWriter(PublishOnSuccess):
         if not self._closed:
             self._finish()
             self._raise_encoding_error()
-            os.replace(self.partial, self.path)
+            self._publication.publish()
 
     def abort(self) -> None:
         """Stop without publishing and delete the partial file."""
@@ -362,7 +356,10 @@ class OverlayVideoWriter(PublishOnSuccess):
 
 
 class PngSequenceWriter(PublishOnSuccess):
-    """Rendered frames as ``frame_000000.png``, ``frame_000001.png``, … in a folder."""
+    """Rendered frames as ``frame_000000.png``, ``frame_000001.png``, … in a folder.
+
+    Each PNG is published whole (:func:`hifipose._publish.publishing`).
+    """
 
     def __init__(self, folder: str | Path) -> None:
         self.path = Path(folder)
@@ -375,9 +372,13 @@ class PngSequenceWriter(PublishOnSuccess):
     def write(self, image_rgb: NDArray[np.uint8], draw: Draw | None = None) -> None:
         """Write the next frame as a PNG, with ``draw`` applied to its BGR copy when given."""
         target = self.path / f"frame_{self._index:06d}.png"
-        if not cv2.imwrite(str(target), _to_bgr(image_rgb, draw)):
-            msg = f"cannot write {target}"
-            raise OutputError(msg)
+        try:
+            with publishing(target) as partial:
+                if not cv2.imwrite(str(partial), _to_bgr(image_rgb, draw)):
+                    raise OSError("the PNG encoder failed")
+        except OSError as exc:
+            msg = f"cannot write {target}: {exc.strerror or exc}"
+            raise OutputError(msg) from exc
         self._index += 1
 
     def close(self) -> None:

@@ -111,44 +111,67 @@ def _array(rows: object, width: int, where: str) -> NDArray[np.float32]:
     return values.astype(np.float32)
 
 
+def _points(points: object, keys: tuple[str, ...]) -> NDArray[np.float32]:
+    """(33, len(keys)) float32 from a list of keypoint objects; a missing or null value is NaN."""
+    if not isinstance(points, list) or len(points) != NUM_KEYPOINTS:
+        msg = f"expected a list of {NUM_KEYPOINTS} keypoints"
+        raise TypeError(msg)
+    if not all(isinstance(point, dict) for point in points):
+        msg = "a keypoint is a JSON object"
+        raise TypeError(msg)
+    values = [[math.nan if p.get(k) is None else json_float(p[k]) for k in keys] for p in points]
+    with np.errstate(over="ignore"):  # beyond float32: ±inf
+        return np.array(values, dtype=np.float64).astype(np.float32)
+
+
+def _pose_from_json(entry: object, where: str) -> Pose:
+    if not isinstance(entry, dict):
+        msg = f"a pose is a JSON object, got {type(entry).__name__}"
+        raise TypeError(msg)
+    camera = entry.get("camera_m")
+    track_id = entry.get("track_id")
+    score = entry.get("score")
+    return Pose(
+        _points(entry["keypoints"], ("x", "y", "z", "score", "presence")),
+        _points(entry["keypoints3d"], ("x", "y", "z")),
+        math.nan if score is None else json_float(score),
+        track_id=None if track_id is None else json_int(track_id),
+        camera_array_m=None if camera is None else _array(camera, 3, where),
+    )
+
+
+def _frame_from_json(data: object, where: str) -> FrameResult:
+    if not isinstance(data, dict):
+        msg = f"a line is a JSON object, got {type(data).__name__}"
+        raise TypeError(msg)
+    poses = data["poses"]
+    if not isinstance(poses, list):
+        msg = "poses is a list"
+        raise TypeError(msg)
+    source = data.get("source")
+    if source is not None and not isinstance(source, str):
+        msg = f"source is a string, got {type(source).__name__}"
+        raise TypeError(msg)
+    return FrameResult(
+        json_int(data["frame"]),
+        json_float(data["timestamp_ms"]),
+        (json_int(data["width"]), json_int(data["height"])),
+        tuple(_pose_from_json(entry, where) for entry in poses),
+        source=source,
+    )
+
+
 def _read_jsonl(path: Path) -> Iterator[FrameResult]:
-    image_keys = ("x", "y", "z", "score", "presence")
     with path.open(encoding="utf-8") as file:
         for number, line in enumerate(file, start=1):
             if not line.strip():
                 continue
-            where = f"{path}, line {number}"
+            where = f"{path}:{number}"
             try:
-                data = json.loads(line)
-                poses = []
-                for entry in data["poses"]:
-                    image = [[kp[k] for k in image_keys] for kp in entry["keypoints"]]
-                    world = [[kp[k] for k in "xyz"] for kp in entry["keypoints3d"]]
-                    camera = entry.get("camera_m")
-                    track_id = entry.get("track_id")
-                    poses.append(
-                        Pose(
-                            _array(image, 5, where),
-                            _array(world, 3, where),
-                            math.nan if entry["score"] is None else json_float(entry["score"]),
-                            track_id=None if track_id is None else json_int(track_id),
-                            camera_array_m=None if camera is None else _array(camera, 3, where),
-                        )
-                    )
-                result = FrameResult(
-                    json_int(data["frame"]),
-                    json_float(data["timestamp_ms"]),
-                    (json_int(data["width"]), json_int(data["height"])),
-                    tuple(poses),
-                    source=data.get("source"),
-                )
-            except (
-                ValueError,
-                KeyError,
-                TypeError,
-                OverflowError,
-            ) as exc:  # JSONDecodeError: ValueError
-                msg = f"{where}: not a hifipose keypoint line ({type(exc).__name__}: {exc})"
+                result = _frame_from_json(json.loads(line), where)
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:  # JSON: ValueError
+                reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+                msg = f"{where}: not a hifipose keypoint line ({reason.splitlines()[0]})"
                 raise VideoReadError(msg) from exc
             yield result
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from hifipose._publish import partial_owner
 from hifipose.convert import CONVERTER_VERSION, derived
 from hifipose.models.cache import models_dir
 from hifipose.models.registry import MODEL_SPECS
@@ -30,8 +31,6 @@ PIDLESS_PARTIAL_STALE_S: Final = 3600
 #: A partial file whose owner looks alive is still stale after this long (the pid reused).
 _OWNED_PARTIAL_STALE_S: Final = 24 * 3600
 
-# fetch: "<filename>.<pid>-<hex>.partial"; convert: ".<filename>.<random>.partial".
-_FETCH_PARTIAL: Final = re.compile(r".+\.(\d+)-[0-9a-f]+\.partial\Z")
 # convert: "<stem>.<16 hex of the source's sha256>.hifipose-c<version><suffix>";
 # int8: "<stem>.<16 hex>.hifipose-q<version>.int8.tflite".
 _DERIVED: Final = re.compile(
@@ -54,10 +53,9 @@ def _alive(pid: int) -> bool:
 
 def _partial_is_stale(path: Path, now: float) -> str | None:
     age = now - path.stat().st_mtime
-    match = _FETCH_PARTIAL.match(path.name)
-    if match is None:
+    pid = partial_owner(path.name)  # hifipose's partial-file rule (hifipose._publish)
+    if pid is None:  # an older release's ".<filename>.<random>.partial"
         return "partial file untouched for an hour" if age > PIDLESS_PARTIAL_STALE_S else None
-    pid = int(match.group(1))
     if pid == os.getpid():
         return None
     if not _alive(pid):
@@ -66,7 +64,7 @@ def _partial_is_stale(path: Path, now: float) -> str | None:
 
 
 def _why_removable(path: Path, now: float) -> str | None:
-    if path.name.endswith(".partial"):
+    if partial_owner(path.name) is not None or path.name.endswith(".partial"):
         return _partial_is_stale(path, now)
     if path.name.endswith(derived.RECORD_SUFFIX):
         file = path.with_name(path.name.removesuffix(derived.RECORD_SUFFIX))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import subprocess
 import tarfile
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final, Literal, Protocol, TypedDict
 
+from hifipose._publish import Publication, partial_owner
 from hifipose.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
 from hifipose.models.cache import models_dir, verify_file
 from hifipose.models.registry import MODEL_SPECS, NPM_PACKAGE, ModelSpec
@@ -274,7 +274,9 @@ def _discard(path: Path) -> None:
 def _remove_stale_partials(target: Path) -> None:
     """Delete ``*.partial`` files a killed process left behind more than a day ago."""
     cutoff = time.time() - _STALE_PARTIAL_S
-    for partial in target.glob("*.partial"):
+    for partial in target.glob("*.partial*"):
+        if partial_owner(partial.name) is None and not partial.name.endswith(".partial"):
+            continue
         try:
             if partial.stat().st_mtime < cutoff:
                 partial.unlink()
@@ -301,7 +303,8 @@ def _install(
         OSError: Reading or writing failed; the partial file is gone.
     """
     final = target / spec.filename
-    partial = target / f"{spec.filename}.{os.getpid()}-{secrets.token_hex(4)}.partial"
+    publication = Publication(final, unique=True)  # concurrent fetches cannot mix
+    partial = publication.partial
     digest = hashlib.sha256()
     done = 0
     try:
@@ -328,9 +331,9 @@ def _install(
                 f"sha256 {got}; it was not installed"
             )
             raise ModelIntegrityError(msg)
-        os.replace(partial, final)
+        publication.publish()
     except BaseException:
-        partial.unlink(missing_ok=True)
+        publication.discard()
         raise
     logger.info("installed %s from %s", final, source)
     return final

@@ -17,6 +17,7 @@ no part of a URL ever becomes a file path.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.resources
 import importlib.util
 import json
@@ -34,7 +35,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hifipose._version import __version__
-from hifipose.api import available_runtimes, create_detector, list_models
+from hifipose.api import available_runtimes, detector_from_config, list_models
 from hifipose.config import ModelType, RuntimeName
 from hifipose.detector import PoseDetector
 from hifipose.errors import ConfigError
@@ -80,15 +81,16 @@ def _load_static() -> dict[str, bytes]:
 
 def _detector_factory(config: ServeConfig) -> DetectorFactory:
     def factory(options: StreamOptions) -> PoseDetector:
-        return create_detector(
+        chosen = dataclasses.replace(
+            config.detector,
             model_type=cast(ModelType, options.model_type),
             runtime=cast(RuntimeName, options.runtime),
             enable_smoothing=options.smoothing,
             enable_segmentation=options.segmentation,
             num_poses=options.num_poses,
-            model_dir=config.model_dir,
             num_threads=1,  # the inference pool provides the parallelism
         )
+        return detector_from_config(chosen)
 
     return factory
 

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
+from hifipose.config import DetectorConfig
 from hifipose.errors import ConfigError
 from hifipose.serve.protocol import MAX_NUM_POSES
 
-__all__ = ["LOOPBACK_NAMES", "ServeConfig", "is_loopback_host"]
+__all__ = ["LOOPBACK_NAMES", "SERVE_FIXED_FIELDS", "ServeConfig", "is_loopback_host"]
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 MIN_TOKEN_CHARS: Final = 16
+#: The ``DetectorConfig`` fields the server sets itself (per stream or job), and why.
+SERVE_FIXED_FIELDS: Final = {
+    "static_image_mode": "live streams and uploads are videos",
+    "num_threads": "the server sizes its own inference pool (one thread per detector)",
+    "strict_timestamps": "the server repairs the browser's timestamps",
+    "enable_smoothing": "the page switches it per live stream or upload",
+    "enable_segmentation": "the page switches it per live stream or upload",
+}
+#: The detector the live streams and uploads start from until the page switches.
+_DETECTOR: Final = DetectorConfig(model_type="lite")
+_DETECTOR_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(DetectorConfig))
 
 
 def is_loopback_host(host: str) -> bool:
@@ -32,20 +45,23 @@ def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ServeConfig:
     """Options of ``hifipose serve``.
+
+    Keywords: the attributes below, and any :class:`~hifipose.config.DetectorConfig` field
+    (but :data:`SERVE_FIXED_FIELDS`) by name, e.g. ``ServeConfig(model_type="full",
+    detector_tiles=2)``: they change :attr:`detector`.
 
     Attributes:
         host: Interface to bind. Loopback by default; any other needs ``token``.
         port: TCP port.
         token: A shared secret every request must carry (``?token=`` or the
             ``X-Hifipose-Token`` header). Required unless ``host`` is loopback.
-        model_type: The live stream's model until the client switches.
-        runtime: The live stream's runtime until the client switches (it must be installed).
-        num_poses: Most people tracked per live stream until the client switches (1 to
-            :data:`~hifipose.serve.protocol.MAX_NUM_POSES`; over 1 needs a runtime that
-            tracks several people).
+        detector: The options every live stream and upload starts from (the lite model by
+            default); the page switches ``model_type``, ``runtime`` (an installed one),
+            ``num_poses`` (1 to :data:`~hifipose.serve.protocol.MAX_NUM_POSES`), smoothing
+            and the mask per stream or upload.
         max_frame_bytes: Largest encoded frame accepted over the WebSocket.
         max_upload_bytes: Largest video accepted by the upload tab.
         max_sessions: Most live WebSocket streams at once (each holds its own detector, up to
@@ -57,7 +73,6 @@ class ServeConfig:
             job and its files are deleted to make room.
         max_job_frames: Upload jobs stop after this many frames.
         work_dir: Parent folder for the temporary upload folder (None: the system's).
-        model_dir: Model files folder passed to ``create_detector`` (None: the cache).
         certfile: A PEM certificate (chain) to serve HTTPS and WSS; needs ``keyfile``.
             Browsers give a page the camera only on localhost or over HTTPS.
         keyfile: The certificate's PEM private key.
@@ -66,9 +81,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     token: str | None = None
-    model_type: str = "lite"
-    runtime: str = "litert"
-    num_poses: int = 1
+    detector: DetectorConfig = _DETECTOR
     max_frame_bytes: int = 1 << 20
     max_upload_bytes: int = 200 << 20
     max_sessions: int = 16
@@ -76,9 +89,49 @@ class ServeConfig:
     max_jobs: int = 8
     max_job_frames: int = 20_000
     work_dir: Path | None = None
-    model_dir: Path | None = None
     certfile: Path | None = None
     keyfile: Path | None = None
+
+    def __init__(self, *, detector: DetectorConfig | None = None, **options: Any) -> None:  # noqa: ANN401 - each field is typed above
+        own = {f.name: f for f in dataclasses.fields(ServeConfig) if f.name != "detector"}
+        unknown = sorted(set(options) - set(own) - _DETECTOR_FIELDS)
+        fixed = sorted(set(options) & set(SERVE_FIXED_FIELDS))
+        if unknown or fixed:
+            msg = f"serve has no option {', '.join(unknown + fixed)}"
+            msg += f" (the server sets {', '.join(fixed)} itself)" if fixed else ""
+            raise ConfigError(msg)
+        for name, spec in own.items():
+            if name in options:
+                value = options[name]
+            else:
+                value = spec.default if spec.default_factory is MISSING else spec.default_factory()
+            object.__setattr__(self, name, value)
+        changes = {k: v for k, v in options.items() if k in _DETECTOR_FIELDS}
+        num_poses = changes.get("num_poses", 1)
+        if isinstance(num_poses, bool) or num_poses not in range(1, MAX_NUM_POSES + 1):
+            raise ConfigError(f"num_poses must be in [1, {MAX_NUM_POSES}], got {num_poses!r}")
+        object.__setattr__(self, "detector", dataclasses.replace(detector or _DETECTOR, **changes))
+        self.__post_init__()
+
+    @property
+    def model_type(self) -> str:
+        """The live streams' and uploads' model until the page switches."""
+        return self.detector.model_type
+
+    @property
+    def runtime(self) -> str:
+        """The live streams' and uploads' runtime until the page switches."""
+        return self.detector.runtime
+
+    @property
+    def num_poses(self) -> int:
+        """Most people per live stream or upload until the page switches."""
+        return self.detector.num_poses
+
+    @property
+    def model_dir(self) -> Path | None:
+        """The model files' folder (None: the cache)."""
+        return self.detector.model_dir
 
     @property
     def scheme(self) -> str:
@@ -97,8 +150,6 @@ class ServeConfig:
                 "network; give a --token"
             )
             raise ConfigError(msg)
-        if self.model_type not in ("lite", "full", "heavy"):
-            raise ConfigError(f"model_type must be lite, full or heavy, got {self.model_type!r}")
         if (self.certfile is None) != (self.keyfile is None):
             raise ConfigError("HTTPS needs both --certfile and --keyfile")
         if isinstance(self.num_poses, bool) or self.num_poses not in range(1, MAX_NUM_POSES + 1):

@@ -391,7 +391,9 @@ def test_batch_cli_writes_the_pose_table_track_writes(
 ) -> None:
     """``hifipose batch`` and ``hifipose track -o x.parquet`` run one frame loop
     (:func:`hifipose.stream.estimate_frames`): the same clip gives the same table, column by
-    column (only their metadata documents differ).
+    column (only their metadata documents differ). Options other than the defaults reach
+    batch's workers as they reach ``track`` (the workers once dropped every detector option
+    added after batch's first release).
 
     ``track`` runs here with OpenCV on one thread, as a worker with one thread runs it: the
     crops OpenCV cuts on one thread and on several differ by a rounding (measured: a person
@@ -399,6 +401,7 @@ def test_batch_cli_writes_the_pose_table_track_writes(
     # Resolved: batch names its inputs by their resolved paths (a link in ../shared would differ).
     clip = str((SHARED_DATA / "multi" / "crossing_squats.mp4").resolve())
     common = ["--model", "lite", "--num-poses", "3", "--model-dir", str(model_dir), "--quiet"]
+    common += ["--detect-every", "7", "--max-lost-ms", "2500", "--tiles", "2"]
     out, track_out = tmp_path / "out", tmp_path / "track.parquet"
     assert main(["batch", clip, "-o", str(out), "--workers", "1", *common]) == 0
     assert main(["track", clip, "-o", str(track_out), *common]) == 0

@@ -525,3 +525,21 @@ def test_temporary_folder_is_deleted_when_the_server_stops(work_dir: Path) -> No
         run_job(client, SQUATS.read_bytes(), "suffix=.mp4&model_type=lite")
         assert len(list(work_dir.iterdir())) == 1
     assert list(work_dir.iterdir()) == []
+
+
+def test_the_servers_detector_options_reach_every_stream_and_upload(tmp_path: Path) -> None:
+    """``serve --tiles 2 --detect-every 7 ...`` (``ServeConfig``'s detector) is where each
+    stream's detector starts; the page's choices (model, people, mask, smoothing) go on top."""
+    from hifipose.serve.app import _detector_factory
+    from hifipose.serve.protocol import StreamOptions
+
+    config = ServeConfig(work_dir=tmp_path, detector_tiles=2, detect_every=7, max_lost_ms=250.0)
+    chosen = StreamOptions(model_type="full", num_poses=3, segmentation=True, smoothing=False)
+    detector = _detector_factory(config)(chosen)
+    try:
+        got = detector.config
+        assert (got.detector_tiles, got.detect_every, got.max_lost_ms) == (2, 7, 250.0)
+        assert (got.model_type, got.num_poses, got.num_threads) == ("full", 3, 1)
+        assert got.enable_segmentation and not got.enable_smoothing
+    finally:
+        detector.close()

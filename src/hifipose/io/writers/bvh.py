@@ -56,8 +56,9 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from hifipose._publish import publish_text
 from hifipose.errors import ConfigError, OutputError
-from hifipose.io.writers.base import ResultWriter, discard, partial_path, remove_stale_partials
+from hifipose.io.writers.base import ResultWriter
 from hifipose.pose import FrameResult
 from hifipose.topology import Kp
 
@@ -570,13 +571,9 @@ class BvhWriter(ResultWriter):
         written = []
         for key, path in self.paths().items():
             text = _track_text(self._tracks[key])
-            remove_stale_partials(path)
-            partial = partial_path(path)
             try:
-                partial.write_text(text, encoding="utf-8")
-                partial.replace(path)
+                publish_text(path, text)
             except OSError as exc:
-                discard(partial)
                 msg = f"cannot write {path}: {exc.strerror or exc}"
                 raise OutputError(msg) from exc
             written.append(path)

@@ -24,7 +24,6 @@ Conventions:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -33,9 +32,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose._optional import require
+from hifipose._publish import Publication
 from hifipose.camera import Intrinsics
 from hifipose.errors import OutputError
-from hifipose.io.writers.base import ResultWriter, discard, partial_path, remove_stale_partials
+from hifipose.io.writers.base import ResultWriter
 from hifipose.pose import FrameResult, Pose
 from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES
 
@@ -79,19 +79,18 @@ class RerunWriter(ResultWriter):
             msg = "a Rerun writer needs a .rrd path, a viewer, or both"
             raise OutputError(msg)
         self.path = Path(path) if path is not None else None
-        self.partial = partial_path(self.path) if self.path else None
+        self._publication: Publication | None = None
         self._closed = False
         self._recording: Any = rr.RecordingStream(application_id)
         sinks = []
-        if self.path is not None and self.partial is not None:
+        if self.path is not None:
             try:
-                self.partial.parent.mkdir(parents=True, exist_ok=True)
-                remove_stale_partials(self.path)
-                self.partial.touch()
+                self._publication = Publication(self.path)
+                self._publication.partial.touch()
             except OSError as exc:
                 msg = f"cannot write {self.path}: {exc.strerror or exc}"
                 raise OutputError(msg) from exc
-            sinks.append(rr.FileSink(str(self.partial)))
+            sinks.append(rr.FileSink(str(self._publication.partial)))
         if live == "spawn":
             rr.spawn(connect=False, recording=self._recording)
             sinks.append(rr.GrpcSink())
@@ -219,8 +218,8 @@ class RerunWriter(ResultWriter):
         self._closed = True
         self._recording.flush()
         self._recording.disconnect()
-        if self.path is not None and self.partial is not None:
-            os.replace(self.partial, self.path)
+        if self._publication is not None:
+            self._publication.publish()
 
     def abort(self) -> None:
         """Stop; the partial file is deleted and nothing is published."""
@@ -228,8 +227,8 @@ class RerunWriter(ResultWriter):
             self._closed = True
             self._recording.flush()
             self._recording.disconnect()
-            if self.partial is not None:
-                discard(self.partial)
+            if self._publication is not None:
+                self._publication.discard()
 
 
 def _blueprint(rr: Any, *, angles: bool) -> Any:  # noqa: ANN401 - rerun's types, lazy
