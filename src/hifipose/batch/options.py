@@ -54,9 +54,13 @@ class BatchOptions:
             ``track``.
         model_dir: Read model files from this folder (not part of the fingerprint: the
             models' SHA-256 digests are).
-        detect_every, max_lost_ms, detector_tiles, precision, compat, refine_passes,
-            flip_tta: As :class:`~hifipose.config.DetectorConfig`'s fields (their defaults
-            too).
+        detect_every: As ``DetectorConfig.detect_every`` (its default too).
+        max_lost_ms: As ``DetectorConfig.max_lost_ms`` (its default too).
+        detector_tiles: As ``DetectorConfig.detector_tiles`` (its default too).
+        precision: As ``DetectorConfig.precision`` (its default too).
+        compat: As ``DetectorConfig.compat`` (its default too).
+        refine_passes: As ``DetectorConfig.refine_passes`` (its default too).
+        flip_tta: As ``DetectorConfig.flip_tta`` (its default too).
     """
 
     model: ModelType = "full"
