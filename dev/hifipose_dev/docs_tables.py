@@ -29,6 +29,7 @@ included, where a warning would be too late). The page says which file each tabl
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,11 @@ __all__ = ["RESULTS_DIR", "ResultsBlockError", "Table", "render_block", "render_
 #: Where the benchmarks commit their results.
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
-_BLOCK = re.compile(r"^```results[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+# A block may be indented (in a list item): its table is indented the same way.
+_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)```results[ \t]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 _KEYS = frozenset({"file", "table", "where", "columns", "rename", "caption"})
 _SEPARATOR_CELL = re.compile(r"^:?-{3,}:?$")
 
@@ -189,7 +194,13 @@ def render_block(body: str, results_dir: Path = RESULTS_DIR) -> str:
 
 def render_page(markdown: str, results_dir: Path = RESULTS_DIR) -> str:
     """``markdown`` with every ``results`` block replaced by its table."""
-    return _BLOCK.sub(lambda m: render_block(m.group("body"), results_dir), markdown)
+
+    def table(match: re.Match[str]) -> str:
+        indent = match["indent"]
+        lines = render_block(textwrap.dedent(match["body"]), results_dir).splitlines()
+        return "\n".join(indent + line if line else line for line in lines)
+
+    return _BLOCK.sub(table, markdown)
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:

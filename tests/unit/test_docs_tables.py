@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,10 @@ def test_a_block_selects_rows_and_columns(results_dir: Path) -> None:
     assert "```" not in rendered
     assert "| full | 6.65 |" in rendered
     assert rendered.startswith("Text.\n\n") and rendered.endswith("\n\nMore.\n")
+    in_a_list = "- item\n\n" + textwrap.indent(f"```results\n{body}```\n", "  ")
+    nested = render_page(in_a_list, results_dir)
+    assert "\n  | full | 6.65 |\n" in nested  # indented as the block was
+    assert "```" not in nested
     captioned = render_block("file: bench.md\ntable: 1\ncaption: yes", results_dir)
     assert captioned.startswith("Speed on the squat clip, ms per frame.\n\n| model |")
 
