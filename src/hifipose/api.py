@@ -100,8 +100,9 @@ def create_detector(
             it.
         precision: ``"float32"`` (default: MediaPipe's numbers) or ``"int8"``: the landmark
             model quantised to int8 by hifipose (litert only; built once and cached next to
-            the model). Faster, but not MediaPipe's numbers: see the README's Speed section
-            for its measured cost in accuracy.
+            the model). Faster, but not MediaPipe's numbers: the guide "Choosing a runtime
+            and precision" (docs/guides/runtimes-and-precision.md) has its measured cost in
+            accuracy.
         compat: None or ``"graph"`` (default): MediaPipe's Pose graph as written, which
             MediaPipe Tasks and TF.js also run. ``"mediapipe-python"``: the legacy
             ``mp.solutions.pose`` (mediapipe ≤ 0.10.14) number for number: a 9×9 heatmap
