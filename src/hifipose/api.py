@@ -67,15 +67,15 @@ def create_detector(  # noqa: D417 - the keywords are documented once, in Detect
     Model files are taken from ``model_dir`` if given, else from the per-user cache; a
     missing cached file is fetched here (never during ``estimate_poses``).
 
+    Every keyword but ``family`` is a field of :class:`~hifipose.config.DetectorConfig`,
+    which states each one's meaning, units, default and limits (``compat=None`` means
+    ``"graph"``). The most used: ``model_type`` (``"lite"``, ``"full"``, ``"heavy"``),
+    ``runtime`` (``"litert"``, ``"onnxruntime"``, ``"torch"``, ``"mediapipe"``),
+    ``num_poses`` (1: MediaPipe's Pose graph number for number; more: several people with
+    ids), ``static_image_mode`` and ``enable_segmentation``.
+
     Args:
         family: The model family; only ``"blazepose"``.
-        **options: Every other keyword is a field of :class:`~hifipose.config.DetectorConfig`,
-            which states each one's meaning, units, default and limits (``compat=None``
-            means ``"graph"``). The most used: ``model_type`` (``"lite"``, ``"full"``,
-            ``"heavy"``), ``runtime`` (``"litert"``, ``"onnxruntime"``, ``"torch"``,
-            ``"mediapipe"``), ``num_poses`` (1: MediaPipe's Pose graph number for number;
-            more: several people with ids), ``static_image_mode`` and
-            ``enable_segmentation``.
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.

@@ -594,7 +594,7 @@ def rss_growth_mb(
 
 
 def markdown(report: BenchReport) -> str:
-    """The report as the Markdown tables of the README."""
+    """The report as Markdown tables (benchmarks/results/bench.md; the docs render them)."""
     width, height = report.size_wh
     lines = [
         f"Tracking mode, {report.frames} frames of {width}×{height}, median of {report.rounds} "

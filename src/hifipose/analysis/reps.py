@@ -66,7 +66,7 @@ class HysteresisCounter:
         exit: The threshold that completes it.
         direction: ``"above"`` (enter > exit) or ``"below"`` (enter < exit).
 
-    Example:
+    Examples:
         >>> counter = HysteresisCounter(enter=6, exit=4)
         >>> [counter.update(v) for v in (0, 7, 5, 3, 7, 2)]
         [False, False, False, True, False, True]
