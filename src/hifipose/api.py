@@ -23,8 +23,9 @@ from hifipose.detector import (
     landmark_outputs,
 )
 from hifipose.errors import ConfigError, DeviceUnavailableError
+from hifipose.holistic import HOLISTIC_MODELS, PartsPipeline
 from hifipose.models import ensure_model, landmark_model_name
-from hifipose.runtimes.base import SessionOptions, open_session
+from hifipose.runtimes.base import Session, SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline, build_task_bundle
 
@@ -58,6 +59,8 @@ def create_detector(
     compat: Compat | None = None,
     refine_passes: int = 1,
     flip_tta: bool = False,
+    holistic: bool = False,
+    refine_face_landmarks: bool = False,
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -114,6 +117,10 @@ def create_detector(
             video). Costs one more landmark run on those frames.
         flip_tta: Accuracy mode: also run every crop mirrored left to right and average the
             two (left and right swapped back). Doubles the landmark model's cost.
+        holistic: Also find every pose's hands and face (``Pose.left_hand``,
+            ``right_hand``, ``face``), as MediaPipe's Holistic graph does, for each of the
+            ``num_poses`` people (docs/holistic-spec.md). litert, onnxruntime, torch.
+        refine_face_landmarks: The 478-point face model with attention (not built yet).
 
     Returns:
         A ready :class:`~hifipose.detector.PoseDetector`.
@@ -152,6 +159,8 @@ def create_detector(
         compat="graph" if compat is None else compat,
         refine_passes=refine_passes,
         flip_tta=flip_tta,
+        holistic=holistic,
+        refine_face_landmarks=refine_face_landmarks,
     )
     detector_path = ensure_model("pose_detection", model_dir=config.model_dir)
     landmark_path = ensure_model(landmark_model_name(config.model_type), model_dir=config.model_dir)
@@ -183,7 +192,27 @@ def create_detector(
     except BaseException:
         detector_session.close()
         raise
-    return BlazePoseDetector(config, detector_session, landmark_session)
+    try:
+        parts = _open_parts(config, options) if config.holistic else None
+    except BaseException:
+        detector_session.close()
+        landmark_session.close()
+        raise
+    return BlazePoseDetector(config, detector_session, landmark_session, parts)
+
+
+def _open_parts(config: DetectorConfig, options: SessionOptions) -> PartsPipeline:
+    """Open the Holistic models (fetched into the cache if missing) as one pipeline."""
+    sessions: dict[str, Session] = {}
+    try:
+        for name in HOLISTIC_MODELS:
+            path = ensure_model(name, model_dir=config.model_dir)
+            sessions[name] = open_session(config.runtime, path, options)
+    except BaseException:
+        for session in sessions.values():
+            session.close()
+        raise
+    return PartsPipeline(sessions, fixed_point=config.compat == "mediapipe-python")
 
 
 def list_models() -> tuple[str, ...]:

@@ -121,7 +121,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     models.add_argument(
         "--holistic",
         action="store_true",
-        help="also the Holistic hand, hand-recrop and face models (@mediapipe/holistic, ~9 MB)",
+        help="also the Holistic hand, hand-recrop and face models (@mediapipe/holistic, ~10 MB)",
     )
     models.add_argument("--json", action="store_true", help="list/verify/clean as JSON")
     add_model_dir(models, help="use this folder instead of the cache")

@@ -1,8 +1,8 @@
 """The model files: a static, read-only table of pinned facts (design.md §4).
 
 :data:`MODEL_SPECS` holds the four BlazePose files (npm package :data:`NPM_PACKAGE`), always
-fetched; :data:`HOLISTIC_SPECS` the four Holistic files (hands, hand recrop, face with and
-without attention; npm package :data:`HOLISTIC_NPM_PACKAGE`), fetched only when asked
+fetched; :data:`HOLISTIC_SPECS` the five Holistic files (hand landmarks, hand recrop, face
+detection, face landmarks with and without attention; npm package :data:`HOLISTIC_NPM_PACKAGE`), fetched only when asked
 (``hifipose models fetch --holistic``, or ``create_detector(holistic=True)``). The Holistic
 package ships them concatenated in ``holistic_solution_packed_assets.data``; each spec's
 ``npm_range`` is the file's byte range there, as the package's
@@ -176,6 +176,18 @@ HOLISTIC_SPECS: Final[Mapping[str, ModelSpec]] = MappingProxyType(
             "67d996ce96f9d36fe17d2693022c6da93168026ab2f028f9e2365398d8ac7d5d",
             (256, 256),
             ("output_crop",),
+        ),
+        "face_detection_short_range": ModelSpec(
+            name="face_detection_short_range",
+            filename="face_detection_short_range.tflite",
+            size_bytes=229032,
+            sha256="3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
+            npm_member="package/holistic_solution_packed_assets.data",
+            input_name="input",
+            input_size_wh=(128, 128),
+            output_names=("regressors", "classificators"),
+            npm_package=HOLISTIC_NPM_PACKAGE,
+            npm_offset=0,
         ),
         "face_landmark": _packed_spec(
             "face_landmark",
