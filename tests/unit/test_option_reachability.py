@@ -48,6 +48,7 @@ CHANGED: dict[str, tuple[Any, list[str] | None]] = {
     "compat": ("mediapipe-python", None),
     "refine_passes": (2, None),
     "flip_tta": (True, ["--flip-tta"]),
+    "holistic": (True, ["--holistic"]),
 }
 
 #: (command, field) pairs no flag reaches, and why.
@@ -62,11 +63,17 @@ UNREACHABLE: dict[tuple[str, str], str] = {
     ("batch", "strict_timestamps"): "batch repairs container timestamps",
     ("serve", "strict_timestamps"): "the server repairs the browser's timestamps",
     ("batch", "static_image_mode"): "batch tracks videos only",
+    ("batch", "holistic"): "batch's tables hold the body only (issue 25: left to do)",
+    **{
+        (command, "refine_face_landmarks"): "the attention face model is not built yet"
+        for command in ("track", "batch", "serve")
+    },
     **{
         ("serve", name): "the page chooses it per live stream or upload (serve's protocol)"
         for name in FIELDS
         if name not in {"model_type", "runtime", "num_poses", "model_dir"}
         and name not in {"smooth_segmentation", "num_threads", "strict_timestamps"}
+        and name != "refine_face_landmarks"
     },
 }
 

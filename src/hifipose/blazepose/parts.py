@@ -35,6 +35,7 @@ __all__ = [
     "MIN_FACE_PRESENCE",
     "MIN_HAND_PRESENCE",
     "MIN_WRIST_VISIBILITY",
+    "PALM_POINTS",
     "RECROP_INPUT_SIZE",
     "TrackingRule",
     "decode_face_detections",
@@ -65,6 +66,9 @@ HAND_Z_NORMALIZE: Final = 0.4
 FACE_DETECTOR_STRIDES: Final = (8, 16, 16, 16)
 MIN_FACE_DETECTION_SCORE: Final = 0.5
 _NUM_FACE_DETECTOR_KEYPOINTS: Final = 6
+#: The hand points that place the next frame's tracking ROI: wrist, thumb 1–3, and the two
+#: lowest joints of the other four fingers.
+PALM_POINTS: Final = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
 #: Face mesh points that set the face ROI's rotation: one outer eye corner to the other.
 _FACE_EYE_START, _FACE_EYE_END = 33, 263
 #: Pose points (of the 11 face points 0..10) that set the face ROI's rotation from the pose.
@@ -168,12 +172,14 @@ def _rotated_bounds_rect(points: NDArray[np.float64], angle_rad: float) -> Roi:
 def hand_roi_from_landmarks(landmarks: NDArray[np.float64]) -> Roi:
     """The tracking ROI from a frame's 21 hand landmarks (pixels), for the next frame.
 
-    Rotation: the wrist (0) towards the mean of the middle of points 4 and 8 with point 6,
-    target 90°; the rect is the tightest one at that rotation around all 21 points, then
-    grown 2× and shifted −0.1 of its side, square (0.10.14's graph feeds all 21 points to
-    ``HandLandmarksToRectCalculator``; docs/holistic-spec.md §3).
+    Only the 12 palm points count (:data:`PALM_POINTS`: the wrist and the two lowest joints
+    of each finger). Rotation: the wrist towards the mean of the index and ring knuckles'
+    midpoint with the middle knuckle, target 90°; the rect is the tightest one at that
+    rotation around the palm points, then shifted −0.1 of its side, squared, grown 2×
+    (docs/holistic-spec.md §3).
     """
-    xy = landmarks[:, :2].astype(np.float64)
+    xy = landmarks[PALM_POINTS, :2].astype(np.float64)
+    # in the palm subset: 0 wrist, 4 index knuckle, 6 middle knuckle, 8 ring knuckle
     target = ((xy[4] + xy[8]) / 2.0 + xy[6]) / 2.0
     rect = _rotated_bounds_rect(xy, _angle(xy[0], target, math.pi / 2))
     return transform_rect(rect, scale=2.0, shift_y=-0.1)

@@ -655,6 +655,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_detector_flag(track, "refine_passes")
     for name in ("flip_tta", "device", "min_detection_confidence", "min_tracking_confidence"):
         add_detector_flag(track, name)
+    add_detector_flag(track, "holistic")
     add_camera(
         track,
         fov_help="camera's horizontal field of view: adds camera-space 3D (metres) to the output",
