@@ -10,7 +10,6 @@ loader at it. Nothing in the installed package is changed.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +32,7 @@ _SUBSTITUTES = {
 
 def _mirror(root: Path) -> None:
     import mediapipe
+
     from hifipose.models import ensure_model
 
     package = Path(str(mediapipe.__file__)).parent
@@ -44,12 +44,12 @@ def _mirror(root: Path) -> None:
             continue
         (target / folder.name).mkdir()
         for item in folder.iterdir():
-            os.symlink(item, target / folder.name / item.name)
-    for (folder, name), spec in _SUBSTITUTES.items():
-        link = target / folder / name
+            (target / folder.name / item.name).symlink_to(item)
+    for (folder_name, name), spec in _SUBSTITUTES.items():
+        link = target / folder_name / name
         if link.is_symlink() or link.exists():
             link.unlink()
-        os.symlink(ensure_model(spec, fetch=False), link)
+        link.symlink_to(ensure_model(spec, fetch=False))
 
 
 @contextlib.contextmanager
@@ -73,14 +73,14 @@ def holistic_solution() -> Iterator[Any]:
             solution_base.resource_util.set_resource_dir = original
 
 
-def _points(landmarks: Any, size_wh: tuple[int, int]) -> np.ndarray | None:  # noqa: ANN401
+def _points(landmarks: Any, size_wh: tuple[int, int]) -> np.ndarray | None:
     if landmarks is None:
         return None
     width, height = size_wh
     return np.array([[p.x * width, p.y * height, p.z * width] for p in landmarks.landmark])
 
 
-def holistic_arrays(result: Any, size_wh: tuple[int, int]) -> dict[str, np.ndarray | None]:  # noqa: ANN401
+def holistic_arrays(result: Any, size_wh: tuple[int, int]) -> dict[str, np.ndarray | None]:
     """MediaPipe's pose, hands and face as (N, 3) x_px, y_px, z_px arrays (None: not found)."""
     return {
         "pose": _points(result.pose_landmarks, size_wh),

@@ -197,7 +197,6 @@ class DetectorConfig:
             )
             raise ConfigError(msg)
 
-
     def _check_holistic(self) -> None:
         """``holistic`` runs on hifipose's own pipeline; the attention face model is not built."""
         if self.holistic and self.runtime == "mediapipe":

@@ -18,7 +18,7 @@ from typing import Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.blazepose.crop import crop_image
+from hifipose.blazepose.crop import Crop, crop_image
 from hifipose.blazepose.detection import remove_letterbox
 from hifipose.blazepose.landmarks import project_landmarks, rotate_world
 from hifipose.blazepose.parts import (
@@ -116,19 +116,22 @@ class PartsPipeline:
                     searches.append(
                         hand_roi_from_pose(points[wrist, :2], points[pinky, :2], points[index, :2])
                     )
-        face_keys = [(i, "face") for i in range(len(poses))]
-        face_searches = [face_roi_from_pose(p.image_array[_FACE_POINTS].astype(np.float64)) for p in poses]
+        face_keys: list[tuple[int, Part]] = [(i, "face") for i in range(len(poses))]
+        face_searches = [
+            face_roi_from_pose(p.image_array[_FACE_POINTS].astype(np.float64)) for p in poses
+        ]
         refined: dict[tuple[int, Part], Roi] = {}
         for key, roi in zip(keys, self._recrop(image, searches), strict=True):
             if roi is not None:
                 refined[key] = roi
         for key, roi in zip(face_keys, self._face_detect(image, face_searches), strict=True):
             if roi is not None:
-                refined[key] = roi  # type: ignore[index]
+                refined[key] = roi
         ids = [p.track_id if video and p.track_id is not None else None for p in poses]
         chosen: dict[tuple[int, Part], Roi] = {}
         for (i, part), roi in refined.items():
-            track = self._tracks.get((ids[i], part)) if ids[i] is not None else None  # type: ignore[arg-type]
+            track_id = ids[i]
+            track = None if track_id is None else self._tracks.get((track_id, part))
             rule = FACE_TRACKING if part == "face" else HAND_TRACKING
             chosen[i, part] = _tracking_roi(track, roi, rule)
         hand_keys = [k for k in chosen if k[1] != "face"]
@@ -142,7 +145,11 @@ class PartsPipeline:
         self._remember(found, ids, video=video)
         out = []
         for i, pose in enumerate(poses):
-            left, right, face = found.get((i, "left_hand")), found.get((i, "right_hand")), found.get((i, "face"))
+            left, right, face = (
+                found.get((i, "left_hand")),
+                found.get((i, "right_hand")),
+                found.get((i, "face")),
+            )
             parts = HolisticParts(
                 left_hand=left if isinstance(left, Hand) else None,
                 right_hand=right if isinstance(right, Hand) else None,
@@ -155,8 +162,8 @@ class PartsPipeline:
         self, found: dict[tuple[int, Part], Hand | Face], ids: list[int | None], *, video: bool
     ) -> None:
         """Keep this frame's landmarks per (person, part) for the next frame (video only)."""
-        self._tracks.clear() if not video else None
         if not video:
+            self._tracks.clear()
             return
         tracks: dict[tuple[int, Part], _Track] = {}
         for (i, part), result in found.items():
@@ -164,7 +171,11 @@ class PartsPipeline:
             if track_id is None:
                 continue
             landmarks = result.image_array.astype(np.float64)
-            roi = face_roi_from_landmarks(landmarks) if part == "face" else hand_roi_from_landmarks(landmarks)
+            roi = (
+                face_roi_from_landmarks(landmarks)
+                if part == "face"
+                else hand_roi_from_landmarks(landmarks)
+            )
             tracks[track_id, part] = _Track(landmarks, roi)
         self._tracks = tracks
 
@@ -212,7 +223,9 @@ class PartsPipeline:
                 refined.append(None)
                 continue
             best = remove_letterbox(detections[0], crop.padding)
-            xyz = np.concatenate([best.keypoints, np.zeros((len(best.keypoints), 1), np.float32)], axis=1)
+            xyz = np.concatenate(
+                [best.keypoints, np.zeros((len(best.keypoints), 1), np.float32)], axis=1
+            )
             keypoints = project_landmarks(xyz, roi, (0.0, 0.0, 0.0, 0.0))[:, :2].astype(np.float64)
             rect = face_roi_from_detection(keypoints)
             refined.append(rect if rect.size_px[0] > 0 else None)
@@ -248,11 +261,13 @@ class PartsPipeline:
             if not presence > MIN_FACE_PRESENCE:
                 faces.append(None)
                 continue
-            points = project_landmarks(decode_face_landmarks(out["conv2d_21"][i]), roi, crop.padding)
+            points = project_landmarks(
+                decode_face_landmarks(out["conv2d_21"][i]), roi, crop.padding
+            )
             faces.append(Face(points, float(presence)))
         return faces
 
-    def _crop(self, image: NDArray[np.uint8], roi: Roi, size: int):  # noqa: ANN202 - a Crop
+    def _crop(self, image: NDArray[np.uint8], roi: Roi, size: int) -> Crop:
         return crop_image(
             image,
             roi,

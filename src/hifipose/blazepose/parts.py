@@ -89,7 +89,9 @@ class TrackingRule:
 
     __slots__ = ("margin", "rotation_deg", "scale", "translation")
 
-    def __init__(self, rotation_deg: float, translation: float, scale: float, margin: float) -> None:
+    def __init__(
+        self, rotation_deg: float, translation: float, scale: float, margin: float
+    ) -> None:
         self.rotation_deg = rotation_deg
         self.translation = translation
         self.scale = scale
@@ -128,7 +130,9 @@ def transform_rect(
     return Roi((cx, cy), (width * scale, height * scale), roi.angle_rad)
 
 
-def hand_roi_from_pose(wrist: NDArray[np.float64], pinky: NDArray[np.float64], index: NDArray[np.float64]) -> Roi:
+def hand_roi_from_pose(
+    wrist: NDArray[np.float64], pinky: NDArray[np.float64], index: NDArray[np.float64]
+) -> Roi:
     """The hand's search ROI from the pose's wrist, pinky and index points (pixels).
 
     The middle finger is guessed at two thirds of the way from pinky to index; the rect is
@@ -137,7 +141,9 @@ def hand_roi_from_pose(wrist: NDArray[np.float64], pinky: NDArray[np.float64], i
     """
     middle = (2.0 * index + pinky) / 3.0
     side = 2.0 * float(np.hypot(*(middle - wrist)))
-    rect = Roi((float(middle[0]), float(middle[1])), (side, side), _angle(wrist, middle, math.pi / 2))
+    rect = Roi(
+        (float(middle[0]), float(middle[1])), (side, side), _angle(wrist, middle, math.pi / 2)
+    )
     return transform_rect(rect, scale=2.7, shift_y=-0.1)
 
 
@@ -219,8 +225,11 @@ def face_roi_from_detection(keypoints: NDArray[np.float64]) -> Roi:
 
 
 def face_roi_from_landmarks(landmarks: NDArray[np.float64]) -> Roi:
-    """The tracking ROI from a frame's face mesh (pixels): box of all points, eye-to-eye
-    rotation (points 33→263, target 0), squared and grown 1.5×."""
+    """The tracking ROI from a frame's face mesh (pixels), for the next frame.
+
+    The box of all points, turned by the eye-to-eye angle (points 33→263, target 0),
+    squared and grown 1.5×.
+    """
     xy = landmarks[:, :2].astype(np.float64)
     low, high = xy.min(axis=0), xy.max(axis=0)
     centre = (low + high) / 2.0
@@ -284,8 +293,10 @@ def decode_face_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
 def decode_face_detections(
     raw_boxes: NDArray[np.float32], raw_scores: NDArray[np.float32]
 ) -> list[Detection]:
-    """The face detector's outputs → weighted-NMS survivors, best first (letterboxed input
-    fractions; keypoints (6, 2): eyes, nose, mouth, ear regions)."""
+    """The face detector's outputs → its weighted-NMS survivors, best first.
+
+    In letterboxed input fractions; keypoints (6, 2): the eyes, nose, mouth and ear regions.
+    """
     boxes = raw_boxes.reshape(-1, 4 + 2 * _NUM_FACE_DETECTOR_KEYPOINTS).astype(np.float64)
     logits = np.clip(raw_scores.reshape(-1).astype(np.float64), -SCORE_CLIP, SCORE_CLIP)
     scores = 1.0 / (1.0 + np.exp(-logits))

@@ -1,12 +1,12 @@
 """The model files: a static, read-only table of pinned facts (design.md §4).
 
 :data:`MODEL_SPECS` holds the four BlazePose files (npm package :data:`NPM_PACKAGE`), always
-fetched; :data:`HOLISTIC_SPECS` the five Holistic files (hand landmarks, hand recrop, face
-detection, face landmarks with and without attention; npm package :data:`HOLISTIC_NPM_PACKAGE`), fetched only when asked
-(``hifipose models fetch --holistic``, or ``create_detector(holistic=True)``). The Holistic
-package ships them concatenated in ``holistic_solution_packed_assets.data``; each spec's
-``npm_range`` is the file's byte range there, as the package's
-``holistic_solution_packed_assets_loader.js`` lists it.
+fetched. :data:`HOLISTIC_SPECS` holds the five Holistic files (hand landmarks, hand recrop,
+face detection, face landmarks with and without attention; npm package
+:data:`HOLISTIC_NPM_PACKAGE`), fetched only when asked: ``hifipose models fetch
+--holistic``, or ``create_detector(holistic=True)``. That package ships them concatenated in
+``holistic_solution_packed_assets.data``; each spec's ``npm_offset`` is the file's start
+there, as the package's ``holistic_solution_packed_assets_loader.js`` lists it.
 """
 
 from __future__ import annotations
