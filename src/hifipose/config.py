@@ -94,7 +94,8 @@ class DetectorConfig:
             Holistic model files (``hifipose models fetch --holistic``, or fetched on
             first use). litert, onnxruntime and torch; not ``runtime="mediapipe"``.
         refine_face_landmarks: With ``holistic``, the face model with attention (lips,
-            eyes, 478 points with the irises). Not built yet: True is a ConfigError.
+            eyes, 478 points with the irises). Not built yet (the model needs MediaPipe's
+            custom operators): True is a ConfigError.
     """
 
     model_type: ModelType = "full"
@@ -211,7 +212,9 @@ class DetectorConfig:
         if self.refine_face_landmarks:
             msg = (
                 "refine_face_landmarks=True (the 478-point face model with attention) is not "
-                "built yet; use holistic=True without it (468 face points)"
+                "built yet: that model needs three MediaPipe custom operators "
+                "(Landmarks2TransformMatrix, TransformTensorBilinear, TransformLandmarks) that "
+                "LiteRT lacks; use holistic=True without it (468 face points)"
             )
             raise ConfigError(msg)
 
