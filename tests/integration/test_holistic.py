@@ -63,14 +63,14 @@ def _compare(frames: list[np.ndarray], *, static: bool) -> dict[str, tuple[list[
 
 
 def test_static_hands_and_face_match_mediapipe_holistic(shared_data: Path) -> None:
-    frames = [read_rgb(path) for path in shared_images()]
+    frames = [read_rgb(path) for path in shared_images()[::2]]  # 11 of the 22: CI time
     figures = _compare(frames, static=True)
     for part, (errors, mismatches) in figures.items():
         REPORT.append(
             f"holistic static {part}: {len(errors)} found by both, {mismatches} presence "
             f"mismatches, mean {np.mean(errors):.3f} % max {np.max(errors):.3f} % of its box"
         )
-        assert len(errors) >= 5, f"{part}: too few photos with the part to judge"
+        assert len(errors) >= 3, f"{part}: too few photos with the part to judge"
         assert mismatches == 0, f"{part}: found by one side only on {mismatches} photos"
         # measured: mean 0.07-0.16 %, max 0.52 % (hands), 0.25 % (face)
         assert np.mean(errors) < 0.6, f"{part}: mean error {np.mean(errors):.3f} % of its box"
@@ -78,7 +78,7 @@ def test_static_hands_and_face_match_mediapipe_holistic(shared_data: Path) -> No
 
 
 def test_video_hands_and_face_follow_mediapipe_holistic(shared_data: Path) -> None:
-    frames = clip_frames(shared_data / "tfjs_golden" / "pose_squats.mp4")
+    frames = clip_frames(shared_data / "tfjs_golden" / "pose_squats.mp4")[:40]
     figures = _compare(frames, static=False)
     for part, (errors, mismatches) in figures.items():
         median = float(np.median(errors))
