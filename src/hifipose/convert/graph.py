@@ -276,7 +276,9 @@ class _Reader:
             value = value.astype(np.float32)
         self.constants[target] = value
 
-    def _options(self, kind: str, op: Table, inputs: tuple[int, ...]) -> OpOptions:
+    def _options(  # noqa: PLR0911, PLR0912 - one branch per op kind
+        self, kind: str, op: Table, inputs: tuple[int, ...]
+    ) -> OpOptions:
         table = op.table(4)
         if kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
             if table is None:

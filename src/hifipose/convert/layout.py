@@ -177,11 +177,11 @@ def dense_weight(graph: Graph, op: Operator) -> tuple[NDArray[np.float32], NDArr
     Raises:
         UnsupportedOperatorError: The input is not 2-D.
     """
-    if len(graph.tensors[op.inputs[0]].shape) != 2:  # noqa: PLR2004 - a matrix
+    if len(graph.tensors[op.inputs[0]].shape) != 2:
         msg = f"FULLY_CONNECTED on a {len(graph.tensors[op.inputs[0]].shape)}-D input"
         raise UnsupportedOperatorError(msg)
     weight = np.asarray(graph.constant(op.inputs[1]), np.float32)
-    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0  # noqa: PLR2004 - the optional bias
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
     bias = (
         np.asarray(graph.constant(op.inputs[2]), np.float32).reshape(-1)
         if has_bias

@@ -8,6 +8,8 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -210,7 +212,9 @@ class _PRelu(nn.Module):
 
     def __init__(self, graph: Graph, op: Operator) -> None:
         super().__init__()
-        self.register_buffer("slope", torch.from_numpy(prelu_slope(graph, op).copy()))
+        self.slope = nn.Parameter(
+            torch.from_numpy(prelu_slope(graph, op).copy()), requires_grad=False
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.where(x >= 0, x, x * self.slope)
@@ -245,15 +249,17 @@ class _Dense(nn.Module):
     def __init__(self, graph: Graph, op: Operator) -> None:
         super().__init__()
         weight, bias = dense_weight(graph, op)
-        self.register_buffer("weight", torch.from_numpy(weight.copy()))
-        self.register_buffer("bias", torch.from_numpy(bias.copy()))
+        self.linear = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.from_numpy(weight.copy()))
+            self.linear.bias.copy_(torch.from_numpy(bias.copy()))
         self.activation = op.options.activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _activate(F.linear(x, self.weight, self.bias), self.activation)
+        return _activate(self.linear(x), self.activation)
 
 
-_SIMPLE_STEPS: dict[str, type[nn.Module]] = {
+_SIMPLE_STEPS: dict[str, Callable[[Graph, Operator], nn.Module]] = {
     "PRELU": _PRelu,
     "STRIDED_SLICE": _ChannelSlice,
     "MEAN": _SpatialMean,
@@ -281,7 +287,7 @@ def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one retur
     if op.kind == "RELU":
         return _Relu()
     if op.kind in _SIMPLE_STEPS:
-        return _SIMPLE_STEPS[op.kind](graph, op)  # type: ignore[call-arg]
+        return _SIMPLE_STEPS[op.kind](graph, op)
     msg = f"the torch converter does not handle the {op.kind} op"
     raise UnsupportedOperatorError(msg)
 
