@@ -121,6 +121,24 @@ class Hand:
     handedness: str
     handedness_score: float
 
+    def __post_init__(self) -> None:
+        """Keep read-only float32 copies of the arrays; check their shapes.
+
+        Raises:
+            ValueError: An array is not (21, 3), or the label is not "Left" or "Right".
+        """
+        set_field = object.__setattr__
+        set_field(self, "image_array", _frozen_copy("image_array", self.image_array, (21, 3)))
+        set_field(self, "world_array_m", _frozen_copy("world_array_m", self.world_array_m, (21, 3)))
+        if self.handedness not in {"Left", "Right"}:
+            msg = f"handedness must be 'Left' or 'Right', got {self.handedness!r}"
+            raise ValueError(msg)
+
+    def __reduce__(self) -> tuple[type[Hand], tuple[Any, ...]]:
+        """Pickle through the constructor, so a copy's arrays are read-only too."""
+        fields_ = (self.image_array, self.world_array_m, self.score, self.handedness)
+        return Hand, (*fields_, self.handedness_score)
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: score, handedness and both point lists as [x, y, z]."""
         return {
@@ -145,6 +163,18 @@ class Face:
 
     image_array: NDArray[np.float32]
     score: float
+
+    def __post_init__(self) -> None:
+        """Keep a read-only float32 copy of the points; check their shape.
+
+        Raises:
+            ValueError: The array is not (468, 3) or (478, 3).
+        """
+        rows = np.shape(self.image_array)[0] if np.ndim(self.image_array) == 2 else -1
+        shape = (rows if rows in {468, 478} else 468, 3)
+        object.__setattr__(
+            self, "image_array", _frozen_copy("image_array", self.image_array, shape)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: score and the points as [x, y, z]."""

@@ -1,4 +1,4 @@
-"""Holistic stages (after ⑥): hand and face ROIs placed from the pose, their models' decoding, tracking.
+"""Holistic stages (after ⑥): hand and face ROIs from the pose, model decoding, tracking.
 
 Pure numpy on pixel coordinates: what MediaPipe's Holistic graph does after the pose
 (docs/holistic-spec.md). Each part (left hand, right hand, face) goes pose → search ROI →
