@@ -106,27 +106,14 @@ class PartsPipeline:
             video: Track each part from its previous frame (by the pose's ``track_id``).
         """
         assert self._sessions is not None  # noqa: S101 - the detector checks it is open
-        keys: list[tuple[int, Part]] = []
-        searches: list[Roi] = []
-        for i, pose in enumerate(poses):
-            points = pose.image_array.astype(np.float64)
-            for part, (wrist, pinky, index) in _HAND_POINTS.items():
-                if points[wrist, 3] > MIN_WRIST_VISIBILITY:
-                    keys.append((i, part))
-                    searches.append(
-                        hand_roi_from_pose(points[wrist, :2], points[pinky, :2], points[index, :2])
-                    )
-        face_keys: list[tuple[int, Part]] = [(i, "face") for i in range(len(poses))]
-        face_searches = [
-            face_roi_from_pose(p.image_array[_FACE_POINTS].astype(np.float64)) for p in poses
-        ]
+        keys, searches, face_keys, face_searches = _search_rois(poses)
         refined: dict[tuple[int, Part], Roi] = {}
-        for key, roi in zip(keys, self._recrop(image, searches), strict=True):
-            if roi is not None:
-                refined[key] = roi
-        for key, roi in zip(face_keys, self._face_detect(image, face_searches), strict=True):
-            if roi is not None:
-                refined[key] = roi
+        for key, found_roi in zip(keys, self._recrop(image, searches), strict=True):
+            if found_roi is not None:
+                refined[key] = found_roi
+        for key, found_roi in zip(face_keys, self._face_detect(image, face_searches), strict=True):
+            if found_roi is not None:
+                refined[key] = found_roi
         ids = [p.track_id if video and p.track_id is not None else None for p in poses]
         chosen: dict[tuple[int, Part], Roi] = {}
         for (i, part), roi in refined.items():
@@ -197,7 +184,7 @@ class PartsPipeline:
             xyz = np.concatenate([points, np.zeros((2, 1), np.float32)], axis=1)
             projected = project_landmarks(xyz, roi, crop.padding)[:, :2].astype(np.float64)
             rect = hand_roi_from_recrop(projected)
-            refined.append(rect if rect.size_px[0] > 0 else None)
+            refined.append(rect if _usable(rect) else None)
         return refined
 
     def _face_detect(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[Roi | None]:
@@ -228,7 +215,7 @@ class PartsPipeline:
             )
             keypoints = project_landmarks(xyz, roi, (0.0, 0.0, 0.0, 0.0))[:, :2].astype(np.float64)
             rect = face_roi_from_detection(keypoints)
-            refined.append(rect if rect.size_px[0] > 0 else None)
+            refined.append(rect if _usable(rect) else None)
         return refined
 
     def _hands(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[Hand | None]:
@@ -276,6 +263,46 @@ class PartsPipeline:
             border="replicate",
             fixed_point=self._fixed_point,
         )
+
+
+def _search_rois(
+    poses: list[Pose],
+) -> tuple[list[tuple[int, Part]], list[Roi], list[tuple[int, Part]], list[Roi]]:
+    """The hands' and faces' search ROIs from the poses.
+
+    Returns (hand keys, hand ROIs, face keys, face ROIs), a key being (pose index, part). A
+    hand needs a visible wrist; a part whose pose points are not finite, or whose ROI is
+    degenerate, is not looked for.
+    """
+    keys: list[tuple[int, Part]] = []
+    searches: list[Roi] = []
+    face_keys: list[tuple[int, Part]] = []
+    face_searches: list[Roi] = []
+    for i, pose in enumerate(poses):
+        points = pose.image_array.astype(np.float64)
+        for part, (wrist, pinky, index) in _HAND_POINTS.items():
+            corners = points[[wrist, pinky, index], :2]
+            if points[wrist, 3] > MIN_WRIST_VISIBILITY and np.isfinite(corners).all():
+                roi = hand_roi_from_pose(corners[0], corners[1], corners[2])
+                if _usable(roi):
+                    keys.append((i, part))
+                    searches.append(roi)
+        if np.isfinite(points[_FACE_POINTS, :2]).all():
+            roi = face_roi_from_pose(points[_FACE_POINTS])
+            if _usable(roi):
+                face_keys.append((i, "face"))
+                face_searches.append(roi)
+    return keys, searches, face_keys, face_searches
+
+
+def _usable(roi: Roi) -> bool:
+    """Whether a part's ROI can be cropped: finite, at least a pixel on each side.
+
+    A pose whose points coincide (or are not finite) gives a degenerate ROI: that part is
+    not looked for on this frame.
+    """
+    values = (*roi.center_px, *roi.size_px, roi.angle_rad)
+    return all(np.isfinite(values)) and min(roi.size_px) >= 1.0
 
 
 def _tracking_roi(track: _Track | None, refined: Roi, rule: TrackingRule) -> Roi:

@@ -116,3 +116,34 @@ def test_each_hand_stays_with_the_body_whose_wrist_placed_it(shared_data: Path) 
                         f"its wrist (hand {size:.0f} px)"
                     )
     assert seen > len(frames), "too few hands found to judge"
+
+
+def test_a_degenerate_pose_gets_no_parts_and_no_error(model_dir: Path) -> None:
+    """All points on one pixel (or not finite): no ROI to crop, so no hand and no face."""
+    from hifipose.holistic import HOLISTIC_MODELS, PartsPipeline
+    from hifipose.models import ensure_model
+    from hifipose.runtimes import SessionOptions, open_session
+
+    sessions = {
+        name: open_session("litert", ensure_model(name, fetch=False), SessionOptions())
+        for name in HOLISTIC_MODELS
+    }
+    pipeline = PartsPipeline(sessions)
+    try:
+        image = np.full((64, 48, 3), 128, np.uint8)
+        points = np.zeros((33, 5), np.float32)
+        points[:, :2] = (20.0, 30.0)
+        points[:, 3:] = 1.0
+        nan = points.copy()
+        nan[:, 0] = np.linspace(10, 40, 33)  # spread out, but the hands and face not finite
+        nan[15:21, 0] = np.nan
+        nan[0:11, 1] = np.nan
+        poses = [
+            Pose(points, np.zeros((33, 3)), 0.9, track_id=1),
+            Pose(nan, np.zeros((33, 3)), 0.9),
+        ]
+        for pose in pipeline.run(image, poses, video=True):
+            assert pose.parts is not None
+            assert (pose.left_hand, pose.right_hand, pose.face) == (None, None, None)
+    finally:
+        pipeline.close()
