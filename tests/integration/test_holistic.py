@@ -78,7 +78,7 @@ def test_static_hands_and_face_match_mediapipe_holistic(shared_data: Path) -> No
 
 
 def test_video_hands_and_face_follow_mediapipe_holistic(shared_data: Path) -> None:
-    frames = clip_frames(shared_data / "tfjs_golden" / "pose_squats.mp4")[:40]
+    frames = clip_frames(shared_data / "tfjs_golden" / "pose_squats.mp4")[:30]
     figures = _compare(frames, static=False)
     for part, (errors, mismatches) in figures.items():
         median = float(np.median(errors))
@@ -88,7 +88,8 @@ def test_video_hands_and_face_follow_mediapipe_holistic(shared_data: Path) -> No
         )
         assert len(errors) >= len(frames) // 2, f"{part}: found on too few frames"
         assert mismatches <= len(frames) // 10, f"{part}: {mismatches} presence mismatches"
-        # measured: median 1.84 % (left hand), 0.29 % (right hand), 0.20 % (face)
+        # measured: median 1.84 % / 0.29 % / 0.20 % (left hand, right hand, face) over the whole
+        # clip; 0.81 % / 0.26 % / 0.11 % over these 30 frames
         bound = 1.0 if part == "face" else 4.0
         assert median < bound, f"{part}: median error {median:.3f} % of its box"
 
@@ -96,7 +97,7 @@ def test_video_hands_and_face_follow_mediapipe_holistic(shared_data: Path) -> No
 def test_each_hand_stays_with_the_body_whose_wrist_placed_it(shared_data: Path) -> None:
     """Two people cross: every hand found sits at its own body's wrist (a hand taken from the
     other person would sit at theirs), and each person has at most one of each hand."""
-    frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:48]  # they cross by 40
+    frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[44:76]  # cross at ~60
     seen = 0
     with hifipose.create_detector(num_poses=2, holistic=True) as detector:
         for index, frame in enumerate(frames):
