@@ -24,8 +24,9 @@ from hifipose.detector import (
     landmark_outputs,
 )
 from hifipose.errors import ConfigError, DeviceUnavailableError
+from hifipose.holistic import HOLISTIC_MODELS, PartsPipeline
 from hifipose.models import ensure_model, landmark_model_name
-from hifipose.runtimes.base import SessionOptions, open_session
+from hifipose.runtimes.base import Session, SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline, build_task_bundle
 
@@ -61,6 +62,8 @@ def create_detector(  # noqa: D417 - the keywords are documented once, in Detect
     compat: Compat | None = None,
     refine_passes: int = _DEFAULT.refine_passes,
     flip_tta: bool = _DEFAULT.flip_tta,
+    holistic: bool = _DEFAULT.holistic,
+    refine_face_landmarks: bool = _DEFAULT.refine_face_landmarks,
 ) -> PoseDetector:
     """Create a BlazePose detector: MediaPipe's Pose graph on the runtime you pick.
 
@@ -135,7 +138,27 @@ def detector_from_config(config: DetectorConfig) -> PoseDetector:
     except BaseException:
         detector_session.close()
         raise
-    return BlazePoseDetector(config, detector_session, landmark_session)
+    try:
+        parts = _open_parts(config, options) if config.holistic else None
+    except BaseException:
+        detector_session.close()
+        landmark_session.close()
+        raise
+    return BlazePoseDetector(config, detector_session, landmark_session, parts)
+
+
+def _open_parts(config: DetectorConfig, options: SessionOptions) -> PartsPipeline:
+    """Open the Holistic models (fetched into the cache if missing) as one pipeline."""
+    sessions: dict[str, Session] = {}
+    try:
+        for name in HOLISTIC_MODELS:
+            path = ensure_model(name, model_dir=config.model_dir)
+            sessions[name] = open_session(config.runtime, path, options)
+    except BaseException:
+        for session in sessions.values():
+            session.close()
+        raise
+    return PartsPipeline(sessions, fixed_point=config.compat == "mediapipe-python")
 
 
 def list_models() -> tuple[str, ...]:

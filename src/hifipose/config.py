@@ -88,6 +88,14 @@ class DetectorConfig:
         refine_passes: 2 runs the landmark model a second time on the ROI derived from the
             first pass's landmarks (static images; in video, a track's first frame).
         flip_tta: Also run each crop mirrored left to right and average the two.
+        holistic: Also find each pose's hands and face, placed from the pose as MediaPipe's
+            Holistic graph places them (``Pose.left_hand``, ``right_hand``, ``face``;
+            docs/holistic-spec.md). Every person of ``num_poses`` gets their own. Needs the
+            Holistic model files (``hifipose models fetch --holistic``, or fetched on
+            first use). litert, onnxruntime and torch; not ``runtime="mediapipe"``.
+        refine_face_landmarks: With ``holistic``, the face model with attention (lips,
+            eyes, 478 points with the irises). Not built yet (the model needs MediaPipe's
+            custom operators): True is a ConfigError.
     """
 
     model_type: ModelType = "full"
@@ -110,6 +118,8 @@ class DetectorConfig:
     compat: Compat = "graph"
     refine_passes: int = 1
     flip_tta: bool = False
+    holistic: bool = False
+    refine_face_landmarks: bool = False
 
     def __post_init__(self) -> None:
         check_choice("model_type", self.model_type, MODEL_TYPES)
@@ -123,6 +133,8 @@ class DetectorConfig:
             "smooth_segmentation",
             "strict_timestamps",
             "flip_tta",
+            "holistic",
+            "refine_face_landmarks",
         ):
             if not isinstance(getattr(self, name), bool):
                 msg = f"{name} must be True or False, got {getattr(self, name)!r}"
@@ -139,6 +151,7 @@ class DetectorConfig:
             msg = "detector_tiles needs hifipose's own pipeline; runtime 'mediapipe' has no tiles"
             raise ConfigError(msg)
         self._check_modes()
+        self._check_holistic()
         if (
             isinstance(self.max_lost_ms, bool)
             or not isinstance(self.max_lost_ms, int | float)
@@ -182,6 +195,26 @@ class DetectorConfig:
             msg = (
                 "compat and the accuracy modes need hifipose's own pipeline; "
                 "runtime 'mediapipe' is MediaPipe Tasks as it is"
+            )
+            raise ConfigError(msg)
+
+    def _check_holistic(self) -> None:
+        """``holistic`` runs on hifipose's own pipeline; the attention face model is not built."""
+        if self.holistic and self.runtime == "mediapipe":
+            msg = (
+                "holistic=True runs on hifipose's own pipeline (litert, onnxruntime, torch); "
+                "runtime 'mediapipe' (MediaPipe Tasks' PoseLandmarker) has no hands or face"
+            )
+            raise ConfigError(msg)
+        if self.refine_face_landmarks and not self.holistic:
+            msg = "refine_face_landmarks needs holistic=True (it refines the face mesh)"
+            raise ConfigError(msg)
+        if self.refine_face_landmarks:
+            msg = (
+                "refine_face_landmarks=True (the 478-point face model with attention) is not "
+                "built yet: that model needs three MediaPipe custom operators "
+                "(Landmarks2TransformMatrix, TransformTensorBilinear, TransformLandmarks) that "
+                "LiteRT lacks; use holistic=True without it (468 face points)"
             )
             raise ConfigError(msg)
 

@@ -45,6 +45,7 @@ from hifipose.blazepose.tiles import detector_tiles, tile_to_frame
 from hifipose.blazepose.tta import CropView, average_views, flip_tensor, unflip_view
 from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
+from hifipose.holistic import PartsPipeline
 from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
@@ -264,10 +265,17 @@ class BlazePoseDetector(PoseDetector):
     rules for who is who.
     """
 
-    def __init__(self, config: DetectorConfig, detector: Session, landmarks: Session) -> None:
+    def __init__(
+        self,
+        config: DetectorConfig,
+        detector: Session,
+        landmarks: Session,
+        parts: PartsPipeline | None = None,
+    ) -> None:
         super().__init__(config)
         self._detector: Session | None = detector
         self._landmarks: Session | None = landmarks
+        self._parts = parts
         self._landmark_outputs = landmark_outputs(enable_segmentation=config.enable_segmentation)
         legacy = config.compat == "mediapipe-python"
         self._heatmap_kernel = LEGACY_PYTHON_HEATMAP_KERNEL if legacy else HEATMAP_KERNEL
@@ -282,6 +290,17 @@ class BlazePoseDetector(PoseDetector):
         return self._detector is None
 
     def _run(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
+        poses = self._poses(image, t_us)
+        if self._parts is not None:
+            poses = self._parts.run(image, poses, video=not self.config.static_image_mode)
+        return poses
+
+    def _reset(self) -> None:
+        super()._reset()
+        if self._parts is not None:
+            self._parts.reset()
+
+    def _poses(self, image: NDArray[np.uint8], t_us: int) -> list[Pose]:
         if self.config.static_image_mode:
             # Several people: twice as many crops as wanted, since some fail the presence
             # gate or repeat a person; one person: MediaPipe's graph, the best detection.
@@ -495,7 +514,10 @@ class BlazePoseDetector(PoseDetector):
         for session in (self._detector, self._landmarks):
             if session is not None:
                 session.close()
+        if self._parts is not None:
+            self._parts.close()
         self._detector = self._landmarks = None
+        self._parts = None
 
 
 class MediaPipeTasksDetector(PoseDetector):

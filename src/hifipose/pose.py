@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from hifipose.topology import KEYPOINT_NAMES, NUM_KEYPOINTS
 
-__all__ = ["Box", "FrameResult", "Keypoint", "MaskSource", "Pose"]
+__all__ = ["Box", "Face", "FrameResult", "Hand", "HolisticParts", "Keypoint", "MaskSource", "Pose"]
 
 
 class Keypoint(NamedTuple):
@@ -98,6 +98,106 @@ class MaskSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Hand:
+    """One hand found from a pose (Holistic; see docs/holistic-spec.md).
+
+    Attributes:
+        image_array: (21, 3) float32: x_px, y_px, z (pixel scale, as the body's), in
+            MediaPipe's hand order (0 wrist, 1–4 thumb, 5–8 index, 9–12 middle, 13–16 ring,
+            17–20 pinky).
+        world_array_m: (21, 3) float32: x, y, z in metres, origin near the hand's centre,
+            axes as the body's world keypoints.
+        score: The hand model's presence probability, in [0, 1].
+        handedness: The hand model's own label, ``"Left"`` or ``"Right"`` (MediaPipe's
+            convention: for a mirrored, selfie-view image); which of the person's hands
+            this is comes from the pose (:attr:`Pose.left_hand`, :attr:`Pose.right_hand`).
+        handedness_score: The label's probability, in [0.5, 1].
+    """
+
+    image_array: NDArray[np.float32]
+    world_array_m: NDArray[np.float32]
+    score: float
+    handedness: str
+    handedness_score: float
+
+    def __post_init__(self) -> None:
+        """Keep read-only float32 copies of the arrays; check their shapes.
+
+        Raises:
+            ValueError: An array is not (21, 3), or the label is not "Left" or "Right".
+        """
+        set_field = object.__setattr__
+        set_field(self, "image_array", _frozen_copy("image_array", self.image_array, (21, 3)))
+        set_field(self, "world_array_m", _frozen_copy("world_array_m", self.world_array_m, (21, 3)))
+        if self.handedness not in {"Left", "Right"}:
+            msg = f"handedness must be 'Left' or 'Right', got {self.handedness!r}"
+            raise ValueError(msg)
+
+    def __reduce__(self) -> tuple[type[Hand], tuple[Any, ...]]:
+        """Pickle through the constructor, so a copy's arrays are read-only too."""
+        fields_ = (self.image_array, self.world_array_m, self.score, self.handedness)
+        return Hand, (*fields_, self.handedness_score)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict: score, handedness and both point lists as [x, y, z]."""
+        return {
+            "score": self.score,
+            "handedness": self.handedness,
+            "handedness_score": self.handedness_score,
+            "keypoints": self.image_array.tolist(),
+            "keypoints3d": self.world_array_m.tolist(),
+        }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Face:
+    """One face mesh found from a pose (Holistic; see docs/holistic-spec.md).
+
+    Attributes:
+        image_array: (468, 3) float32 (478 with the iris points of
+            ``refine_face_landmarks``): x_px, y_px, z (pixel scale), MediaPipe's face-mesh
+            order.
+        score: The face model's presence probability, in [0, 1].
+    """
+
+    image_array: NDArray[np.float32]
+    score: float
+
+    def __post_init__(self) -> None:
+        """Keep a read-only float32 copy of the points; check their shape.
+
+        Raises:
+            ValueError: The array is not (468, 3) or (478, 3).
+        """
+        rows = np.shape(self.image_array)[0] if np.ndim(self.image_array) == 2 else -1
+        shape = (rows if rows in {468, 478} else 468, 3)
+        object.__setattr__(
+            self, "image_array", _frozen_copy("image_array", self.image_array, shape)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict: score and the points as [x, y, z]."""
+        return {"score": self.score, "keypoints": self.image_array.tolist()}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HolisticParts:
+    """A pose's hands and face (each None when not found), set when Holistic is on."""
+
+    left_hand: Hand | None = None
+    right_hand: Hand | None = None
+    face: Face | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"left_hand": …, "right_hand": …, "face": …}``, None where not found."""
+        return {
+            "left_hand": None if self.left_hand is None else self.left_hand.to_dict(),
+            "right_hand": None if self.right_hand is None else self.right_hand.to_dict(),
+            "face": None if self.face is None else self.face.to_dict(),
+        }
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class Pose:
     """One person's pose in one frame.
@@ -121,6 +221,9 @@ class Pose:
             camera at the origin, x right, y down, z forward (see :mod:`hifipose.camera`);
             None unless camera intrinsics were applied
             (:func:`hifipose.camera.to_camera_space`).
+        parts: The person's hands and face (:class:`HolisticParts`) when the detector runs
+            Holistic (``holistic=True``), else None; :attr:`left_hand`, :attr:`right_hand`
+            and :attr:`face` read it.
 
     Example:
         >>> import numpy as np
@@ -135,6 +238,7 @@ class Pose:
     segmentation: NDArray[np.float32] | None = field(default=None, repr=False)
     track_id: int | None = None
     camera_array_m: NDArray[np.float32] | None = field(default=None, repr=False)
+    parts: HolisticParts | None = field(default=None, repr=False, compare=False)
 
     _mask_source: MaskSource | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -146,10 +250,13 @@ class Pose:
         segmentation: NDArray[np.float32] | MaskSource | None = None,
         track_id: int | None = None,
         camera_array_m: NDArray[np.float32] | None = None,
+        parts: HolisticParts | None = None,
     ) -> None:
         source = segmentation if isinstance(segmentation, MaskSource) else None
         mask = None if source is not None else segmentation
-        self._restore((image_array, world_array_m, score, mask, track_id, camera_array_m, source))
+        self._restore(
+            (image_array, world_array_m, score, mask, track_id, camera_array_m, parts, source)
+        )
 
     def _pickled_state(self) -> tuple[object, ...]:
         """The fields; a lazy mask goes as its source (crop-sized), not as the frame array."""
@@ -161,12 +268,13 @@ class Pose:
             None if source is not None else self.segmentation,
             self.track_id,
             self.camera_array_m,
+            self.parts,
             source,
         )
 
     def _restore(self, state: tuple[Any, ...]) -> None:
         """Set the fields from :meth:`_pickled_state`'s tuple (arrays copied, read-only)."""
-        image_array, world_array_m, score, mask, track_id, camera_array_m, source = state
+        image_array, world_array_m, score, mask, track_id, camera_array_m, parts, source = state
         set_field = object.__setattr__
         set_field(self, "image_array", _frozen_copy("image_array", image_array, (NUM_KEYPOINTS, 5)))
         set_field(
@@ -177,6 +285,7 @@ class Pose:
         if camera_array_m is not None:
             camera_array_m = _frozen_copy("camera_array_m", camera_array_m, (NUM_KEYPOINTS, 3))
         set_field(self, "camera_array_m", camera_array_m)
+        set_field(self, "parts", parts)
         set_field(self, "_mask_source", source)
         if source is None:
             set_field(self, "segmentation", mask)
@@ -242,6 +351,21 @@ class Pose:
         )
 
     @property
+    def left_hand(self) -> Hand | None:
+        """The person's left hand (Holistic), None when not found or Holistic is off."""
+        return None if self.parts is None else self.parts.left_hand
+
+    @property
+    def right_hand(self) -> Hand | None:
+        """The person's right hand (Holistic), None when not found or Holistic is off."""
+        return None if self.parts is None else self.parts.right_hand
+
+    @property
+    def face(self) -> Face | None:
+        """The person's face mesh (Holistic), None when not found or Holistic is off."""
+        return None if self.parts is None else self.parts.face
+
+    @property
     def keypoints(self) -> tuple[Keypoint, ...]:
         """The 33 image keypoints (pixels) as :class:`Keypoint` objects."""
         rows = self.image_array.tolist()
@@ -275,7 +399,9 @@ class Pose:
         """Return a JSON-ready dict: score, box and both keypoint lists with names.
 
         With camera space (``camera_array_m``), ``"camera_m"`` holds its 33 ``[x, y, z]``
-        rows in metres too.
+        rows in metres too. With Holistic (``parts``), ``"left_hand"``, ``"right_hand"`` and
+        ``"face"`` hold :meth:`Hand.to_dict` / :meth:`Face.to_dict` or None (not found);
+        without it those keys are absent.
         """
         data: dict[str, Any] = {
             "score": self.score,
@@ -285,6 +411,8 @@ class Pose:
         }
         if self.camera_array_m is not None:
             data["camera_m"] = self.camera_array_m.tolist()
+        if self.parts is not None:
+            data |= self.parts.to_dict()
         return data
 
 

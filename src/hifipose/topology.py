@@ -16,6 +16,7 @@ __all__ = [
     "COCO17_NAMES",
     "COCO17_SKELETON",
     "FLIP_PERMUTATION",
+    "HAND_EDGES",
     "KEYPOINT_NAMES",
     "LEFT_KEYPOINTS",
     "NUM_KEYPOINTS",
@@ -70,6 +71,18 @@ NUM_KEYPOINTS: Final = len(Kp)
 KEYPOINT_NAMES: Final[tuple[str, ...]] = tuple(kp.name.lower() for kp in Kp)
 
 #: The 35 skeleton edges of MediaPipe's ``POSE_CONNECTIONS``.
+#: The 21 edges of a Holistic hand (points: 0 wrist; per finger, base to tip: thumb 1-4,
+#: index 5-8, middle 9-12, ring 13-16, pinky 17-20): each finger's chain, and the palm
+#: outline wrist → index base → middle base → ring base → pinky base → wrist.
+HAND_EDGES: Final[tuple[tuple[int, int], ...]] = (
+    *((0, 1), (1, 2), (2, 3), (3, 4)),
+    *((0, 5), (5, 6), (6, 7), (7, 8)),
+    *((9, 10), (10, 11), (11, 12)),
+    *((13, 14), (14, 15), (15, 16)),
+    *((0, 17), (17, 18), (18, 19), (19, 20)),
+    *((5, 9), (9, 13), (13, 17)),
+)
+
 SKELETON_EDGES: Final[tuple[tuple[Kp, Kp], ...]] = (
     # face
     (Kp.NOSE, Kp.LEFT_EYE_INNER),

@@ -19,7 +19,7 @@ from hifipose.camera import CAMERA_COLUMNS, Intrinsics, TranslationSmoother, to_
 from hifipose.cli import main
 from hifipose.io import open_source, read_poses
 from hifipose.io.writers import COLUMNS
-from hifipose.models import MODEL_SPECS
+from hifipose.models import HOLISTIC_SPECS, MODEL_SPECS
 from hifipose.topology import KEYPOINT_NAMES
 from tests.conftest import clip_frames
 
@@ -205,6 +205,11 @@ def test_models_commands(model_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     rows = json.loads(capsys.readouterr().out)
     assert [r["state"] for r in rows] == ["ok"] * 4
     assert main(["models", "verify", "--model-dir", "/nonexistent"]) == 1
+    capsys.readouterr()
+    assert main(["models", "verify", "--json", "--holistic", "--model-dir", str(model_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows[4:]] == list(HOLISTIC_SPECS)
+    assert [r["state"] for r in rows] == ["ok"] * 9
 
 
 def test_models_verify_and_clean_cover_derived_files(

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from hifipose.convert import CONVERTER_VERSION, converted_path, onnx_model_bytes, read_tflite
-from hifipose.models import ensure_model
+from hifipose.holistic import HOLISTIC_MODELS
+from hifipose.models import HOLISTIC_SPECS, ensure_model
 from hifipose.runtimes import SessionOptions, open_session
 from tests import tolerances as tol
 from tests.conftest import REPORT, SHARED_DATA, read_rgb
@@ -249,3 +250,28 @@ def test_a_cached_conversion_damaged_but_still_loadable_is_converted_again(
     assert cached.read_bytes() == good
     (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
     assert "is corrupt" in warning.getMessage()
+
+
+# ---- the Holistic models (PRELU, RELU, channel STRIDED_SLICE, spatial MEAN, FULLY_CONNECTED)
+
+
+@pytest.mark.parametrize("runtime", CONVERTED_RUNTIMES)
+@pytest.mark.parametrize("name", HOLISTIC_MODELS)
+def test_values_holistic_models_match_litert(name: str, runtime: str) -> None:
+    path = ensure_model(name, fetch=False)
+    spec = HOLISTIC_SPECS[name]
+    width, height = spec.input_size_wh
+    rng = np.random.default_rng(3)
+    feed = {spec.input_name: rng.random((1, height, width, 3), dtype=np.float32)}
+    with contextlib.closing(open_session("litert", path, SessionOptions())) as session:
+        expected = session.run(feed)
+    with contextlib.closing(open_session(runtime, path, SessionOptions())) as session:
+        outputs = session.run(feed)
+    errors = {key: max_rel_error(outputs[key], value) for key, value in expected.items()}
+    REPORT.append(
+        f"convert {name} on {runtime}, noise input: max rel error "
+        + ", ".join(f"{key} {error:.1e}" for key, error in errors.items())
+    )
+    for key, value in expected.items():
+        assert outputs[key].shape == value.shape, key
+        assert errors[key] <= tol.CONVERTED_MAX_REL_NOISE, (key, errors)

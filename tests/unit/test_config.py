@@ -104,3 +104,15 @@ def test_the_limits_are_those_the_issue_needs() -> None:
     assert 2 <= LIMITS["detector_tiles"] < 200
     assert LIMITS["num_poses"] >= 3
     assert LIMITS["num_threads"] >= 64
+
+
+def test_holistic_options_refuse_what_is_not_built() -> None:
+    assert DetectorConfig(holistic=True).holistic
+    with pytest.raises(ConfigError, match="runtime 'mediapipe'"):
+        DetectorConfig(holistic=True, runtime="mediapipe")
+    with pytest.raises(ConfigError, match="needs holistic=True"):
+        DetectorConfig(refine_face_landmarks=True)
+    with pytest.raises(ConfigError, match="custom operators"):
+        DetectorConfig(holistic=True, refine_face_landmarks=True)
+    with pytest.raises(ConfigError, match="True or False"):
+        DetectorConfig(holistic=1)  # type: ignore[arg-type]

@@ -55,6 +55,7 @@ CHANGED: dict[str, tuple[Any, list[str] | None]] = {
     "smooth_segmentation": (False, ["--no-smooth-segmentation"]),
     "num_threads": (3, None),
     "strict_timestamps": (True, ["--strict-timestamps"]),
+    "holistic": (True, ["--holistic"]),
 }
 
 #: (command, field) pairs no flag reaches, and why: each command's own table.

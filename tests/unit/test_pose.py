@@ -1,7 +1,10 @@
+import json
+import pickle
+
 import numpy as np
 import pytest
 
-from hifipose.pose import Box, FrameResult, Pose
+from hifipose.pose import Box, Face, FrameResult, Hand, HolisticParts, Pose
 from hifipose.topology import KEYPOINT_NAMES
 from tests.conftest import CountingMask
 
@@ -149,3 +152,52 @@ def test_pose_replace_keeps_a_read_mask_and_rejects_unknown_fields() -> None:
         pose.replace(masks=None)
     with pytest.raises(ValueError, match="shape"):
         pose.replace(world_array_m=np.zeros((3, 3)))
+
+
+# ---- Holistic parts (issue 25) ------------------------------------------------------------
+
+
+def _parts() -> tuple[HolisticParts, np.ndarray, np.ndarray]:
+    hand_points = np.arange(63, dtype=np.float32).reshape(21, 3)
+    face_points = np.ones((468, 3), np.float32)
+    parts = HolisticParts(
+        left_hand=Hand(hand_points, hand_points / 100, 0.9, "Right", 0.8),
+        face=Face(face_points, 0.7),
+    )
+    return parts, hand_points, face_points
+
+
+def test_holistic_keys_appear_only_with_holistic_and_are_null_when_not_found() -> None:
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), score=0.9)
+    assert "left_hand" not in pose.to_dict()
+    assert pose.left_hand is None and pose.face is None
+    parts, hand_points, _ = _parts()
+    data = pose.replace(parts=parts).to_dict()
+    assert data["right_hand"] is None
+    assert data["left_hand"]["keypoints"] == hand_points.tolist()
+    assert data["left_hand"]["handedness"] == "Right"
+    assert len(data["face"]["keypoints"]) == 468
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_parts_survive_replace_and_pickling_and_are_read_only() -> None:
+    parts, hand_points, _ = _parts()
+    pose = Pose(np.zeros((33, 5)), np.zeros((33, 3)), score=0.9, parts=parts)
+    again = pickle.loads(pickle.dumps(pose.replace(track_id=3)))  # noqa: S301 - our own bytes
+    assert again.left_hand is not None
+    assert np.array_equal(again.left_hand.image_array, hand_points)
+    assert not again.left_hand.image_array.flags.writeable
+    assert again.track_id == 3
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: Hand(np.zeros((20, 3)), np.zeros((21, 3)), 0.9, "Left", 0.9), "shape"),
+        (lambda: Hand(np.zeros((21, 3)), np.zeros((21, 3)), 0.9, "left", 0.9), "handedness"),
+        (lambda: Face(np.zeros((470, 3)), 0.9), "shape"),
+    ],
+)
+def test_parts_refuse_wrong_shapes_and_labels(make, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -28,6 +28,8 @@ BATCH_FIXED_FIELDS: Final = {
     "num_threads": "set per worker (--threads-per-worker)",
     "strict_timestamps": "batch repairs container timestamps",
     "smooth_segmentation": "batch stores no masks",
+    "holistic": "batch's tables hold the body only (hands and face: not yet)",
+    "refine_face_landmarks": "the attention face model is not built yet",
 }
 #: The fingerprint's keys of batch's first release, in order; every later option follows,
 #: only when it is not at its default, so outputs published before it stay done.
@@ -171,4 +173,6 @@ def _fixed(smoothing: Smoothing) -> dict[str, Any]:
         "num_threads": None,
         "strict_timestamps": False,
         "smooth_segmentation": _DETECTOR.smooth_segmentation,
+        "holistic": False,
+        "refine_face_landmarks": False,
     }

@@ -132,6 +132,7 @@ DETECTOR_HELP: dict[str, str] = {
     "compat": "mediapipe-python: the legacy mp.solutions.pose's numbers (default: the graph's)",
     "refine_passes": "2: a second landmark pass on each new person (accuracy mode)",
     "flip_tta": "average each crop with its mirror (accuracy)",
+    "holistic": "also each person's hands (21 points) and face (468 points), as Holistic",
 }
 
 #: Choices of the fields whose type does not list them (an int with two valid values).

@@ -44,17 +44,17 @@ def run(args: argparse.Namespace) -> int:
                 shown.add(filename)
                 print(f"  {filename}: {total / 1e6:.1f} MB verified")
 
-        paths = fetch_models(force=args.force, progress=progress)
+        paths = fetch_models(_names(args), force=args.force, progress=progress)
         print(f"{len(paths)} model files ready in {paths[0].parent}")
         return 0
     folder = Path(args.model_dir) if args.model_dir else None
-    rows = model_status(folder)
+    rows = model_status(folder, names=_names(args))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
             name, size, digest = row["name"], row["size_bytes"], row["sha256"]
-            print(f"{name:<22} {size:>10} B  sha256 {digest[:12]}…  {row['state']}")
+            print(f"{name:<28} {size:>10} B  sha256 {digest[:12]}…  {row['state']}")
     bad = [r for r in rows if r["state"] != "ok"]
     bad_made = _report_derived(derived_status(folder), table=not args.json)
     if args.action == "verify" and (bad or bad_made):
@@ -71,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
             )
         return 1
     return 0
+
+
+def _names(args: argparse.Namespace) -> list[str]:
+    """The files an action covers: the BlazePose four, plus the Holistic four if asked."""
+    from hifipose.models import HOLISTIC_SPECS, MODEL_SPECS
+
+    return [*MODEL_SPECS, *(HOLISTIC_SPECS if args.holistic else ())]
 
 
 def _report_derived(made: list[tuple[Path, str | None]], *, table: bool) -> int:
@@ -111,6 +118,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "action", choices=("list", "fetch", "verify", "path", "clean"), help="what to do"
     )
     models.add_argument("--force", action="store_true", help="fetch again even if cached")
+    models.add_argument(
+        "--holistic",
+        action="store_true",
+        help="also the Holistic hand, hand-recrop and face models (@mediapipe/holistic, ~10 MB)",
+    )
     models.add_argument("--json", action="store_true", help="list/verify/clean as JSON")
     add_model_dir(models, help="use this folder instead of the cache")
     add_quiet(models, help="fetch without per-file lines")

@@ -33,33 +33,33 @@ SUPPORTED_OPS: Final = MappingProxyType(
         3: "CONV_2D",
         4: "DEPTHWISE_CONV_2D",
         5: "DEPTH_TO_SPACE",
+        9: "FULLY_CONNECTED",
         14: "LOGISTIC",
         17: "MAX_POOL_2D",
+        19: "RELU",
         22: "RESHAPE",
         23: "RESIZE_BILINEAR",
         34: "PAD",
+        40: "MEAN",
+        45: "STRIDED_SLICE",
+        54: "PRELU",
     }
 )
 # Ops that only decode constant weights; they are evaluated here, at read time.
 _DEQUANTIZE: Final = 6
 _DENSIFY: Final = 124
-# Names for the error message of an op outside SUPPORTED_OPS (codes the four BlazePose models
-# never use; the list covers the common ones so the message names the op, not just a number).
+# Names for the error message of an op outside SUPPORTED_OPS (codes the BlazePose and Holistic
+# models never use; the list covers the common ones so the message names the op, not just a number).
 _OTHER_OP_NAMES: Final = MappingProxyType(
     {
         1: "AVERAGE_POOL_2D",
-        9: "FULLY_CONNECTED",
         18: "MUL",
-        19: "RELU",
         21: "RELU6",
         25: "SOFTMAX",
         28: "TANH",
         32: "CUSTOM",
         39: "TRANSPOSE",
-        40: "MEAN",
         41: "SUB",
-        45: "STRIDED_SLICE",
-        54: "PRELU",
         67: "TRANSPOSE_CONV",
         97: "RESIZE_NEAREST_NEIGHBOR",
         117: "HARD_SWISH",
@@ -96,6 +96,8 @@ class OpOptions:
         align_corners: RESIZE_BILINEAR flag.
         half_pixel_centers: RESIZE_BILINEAR flag.
         block_size: DEPTH_TO_SPACE block size.
+        keep_dims: MEAN keeps the reduced axes (as size 1).
+        slice_masks: STRIDED_SLICE's begin, end, ellipsis, new-axis and shrink-axis masks.
     """
 
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -107,6 +109,8 @@ class OpOptions:
     align_corners: bool = False
     half_pixel_centers: bool = False
     block_size: int = 1
+    keep_dims: bool = False
+    slice_masks: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +276,9 @@ class _Reader:
             value = value.astype(np.float32)
         self.constants[target] = value
 
-    def _options(self, kind: str, op: Table, inputs: tuple[int, ...]) -> OpOptions:
+    def _options(  # noqa: PLR0911, PLR0912 - one branch per op kind
+        self, kind: str, op: Table, inputs: tuple[int, ...]
+    ) -> OpOptions:
         table = op.table(4)
         if kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
             if table is None:
@@ -326,7 +332,17 @@ class _Reader:
             )
         if kind == "DEPTH_TO_SPACE":
             return OpOptions(block_size=table.integer(0) if table else 0)
-        return OpOptions()  # RESHAPE, PAD, LOGISTIC: no options that matter
+        if kind == "FULLY_CONNECTED":
+            if table is not None and (table.integer(1, "b") != 0 or table.integer(2, "B")):
+                msg = "FULLY_CONNECTED with a non-default weights format or keep_num_dims"
+                raise UnsupportedOperatorError(msg)
+            return OpOptions(activation=_activation(table.integer(0, "b") if table else 0, kind))
+        if kind == "MEAN":
+            return OpOptions(keep_dims=bool(table.integer(0, "B")) if table else False)
+        if kind == "STRIDED_SLICE":
+            masks = tuple(table.integer(i) if table else 0 for i in range(5))
+            return OpOptions(slice_masks=(masks[0], masks[1], masks[2], masks[3], masks[4]))
+        return OpOptions()  # RESHAPE, PAD, LOGISTIC, RELU, PRELU: no options that matter
 
     def operators(self) -> tuple[Operator, ...]:
         codes = [max(code.integer(0, "b"), code.integer(3, "i")) for code in self._model.tables(1)]

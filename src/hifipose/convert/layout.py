@@ -19,11 +19,15 @@ from hifipose.errors import UnsupportedOperatorError
 __all__ = [
     "NCHW_FROM_NHWC",
     "NHWC_FROM_NCHW",
+    "channel_slice",
     "conv_weight",
+    "dense_weight",
     "is_4d",
+    "mean_over_space",
     "nchw_axis",
     "nchw_constant",
     "nchw_paddings",
+    "prelu_slope",
     "reshape_plan",
 ]
 
@@ -112,3 +116,75 @@ def reshape_plan(graph: Graph, op: Operator) -> tuple[bool, tuple[int, ...], boo
         raise UnsupportedOperatorError(msg)
     to_nhwc_first = len(in_shape) == 4 and in_shape[1] * in_shape[2] != 1
     return to_nhwc_first, (-1, *out_shape[1:]), len(out_shape) == 4
+
+
+def prelu_slope(graph: Graph, op: Operator) -> NDArray[np.float32]:
+    """PRELU's per-channel slope, shaped (C, 1, 1) to broadcast over an NCHW activation.
+
+    Raises:
+        UnsupportedOperatorError: The input is not 4-D or the slope is not one per channel.
+    """
+    channels = graph.tensors[op.inputs[0]].shape[-1]
+    slope = np.asarray(graph.constant(op.inputs[1]), np.float32)
+    if not is_4d(graph, op.inputs[0]) or slope.size != channels:
+        msg = f"PRELU with slope shape {slope.shape} on {graph.tensors[op.inputs[0]].shape}"
+        raise UnsupportedOperatorError(msg)
+    return slope.reshape(channels, 1, 1)
+
+
+def channel_slice(graph: Graph, op: Operator) -> tuple[int, int]:
+    """The (start, stop) channels of a STRIDED_SLICE that keeps whole rows of a 4-D tensor.
+
+    The form TFLite gives a channel padding's inverse: begin 0, stride 1, no masks, the end
+    equal to the input's batch, height and width.
+
+    Raises:
+        UnsupportedOperatorError: Any other form of STRIDED_SLICE.
+    """
+    shape = graph.tensors[op.inputs[0]].shape
+    begin, end, strides = (
+        [int(v) for v in np.asarray(graph.constant(i)).reshape(-1)] for i in op.inputs[1:4]
+    )
+    plain = (
+        len(shape) == 4
+        and not any(op.options.slice_masks)
+        and begin == [0, 0, 0, 0]
+        and strides == [1, 1, 1, 1]
+        and end[:3] == list(shape[:3])
+        and 0 < end[3] <= shape[3]
+    )
+    if not plain:
+        msg = f"STRIDED_SLICE other than a channel slice (begin {begin}, end {end}, {strides})"
+        raise UnsupportedOperatorError(msg)
+    return 0, end[3]
+
+
+def mean_over_space(graph: Graph, op: Operator) -> None:
+    """Check that a MEAN is the global average over height and width of a 4-D tensor.
+
+    Raises:
+        UnsupportedOperatorError: Any other MEAN.
+    """
+    axes = sorted(int(a) % 4 for a in np.asarray(graph.constant(op.inputs[1])).reshape(-1))
+    if not is_4d(graph, op.inputs[0]) or axes != [1, 2]:
+        msg = f"MEAN over axes {axes} of {graph.tensors[op.inputs[0]].shape}; only [1, 2]"
+        raise UnsupportedOperatorError(msg)
+
+
+def dense_weight(graph: Graph, op: Operator) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """FULLY_CONNECTED's (out, in) weight and (out,) bias (zeros when it has none).
+
+    Raises:
+        UnsupportedOperatorError: The input is not 2-D.
+    """
+    if len(graph.tensors[op.inputs[0]].shape) != 2:
+        msg = f"FULLY_CONNECTED on a {len(graph.tensors[op.inputs[0]].shape)}-D input"
+        raise UnsupportedOperatorError(msg)
+    weight = np.asarray(graph.constant(op.inputs[1]), np.float32)
+    has_bias = len(op.inputs) > 2 and op.inputs[2] >= 0
+    bias = (
+        np.asarray(graph.constant(op.inputs[2]), np.float32).reshape(-1)
+        if has_bias
+        else np.zeros(weight.shape[0], np.float32)
+    )
+    return weight, bias

@@ -18,11 +18,15 @@ from hifipose.convert.graph import Graph, Operator
 from hifipose.convert.layout import (
     NCHW_FROM_NHWC,
     NHWC_FROM_NCHW,
+    channel_slice,
     conv_weight,
+    dense_weight,
     is_4d,
+    mean_over_space,
     nchw_axis,
     nchw_constant,
     nchw_paddings,
+    prelu_slope,
     reshape_plan,
 )
 from hifipose.errors import UnsupportedOperatorError
@@ -94,6 +98,11 @@ class _Emitter:
             "RESIZE_BILINEAR": self._resize,
             "DEPTH_TO_SPACE": self._depth_to_space,
             "LOGISTIC": self._logistic,
+            "RELU": self._relu,
+            "PRELU": self._prelu,
+            "STRIDED_SLICE": self._channel_slice,
+            "MEAN": self._mean,
+            "FULLY_CONNECTED": self._dense,
         }
         if op.kind not in emitters:
             msg = f"the ONNX converter does not handle the {op.kind} op"
@@ -189,6 +198,38 @@ class _Emitter:
 
     def _logistic(self, op: Operator) -> None:
         self.node("Sigmoid", [f"t{op.inputs[0]}"], f"t{op.outputs[0]}")
+
+    def _relu(self, op: Operator) -> None:
+        self.node("Relu", [f"t{op.inputs[0]}"], f"t{op.outputs[0]}")
+
+    def _prelu(self, op: Operator) -> None:
+        slope = self.constant(prelu_slope(self.graph, op), "slope")
+        self.node("PRelu", [f"t{op.inputs[0]}", slope], f"t{op.outputs[0]}")
+
+    def _channel_slice(self, op: Operator) -> None:
+        start, stop = channel_slice(self.graph, op)
+        bounds = [self.constant(np.array([v], np.int64), "slice") for v in (start, stop)]
+        axis = self.constant(np.array([1], np.int64), "axis")  # channels, NCHW
+        self.node("Slice", [f"t{op.inputs[0]}", *bounds, axis], f"t{op.outputs[0]}")
+
+    def _mean(self, op: Operator) -> None:
+        mean_over_space(self.graph, op)
+        self.node(
+            "ReduceMean",
+            [f"t{op.inputs[0]}", self.constant(np.array([2, 3], np.int64), "axes")],
+            f"t{op.outputs[0]}",
+            keepdims=int(op.options.keep_dims),
+        )
+
+    def _dense(self, op: Operator) -> None:
+        weight, bias = dense_weight(self.graph, op)
+        pre = self.node(
+            "Gemm",
+            [f"t{op.inputs[0]}", self.constant(weight, "w"), self.constant(bias, "b")],
+            self.fresh("dense"),
+            transB=1,
+        )
+        self.activation(op, pre)
 
 
 def _value_info(graph: Graph, index: int) -> onnx.ValueInfoProto:

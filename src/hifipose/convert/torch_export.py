@@ -8,6 +8,8 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,11 +18,15 @@ from hifipose.convert.graph import Activation, Graph, Operator
 from hifipose.convert.layout import (
     NCHW_FROM_NHWC,
     NHWC_FROM_NCHW,
+    channel_slice,
     conv_weight,
+    dense_weight,
     is_4d,
+    mean_over_space,
     nchw_axis,
     nchw_constant,
     nchw_paddings,
+    prelu_slope,
     reshape_plan,
 )
 from hifipose.errors import UnsupportedOperatorError
@@ -196,6 +202,71 @@ class _Logistic(nn.Module):
         return torch.sigmoid(x)
 
 
+class _Relu(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x)
+
+
+class _PRelu(nn.Module):
+    """PRELU with a per-channel slope (NCHW)."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        self.slope = nn.Parameter(
+            torch.from_numpy(prelu_slope(graph, op).copy()), requires_grad=False
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.where(x >= 0, x, x * self.slope)
+
+
+class _ChannelSlice(nn.Module):
+    """STRIDED_SLICE in its channel-slice form (see ``layout.channel_slice``)."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        self.start, self.stop = channel_slice(graph, op)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.stop]
+
+
+class _SpatialMean(nn.Module):
+    """MEAN over height and width of an NCHW tensor."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        mean_over_space(graph, op)
+        self.keep_dims = op.options.keep_dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3), keepdim=self.keep_dims)
+
+
+class _Dense(nn.Module):
+    """FULLY_CONNECTED on a matrix, with its fused activation."""
+
+    def __init__(self, graph: Graph, op: Operator) -> None:
+        super().__init__()
+        weight, bias = dense_weight(graph, op)
+        self.linear = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.linear.weight.copy_(torch.from_numpy(weight.copy()))
+            self.linear.bias.copy_(torch.from_numpy(bias.copy()))
+        self.activation = op.options.activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _activate(self.linear(x), self.activation)
+
+
+_SIMPLE_STEPS: dict[str, Callable[[Graph, Operator], nn.Module]] = {
+    "PRELU": _PRelu,
+    "STRIDED_SLICE": _ChannelSlice,
+    "MEAN": _SpatialMean,
+    "FULLY_CONNECTED": _Dense,
+}
+
+
 def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one return per op
     if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         return _Conv(graph, op)
@@ -213,6 +284,10 @@ def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one retur
         return _DepthToSpace(op)
     if op.kind == "LOGISTIC":
         return _Logistic()
+    if op.kind == "RELU":
+        return _Relu()
+    if op.kind in _SIMPLE_STEPS:
+        return _SIMPLE_STEPS[op.kind](graph, op)
     msg = f"the torch converter does not handle the {op.kind} op"
     raise UnsupportedOperatorError(msg)
 

@@ -29,7 +29,7 @@ from hifipose._publish import Publication, discard, publishing
 from hifipose.errors import OutputError
 from hifipose.io.writers.base import PublishOnSuccess
 from hifipose.pose import Pose
-from hifipose.topology import SKELETON_EDGES, Kp, keypoint_side
+from hifipose.topology import HAND_EDGES, SKELETON_EDGES, Kp, keypoint_side
 
 __all__ = [
     "DEFAULT_STYLE",
@@ -62,6 +62,7 @@ class DrawStyle:
     min_visibility: float = 0.5
     mask_rgb: RGB = (80, 200, 120)
     mask_opacity: float = 0.4
+    face_rgb: RGB = (224, 224, 224)
 
 
 DEFAULT_STYLE = DrawStyle()
@@ -151,6 +152,9 @@ def draw_poses(
 ) -> NDArray[np.uint8]:
     """Draw the 35-edge skeleton of each pose, optionally a mask tint and a caption.
 
+    With Holistic parts (``Pose.parts``) the hands are drawn as 21-point skeletons and the
+    face as a light mesh of points.
+
     Args:
         image_rgb: The frame (not modified unless it is also ``out``).
         poses: The poses to draw.
@@ -198,6 +202,7 @@ def draw_poses(
                     -1,
                     cv2.LINE_AA,
                 )
+        _draw_parts(canvas, pose, style, bgr=bgr)
         if pose.track_id is not None and shown.any():
             colour = channels(track_colour(pose.track_id), bgr=bgr)
             _label(canvas, str(pose.track_id), points[shown], colour)
@@ -216,6 +221,36 @@ def draw_poses(
             cv2.LINE_AA,
         )
     return canvas
+
+
+def _draw_parts(canvas: NDArray[np.uint8], pose: Pose, style: DrawStyle, *, bgr: bool) -> None:
+    """Draw a pose's Holistic hands and face, where found.
+
+    Hands as 21-point skeletons in their side's colour, the face as its points drawn as
+    single pixels (a light mesh).
+    """
+    for side, hand in (("left", pose.left_hand), ("right", pose.right_hand)):
+        if hand is None or not np.isfinite(hand.image_array[:, :2]).all():
+            continue
+        points = np.round(hand.image_array[:, :2]).astype(np.int32)
+        colour = channels(_colour(style, side), bgr=bgr)
+        for start, end in HAND_EDGES:
+            cv2.line(
+                canvas,
+                tuple(points[start].tolist()),
+                tuple(points[end].tolist()),
+                colour,
+                max(1, style.thickness // 2),
+                cv2.LINE_AA,
+            )
+    face = pose.face
+    if face is not None:
+        xy = np.round(face.image_array[:, :2])
+        xy = xy[np.isfinite(xy).all(1)].astype(np.int64)
+        height, width = canvas.shape[:2]
+        inside = (xy[:, 0] >= 0) & (xy[:, 0] < width) & (xy[:, 1] >= 0) & (xy[:, 1] < height)
+        xy = xy[inside]
+        canvas[xy[:, 1], xy[:, 0]] = channels(style.face_rgb, bgr=bgr)
 
 
 def _to_bgr(image_rgb: NDArray[np.uint8], draw: Draw | None) -> NDArray[np.uint8]:

@@ -17,9 +17,18 @@ from hifipose.models.fetch import (
     model_status,
     verify_models,
 )
-from hifipose.models.registry import MODEL_SPECS, NPM_PACKAGE, ModelSpec, landmark_model_name
+from hifipose.models.registry import (
+    HOLISTIC_NPM_PACKAGE,
+    HOLISTIC_SPECS,
+    MODEL_SPECS,
+    NPM_PACKAGE,
+    ModelSpec,
+    landmark_model_name,
+)
 
 __all__ = [
+    "HOLISTIC_NPM_PACKAGE",
+    "HOLISTIC_SPECS",
     "MODEL_SPECS",
     "NPM_PACKAGE",
     "ModelSpec",

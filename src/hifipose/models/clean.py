@@ -20,7 +20,7 @@ from typing import Final
 from hifipose._publish import partial_owner
 from hifipose.convert import CONVERTER_VERSION, derived
 from hifipose.models.cache import models_dir
-from hifipose.models.registry import MODEL_SPECS
+from hifipose.models.registry import HOLISTIC_SPECS, MODEL_SPECS
 
 __all__ = ["PIDLESS_PARTIAL_STALE_S", "clean_cache", "derived_status"]
 
@@ -86,7 +86,7 @@ def _why_derived_removable(path: Path, match: re.Match[str]) -> str | None:
         return f"made by {tool} version {match['version']} (now {current})"
     pinned = {
         spec.sha256[:16]
-        for spec in MODEL_SPECS.values()
+        for spec in (*MODEL_SPECS.values(), *HOLISTIC_SPECS.values())
         if Path(spec.filename).stem == match["stem"]
     }
     if pinned and match["sha"] not in pinned:

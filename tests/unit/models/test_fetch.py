@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -500,3 +501,69 @@ def test_verify_models_defaults_to_the_four_models_in_the_cache(cache: Path) -> 
     assert {r["path"] for r in model_status()} == {
         str(cache / s.filename) for s in MODEL_SPECS.values()
     }
+
+
+# --- files packed in one member (the Holistic package) -----------------------------------------
+
+
+def packed_spec(data: bytes, filename: str, offset: int, package: str) -> ModelSpec:
+    return ModelSpec(
+        name=filename.removesuffix(".tflite"),
+        filename=filename,
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        npm_member="package/packed_assets.data",
+        input_name="input_1",
+        input_size_wh=(8, 8),
+        output_names=("out",),
+        npm_package=package,
+        npm_offset=offset,
+    )
+
+
+def test_packed_files_are_cut_at_their_offsets_one_pack_call_per_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path
+) -> None:
+    gap, first, second = b"x" * 3000, b"first model " * 500, b"second model " * 700
+    packed = gap + first + b"y" * 17 + second + b"tail"
+    other = "@example/other@1.0.0"
+    spec_1 = packed_spec(first, "first.tflite", len(gap), other)
+    spec_2 = packed_spec(second, "second.tflite", len(gap) + len(first) + 17, other)
+    fake = FakeNpm(tmp_path)
+    fake.tarball = build_tgz(
+        tmp_path / "package.tgz",
+        {"package/packed_assets.data": packed, SPEC_B.npm_member: DATA_B},
+    )
+    monkeypatch.setenv("HIFIPOSE_NPM", fake.install())
+    # the later file first: the member is still read once, front to back
+    paths = fetch_models([spec_2, SPEC_B, spec_1])
+    assert [p.read_bytes() for p in paths] == [second, DATA_B, first]
+    assert [call[1] for call in fake.calls] == [other, NPM_PACKAGE]
+    assert no_partials(cache)
+
+
+def test_a_packed_range_past_the_member_end_or_shifted_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path
+) -> None:
+    data = b"model bytes " * 100
+    fake = FakeNpm(tmp_path)
+    fake.tarball = build_tgz(tmp_path / "package.tgz", {"package/packed_assets.data": data})
+    monkeypatch.setenv("HIFIPOSE_NPM", fake.install())
+    too_far = packed_spec(data, "far.tflite", 1, "@example/p@1")
+    with pytest.raises(ModelNotFoundError, match=r"too few for 1200 bytes at offset 1"):
+        fetch_models([too_far])
+    shifted = packed_spec(data[:-1], "shifted.tflite", 1, "@example/p@1")
+    with pytest.raises(ModelNotFoundError, match=r"does not match its pin"):
+        fetch_models([shifted])
+    assert not (cache / "shifted.tflite").exists()
+    assert no_partials(cache)
+
+
+def test_holistic_specs_are_pinned_inside_their_packed_file() -> None:
+    from hifipose.models import HOLISTIC_NPM_PACKAGE, HOLISTIC_SPECS
+
+    ranges = sorted((s.npm_offset or 0, s.size_bytes) for s in HOLISTIC_SPECS.values())
+    assert all(a + n <= b for (a, n), (b, _) in itertools.pairwise(ranges))
+    assert {s.npm_package for s in HOLISTIC_SPECS.values()} == {HOLISTIC_NPM_PACKAGE}
+    assert not set(HOLISTIC_SPECS) & set(MODEL_SPECS)
+    assert set(fetch_module._resolve_all(None)) == set(MODEL_SPECS.values())
