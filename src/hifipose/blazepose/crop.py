@@ -170,12 +170,8 @@ def crop_image(
             borderValue=(0, 0, 0),
         )
     low, high = value_range
-    if out is None:
-        tensor = pixels.astype(np.float32)
-    else:
-        tensor = out
-        np.copyto(tensor, pixels)
-    tensor *= np.float32((high - low) / 255.0)
+    # float32(pixel) * float32(scale), in one pass (into ``out`` when given)
+    tensor = np.multiply(pixels, np.float32((high - low) / 255.0), out=out, dtype=np.float32)
     if low != 0.0:
         tensor += np.float32(low)
     return Crop(

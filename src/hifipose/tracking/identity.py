@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from hifipose.association import (
     assign,
     box_iou,
+    similarity,
     similarity_matrix,
 )
 from hifipose.blazepose.roi import Roi
@@ -174,7 +175,10 @@ class IdentityAssignment:
             return None
         track = tracks[0]
         pose = pose_points(tracked_poses[0])
-        if not fit(pose, track, t_us) >= 0.0:  # the general steps decide what a NaN does
+        predicted = track.predict(t_us)
+        # fit() is the larger of this and the mirrored pose's penalised similarity: it
+        # passes the gate exactly when this does (the general steps decide what NaN does)
+        if predicted is None or not similarity(pose, predicted, allow_flip=False) >= 0.0:
             return None
         result = [Association(track, 0)]
         self._lose_unreported(tracks, result)
