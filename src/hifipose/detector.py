@@ -275,7 +275,9 @@ class BlazePoseDetector(PoseDetector):
         self._fixed_point = legacy
         # the legacy solution's options round trip drops the mask blend ratio (spec §5.6)
         self._smooth_masks = config.smooth_segmentation and not legacy
-        self._landmark_input = np.empty((0, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3), np.float32)
+        self._landmark_input = np.empty(
+            (0, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3), np.float32
+        )
 
     @property
     def closed(self) -> bool:

@@ -96,7 +96,8 @@ def refine_with_heatmap(
         A refined copy of ``landmarks``; columns other than x and y are unchanged.
     """
     heatmap = heatmap_logits.reshape(heatmap_logits.shape[-3:])
-    grid_h, grid_w, count = heatmap.shape[-3], heatmap.shape[-2], heatmap.shape[-1]
+    shape: tuple[int, ...] = heatmap.shape
+    grid_h, grid_w, count = shape[-3], shape[-2], shape[-1]
     out = landmarks.copy()
     grid = np.array((grid_w, grid_h), dtype=np.int64)
     # (x, y) cells as (col, row); the grid sides multiply in the landmarks' own dtype

@@ -112,9 +112,9 @@ class IdentityAssignment:
     ) -> list[Association]:
         """Decide which pose is whose (see :meth:`hifipose.tracker.MultiTracker.associate`)."""
         tracks = self.roster.tracked()
-        kept = self._kept_alone(t_us, tracks, tracked_poses, probe_poses, detected_poses)
-        if kept is not None:
-            return kept
+        alone = self._kept_alone(t_us, tracks, tracked_poses, probe_poses, detected_poses)
+        if alone is not None:
+            return alone
         probed = [track for track, _ in self.roster.probe_rois(t_us)]
         owners: list[Track | None] = [*tracks, *probed]
         observed = [*tracked_poses, *probe_poses, *detected_poses]
