@@ -283,6 +283,9 @@ class BlazePoseDetector(PoseDetector):
         self._fixed_point = legacy
         # the legacy solution's options round trip drops the mask blend ratio (spec §5.6)
         self._smooth_masks = config.smooth_segmentation and not legacy
+        self._landmark_input = np.empty(
+            (0, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3), np.float32
+        )
 
     @property
     def closed(self) -> bool:
@@ -458,6 +461,9 @@ class BlazePoseDetector(PoseDetector):
             return []
         assert self._landmarks is not None  # noqa: S101 - checked by estimate_poses
         height, width = image.shape[:2]
+        flip_tta = self.config.flip_tta
+        # Without TTA the crops are written straight into the reused batch buffer.
+        buffer = None if flip_tta else self._input_buffer(len(rois))
         crops = [
             crop_image(
                 image,
@@ -466,13 +472,16 @@ class BlazePoseDetector(PoseDetector):
                 value_range=(0.0, 1.0),
                 border="replicate",
                 fixed_point=self._fixed_point,
+                out=None if buffer is None else buffer[i],
             )
-            for roi in rois
+            for i, roi in enumerate(rois)
         ]
-        tensors = [c.tensor for c in crops]
-        if self.config.flip_tta:
+        if buffer is not None:
+            batch = buffer
+        else:
+            tensors = [c.tensor for c in crops]
             tensors += [flip_tensor(t) for t in tensors]
-        batch = tensors[0] if len(tensors) == 1 else np.concatenate(tensors)
+            batch = np.concatenate(tensors)
         self.stage_times.lap("preprocess")
         outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
         self.stage_times.lap("inference")
@@ -498,6 +507,18 @@ class BlazePoseDetector(PoseDetector):
                 )
             raws.append(_RawPose(score, projected, world, mask))
         return raws
+
+    def _input_buffer(self, count: int) -> NDArray[np.float32]:
+        """A (count, 256, 256, 3) float32 landmark-model input, reused from call to call.
+
+        Allocating the 0.8 MB tensor anew on every frame costs more than filling it (fresh
+        pages); the sessions copy or consume their input during ``run``, so one buffer per
+        detector (one stream, one caller at a time) serves every frame.
+        """
+        if self._landmark_input.shape[0] < count:
+            side = LANDMARK_INPUT_SIZE
+            self._landmark_input = np.empty((count, side, side, 3), dtype=np.float32)
+        return self._landmark_input[:count]
 
     def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
         """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame)."""

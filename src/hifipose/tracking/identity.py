@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from hifipose.association import (
     assign,
     box_iou,
+    similarity,
     similarity_matrix,
 )
 from hifipose.blazepose.roi import Roi
@@ -111,6 +112,9 @@ class IdentityAssignment:
     ) -> list[Association]:
         """Decide which pose is whose (see :meth:`hifipose.tracker.MultiTracker.associate`)."""
         tracks = self.roster.tracked()
+        alone = self._kept_alone(t_us, tracks, tracked_poses, probe_poses, detected_poses)
+        if alone is not None:
+            return alone
         probed = [track for track, _ in self.roster.probe_rois(t_us)]
         owners: list[Track | None] = [*tracks, *probed]
         observed = [*tracked_poses, *probe_poses, *detected_poses]
@@ -143,6 +147,42 @@ class IdentityAssignment:
             t_us, newcomers, candidates, [candidates[a.index].pose for a in result]
         )
         return sorted(result, key=lambda a: a.track.track_id)
+
+    def _kept_alone(
+        self,
+        t_us: int,
+        tracks: list[Track],
+        tracked_poses: Sequence[NDArray[np.floating] | None],
+        probe_poses: Sequence[NDArray[np.floating] | None],
+        detected_poses: Sequence[NDArray[np.floating] | None],
+    ) -> list[Association] | None:
+        """The one-person frame's result without the general steps, or None to run them.
+
+        With ``max_tracks=1``, one tracked track whose own crop found a pose, no probe and
+        no detection (every tracking frame of MediaPipe's graph), the steps reduce to: the
+        pose is kept (nothing to repeat), nothing is contested, and the track takes it when
+        its fit passes the one-person gate (0, which only a NaN fails), as ``assign`` of a
+        1×1 matrix would decide; then the track may still re-identify as a lost person.
+        """
+        if (
+            self.max_tracks != 1
+            or len(tracks) != 1
+            or len(tracked_poses) != 1
+            or probe_poses
+            or detected_poses
+            or tracked_poses[0] is None
+        ):
+            return None
+        track = tracks[0]
+        pose = pose_points(tracked_poses[0])
+        predicted = track.predict(t_us)
+        # fit() is the larger of this and the mirrored pose's penalised similarity: it
+        # passes the gate exactly when this does (the general steps decide what NaN does)
+        if predicted is None or not similarity(pose, predicted, allow_flip=False) >= 0.0:
+            return None
+        result = [Association(track, 0)]
+        self._lose_unreported(tracks, result)
+        return [self._reidentify(result[0], [Candidate(pose, track)], t_us)]
 
     def _match_tracks(
         self,
