@@ -48,9 +48,9 @@ def create_detector(
     min_detection_confidence: float = 0.5,
     min_tracking_confidence: float = 0.5,
     num_poses: int = 1,
-    detect_every: int = 15,
-    max_lost_ms: float = 1000.0,
-    detector_tiles: int = 1,
+    detect_every: int | None = None,
+    max_lost_ms: float | None = None,
+    detector_tiles: int | None = None,
     model_dir: str | Path | None = None,
     num_threads: int | None = None,
     strict_timestamps: bool = False,
@@ -87,13 +87,18 @@ def create_detector(
             back on reappearing within ``max_lost_ms``). With ``runtime="mediapipe"``:
             MediaPipe Tasks' ``num_poses`` (no identities, ``track_id`` None).
         detect_every: While some but fewer than ``num_poses`` people are tracked, look for
-            more at most every this many frames (default 15: 0.5 s at 30 fps, where the
-            detector costs about 1 % with one person in view; 5 costs about 25 % on the
-            CPU; 1 looks on every such frame, as Tasks does).
-        max_lost_ms: How long a person who disappeared keeps their id (ms; default 1000).
-        detector_tiles: 1 (default): the detector sees the whole frame. k > 1: also
-            overlapping square tiles, k along the short side, for small people (k × more
-            detector cost on the frames where it runs).
+            more at most every this many frames, twice as far apart after each look that
+            changes nothing, up to 8 × (None, the default: 15, 0.5 s at 30 fps; 1 looks on
+            every such frame, as Tasks does).
+        max_lost_ms: How long a person who disappeared keeps their id (ms; None, the
+            default: 1000 with ``num_poses=1``, 3000 with more).
+        detector_tiles: 1: the detector sees the whole frame. k > 1: also overlapping
+            square tiles, k along the short side, for small people (about k² × aspect more
+            detector runs on the frames where it runs). None (the default): 1 with
+            ``num_poses=1`` (MediaPipe's graph); with more, automatic tiles: in video,
+            squares the frame's height along it (3 on 16:9), with no one tracked on every
+            detector pass and else at most once per 8 × ``detect_every`` frames; on photos
+            the k=2 grid.
         model_dir: A folder holding the four model files, used instead of the cache.
         num_threads: Inference threads per model; None lets the runtime choose.
         strict_timestamps: Raise on a timestamp that does not increase instead of repairing

@@ -25,12 +25,12 @@ from tests.conftest import ROOT, clip_frames, read_rgb
 
 REPORT: list[str] = []
 COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-#: crossing_squats' (MOTA, IDF1) floors, from the spread over 5 seeds each of ±1 grey level
-#: of input noise and of 1e-6 relative noise on the landmark model's outputs (another CPU's
-#: float rounding; ``benchmarks/multi_noise.py``), less about 0.03 of margin. Measured:
-#: README options MOTA 0.922-0.933, IDF1 0.959-0.965; defaults 0.777-0.793, 0.875-0.885.
-README_BOUNDS = (0.89, 0.93)
-DEFAULT_BOUNDS = (0.74, 0.84)
+#: crossing_squats' (MOTA, IDF1) floors with the defaults and num_poses=3, from the spread
+#: over 5 seeds each of ±1 grey level of input noise and of 1e-6 relative noise on the
+#: landmark model's outputs (another CPU's float rounding; ``benchmarks/multi_noise.py``),
+#: less 0.03 of margin, and never below the issue's bar (0.90, 0.95). Measured: MOTA
+#: 0.950-0.961, IDF1 0.974-0.980, 0 id switches on all 10.
+DEFAULT_BOUNDS = (0.92, 0.95)
 NOISE_SEEDS = (0, 1, 2)
 
 
@@ -74,42 +74,6 @@ def _record(label: str, scores: TrackingScores, runs: int | None = None) -> None
     REPORT.append(f"{label}: {scores.summary()}, detector runs {runs}")
 
 
-def test_crossing_squats_keeps_identities_better_than_tasks(
-    shared_data: Path, model_dir: Path
-) -> None:
-    clip = shared_data / "multi" / "crossing_squats.mp4"
-    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    frames = clip_frames(clip)
-    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)
-    mine = score(gt, ours)
-    _record(
-        "crossing_squats, hifipose litert full, tiles 2, max_lost 3 s, detect_every 5", mine, runs
-    )
-    tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
-    _record("crossing_squats, MediaPipe Tasks num_poses=3", tasks)
-    assert mine.id_switches == 0, mine.switches
-    assert mine.mota >= README_BOUNDS[0]
-    assert mine.idf1 >= README_BOUNDS[1]
-    assert mine.mean_error <= 0.03  # measured: 1.6-1.8 %
-    assert mine.mota > tasks.mota
-    assert mine.id_switches < tasks.id_switches
-
-
-def test_crossing_squats_with_default_options_still_beats_tasks(
-    shared_data: Path, model_dir: Path
-) -> None:
-    clip = shared_data / "multi" / "crossing_squats.mp4"
-    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    ours, runs = track(clip_frames(clip), model_dir)
-    mine = score(gt, ours)
-    _record("crossing_squats, hifipose defaults (no tiles, max_lost 1 s)", mine, runs)
-    assert mine.id_switches == 0, mine.switches
-    # Tasks: MOTA 0.64 (the person at the back is never detected)
-    assert mine.mota >= DEFAULT_BOUNDS[0]
-    assert mine.idf1 >= DEFAULT_BOUNDS[1]
-    assert mine.mean_error <= 0.03
-
-
 def _grey_noise(frames: tuple[np.ndarray, ...], seed: int) -> list[np.ndarray]:
     """The frames plus a uniform -1, 0 or +1 grey level per value (clipped to 0..255)."""
     rng = np.random.default_rng(seed)
@@ -119,28 +83,33 @@ def _grey_noise(frames: tuple[np.ndarray, ...], seed: int) -> list[np.ndarray]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("options", "bounds"),
-    [({}, DEFAULT_BOUNDS), (CLIP_OPTIONS, README_BOUNDS)],
-    ids=["defaults", "readme-options"],
-)
-def test_crossing_squats_ids_hold_under_one_grey_level_of_noise(
-    options: dict[str, object], bounds: tuple[float, float], shared_data: Path, model_dir: Path
+def test_crossing_squats_with_the_defaults_under_noise_keeps_every_id_and_beats_tasks(
+    shared_data: Path, model_dir: Path
 ) -> None:
-    """Another CPU's float rounding, emulated: ±1 grey level on every pixel, three seeds.
+    """num_poses=3 and nothing else: the person at the back found, no id lost (issue 27).
 
+    Another CPU's float rounding, emulated: ±1 grey level on every pixel, three seeds.
     Before the identity rules took a clear margin, one such seed in two gave 5 id switches
     (person 1 lost at the crossing, back under a new id); an id must not hang on the last
-    bit of a float.
+    bit of a float. Before issue 27 the defaults never found the person at the back
+    (MOTA 0.78-0.79, IDF1 0.88).
     """
     clip = shared_data / "multi" / "crossing_squats.mp4"
     gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
+    frames = clip_frames(clip)
+    tasks = score(gt, track(_grey_noise(frames, NOISE_SEEDS[0]), model_dir, runtime="mediapipe")[0])
+    _record(f"crossing_squats, MediaPipe Tasks num_poses=3, noise seed {NOISE_SEEDS[0]}", tasks)
     for seed in NOISE_SEEDS:
-        mine = score(gt, track(_grey_noise(clip_frames(clip), seed), model_dir, **options)[0])
-        _record(f"crossing_squats {options or 'defaults'}, ±1 grey noise seed {seed}", mine)
-        assert mine.id_switches == 0, (seed, mine.switches)
-        assert mine.mota >= bounds[0], seed
-        assert mine.idf1 >= bounds[1], seed
+        mine, runs = track(_grey_noise(frames, seed), model_dir)
+        scores = score(gt, mine)
+        _record(f"crossing_squats, hifipose defaults, ±1 grey noise seed {seed}", scores, runs)
+        assert scores.id_switches == 0, (seed, scores.switches)
+        assert scores.mota >= DEFAULT_BOUNDS[0], seed
+        assert scores.idf1 >= DEFAULT_BOUNDS[1], seed
+        assert scores.mean_error <= 0.03  # measured: 1.6-1.8 %
+        assert scores.mota > tasks.mota
+        assert scores.idf1 > tasks.idf1
+        assert scores.id_switches < tasks.id_switches
 
 
 @pytest.mark.parametrize("name", ["fast_crossing", "three_crossing"])
@@ -148,7 +117,7 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
     """Copies of one squatting person crossing: identity on keypoints alone is hard here."""
     clip, gt = composite(name)
     frames = clip_frames(clip)
-    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)  # also: no person twice per frame
+    ours, runs = track(frames, model_dir)  # also: no person twice per frame
     mine = score(gt, ours)
     _record(f"{name}, hifipose", mine, runs)
     tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
@@ -177,17 +146,18 @@ def _hide(frames: tuple[np.ndarray, ...], start: int, count: int) -> list[np.nda
     return [empty if start <= i < start + count else f for i, f in enumerate(frames)]
 
 
-def test_a_person_hidden_for_half_a_second_keeps_the_id_and_after_max_lost_gets_a_new_one(
+def test_a_person_hidden_within_max_lost_keeps_the_id_and_after_it_gets_a_new_one(
     model_dir: Path,
 ) -> None:
     clip, _ = composite("one_walker")
     frames = clip_frames(clip)
-    short, _ = track(_hide(frames, 15, 5), model_dir)  # 0.5 s at 10 fps
-    ids = [sorted({tid for tid, _ in f}) for f in short]
-    assert all(ids[i] == [] for i in range(15, 20))
-    assert {tid for f in short for tid, _ in f} == {1}
-    assert ids[21] == [1]
-    long, _ = track(_hide(frames, 15, 15), model_dir)  # 1.5 s > max_lost_ms = 1 s
+    for hidden in (5, 25):  # 0.5 s and 2.5 s at 10 fps, within the default 3 s (num_poses=3)
+        short, _ = track(_hide(frames, 15, hidden), model_dir)
+        ids = [sorted({tid for tid, _ in f}) for f in short]
+        assert all(ids[i] == [] for i in range(15, 15 + hidden))
+        assert {tid for f in short for tid, _ in f} == {1}, hidden
+        assert ids[16 + hidden] == [1], hidden
+    long, _ = track(_hide(frames, 15, 15), model_dir, max_lost_ms=1000.0)  # 1.5 s > 1 s
     after = {tid for f in long[31:] for tid, _ in f}
     before = {tid for f in long[:15] for tid, _ in f}
     REPORT.append(f"re-entry: ids before {before}, after a 1.5 s gap {after}")
@@ -280,7 +250,7 @@ def _coco_ap(entries: list[dict], found: dict[str, list]) -> float:
     return float(evaluation.stats[0])
 
 
-def test_photos_with_several_people_find_more_than_tasks(
+def test_photos_with_several_people_with_the_defaults_find_more_than_tasks(
     shared_data: Path, model_dir: Path
 ) -> None:
     entries = [
@@ -289,7 +259,7 @@ def test_photos_with_several_people_find_more_than_tasks(
         if len(e["persons"]) >= 2
     ]
     counts, aps = {}, {}
-    for runtime, options in (("litert", {"detector_tiles": 2}), ("mediapipe", {})):
+    for runtime in ("litert", "mediapipe"):
         found: dict[str, list] = {}
         total = people = 0
         for entry in entries:
@@ -304,7 +274,6 @@ def test_photos_with_several_people_find_more_than_tasks(
                 static_image_mode=True,
                 num_poses=len(entry["persons"]),
                 model_dir=model_dir,
-                **options,
             ) as detector:
                 poses = detector.estimate_poses(read_rgb(shared_data / "labelled" / entry["image"]))
             found[entry["image"]] = [(np.asarray(p.image_array), p.score) for p in poses]
@@ -316,7 +285,9 @@ def test_photos_with_several_people_find_more_than_tasks(
             f"labelled photos ({runtime}): {total} of {people} people found "
             f"(PCK@0.2 >= 0.5), COCO OKS AP {aps[runtime]:.3f}"
         )
-    assert counts["litert"] >= 1.5 * counts["mediapipe"]  # measured: 22 vs 11
+    # measured: 23 of 37 (62 %) against Tasks' 11; before issue 27 the defaults found 11
+    assert counts["litert"] >= 0.45 * people
+    assert counts["litert"] >= 1.5 * counts["mediapipe"]
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime", "torch"])
@@ -324,6 +295,9 @@ def test_several_people_on_every_model_runtime_agree_with_litert(
     runtime: str, shared_data: Path, model_dir: Path
 ) -> None:
     frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:12]
+    # the former README options, with which the bounds below were measured (with the
+    # defaults' tiles the person at the back starts from another crop, and on frame 2 a heel
+    # of that small person lands 38 px apart between onnxruntime and litert)
     reference, _ = track(frames, model_dir, **CLIP_OPTIONS)
     other, _ = track(frames, model_dir, runtime=runtime, **CLIP_OPTIONS)
     assert [[tid for tid, _ in f] for f in other] == [[tid for tid, _ in f] for f in reference]

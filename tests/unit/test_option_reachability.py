@@ -156,3 +156,11 @@ def test_batch_fingerprint_leaves_added_options_out_at_their_default() -> None:
     tiled = _batch_options(["--tiles", "2", "--detect-every", "7"]).fingerprint()["options"]
     assert (tiled["detector_tiles"], tiled["detect_every"]) == (2, 7)
     assert {k: v for k, v in tiled.items() if k in plain} == plain
+
+
+def test_batch_fingerprint_marks_the_several_people_defaults() -> None:
+    """With --num-poses > 1 the defaults changed (issue 27): older outputs are not done."""
+    several = _batch_options(["--num-poses", "3"]).fingerprint()["options"]
+    assert {several[n] for n in ("detect_every", "max_lost_ms", "detector_tiles")} == {"auto"}
+    given = _batch_options(["--num-poses", "3", "--tiles", "1"]).fingerprint()["options"]
+    assert "detector_tiles" not in given  # 1 is what --num-poses 3 meant before

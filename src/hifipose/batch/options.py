@@ -9,7 +9,15 @@ from typing import Any, Final, Literal
 from hifipose._checks import check_choice
 from hifipose._version import __version__
 from hifipose.camera import CameraSpec
-from hifipose.config import Compat, DetectorConfig, Device, ModelType, Precision, RuntimeName
+from hifipose.config import (
+    ONE_PERSON_DEFAULTS,
+    Compat,
+    DetectorConfig,
+    Device,
+    ModelType,
+    Precision,
+    RuntimeName,
+)
 from hifipose.models import MODEL_SPECS, landmark_model_name
 
 __all__ = ["SMOOTHING_MODES", "BatchOptions", "Smoothing"]
@@ -33,6 +41,9 @@ _ADDED_LATER: Final = (
     "refine_passes",
     "flip_tta",
 )
+
+#: The options whose default (None) depends on ``num_poses``, and their values before that.
+_AUTO: Final = ONE_PERSON_DEFAULTS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +80,9 @@ class BatchOptions:
     min_tracking_confidence: float = 0.5
     camera: CameraSpec | None = None
     model_dir: Path | None = None
-    detect_every: int = _DETECTOR.detect_every
-    max_lost_ms: float = _DETECTOR.max_lost_ms
-    detector_tiles: int = _DETECTOR.detector_tiles
+    detect_every: int | None = _DETECTOR.detect_every
+    max_lost_ms: float | None = _DETECTOR.max_lost_ms
+    detector_tiles: int | None = _DETECTOR.detector_tiles
     precision: Precision = _DETECTOR.precision
     compat: Compat = _DETECTOR.compat
     refine_passes: int = _DETECTOR.refine_passes
@@ -109,7 +120,14 @@ class BatchOptions:
         options = asdict(self)
         del options["model_dir"]
         for name in _ADDED_LATER:
-            if options[name] == getattr(_DETECTOR, name):
+            if name in _AUTO and options[name] is None:
+                # None is "auto": the old fixed default with one person, new ones with more
+                # (results differ from before, so the fingerprint does)
+                if self.num_poses > 1 and self.runtime != "mediapipe":
+                    options[name] = "auto"
+                else:
+                    del options[name]
+            elif options[name] == _AUTO.get(name, getattr(_DETECTOR, name)):
                 del options[name]
         models = ("pose_detection", landmark_model_name(self.model))
         return {
