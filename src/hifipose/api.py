@@ -87,9 +87,9 @@ def create_detector(
             back on reappearing within ``max_lost_ms``). With ``runtime="mediapipe"``:
             MediaPipe Tasks' ``num_poses`` (no identities, ``track_id`` None).
         detect_every: While some but fewer than ``num_poses`` people are tracked, look for
-            more at most every this many frames, twice as far apart after each look that
-            changes nothing, up to 8 × (None, the default: 15, 0.5 s at 30 fps; 1 looks on
-            every such frame, as Tasks does).
+            more at most every this many frames (1 looks on every such frame, as Tasks
+            does). None, the default: 15 (0.5 s at 30 fps), twice as far apart after each
+            look that changes nothing, up to 8 × 15.
         max_lost_ms: How long a person who disappeared keeps their id (ms; None, the
             default: 1000 with ``num_poses=1``, 3000 with more).
         detector_tiles: 1: the detector sees the whole frame. k > 1: also overlapping

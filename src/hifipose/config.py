@@ -86,12 +86,11 @@ class DetectorConfig:
             (``Pose.track_id``); ``runtime="mediapipe"`` passes it to Tasks (no identities).
             At most ``LIMITS["num_poses"]`` (100).
         detect_every: With ``num_poses`` > 1 and some but not all of them tracked, the
-            detector looks for more people at most once per this many frames, and while it
-            finds no one new and nobody is lost, twice as far apart each time up to
-            ``MAX_DETECT_BACKOFF`` (8) times this (with no one tracked: every frame; with
-            ``num_poses`` tracked: never). Video mode only. None (the default): 15
-            (``ONE_PERSON_DEFAULTS``, ``MULTI_PERSON_DEFAULTS``; see
-            :attr:`resolved_detect_every`).
+            detector looks for more people at most once per this many frames (with no one
+            tracked: every frame; with ``num_poses`` tracked: never). Video mode only. None
+            (the default): 15 (:attr:`resolved_detect_every`), and while the detector finds
+            no one new and nobody is lost, twice as far apart each time, up to
+            ``MAX_DETECT_BACKOFF`` (8) × 15 frames.
         max_lost_ms: How long a person who disappeared keeps the id for coming back (ms), at
             most ``LIMITS["max_lost_ms"]`` (60 000). None (the default): 1000 with
             ``num_poses=1``, 3000 with more (:attr:`resolved_max_lost_ms`).

@@ -49,7 +49,14 @@ from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
-from hifipose.tracker import AUX_END, MultiTracker, Track, pose_points, roi_from_aux
+from hifipose.tracker import (
+    AUX_END,
+    MAX_DETECT_BACKOFF,
+    MultiTracker,
+    Track,
+    pose_points,
+    roi_from_aux,
+)
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 supported)
     from typing import Self
@@ -141,6 +148,7 @@ class PoseDetector(ABC):
             detect_every=config.resolved_detect_every,
             max_lost_us=round(config.resolved_max_lost_ms * 1000),
             confirm_hits=1 if config.num_poses == 1 else CONFIRM_HITS,
+            max_backoff=MAX_DETECT_BACKOFF if config.detect_every is None else 1,
         )
         self._tracker.clock.strict = config.strict_timestamps
         self._busy = threading.Lock()

@@ -90,9 +90,10 @@ __all__ = [
 CLAIM_DISTANCE: Final = 0.15
 #: ... and its ROI side is within this factor of the tracked one.
 CLAIM_SIZE_RATIO: Final = 1.4
-#: While the detector finds no one new and nobody is lost, its runs (some but not all people
-#: tracked) get twice as far apart each time, up to this many times ``detect_every``: with
-#: one person in view and ``num_poses=3`` the detector then costs about what it saves.
+#: With ``detect_every`` left to its default: while the detector finds no one new and nobody
+#: is lost, its runs (some but not all people tracked) get twice as far apart each time, up
+#: to this many times ``detect_every``, so that one person in view with ``num_poses=3`` costs
+#: about what ``num_poses=1`` does, automatic tiles included.
 MAX_DETECT_BACKOFF: Final = 8
 #: With someone tracked, the detector's automatic tiles (``detector_tiles=None``) run at
 #: most once per this many times ``detect_every`` frames (with no one tracked: on every
@@ -123,10 +124,12 @@ class MultiTracker:
         frames_since_detection: Frames since the detector last ran.
         confirm_hits: A new person is reported (and numbered) from this many frames on;
             until then their track is tentative (see :meth:`confirm`).
+        max_backoff: The detector's runs back off up to this many times ``detect_every``
+            (1: never; the pipeline passes :data:`MAX_DETECT_BACKOFF` when ``detect_every``
+            is left to its default).
         detect_interval: The frames the detector now waits between runs (``detect_every``,
-            doubled after each run that changed nothing, at most
-            :data:`MAX_DETECT_BACKOFF` × ``detect_every``; back to ``detect_every`` when
-            someone is found or lost).
+            doubled after each run that changed nothing, at most ``max_backoff`` ×
+            ``detect_every``; back to ``detect_every`` when someone is found or lost).
         frames_since_tiles: Frames since the detector last ran on its tiles.
     """
 
@@ -139,6 +142,7 @@ class MultiTracker:
     detector_runs: int = 0
     frames_since_detection: int = 0
     confirm_hits: int = 1
+    max_backoff: int = 1
     detect_interval: int = 0
     frames_since_tiles: float = math.inf
     _shared_filters: PoseFilters = field(default_factory=PoseFilters)
@@ -197,7 +201,7 @@ class MultiTracker:
             self.detect_interval = self.detect_every
         elif self._detected:
             self.detect_interval = min(
-                2 * self.detect_interval, MAX_DETECT_BACKOFF * self.detect_every
+                2 * self.detect_interval, self.max_backoff * self.detect_every
             )
 
     def free_slots(self) -> int:

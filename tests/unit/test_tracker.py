@@ -164,6 +164,9 @@ def _cadence(tracker: MultiTracker, frames: int, *, lose_at: int = -1) -> tuple[
 
 def test_the_detector_backs_off_while_nothing_changes_and_starts_over_on_a_loss() -> None:
     tracker = _tracker_with(2, max_tracks=3, detect_every=5)
+    assert _cadence(tracker, 20)[0] == [4, 9, 14, 19]  # detect_every given: no backoff
+    tracker = _tracker_with(2, max_tracks=3, detect_every=5)
+    tracker.max_backoff = MAX_DETECT_BACKOFF  # as the pipeline sets it for the default
     tracker.note_detection(tiles=True)  # the stream's first run, on the frame before frame 0
     runs, tiles = _cadence(tracker, 200, lose_at=120)
     # 5, 10, 20, 40 frames apart, then at most MAX_DETECT_BACKOFF x 5 = 40 ...

@@ -78,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
     print(evaluate.table(reports))
     result: dict[str, object] = {"runs": [r.to_dict() for r in reports]}
     if args.baseline and chosen:  # the baseline, then the run
-        gains = {
-            m: evaluate.paired_bootstrap(*reports[:2], metric=m) for m in ("pck", "pck_found")
-        }
+        gains = {m: evaluate.paired_bootstrap(*reports[:2], metric=m) for m in ("pck", "pck_found")}
         for metric, (gain, low, high) in gains.items():
             print(
                 f"gain in {metric}: {gain:+.3f} "
