@@ -139,7 +139,8 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
 #: 6 noisy runs (3 seeds each of ±1 grey level and of 1e-6 model-output noise), less 0.03.
 #: Measured with the defaults: 0 id switches on every run; MOTA 0.923-0.949 (a crossing while
 #: one crouches), 0.982 (two people of very different sizes), 0.931-0.957 (a person walking
-#: in front of a crouching one); MediaPipe Tasks, one clean run: 10 switches, 0 (MOTA 0.531).
+#: in front of a crouching one); MediaPipe Tasks, one clean run: 10 switches, 0 (MOTA
+#: 0.531), 20.
 CROWDED = {"crouch_crossing": 0.89, "size_crossing": 0.95, "seated_front": 0.90}
 
 
