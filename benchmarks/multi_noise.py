@@ -17,7 +17,7 @@ each id switch (frame, person, track ids).
   PYTHONPATH=$PWD/src .venv/bin/python benchmarks/multi_noise.py --clips crossing_squats \\
       --options defaults readme --noise grey model --seeds 0 1 2 3 4
 
-Option sets: ``defaults`` is ``num_poses=3``; ``readme`` adds the README's small-people
+Option sets: ``defaults`` is ``num_poses=3``; ``readme`` adds the former README small-people
 options (``detector_tiles=2, max_lost_ms=3000, detect_every=5``). ``--tasks`` also scores
 MediaPipe Tasks (``num_poses=3``) on the same frames.
 """
@@ -46,7 +46,14 @@ from hifipose_dev.data import decode_frames  # noqa: E402
 from hifipose_dev.mot_metrics import TrackingScores, score  # noqa: E402
 
 OPTIONS: dict[str, dict[str, Any]] = {"defaults": {}, "readme": dict(CLIP_OPTIONS)}
-CLIPS = ("crossing_squats", "fast_crossing", "three_crossing")
+CLIPS = (
+    "crossing_squats",
+    "fast_crossing",
+    "three_crossing",
+    "crouch_crossing",
+    "size_crossing",
+    "seated_front",
+)
 
 
 class PerturbedSession:

@@ -14,6 +14,8 @@ __all__ = [
     "DEVICES",
     "LIMITS",
     "MODEL_TYPES",
+    "MULTI_PERSON_DEFAULTS",
+    "ONE_PERSON_DEFAULTS",
     "PRECISIONS",
     "RUNTIME_NAMES",
     "DetectorConfig",
@@ -45,6 +47,25 @@ LIMITS: Final[dict[str, int]] = {
     "num_threads": 256,
 }
 
+#: What ``detect_every``, ``max_lost_ms`` and ``detector_tiles`` left at None ("auto") mean
+#: with ``num_poses=1``: MediaPipe's Pose graph (the detector cadence and the id memory are
+#: unused there; no tiles).
+ONE_PERSON_DEFAULTS: Final[dict[str, int | float]] = {
+    "detect_every": 15,
+    "max_lost_ms": 1000.0,
+    "detector_tiles": 1,
+}
+#: ... and with ``num_poses`` > 1, chosen by measurement (README "Several people"):
+#: ``detector_tiles`` 2 stands for the automatic tile layout
+#: (:func:`hifipose.blazepose.tiles.auto_tiles`: squares the height of a video frame,
+#: a 2-per-side grid on photos); ``max_lost_ms`` 3000 keeps the id of a person hidden behind
+#: a passer-by for the 2 s such a crossing takes (1000 lost it on the composite clips).
+MULTI_PERSON_DEFAULTS: Final[dict[str, int | float]] = {
+    "detect_every": 15,
+    "max_lost_ms": 3000.0,
+    "detector_tiles": 2,
+}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetectorConfig:
@@ -66,13 +87,22 @@ class DetectorConfig:
             At most ``LIMITS["num_poses"]`` (100).
         detect_every: With ``num_poses`` > 1 and some but not all of them tracked, the
             detector looks for more people at most once per this many frames (with no one
-            tracked: every frame; with ``num_poses`` tracked: never). Video mode only.
+            tracked: every frame; with ``num_poses`` tracked: never). Video mode only. None
+            (the default): 15 (:attr:`resolved_detect_every`), and while the detector finds
+            no one new and nobody is lost, twice as far apart each time, up to
+            ``MAX_DETECT_BACKOFF`` (8) × 15 frames.
         max_lost_ms: How long a person who disappeared keeps the id for coming back (ms), at
-            most ``LIMITS["max_lost_ms"]`` (60 000).
+            most ``LIMITS["max_lost_ms"]`` (60 000). None (the default): 1000 with
+            ``num_poses=1``, 3000 with more (:attr:`resolved_max_lost_ms`).
         detector_tiles: 1 runs the detector on the whole frame (MediaPipe). k > 1 also runs
             it on overlapping square tiles, k along the frame's short side, to find people
-            too small for the whole-frame pass (costs one detector run per tile). At most
-            ``LIMITS["detector_tiles"]`` (8).
+            too small for the whole-frame pass (costs one detector run per tile, on every
+            detector pass). At most ``LIMITS["detector_tiles"]`` (8). None (the default): 1
+            with ``num_poses=1`` (MediaPipe's graph); with more, automatic tiles
+            (:func:`~hifipose.blazepose.tiles.auto_tiles`: in video, squares the frame's
+            short side along its long side, 3 detector runs on 16:9, on every detector pass
+            while no one is tracked and else at most once per ``TILES_EVERY`` (8) ×
+            ``detect_every`` frames; on photos, k=2) (:attr:`resolved_detector_tiles`).
         model_dir: Read model files from this folder instead of the cache.
         num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT);
             at most ``LIMITS["num_threads"]`` (256).
@@ -108,9 +138,9 @@ class DetectorConfig:
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     num_poses: int = 1
-    detect_every: int = 15
-    max_lost_ms: float = 1000.0
-    detector_tiles: int = 1
+    detect_every: int | None = None
+    max_lost_ms: float | None = None
+    detector_tiles: int | None = None
     model_dir: Path | None = None
     num_threads: int | None = None
     strict_timestamps: bool = False
@@ -143,23 +173,26 @@ class DetectorConfig:
         check_unit_interval("min_tracking_confidence", self.min_tracking_confidence)
         for name in ("num_poses", "detect_every", "detector_tiles"):
             value = getattr(self, name)
+            if value is None and name != "num_poses":
+                continue  # auto
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 msg = f"{name} must be a positive integer, got {value!r}"
                 raise ConfigError(msg)
             _check_limit(name, value)
-        if self.detector_tiles > 1 and self.runtime == "mediapipe":
+        if (self.detector_tiles or 1) > 1 and self.runtime == "mediapipe":
             msg = "detector_tiles needs hifipose's own pipeline; runtime 'mediapipe' has no tiles"
             raise ConfigError(msg)
         self._check_modes()
         self._check_holistic()
-        if (
-            isinstance(self.max_lost_ms, bool)
-            or not isinstance(self.max_lost_ms, int | float)
-            or not 0 <= self.max_lost_ms < float("inf")
-        ):
-            msg = f"max_lost_ms must be a finite number of ms >= 0, got {self.max_lost_ms!r}"
-            raise ConfigError(msg)
-        _check_limit("max_lost_ms", self.max_lost_ms)
+        if self.max_lost_ms is not None:
+            if (
+                isinstance(self.max_lost_ms, bool)
+                or not isinstance(self.max_lost_ms, int | float)
+                or not 0 <= self.max_lost_ms < float("inf")
+            ):
+                msg = f"max_lost_ms must be a finite number of ms >= 0, got {self.max_lost_ms!r}"
+                raise ConfigError(msg)
+            _check_limit("max_lost_ms", self.max_lost_ms)
         if self.num_threads is not None and (
             isinstance(self.num_threads, bool)
             or not isinstance(self.num_threads, int)
@@ -171,6 +204,27 @@ class DetectorConfig:
             _check_limit("num_threads", self.num_threads)
         if self.model_dir is not None:
             object.__setattr__(self, "model_dir", Path(self.model_dir).expanduser())
+
+    def _auto(self, name: str) -> int | float:
+        """The value None stands for in option ``name``, for this ``num_poses``."""
+        return (ONE_PERSON_DEFAULTS if self.num_poses == 1 else MULTI_PERSON_DEFAULTS)[name]
+
+    @property
+    def resolved_detect_every(self) -> int:
+        """``detect_every``, or with None the default for this ``num_poses``."""
+        return int(self._auto("detect_every")) if self.detect_every is None else self.detect_every
+
+    @property
+    def resolved_max_lost_ms(self) -> float:
+        """``max_lost_ms``, or with None the default for this ``num_poses`` (1000 or 3000)."""
+        return float(self._auto("max_lost_ms") if self.max_lost_ms is None else self.max_lost_ms)
+
+    @property
+    def resolved_detector_tiles(self) -> int:
+        """``detector_tiles``, or with None 1 (``num_poses=1``, Tasks) or 2 (automatic tiles)."""
+        if self.detector_tiles is None:
+            return 1 if self.runtime == "mediapipe" else int(self._auto("detector_tiles"))
+        return self.detector_tiles
 
     def _check_modes(self) -> None:
         """``compat`` and the accuracy modes: valid, and never mixed with each other."""

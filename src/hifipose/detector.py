@@ -41,7 +41,7 @@ from hifipose.blazepose.landmarks import (
 )
 from hifipose.blazepose.roi import Roi, roi_from_points
 from hifipose.blazepose.segmentation import CropMask, activate_mask
-from hifipose.blazepose.tiles import detector_tiles, tile_to_frame
+from hifipose.blazepose.tiles import auto_tiles, detector_tiles, tile_to_frame
 from hifipose.blazepose.tta import CropView, average_views, flip_tensor, unflip_view
 from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
@@ -50,7 +50,14 @@ from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
-from hifipose.tracker import AUX_END, MultiTracker, Track, pose_points, roi_from_aux
+from hifipose.tracker import (
+    AUX_END,
+    MAX_DETECT_BACKOFF,
+    MultiTracker,
+    Track,
+    pose_points,
+    roi_from_aux,
+)
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are strings here (3.10 supported)
     from typing import Self
@@ -139,9 +146,10 @@ class PoseDetector(ABC):
         self.config = config
         self._tracker = MultiTracker(
             max_tracks=config.num_poses,
-            detect_every=config.detect_every,
-            max_lost_us=round(config.max_lost_ms * 1000),
+            detect_every=config.resolved_detect_every,
+            max_lost_us=round(config.resolved_max_lost_ms * 1000),
             confirm_hits=1 if config.num_poses == 1 else CONFIRM_HITS,
+            max_backoff=MAX_DETECT_BACKOFF if config.detect_every is None else 1,
         )
         self._tracker.clock.strict = config.strict_timestamps
         self._busy = threading.Lock()
@@ -341,6 +349,7 @@ class BlazePoseDetector(PoseDetector):
             pose = self._smooth(association.track, raw, t_us, learn=not association.contested)
             if association.track.track_id:
                 poses.append(pose)
+        tracker.end_frame()
         self.stage_times.lap("smoothing")
         poses.sort(key=lambda p: p.track_id or 0)
         if len(poses) > 1:
@@ -378,14 +387,18 @@ class BlazePoseDetector(PoseDetector):
         assert self._detector is not None  # noqa: S101 - checked by estimate_poses
         height, width = image.shape[:2]
         detections = self._detections(image, whole_image_roi((width, height)))
-        tiles = detector_tiles((width, height), self.config.detector_tiles)
+        # Tiles asked for run with every detector pass; the automatic ones on the tracker's
+        # tile cadence (video: with no one tracked, else at most once per TILES_EVERY x
+        # detect_every frames), so that one person in view costs what it did without them.
+        wanted = self.config.detector_tiles is not None or self._tracker.wants_tiles()
+        tiles = self._tiles((width, height)) if wanted else []
         if tiles:
             for tile in tiles:
                 detections += [
                     tile_to_frame(d, tile, (width, height)) for d in self._detections(image, tile)
                 ]
             detections = weighted_nms(sorted(detections, key=lambda d: -d.score))
-        self._tracker.note_detection()
+        self._tracker.note_detection(tiles=bool(tiles))
         rois = []
         for detection in detections:
             hip = detection.keypoints[0] * (width, height)
@@ -402,6 +415,13 @@ class BlazePoseDetector(PoseDetector):
         rois = rois[:limit]
         self.stage_times.lap("postprocess")
         return [roi for roi in rois if roi.size_px[0] > 0]
+
+    def _tiles(self, size_wh: tuple[int, int]) -> list[Roi]:
+        """The detector's tiles on a frame of this size (``detector_tiles``; None: auto)."""
+        config = self.config
+        if config.detector_tiles is None and config.num_poses > 1:
+            return auto_tiles(size_wh, video=not config.static_image_mode)
+        return detector_tiles(size_wh, config.resolved_detector_tiles)
 
     def _detections(self, image: NDArray[np.uint8], region: Roi) -> list[Detection]:
         """The detector's NMS survivors on ``region``, keypoints as fractions of the frame."""

@@ -65,11 +65,13 @@ __all__ = [
     "CONTESTED_DISTANCE",
     "DEFAULT_FRAME_INTERVAL_US",
     "MASK_BLEND_SUPERSAMPLING",
+    "MAX_DETECT_BACKOFF",
     "MAX_NEWBORN_IOU",
     "MAX_PREDICT_S",
     "MIN_OBJECT_SCALE",
     "MIN_REID_SIMILARITY",
     "MIN_TRACK_SIMILARITY",
+    "TILES_EVERY",
     "VELOCITY_ALPHA",
     "VISIBILITY_ALPHA",
     "YOUNG_HITS",
@@ -88,6 +90,15 @@ __all__ = [
 CLAIM_DISTANCE: Final = 0.15
 #: ... and its ROI side is within this factor of the tracked one.
 CLAIM_SIZE_RATIO: Final = 1.4
+#: With ``detect_every`` left to its default: while the detector finds no one new and nobody
+#: is lost, its runs (some but not all people tracked) get twice as far apart each time, up
+#: to this many times ``detect_every``, so that one person in view with ``num_poses=3`` costs
+#: about what ``num_poses=1`` does, automatic tiles included.
+MAX_DETECT_BACKOFF: Final = 8
+#: With someone tracked, the detector's automatic tiles (``detector_tiles=None``) run at
+#: most once per this many times ``detect_every`` frames (with no one tracked: on every
+#: detector run).
+TILES_EVERY: Final = 8
 
 
 @dataclass
@@ -97,7 +108,8 @@ class MultiTracker:
     Per frame (video mode): :meth:`begin_frame`; the ROIs of :meth:`tracked` tracks and, when
     :meth:`wants_detection`, detector ROIs that :meth:`is_tracked_person` does not claim go
     through the landmark model; :meth:`associate` decides which pose is whose; the caller
-    smooths each with its track's filters and calls :meth:`Track.observe`.
+    smooths each with its track's filters, calls :meth:`Track.observe`, then
+    :meth:`end_frame`.
 
     Attributes:
         max_tracks: Most people tracked at once (``num_poses``).
@@ -112,6 +124,13 @@ class MultiTracker:
         frames_since_detection: Frames since the detector last ran.
         confirm_hits: A new person is reported (and numbered) from this many frames on;
             until then their track is tentative (see :meth:`confirm`).
+        max_backoff: The detector's runs back off up to this many times ``detect_every``
+            (1: never; the pipeline passes :data:`MAX_DETECT_BACKOFF` when ``detect_every``
+            is left to its default).
+        detect_interval: The frames the detector now waits between runs (``detect_every``,
+            doubled after each run that changed nothing, at most ``max_backoff`` ×
+            ``detect_every``; back to ``detect_every`` when someone is found or lost).
+        frames_since_tiles: Frames since the detector last ran on its tiles.
     """
 
     max_tracks: int = 1
@@ -123,7 +142,15 @@ class MultiTracker:
     detector_runs: int = 0
     frames_since_detection: int = 0
     confirm_hits: int = 1
+    max_backoff: int = 1
+    detect_interval: int = 0
+    frames_since_tiles: float = math.inf
     _shared_filters: PoseFilters = field(default_factory=PoseFilters)
+    _tracked_at_start: tuple[int, ...] = ()
+    _detected: bool = False
+
+    def __post_init__(self) -> None:
+        self.detect_interval = self.detect_every
 
     def tracked(self) -> list[Track]:
         """The tracks whose person was found on the last frame, by id."""
@@ -132,11 +159,14 @@ class MultiTracker:
     def begin_frame(self, t_us: int) -> None:
         """Start a frame at ``t_us``: forget tracks lost for longer than ``max_lost_us``."""
         self.frames_since_detection += 1
+        self.frames_since_tiles += 1
+        self._detected = False
         self.tracks = [
             t
             for t in self.tracks
             if t.status is TrackStatus.TRACKED or t_us - t.last_seen_us <= self.max_lost_us
         ]
+        self._tracked_at_start = tuple(id(t) for t in self.tracked())
 
     def wants_detection(self) -> bool:
         """Whether the detector should run on this frame (see ``detect_every``)."""
@@ -145,12 +175,34 @@ class MultiTracker:
             return True
         if tracked >= self.max_tracks:
             return False
-        return self.frames_since_detection >= self.detect_every
+        return self.frames_since_detection >= self.detect_interval
 
-    def note_detection(self) -> None:
-        """Count a detector run."""
+    def wants_tiles(self) -> bool:
+        """Whether this frame's detector run also covers the tiles (see :data:`TILES_EVERY`)."""
+        if not self.tracked():
+            return True
+        return self.frames_since_tiles >= TILES_EVERY * self.detect_every
+
+    def note_detection(self, *, tiles: bool = False) -> None:
+        """Count a detector run (``tiles``: it covered the tiles too)."""
         self.detector_runs += 1
         self.frames_since_detection = 0
+        self._detected = True
+        if tiles:
+            self.frames_since_tiles = 0
+
+    def end_frame(self) -> None:
+        """End the frame (after :meth:`associate`): back off the detector cadence.
+
+        While no one is found or lost, each detector run doubles the wait before the next;
+        a frame where someone was found or lost starts it over at ``detect_every``.
+        """
+        if tuple(id(t) for t in self.tracked()) != self._tracked_at_start:
+            self.detect_interval = self.detect_every
+        elif self._detected:
+            self.detect_interval = min(
+                2 * self.detect_interval, self.max_backoff * self.detect_every
+            )
 
     def free_slots(self) -> int:
         """How many more people may start tracks on this frame."""
@@ -274,5 +326,7 @@ class MultiTracker:
         self.tracks = []
         self.next_id = 1
         self.frames_since_detection = 0
+        self.frames_since_tiles = math.inf
+        self.detect_interval = self.detect_every
         self._shared_filters.reset()
         self.clock.reset()

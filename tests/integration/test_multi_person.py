@@ -1,4 +1,6 @@
-"""Several people: identities through crossings, re-entry, dedup, photos; against MediaPipe Tasks.
+"""Several people: identities through crossings, re-entry, dedup; against MediaPipe Tasks.
+
+The labelled photos with several people are in ``test_evaluate.py`` (``hifipose evaluate``).
 
 Clips: ``../shared/data/multi/crossing_squats.mp4`` (shared, with ground truth) and clips made
 here from the specs in ``tests/data/multi`` with ``../shared/tools/make_composite.py``
@@ -21,16 +23,15 @@ from hifipose.blazepose.roi import Roi
 from hifipose.tracker import MultiTracker, pose_points
 from hifipose_dev.composites import CLIP_OPTIONS, SPECS, composite
 from hifipose_dev.mot_metrics import TrackingScores, score
-from tests.conftest import ROOT, clip_frames, read_rgb
+from tests.conftest import ROOT, clip_frames
 
 REPORT: list[str] = []
-COCO17 = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-#: crossing_squats' (MOTA, IDF1) floors, from the spread over 5 seeds each of ±1 grey level
-#: of input noise and of 1e-6 relative noise on the landmark model's outputs (another CPU's
-#: float rounding; ``benchmarks/multi_noise.py``), less about 0.03 of margin. Measured:
-#: README options MOTA 0.922-0.933, IDF1 0.959-0.965; defaults 0.777-0.793, 0.875-0.885.
-README_BOUNDS = (0.89, 0.93)
-DEFAULT_BOUNDS = (0.74, 0.84)
+#: crossing_squats' (MOTA, IDF1) floors with the defaults and num_poses=3, from the spread
+#: over 5 seeds each of ±1 grey level of input noise and of 1e-6 relative noise on the
+#: landmark model's outputs (another CPU's float rounding; ``benchmarks/multi_noise.py``),
+#: less 0.03 of margin, and never below the issue's bar (0.90, 0.95). Measured: MOTA
+#: 0.950-0.961, IDF1 0.974-0.980, 0 id switches on all 10.
+DEFAULT_BOUNDS = (0.92, 0.95)
 NOISE_SEEDS = (0, 1, 2)
 
 
@@ -74,42 +75,6 @@ def _record(label: str, scores: TrackingScores, runs: int | None = None) -> None
     REPORT.append(f"{label}: {scores.summary()}, detector runs {runs}")
 
 
-def test_crossing_squats_keeps_identities_better_than_tasks(
-    shared_data: Path, model_dir: Path
-) -> None:
-    clip = shared_data / "multi" / "crossing_squats.mp4"
-    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    frames = clip_frames(clip)
-    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)
-    mine = score(gt, ours)
-    _record(
-        "crossing_squats, hifipose litert full, tiles 2, max_lost 3 s, detect_every 5", mine, runs
-    )
-    tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
-    _record("crossing_squats, MediaPipe Tasks num_poses=3", tasks)
-    assert mine.id_switches == 0, mine.switches
-    assert mine.mota >= README_BOUNDS[0]
-    assert mine.idf1 >= README_BOUNDS[1]
-    assert mine.mean_error <= 0.03  # measured: 1.6-1.8 %
-    assert mine.mota > tasks.mota
-    assert mine.id_switches < tasks.id_switches
-
-
-def test_crossing_squats_with_default_options_still_beats_tasks(
-    shared_data: Path, model_dir: Path
-) -> None:
-    clip = shared_data / "multi" / "crossing_squats.mp4"
-    gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    ours, runs = track(clip_frames(clip), model_dir)
-    mine = score(gt, ours)
-    _record("crossing_squats, hifipose defaults (no tiles, max_lost 1 s)", mine, runs)
-    assert mine.id_switches == 0, mine.switches
-    # Tasks: MOTA 0.64 (the person at the back is never detected)
-    assert mine.mota >= DEFAULT_BOUNDS[0]
-    assert mine.idf1 >= DEFAULT_BOUNDS[1]
-    assert mine.mean_error <= 0.03
-
-
 def _grey_noise(frames: tuple[np.ndarray, ...], seed: int) -> list[np.ndarray]:
     """The frames plus a uniform -1, 0 or +1 grey level per value (clipped to 0..255)."""
     rng = np.random.default_rng(seed)
@@ -119,28 +84,33 @@ def _grey_noise(frames: tuple[np.ndarray, ...], seed: int) -> list[np.ndarray]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("options", "bounds"),
-    [({}, DEFAULT_BOUNDS), (CLIP_OPTIONS, README_BOUNDS)],
-    ids=["defaults", "readme-options"],
-)
-def test_crossing_squats_ids_hold_under_one_grey_level_of_noise(
-    options: dict[str, object], bounds: tuple[float, float], shared_data: Path, model_dir: Path
+def test_crossing_squats_with_the_defaults_under_noise_keeps_every_id_and_beats_tasks(
+    shared_data: Path, model_dir: Path
 ) -> None:
-    """Another CPU's float rounding, emulated: ±1 grey level on every pixel, three seeds.
+    """num_poses=3 and nothing else: the person at the back found, no id lost (issue 27).
 
+    Another CPU's float rounding, emulated: ±1 grey level on every pixel, three seeds.
     Before the identity rules took a clear margin, one such seed in two gave 5 id switches
     (person 1 lost at the crossing, back under a new id); an id must not hang on the last
-    bit of a float.
+    bit of a float. Before issue 27 the defaults never found the person at the back
+    (MOTA 0.78-0.79, IDF1 0.88).
     """
     clip = shared_data / "multi" / "crossing_squats.mp4"
     gt = json.loads(clip.with_suffix(".json").read_text())["frames"]
+    frames = clip_frames(clip)
+    tasks = score(gt, track(_grey_noise(frames, NOISE_SEEDS[0]), model_dir, runtime="mediapipe")[0])
+    _record(f"crossing_squats, MediaPipe Tasks num_poses=3, noise seed {NOISE_SEEDS[0]}", tasks)
     for seed in NOISE_SEEDS:
-        mine = score(gt, track(_grey_noise(clip_frames(clip), seed), model_dir, **options)[0])
-        _record(f"crossing_squats {options or 'defaults'}, ±1 grey noise seed {seed}", mine)
-        assert mine.id_switches == 0, (seed, mine.switches)
-        assert mine.mota >= bounds[0], seed
-        assert mine.idf1 >= bounds[1], seed
+        mine, runs = track(_grey_noise(frames, seed), model_dir)
+        scores = score(gt, mine)
+        _record(f"crossing_squats, hifipose defaults, ±1 grey noise seed {seed}", scores, runs)
+        assert scores.id_switches == 0, (seed, scores.switches)
+        assert scores.mota >= DEFAULT_BOUNDS[0], seed
+        assert scores.idf1 >= DEFAULT_BOUNDS[1], seed
+        assert scores.mean_error <= 0.03  # measured: 1.6-1.8 %
+        assert scores.mota > tasks.mota
+        assert scores.idf1 > tasks.idf1
+        assert scores.id_switches < tasks.id_switches
 
 
 @pytest.mark.parametrize("name", ["fast_crossing", "three_crossing"])
@@ -148,7 +118,7 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
     """Copies of one squatting person crossing: identity on keypoints alone is hard here."""
     clip, gt = composite(name)
     frames = clip_frames(clip)
-    ours, runs = track(frames, model_dir, **CLIP_OPTIONS)  # also: no person twice per frame
+    ours, runs = track(frames, model_dir)  # also: no person twice per frame
     mine = score(gt, ours)
     _record(f"{name}, hifipose", mine, runs)
     tasks = score(gt, track(frames, model_dir, runtime="mediapipe")[0])
@@ -165,6 +135,26 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
     assert mine.mean_error <= 0.03
 
 
+#: Issue 27's crowded scenes (specs in tests/data/multi) and their MOTA floors: the lowest of
+#: 6 noisy runs (3 seeds each of ±1 grey level and of 1e-6 model-output noise), less 0.03.
+#: Measured with the defaults: 0 id switches on every run; MOTA 0.923-0.949 (a crossing while
+#: one crouches), 0.982 (two people of very different sizes), 0.931-0.957 (a person walking
+#: in front of a crouching one); MediaPipe Tasks, one clean run: 10 switches, 0 (MOTA
+#: 0.531), 20.
+CROWDED = {"crouch_crossing": 0.89, "size_crossing": 0.95, "seated_front": 0.90}
+
+
+@pytest.mark.parametrize("name", sorted(CROWDED))
+def test_crowded_composites_keep_every_id_with_the_defaults(name: str, model_dir: Path) -> None:
+    clip, gt = composite(name)
+    ours, runs = track(clip_frames(clip), model_dir)  # also: no person twice per frame
+    mine = score(gt, ours)
+    _record(f"{name}, hifipose defaults", mine, runs)
+    assert mine.id_switches == 0, mine.switches
+    assert mine.mota >= CROWDED[name]
+    assert mine.mean_error <= 0.03
+
+
 def _hide(frames: tuple[np.ndarray, ...], start: int, count: int) -> list[np.ndarray]:
     """The frames with the person replaced by the bare background on ``count`` frames."""
     spec = json.loads((SPECS / "one_walker.spec.json").read_text())
@@ -177,17 +167,18 @@ def _hide(frames: tuple[np.ndarray, ...], start: int, count: int) -> list[np.nda
     return [empty if start <= i < start + count else f for i, f in enumerate(frames)]
 
 
-def test_a_person_hidden_for_half_a_second_keeps_the_id_and_after_max_lost_gets_a_new_one(
+def test_a_person_hidden_within_max_lost_keeps_the_id_and_after_it_gets_a_new_one(
     model_dir: Path,
 ) -> None:
     clip, _ = composite("one_walker")
     frames = clip_frames(clip)
-    short, _ = track(_hide(frames, 15, 5), model_dir)  # 0.5 s at 10 fps
-    ids = [sorted({tid for tid, _ in f}) for f in short]
-    assert all(ids[i] == [] for i in range(15, 20))
-    assert {tid for f in short for tid, _ in f} == {1}
-    assert ids[21] == [1]
-    long, _ = track(_hide(frames, 15, 15), model_dir)  # 1.5 s > max_lost_ms = 1 s
+    for hidden in (5, 25):  # 0.5 s and 2.5 s at 10 fps, within the default 3 s (num_poses=3)
+        short, _ = track(_hide(frames, 15, hidden), model_dir)
+        ids = [sorted({tid for tid, _ in f}) for f in short]
+        assert all(ids[i] == [] for i in range(15, 15 + hidden))
+        assert {tid for f in short for tid, _ in f} == {1}, hidden
+        assert ids[16 + hidden] == [1], hidden
+    long, _ = track(_hide(frames, 15, 15), model_dir, max_lost_ms=1000.0)  # 1.5 s > 1 s
     after = {tid for f in long[31:] for tid, _ in f}
     before = {tid for f in long[:15] for tid, _ in f}
     REPORT.append(f"re-entry: ids before {before}, after a 1.5 s gap {after}")
@@ -215,115 +206,14 @@ def test_two_rois_over_one_body_report_one_pose(shared_data: Path, model_dir: Pa
         assert result[0].index == 0  # the tracked ROI wins over the newcomer
 
 
-def _pck_match(gt_people: list[np.ndarray], poses: list[np.ndarray]) -> int:
-    """How many labelled people a pose matches one-to-one with PCK@0.2 of the torso ≥ 0.5."""
-    from scipy.optimize import linear_sum_assignment
-
-    pck = np.zeros((len(gt_people), len(poses)))
-    for i, person in enumerate(gt_people):
-        labelled = person[:, 2] > 0
-        torso = np.linalg.norm(person[[5, 6], :2].mean(0) - person[[11, 12], :2].mean(0))
-        for j, pose in enumerate(poses):
-            d = np.linalg.norm(pose[COCO17][:, :2] - person[:, :2], axis=1)
-            pck[i, j] = np.mean(d[labelled] <= 0.2 * torso)
-    if not pck.size:
-        return 0
-    rows, cols = linear_sum_assignment(-pck)
-    return int(np.sum(pck[rows, cols] >= 0.5))
-
-
-def _coco_ap(entries: list[dict], found: dict[str, list]) -> float:
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    images, annotations, results = [], [], []
-    for image_id, entry in enumerate(entries, start=1):
-        images.append({"id": image_id, "width": entry["width"], "height": entry["height"]})
-        for person in entry["persons"]:
-            kps = np.asarray(person["keypoints_coco17"], dtype=float)
-            x, y, w, h = person["bbox"]
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": 1,
-                    "keypoints": kps.reshape(-1).tolist(),
-                    "num_keypoints": int((kps[:, 2] > 0).sum()),
-                    "bbox": [x, y, w, h],
-                    "area": w * h,
-                    "iscrowd": 0,
-                }
-            )
-        for pose, pose_score in found[entry["image"]]:
-            kps = np.concatenate([pose[COCO17][:, :2], np.ones((17, 1))], axis=1)
-            results.append(
-                {
-                    "image_id": image_id,
-                    "category_id": 1,
-                    "keypoints": kps.reshape(-1).tolist(),
-                    "score": pose_score,
-                }
-            )
-    coco = COCO()
-    coco.dataset = {
-        "images": images,
-        "annotations": annotations,
-        "categories": [{"id": 1, "name": "person"}],
-    }
-    coco.createIndex()
-    if not results:
-        return 0.0
-    evaluation = COCOeval(coco, coco.loadRes(results), iouType="keypoints")
-    evaluation.evaluate()
-    evaluation.accumulate()
-    evaluation.summarize()
-    return float(evaluation.stats[0])
-
-
-def test_photos_with_several_people_find_more_than_tasks(
-    shared_data: Path, model_dir: Path
-) -> None:
-    entries = [
-        e
-        for e in json.loads((shared_data / "labelled" / "annotations.json").read_text())
-        if len(e["persons"]) >= 2
-    ]
-    counts, aps = {}, {}
-    for runtime, options in (("litert", {"detector_tiles": 2}), ("mediapipe", {})):
-        found: dict[str, list] = {}
-        total = people = 0
-        for entry in entries:
-            labelled = [
-                np.asarray(p["keypoints_coco17"], dtype=float)
-                for p in entry["persons"]
-                if all(p["keypoints_coco17"][i][2] > 0 for i in (5, 6, 11, 12))
-            ]
-            with hifipose.create_detector(
-                model_type="full",
-                runtime=runtime,
-                static_image_mode=True,
-                num_poses=len(entry["persons"]),
-                model_dir=model_dir,
-                **options,
-            ) as detector:
-                poses = detector.estimate_poses(read_rgb(shared_data / "labelled" / entry["image"]))
-            found[entry["image"]] = [(np.asarray(p.image_array), p.score) for p in poses]
-            total += _pck_match(labelled, [np.asarray(p.image_array) for p in poses])
-            people += len(labelled)
-        counts[runtime] = total
-        aps[runtime] = _coco_ap(entries, found)
-        REPORT.append(
-            f"labelled photos ({runtime}): {total} of {people} people found "
-            f"(PCK@0.2 >= 0.5), COCO OKS AP {aps[runtime]:.3f}"
-        )
-    assert counts["litert"] >= 1.5 * counts["mediapipe"]  # measured: 22 vs 11
-
-
 @pytest.mark.parametrize("runtime", ["onnxruntime", "torch"])
 def test_several_people_on_every_model_runtime_agree_with_litert(
     runtime: str, shared_data: Path, model_dir: Path
 ) -> None:
     frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[:12]
+    # the former README options, with which the bounds below were measured (with the
+    # defaults' tiles the person at the back starts from another crop, and on frame 2 a heel
+    # of that small person lands 38 px apart between onnxruntime and litert)
     reference, _ = track(frames, model_dir, **CLIP_OPTIONS)
     other, _ = track(frames, model_dir, runtime=runtime, **CLIP_OPTIONS)
     assert [[tid for tid, _ in f] for f in other] == [[tid for tid, _ in f] for f in reference]

@@ -25,6 +25,23 @@ def test_defaults_match_the_contract() -> None:
     assert config.precision == "float32"
 
 
+def test_auto_options_are_mediapipes_for_one_person_and_measured_for_several() -> None:
+    one = DetectorConfig()
+    assert (one.detect_every, one.max_lost_ms, one.detector_tiles) == (None, None, None)
+    resolved = (one.resolved_detect_every, one.resolved_max_lost_ms, one.resolved_detector_tiles)
+    assert resolved == (15, 1000.0, 1)
+    several = dataclasses.replace(one, num_poses=3)
+    assert several.resolved_max_lost_ms == 3000.0
+    assert several.resolved_detector_tiles == 2
+    assert several.resolved_detect_every == 15
+    assert dataclasses.replace(several, num_poses=1).resolved_max_lost_ms == 1000.0
+    tasks = DetectorConfig(num_poses=3, runtime="mediapipe")
+    assert tasks.resolved_detector_tiles == 1  # Tasks has no tiles
+    given = DetectorConfig(num_poses=3, detect_every=4, max_lost_ms=0, detector_tiles=1)
+    assert (given.resolved_detect_every, given.resolved_max_lost_ms) == (4, 0.0)
+    assert given.resolved_detector_tiles == 1
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

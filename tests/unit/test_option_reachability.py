@@ -186,3 +186,11 @@ def test_batch_and_serve_records_compose_the_detector_options() -> None:
     assert ServeConfig().detector == DetectorConfig(model_type="lite")
     with pytest.raises(ConfigError, match="num_threads"):
         ServeConfig(num_threads=4)
+
+
+def test_batch_fingerprint_marks_the_several_people_defaults() -> None:
+    """With --num-poses > 1 the defaults changed (issue 27): older outputs are not done."""
+    several = _batch_options(["--num-poses", "3"]).fingerprint()["options"]
+    assert {several[n] for n in ("detect_every", "max_lost_ms", "detector_tiles")} == {"auto"}
+    given = _batch_options(["--num-poses", "3", "--tiles", "1"]).fingerprint()["options"]
+    assert "detector_tiles" not in given  # 1 is what --num-poses 3 meant before

@@ -3,6 +3,8 @@ import pytest
 
 from hifipose.errors import TimestampError
 from hifipose.tracker import (
+    MAX_DETECT_BACKOFF,
+    TILES_EVERY,
     MultiTracker,
     PoseFilters,
     StreamClock,
@@ -141,3 +143,47 @@ def test_with_everyone_tracked_never_and_with_no_one_on_every_frame() -> None:
     assert _detection_frames(empty, 10) == list(range(10))
     one_short = _tracker_with(2, max_tracks=3, detect_every=1)
     assert _detection_frames(one_short, 3) == [0, 1, 2]
+
+
+def _cadence(tracker: MultiTracker, frames: int, *, lose_at: int = -1) -> tuple[list, list]:
+    """Detector and tile frames over a stream where nothing changes (one loss at lose_at)."""
+    runs, tiles = [], []
+    for frame in range(frames):
+        tracker.begin_frame(frame * 100_000)
+        if tracker.wants_detection():
+            with_tiles = tracker.wants_tiles()
+            tracker.note_detection(tiles=with_tiles)
+            runs.append(frame)
+            if with_tiles:
+                tiles.append(frame)
+        if frame == lose_at:
+            tracker.tracks[0].lose()
+        tracker.end_frame()
+    return runs, tiles
+
+
+def test_the_detector_backs_off_while_nothing_changes_and_starts_over_on_a_loss() -> None:
+    tracker = _tracker_with(2, max_tracks=3, detect_every=5)
+    assert _cadence(tracker, 20)[0] == [4, 9, 14, 19]  # detect_every given: no backoff
+    tracker = _tracker_with(2, max_tracks=3, detect_every=5)
+    tracker.max_backoff = MAX_DETECT_BACKOFF  # as the pipeline sets it for the default
+    tracker.note_detection(tiles=True)  # the stream's first run, on the frame before frame 0
+    runs, tiles = _cadence(tracker, 200, lose_at=120)
+    # 5, 10, 20, 40 frames apart, then at most MAX_DETECT_BACKOFF x 5 = 40 ...
+    assert runs[:6] == [4, 14, 34, 74, 114, 121]  # ... and on the frame after the loss
+    assert MAX_DETECT_BACKOFF * 5 == 40
+    assert runs[6:] == [131, 151, 191]  # the loss started the backoff over
+    # the tiles: at most once per TILES_EVERY x 5 = 40 frames, on detector frames
+    assert TILES_EVERY * 5 == 40
+    assert tiles == [74, 114, 191]
+
+
+def test_with_no_one_tracked_every_detector_run_covers_the_tiles() -> None:
+    tracker = _tracker_with(0, max_tracks=3, detect_every=15)
+    runs, tiles = _cadence(tracker, 10)
+    assert runs == tiles == list(range(10))
+    one = MultiTracker(max_tracks=1)  # MediaPipe's graph: detector and tiles while lost
+    assert _cadence(one, 3) == ([0, 1, 2], [0, 1, 2])
+    tracker.reset()
+    assert tracker.detect_interval == 15
+    assert tracker.wants_tiles()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from hifipose._version import __version__
 from hifipose.camera import CameraSpec
-from hifipose.config import DetectorConfig
+from hifipose.config import ONE_PERSON_DEFAULTS, DetectorConfig
 from hifipose.errors import ConfigError
 from hifipose.models import MODEL_SPECS, landmark_model_name
 from hifipose.stream import SMOOTHING_MODES, RunOptions, Smoothing
@@ -48,6 +48,8 @@ _DETECTOR: Final = DetectorConfig()
 _DETECTOR_FIELDS: Final = tuple(field.name for field in dataclasses.fields(DetectorConfig))
 _RUN_FIELDS: Final = tuple(field.name for field in dataclasses.fields(RunOptions))
 _OUR_NAMES: Final = {field: name for name, field in BATCH_NAMES.items()}
+#: The options whose default (None) depends on ``num_poses``, and their values before that.
+_AUTO: Final = ONE_PERSON_DEFAULTS
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -149,11 +151,15 @@ class BatchOptions:
             "camera": None if camera is None else dataclasses.asdict(camera),
         }
         options = {key: values.pop(key) for key in _FIRST_KEYS}
-        options |= {
-            key: value
-            for key, value in values.items()
-            if value != getattr(_DETECTOR, BATCH_NAMES.get(key, key))
-        }
+        for key, value in values.items():
+            field = BATCH_NAMES.get(key, key)
+            if field in _AUTO and value is None:
+                # None is "auto": the old fixed default with one person, new ones with more
+                # (results differ from before, so the fingerprint does)
+                if self.detector.num_poses > 1 and self.detector.runtime != "mediapipe":
+                    options[key] = "auto"
+            elif value != _AUTO.get(field, getattr(_DETECTOR, field)):
+                options[key] = value
         models = ("pose_detection", landmark_model_name(self.detector.model_type))
         return {
             "options": options,

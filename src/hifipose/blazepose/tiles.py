@@ -21,7 +21,7 @@ import numpy as np
 from hifipose.blazepose.detection import Detection
 from hifipose.blazepose.roi import Roi
 
-__all__ = ["TILE_OVERLAP", "detector_tiles", "tile_to_frame"]
+__all__ = ["TILE_OVERLAP", "auto_tiles", "detector_tiles", "short_side_squares", "tile_to_frame"]
 
 #: Neighbouring tiles overlap by at least this fraction of their side.
 TILE_OVERLAP: Final = 0.25
@@ -59,6 +59,36 @@ def detector_tiles(size_wh: tuple[int, int], per_short_side: int) -> list[Roi]:
         for y in _starts(height, side)
         for x in _starts(width, side)
     ]
+
+
+def short_side_squares(size_wh: tuple[int, int]) -> list[Roi]:
+    """Squares as large as the frame's short side, along its long side (none on a square).
+
+    Three on a 16:9 frame (overlapping by at least :data:`TILE_OVERLAP`), each showing
+    people 1.78 × larger than the whole-frame pass.
+    """
+    width, height = size_wh
+    side = min(width, height)
+    if max(width, height) <= side:
+        return []
+    return [
+        Roi(center_px=(x + side / 2, y + side / 2), size_px=(side, side), angle_rad=0.0)
+        for y in _starts(height, side)
+        for x in _starts(width, side)
+    ]
+
+
+def auto_tiles(size_wh: tuple[int, int], *, video: bool) -> list[Roi]:
+    """The tiles of ``detector_tiles=None`` with several people.
+
+    In video, :func:`short_side_squares` (the 2×2 grid on a square frame): on
+    ``crossing_squats.mp4`` they found the person at the back on every frame tried, gave
+    MOTA 0.958 against the grid's 0.936 and cost 3 detector runs against 8. On photos, the
+    grid with 2 along the short side: 23 of 37 labelled people found against the squares' 16.
+    """
+    if video:
+        return short_side_squares(size_wh) or detector_tiles(size_wh, 2)
+    return detector_tiles(size_wh, 2)
 
 
 def tile_to_frame(detection: Detection, tile: Roi, size_wh: tuple[int, int]) -> Detection:

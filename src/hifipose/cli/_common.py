@@ -122,10 +122,16 @@ DETECTOR_HELP: dict[str, str] = {
     "min_detection_confidence": "minimum detector score to start a person (0 to 1)",
     "min_tracking_confidence": "minimum pose presence to keep a person (0 to 1)",
     "num_poses": "most people per frame (each keeps an id)",
-    "detect_every": "with --num-poses > 1: look for more people at most every N frames",
-    "max_lost_ms": "how long a person who disappeared keeps their id (ms)",
+    "detect_every": (
+        "with --num-poses > 1: look for more people at most every N frames (default 15)"
+    ),
+    "max_lost_ms": (
+        "how long a person who disappeared keeps their id (ms; default 1000, "
+        "3000 with --num-poses > 1)"
+    ),
     "detector_tiles": (
-        "also run the detector on overlapping tiles, K along the short side (small people)"
+        "also run the detector on overlapping tiles, K along the short side (small people; "
+        "default 1, automatic tiles with --num-poses > 1)"
     ),
     "model_dir": "use model files from this folder",
     "precision": "int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",

@@ -18,13 +18,25 @@ from hifipose.cli._common import (
     bounded_int,
 )
 from hifipose.config import DetectorConfig
+from hifipose.errors import ConfigError
+
+#: ``--compare``: the documented options, each alone over the defaults.
+COMPARED: dict[str, dict[str, object]] = {
+    "detector_tiles=1": {"detector_tiles": 1},
+    "detector_tiles=3": {"detector_tiles": 3},
+    "refine_passes=2": {"refine_passes": 2},
+    "flip_tta": {"flip_tta": True},
+}
 
 
 def run(args: argparse.Namespace) -> int:
     """``hifipose evaluate``: COCO AP/AR, PCK@0.2 and recall on labelled photos."""
     from hifipose import evaluate
 
-    truth = evaluate.load_annotations(args.coco)
+    truth = [i for i in evaluate.load_annotations(args.coco) if len(i.persons) >= args.min_people]
+    if not truth:
+        msg = f"{args.coco}: no image has {args.min_people} or more labelled people"
+        raise ConfigError(msg)
     images = Path(args.images) if args.images else Path(args.coco).parent
     num_poses = args.num_poses or max([len(i.persons) for i in truth] + [1])
     common = {
@@ -42,10 +54,14 @@ def run(args: argparse.Namespace) -> int:
     defaults = {name: getattr(DetectorConfig(), name) for name in modes}
     chosen = [f"{k}={v}" for k, v in modes.items() if v != defaults[k]]
     label = f"{args.model_type} " + (" ".join(chosen) or "default")
-    runs = [(label, modes)]
+    runs: list[tuple[str, dict[str, object]]] = [(label, modes)]
     if args.baseline and chosen:
         runs.insert(0, (f"{args.model_type} default", {}))
-    reports = []
+    if args.compare:
+        runs += [(f"{args.model_type} {name}", dict(extra)) for name, extra in COMPARED.items()]
+    if args.compare or args.vs_tasks:
+        runs.append((f"MediaPipe Tasks {args.model_type}", {"runtime": "mediapipe"}))
+    reports, chosen_predictions = [], {}
     for name, options in runs:
         with ExitStack() as quiet:
             if not (getattr(args, "verbose", False) or getattr(args, "debug", False)):
@@ -54,14 +70,16 @@ def run(args: argparse.Namespace) -> int:
                 truth, images, common | options, label=name, progress=not args.quiet
             )
         reports.append(report)
+        if name == label:
+            chosen_predictions = predictions
     print(
-        f"{len(truth)} images, {reports[-1].persons} labelled people "
-        f"({reports[-1].persons_with_torso} with a labelled torso), num_poses={num_poses}"
+        f"{len(truth)} images, {reports[0].persons} labelled people "
+        f"({reports[0].persons_with_torso} with a labelled torso), num_poses={num_poses}"
     )
     print(evaluate.table(reports))
     result: dict[str, object] = {"runs": [r.to_dict() for r in reports]}
-    if len(reports) > 1:  # the baseline, then the run
-        gains = {m: evaluate.paired_bootstrap(*reports, metric=m) for m in ("pck", "pck_found")}
+    if args.baseline and chosen:  # the baseline, then the run
+        gains = {m: evaluate.paired_bootstrap(*reports[:2], metric=m) for m in ("pck", "pck_found")}
         for metric, (gain, low, high) in gains.items():
             print(
                 f"gain in {metric}: {gain:+.3f} "
@@ -73,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         publish_text(args.json, json.dumps(result, indent=2))
     if args.predictions:
-        publish_text(args.predictions, json.dumps(evaluate.coco_results(predictions)))
+        publish_text(args.predictions, json.dumps(evaluate.coco_results(chosen_predictions)))
     return 0
 
 
@@ -117,6 +135,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--baseline",
         action="store_true",
         help="also run the default options and print the gain with a bootstrap interval",
+    )
+    evaluate.add_argument(
+        "--min-people",
+        type=bounded_int(1),
+        default=1,
+        metavar="N",
+        help="only the images with N or more labelled people (2: the several-people photos)",
+    )
+    evaluate.add_argument(
+        "--vs-tasks",
+        action="store_true",
+        help="also run MediaPipe Tasks (runtime mediapipe) with the same num_poses",
+    )
+    evaluate.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run each documented option alone (--tiles 1, --tiles 3, --refine-passes 2, "
+        "--flip-tta) and MediaPipe Tasks, in this run",
     )
     evaluate.add_argument("--json", help="write the figures (and per-image counts) here")
     evaluate.add_argument(

@@ -3,7 +3,13 @@ import pytest
 
 from hifipose.blazepose.detection import Detection
 from hifipose.blazepose.roi import Roi
-from hifipose.blazepose.tiles import TILE_OVERLAP, detector_tiles, tile_to_frame
+from hifipose.blazepose.tiles import (
+    TILE_OVERLAP,
+    auto_tiles,
+    detector_tiles,
+    short_side_squares,
+    tile_to_frame,
+)
 
 
 def test_no_tiles_for_one_per_side() -> None:
@@ -77,3 +83,25 @@ def test_tile_counts_at_the_edge_of_the_overlap_rule() -> None:
     assert len(_starts_along(detector_tiles((1000, 400), 2), 0)) == 5
     assert len(_starts_along(detector_tiles((1001, 400), 2), 0)) == 6
     assert len(_starts_along(detector_tiles((1000, 400), 2), 1)) == 2
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (720, 1280), (1920, 1080), (1000, 999)])
+def test_short_side_squares_span_the_long_side_with_overlap(size: tuple[int, int]) -> None:
+    squares = short_side_squares(size)
+    short, long = min(size), max(size)
+    axis = int(size[1] > size[0])
+    assert all(s.size_px == (short, short) and s.angle_rad == 0.0 for s in squares)
+    starts = [s.center_px[axis] - short / 2 for s in squares]
+    assert starts[0] == 0.0
+    assert starts[-1] + short == pytest.approx(long)
+    steps = np.diff(starts)
+    assert np.all(steps <= short * (1 - TILE_OVERLAP) + 1e-9)  # each pair overlaps enough
+    assert len(squares) == 1 + int(np.ceil((long - short) / (short * (1 - TILE_OVERLAP))))
+
+
+def test_auto_tiles_are_squares_in_video_and_the_grid_on_photos() -> None:
+    assert short_side_squares((720, 720)) == []
+    assert len(auto_tiles((1280, 720), video=True)) == 3
+    assert auto_tiles((1280, 720), video=True) == short_side_squares((1280, 720))
+    assert auto_tiles((720, 720), video=True) == detector_tiles((720, 720), 2)  # no squares
+    assert auto_tiles((1280, 720), video=False) == detector_tiles((1280, 720), 2)
