@@ -8,6 +8,7 @@ test_parity_mediapipe.py.
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,3 +84,31 @@ def test_bf16_is_offered_exactly_where_the_cpu_has_it(landmark_path) -> None:
     # bf16 keeps 8 bits of mantissa: the landmarks move (measured 3.9e-2), they do not break
     assert 1e-4 < errors["Identity"] < 0.15
     assert np.all(np.isfinite(outputs["Identity"]))
+
+
+def test_exception_int8_for_a_model_without_calibration() -> None:
+    # int8 exists for the pinned landmark models only (as on litert)
+    detector = ensure_model("pose_detection", fetch=False)
+    with pytest.raises(ConfigError, match=r"no calibration for pose_detection\.tflite"):
+        open_session("openvino", detector, SessionOptions(precision="int8"))
+
+
+def test_exception_int8_without_nncf_names_the_extra(tmp_path: Path) -> None:
+    # CI installs openvino but not nncf (20 s more); building the int8 model needs it, using
+    # a cached one does not. A fresh model folder has none cached.
+    source = ensure_model("pose_landmark_lite", fetch=False)
+    (tmp_path / source.name).write_bytes(source.read_bytes())
+    code = (
+        "import sys; sys.modules['nncf'] = None\n"
+        "from pathlib import Path\n"
+        "from hifipose.errors import RuntimeUnavailableError\n"
+        "from hifipose.runtimes import SessionOptions, open_session\n"
+        "try:\n"
+        f"    open_session('openvino', Path({str(tmp_path / source.name)!r}),"
+        " SessionOptions(precision='int8'))\n"
+        "except RuntimeUnavailableError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'hifipose[openvino-int8]'" in out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]  # nothing half-made

@@ -60,12 +60,15 @@ def test_shapes_a_batch_equals_single_runs(runtime: str, landmark_path) -> None:
     with contextlib.closing(open_session(runtime, landmark_path, SessionOptions())) as session:
         batch = session.run({"input_1": np.concatenate([single, noise, single])})
         one = session.run({"input_1": single}, ["Identity", "Identity_2"])
+        other = session.run({"input_1": noise}, ["Identity"])
     assert set(one) == {"Identity", "Identity_2"}
     assert batch["Identity"].shape == (3, 195)
     assert batch["Identity_2"].shape == (3, 256, 256, 1)
     for name in one:
         np.testing.assert_allclose(batch[name][0], one[name][0], rtol=1e-5, atol=1e-3)
         np.testing.assert_allclose(batch[name][2], one[name][0], rtol=1e-5, atol=1e-3)
+    # the middle item is its own crop's (not a copy of another's)
+    np.testing.assert_allclose(batch["Identity"][1], other["Identity"][0], rtol=1e-5, atol=1e-3)
 
 
 def test_shapes_torch_run_batch_runs_a_list_of_rois_in_one_pass(landmark_path) -> None:
