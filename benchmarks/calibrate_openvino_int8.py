@@ -21,12 +21,35 @@ import importlib.metadata
 import json
 import sys
 import time
+from pathlib import Path
 
+import numpy as np
 import openvino as ov
 from calibrate_int8 import DATA, SOURCES, _dumps, person_crops
+from numpy.typing import NDArray
 
-from hifipose.convert.openvino_int8 import RANGES_DIR, activation_ranges, quantize
+from hifipose.convert.openvino_int8 import (
+    RANGES_DIR,
+    activation_ranges,
+    openvino_int8_model,
+    quantize,
+)
 from hifipose.models import ensure_model, landmark_model_name
+
+
+def _check_replay(path: Path, calibrated: ov.Model, crops: list[NDArray[np.float32]]) -> None:
+    """The model replayed from the committed ranges must be the calibrated one, exactly."""
+    replayed = openvino_int8_model(path, refresh=True)
+    config = {"INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": 2}
+    core = ov.Core()
+    ours, theirs = (core.compile_model(m, "CPU", config) for m in (replayed, calibrated))
+    for crop in crops:
+        got, want = ours({0: crop}), theirs({0: crop})
+        for a, b in zip(got.values(), want.values(), strict=True):
+            if not np.array_equal(a, b):
+                msg = f"{path.name}: the replayed int8 model differs from the calibrated one"
+                raise SystemExit(msg)
+    print(f"  replay equals the calibrated model on {len(crops)} crops")
 
 
 def main() -> int:
@@ -51,7 +74,7 @@ def main() -> int:
             "method": "nncf.quantize, mixed preset, no bias correction; each activation "
             "FakeQuantize's [low, high] (its input and output range)",
             "ranges": {
-                name: [[float(f"{v:.8g}") for v in values] for values in pair]
+                name: [[float(f"{v:.9g}") for v in values] for values in pair]  # float32 exactly
                 for name, pair in ranges.items()
             },
         }
@@ -63,6 +86,7 @@ def main() -> int:
         ]
         target.write_text(text % ",\n".join(lines))
         json.loads(target.read_text())  # still JSON
+        _check_replay(path, model, crops[:: max(1, len(crops) // 4)])
         took = time.perf_counter() - started
         print(f"  {len(ranges)} ranges from {len(crops)} crops in {took:.0f} s → {target}")
     return 0

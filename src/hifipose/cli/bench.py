@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         rounds=args.rounds,
         vs_mediapipe=args.vs_mediapipe,
         cold_start=args.cold_start,
-        overhead_sizes=tuple(dict.fromkeys((args.size, (1920, 1080)))),
+        overhead_sizes=() if args.speed_only else tuple(dict.fromkeys((args.size, (1920, 1080)))),
+        accuracy_modes=not args.speed_only,
     )
     say = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
     report = bench.run_bench(frames, options, progress=say)
@@ -123,6 +124,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--multi", help="a clip with three people: add the several-people rows (full model)"
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
+    bench.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only the speed table (no outside-inference sizes, no accuracy modes)",
+    )
     bench.add_argument(
         "--memory-frames", type=bounded_int(0), default=0, help="RSS check over N frames"
     )

@@ -172,6 +172,11 @@ class _OpenVINOSession:
         if precision == "int8":
             from hifipose.convert.openvino_int8 import openvino_int8_model
 
+            logger.warning(
+                "precision='int8' on openvino is experimental: it failed hifipose's acceptance "
+                "(PCK@0.2 3-13 points below fp32 on the labelled photos, people lost; "
+                "benchmarks/results/openvino.md); precision='bf16' passed it"
+            )
             return openvino_int8_model(model_path)
         try:
             return core.read_model(model_path)
