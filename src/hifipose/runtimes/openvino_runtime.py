@@ -174,7 +174,7 @@ class _OpenVINOSession:
 
             logger.warning(
                 "precision='int8' on openvino is experimental: it failed hifipose's acceptance "
-                "(PCK@0.2 3-13 points below fp32 on the labelled photos, people lost; "
+                "(PCK@0.2 4-14 points below fp32 on the labelled photos, people lost; "
                 "benchmarks/results/openvino.md); precision='bf16' passed it"
             )
             return openvino_int8_model(model_path)
