@@ -1,10 +1,12 @@
 """Benchmarks: hifipose against MediaPipe (Tasks and the legacy solution) in the same run.
 
-What is measured, per model × runtime × thread count, on the same frames:
+What is measured, per model × runtime × precision × thread count, on the same frames:
     * tracking-mode time per frame (median over interleaved rounds, after a warm-up frame),
       split into the stages of :class:`~hifipose.detector.StageTimes`; "outside inference"
       is everything but the model runs (decoding the video frame is never included);
     * static-image time per frame (the detector on every frame);
+    * the landmark model's convolution GFLOP per run and the rate the inference stage
+      achieves (GFLOP/s; the stage also holds the rare detector runs);
     * with MediaPipe: Tasks' PoseLandmarker (VIDEO mode, a ``.task`` bundle of the same
       model files) and the legacy ``solutions.pose.Pose`` (video mode), timed in the same
       rounds, reported as ratios (MediaPipe time / hifipose time: > 1 means hifipose is
@@ -41,7 +43,9 @@ from numpy.typing import NDArray
 
 from hifipose._optional import require
 from hifipose.api import create_detector
-from hifipose.config import MODEL_TYPES, ModelType, RuntimeName
+from hifipose.config import MODEL_TYPES, ModelType, Precision, RuntimeName
+from hifipose.convert import prune_tflite, read_tflite
+from hifipose.detector import landmark_outputs
 from hifipose.errors import ModelIntegrityError
 from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, verify_file
 from hifipose.runtimes.mediapipe_tasks import build_task_bundle
@@ -56,6 +60,7 @@ __all__ = [
     "OverheadRow",
     "SpeedRow",
     "install_solution_models",
+    "landmark_gflop",
     "letterbox",
     "markdown",
     "mode_rows",
@@ -64,8 +69,11 @@ __all__ = [
 ]
 
 COMPLEXITY: Final = {"lite": 0, "full": 1, "heavy": 2}
+# The fast precisions and the runtimes that have them (float32: every runtime).
+_PRECISION_RUNTIMES: Final = {"bf16": ("openvino",), "int8": ("litert", "openvino")}
 _FRAME_MS: Final = 1000.0 / 30.0
 Frames = Sequence[NDArray[np.uint8]]
+Case = tuple[RuntimeName, Precision, int | None]  # runtime, precision, threads
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +83,8 @@ class BenchOptions:
     Attributes:
         models: Landmark models to time.
         runtimes: hifipose runtimes to time (``"mediapipe"`` is timed as Tasks anyway).
+        precisions: Precisions to time on each runtime that has them (``"float32"`` on
+            all; ``"bf16"``: openvino; ``"int8"``: litert and openvino).
         threads: Inference thread counts to try; None is the runtime's default (LiteRT: 2).
         rounds: Interleaved rounds; each cell is the median over them.
         vs_mediapipe: Also time MediaPipe Tasks and the legacy solution.
@@ -89,6 +99,7 @@ class BenchOptions:
 
     models: tuple[ModelType, ...] = ("lite", "full", "heavy")
     runtimes: tuple[RuntimeName, ...] = ("litert",)
+    precisions: tuple[Precision, ...] = ("float32",)
     threads: tuple[int | None, ...] = (None, 1)
     rounds: int = 5
     vs_mediapipe: bool = False
@@ -112,11 +123,13 @@ class MultiRow:
 
 @dataclass(slots=True, kw_only=True)
 class SpeedRow:
-    """Median milliseconds per frame for one model × runtime × thread count."""
+    """Median milliseconds per frame for one model × runtime × precision × thread count."""
 
     model: str
     runtime: str
     threads: int | None
+    precision: str = "float32"
+    gflop: float = 0.0  # the landmark model's convolutions, one tracking run
     tracking_ms: float
     static_ms: float
     stages_ms: dict[str, float]
@@ -128,6 +141,12 @@ class SpeedRow:
     def fps(self) -> float:
         """Tracking-mode frames per second."""
         return 1000.0 / self.tracking_ms
+
+    @property
+    def gflop_per_s(self) -> float:
+        """The landmark model's GFLOP over the inference stage's time (0: not measured)."""
+        inference = self.stages_ms.get("inference", 0.0)
+        return 1e3 * self.gflop / inference if inference > 0 else 0.0
 
     @property
     def vs_tasks(self) -> float | None:
@@ -226,6 +245,25 @@ def install_solution_models() -> Path:
     return target
 
 
+def landmark_gflop(model: ModelType) -> float:
+    """Convolution GFLOP of one tracking run of the landmark model (2 per multiply-add).
+
+    The model is pruned to the outputs tracking reads (no segmentation), as the pipeline
+    runs it.
+    """
+    data = ensure_model(landmark_model_name(model)).read_bytes()
+    graph = read_tflite(prune_tflite(data, landmark_outputs(enable_segmentation=False)))
+    total = 0
+    for op in graph.operators:
+        if op.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            continue
+        out = graph.tensors[op.outputs[0]].shape
+        weights = graph.tensors[op.inputs[1]].shape  # OHWI, depthwise 1HWC
+        per_output = int(np.prod(weights[1:3])) * (weights[3] if op.kind == "CONV_2D" else 1)
+        total += 2 * int(np.prod(out)) * per_output
+    return total / 1e9
+
+
 def _time_hifipose(
     model: ModelType,
     runtime: RuntimeName,
@@ -235,11 +273,13 @@ def _time_hifipose(
     static: bool = False,
     segmentation: bool = False,
     mode: str = "default",
+    precision: Precision = "float32",
 ) -> tuple[float, dict[str, float]]:
     """Milliseconds per frame and per stage for one pass over ``frames``."""
     with create_detector(
         model_type=model,
         runtime=runtime,
+        precision=precision,
         num_threads=threads,
         static_image_mode=static,
         enable_segmentation=segmentation,
@@ -498,40 +538,51 @@ def _speed_rows(
     options: BenchOptions,
     say: Callable[[str], None],
 ) -> list[SpeedRow]:
-    cases = [(runtime, threads) for runtime in options.runtimes for threads in options.threads]
-    cells: dict[tuple[str, int | None], list[tuple[float, dict[str, float]]]] = {
-        case: [] for case in cases
-    }
-    statics: dict[tuple[str, int | None], list[float]] = {case: [] for case in cases}
+    cases = [
+        (runtime, precision, threads)
+        for runtime in options.runtimes
+        for precision in options.precisions
+        if runtime in _PRECISION_RUNTIMES.get(precision, (runtime,))
+        for threads in options.threads
+    ]
+    cells: dict[Case, list[tuple[float, dict[str, float]]]] = {case: [] for case in cases}
+    statics: dict[Case, list[float]] = {case: [] for case in cases}
     tasks: list[float] = []
     solution: list[float] = []
     for _ in range(options.rounds):  # interleaved: every engine once per round
-        for runtime, threads in cases:
-            cells[runtime, threads].append(_time_hifipose(model, runtime, threads, frames))
-            statics[runtime, threads].append(
-                _time_hifipose(model, runtime, threads, frames, static=True)[0]
-            )
+        for case in cases:
+            runtime, precision, threads = case
+            time_it = partial(_time_hifipose, model, runtime, threads, frames, precision=precision)
+            cells[case].append(time_it())
+            statics[case].append(time_it(static=True)[0])
         if options.vs_mediapipe:
             tasks.append(_time_tasks(bundle, frames))
             solution.append(_time_solution(model, frames))
     rows = []
-    for runtime, threads in cases:
-        runs = cells[runtime, threads]
+    gflop = landmark_gflop(model)
+    for case in cases:
+        runtime, precision, threads = case
+        runs = cells[case]
         stages = {k: statistics.median(r[1][k] for r in runs) for k in runs[0][1]}
         rows.append(
             SpeedRow(
                 model=model,
                 runtime=runtime,
                 threads=threads,
+                precision=precision,
+                gflop=gflop,
                 tracking_ms=statistics.median(r[0] for r in runs),
-                static_ms=statistics.median(statics[runtime, threads]),
+                static_ms=statistics.median(statics[case]),
                 stages_ms=stages,
                 outside_inference_ms=statistics.median(_outside_inference(r[1]) for r in runs),
                 tasks_ms=statistics.median(tasks) if tasks else None,
                 solution_ms=statistics.median(solution) if solution else None,
             )
         )
-        say(f"{model} {runtime} threads={threads or 'default'}: {rows[-1].tracking_ms:.2f} ms")
+        say(
+            f"{model} {runtime} {precision} threads={threads or 'default'}: "
+            f"{rows[-1].tracking_ms:.2f} ms"
+        )
     return rows
 
 
@@ -607,10 +658,10 @@ def markdown(report: BenchReport) -> str:
         "interleaved rounds, ms per frame. Ratios are MediaPipe time / hifipose time "
         "(> 1: hifipose is faster).",
         "",
-        "| model | runtime | threads | hifipose ms | FPS | static ms | preprocess | inference "
-        "| postprocess | smoothing | outside inference | Tasks ms | solution ms | vs Tasks "
-        "| vs solution |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | runtime | precision | threads | hifipose ms | FPS | static ms | preprocess "
+        "| inference | GFLOP/s | postprocess | smoothing | outside inference | Tasks ms "
+        "| solution ms | vs Tasks | vs solution |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in report.speed:
         s = row.stages_ms
@@ -621,9 +672,10 @@ def markdown(report: BenchReport) -> str:
             "–" if row.solution_ms is None else f"{row.solution_ms / row.tracking_ms:.2f}×"
         )
         lines.append(
-            f"| {row.model} | {row.runtime} | {row.threads or 'default'} | "
+            f"| {row.model} | {row.runtime} | {row.precision} | {row.threads or 'default'} | "
             f"{row.tracking_ms:.2f} | {row.fps:.0f} | {row.static_ms:.2f} | "
-            f"{s['preprocess']:.2f} | {s['inference']:.2f} | {s['postprocess']:.2f} | "
+            f"{s['preprocess']:.2f} | {s['inference']:.2f} | {row.gflop_per_s:.0f} | "
+            f"{s['postprocess']:.2f} | "
             f"{s['smoothing']:.2f} | {row.outside_inference_ms:.2f} | {tasks} | {solution} | "
             f"{vs_tasks} | {vs_solution} |"
         )

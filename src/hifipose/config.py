@@ -22,15 +22,15 @@ __all__ = [
 ]
 
 MODEL_TYPES: Final = ("lite", "full", "heavy")
-RUNTIME_NAMES: Final = ("litert", "onnxruntime", "torch", "mediapipe")
-DEVICES: Final = ("cpu", "cuda", "auto")
-PRECISIONS: Final = ("float32", "int8")
+RUNTIME_NAMES: Final = ("litert", "onnxruntime", "torch", "openvino", "mediapipe")
+DEVICES: Final = ("cpu", "cuda", "auto", "gpu", "npu")
+PRECISIONS: Final = ("float32", "bf16", "int8")
 COMPAT_MODES: Final = ("graph", "mediapipe-python")
 
 ModelType = Literal["lite", "full", "heavy"]
-RuntimeName = Literal["litert", "onnxruntime", "torch", "mediapipe"]
-Device = Literal["cpu", "cuda", "auto"]
-Precision = Literal["float32", "int8"]
+RuntimeName = Literal["litert", "onnxruntime", "torch", "openvino", "mediapipe"]
+Device = Literal["cpu", "cuda", "auto", "gpu", "npu"]
+Precision = Literal["float32", "bf16", "int8"]
 Compat = Literal["graph", "mediapipe-python"]
 
 #: The largest value of each option whose cost grows with it (time or memory per frame).
@@ -74,7 +74,8 @@ class DetectorConfig:
     Attributes:
         model_type: Landmark model: ``"lite"``, ``"full"`` or ``"heavy"``.
         runtime: Inference runtime for the models.
-        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``; ``"gpu"`` or ``"npu"``: that OpenVINO
+            device (``runtime="openvino"`` only, where OpenVINO finds one).
         static_image_mode: Run the detector on every frame; no tracking, no smoothing.
         enable_smoothing: Smooth landmarks over time (video mode only).
         enable_segmentation: Also return a person mask per pose.
@@ -108,8 +109,10 @@ class DetectorConfig:
             at most ``LIMITS["num_threads"]`` (256).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
             does not increase, as MediaPipe does, instead of repairing it.
-        precision: ``"float32"`` (MediaPipe's numbers), or ``"int8"``: the landmark model
-            quantised to int8 (litert only): faster, not MediaPipe's numbers.
+        precision: ``"float32"`` (MediaPipe's numbers); fast modes, not MediaPipe's numbers:
+            ``"int8"``: the landmark model quantised to int8 (litert: hifipose's quantiser;
+            openvino: NNCF's), or ``"bf16"``: the landmark model in bfloat16 (openvino, on a
+            CPU with AVX512_BF16 or AMX).
         compat: ``"graph"``: MediaPipe's Pose graph as written (and Tasks, TF.js).
             ``"mediapipe-python"``: the legacy ``mp.solutions.pose`` instead (9×9 heatmap
             refinement window, no segmentation smoothing, crops and masks resampled as
@@ -236,13 +239,20 @@ class DetectorConfig:
         if accuracy and self.compat != "graph":
             msg = "compat='mediapipe-python' reproduces MediaPipe's numbers: no accuracy modes"
             raise ConfigError(msg)
-        if self.precision == "int8" and self.runtime != "litert":
-            msg = f"precision='int8' is available with runtime='litert' only, not {self.runtime!r}"
+        runtimes = {"int8": ("litert", "openvino"), "bf16": ("openvino",)}.get(self.precision)
+        if runtimes is not None and self.runtime not in runtimes:
+            msg = (
+                f"precision={self.precision!r} is available with runtime "
+                f"{' or '.join(map(repr, runtimes))} only, not {self.runtime!r}"
+            )
             raise ConfigError(msg)
-        if self.precision == "int8" and self.compat != "graph":
+        if self.device in ("gpu", "npu") and self.runtime != "openvino":
+            msg = f"device={self.device!r} is an OpenVINO device: use runtime='openvino'"
+            raise ConfigError(msg)
+        if runtimes is not None and self.compat != "graph":
             msg = (
                 "compat='mediapipe-python' reproduces MediaPipe's numbers; "
-                "precision='int8' is another model: use one or the other"
+                f"precision={self.precision!r} is another model: use one or the other"
             )
             raise ConfigError(msg)
         if (accuracy or self.compat != "graph") and self.runtime == "mediapipe":

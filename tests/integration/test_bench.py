@@ -9,6 +9,7 @@ import pytest
 
 from hifipose import bench
 from hifipose.cli import main
+from hifipose.errors import DeviceUnavailableError
 from hifipose.io.sample import sample_frames
 
 
@@ -72,7 +73,7 @@ def test_bench_command_writes_tables_and_json(
     assert modes["default"]["extra_ms"] == 0
     text = out_md.read_text()
     assert "| lite | flip_tta |" in text
-    assert "| lite | litert | default |" in text
+    assert "| lite | litert | float32 | default |" in text
     assert "RSS over 24 tracking frames" in text
     assert text in capsys.readouterr().out
 
@@ -109,3 +110,27 @@ def test_bench_rejects_bad_options(
         main(argv)
     assert exit_info.value.code == 1
     assert message in capsys.readouterr().err
+
+
+def test_bench_times_openvino_and_its_fast_modes_with_gflop() -> None:
+    import openvino
+
+    options = bench.BenchOptions(
+        models=("lite",),
+        runtimes=("litert", "openvino"),
+        precisions=("bf16",),  # openvino only: no litert row
+        threads=(None,),
+        rounds=1,
+        overhead_sizes=(),
+        accuracy_modes=False,
+    )
+    frames = sample_frames(3, (320, 240))
+    if "BF16" not in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        with pytest.raises(DeviceUnavailableError, match="bf16"):
+            bench.run_bench(frames, options)
+        return
+    report = bench.run_bench(frames, options)
+    assert [(r.runtime, r.precision) for r in report.speed] == [("openvino", "bf16")]
+    # lite's convolutions, pruned as tracking runs it: 0.33 GFLOP (README "Speed")
+    assert all(0.30 < r.gflop < 0.36 and r.gflop_per_s > 0 for r in report.speed)
+    assert "| lite | openvino | bf16 | default |" in bench.markdown(report)

@@ -97,6 +97,19 @@ def test_video_mode_matches_mediapipe(
     )
 
 
+def test_video_mode_openvino_matches_mediapipe(model_dir: Path, mediapipe_reference) -> None:
+    # openvino is not in CPU_RUNTIMES (every model and clip on it would add minutes to CI):
+    # one clip and model here, its model outputs against LiteRT in test_convert.
+    clip = next(c for c in shared_clips() if c.name == "pose_squats.mp4")
+    frames = clip_frames(clip)
+    references = mediapipe_reference(str(clip), frames, static=False, model_type="full")
+    with hifipose.create_detector(
+        model_type="full", runtime="openvino", model_dir=model_dir
+    ) as detector:
+        stats = compare_to_references(frames, detector, references)
+    _assert_parity(stats, f"video full on openvino {clip.name}", f"video/{clip.name}/full")
+
+
 @pytest.mark.parametrize("model_type", MODEL_TYPES)
 def test_static_presence_and_landmarks_match_mediapipe_tasks(
     model_type: str, shared_data: Path, model_dir: Path

@@ -1,4 +1,4 @@
-"""The onnxruntime and torch runtimes: the Session contract, batches, devices, missing extras."""
+"""The onnxruntime, torch and openvino runtimes: the Session contract, batches, devices, extras."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ from tests.integration.test_convert import (
 )
 
 CONVERTED_RUNTIMES = ("onnxruntime", "torch")
+# The runtimes besides litert that run any batch and prune outputs (openvino's devices and
+# precisions: test_runtime_openvino.py).
+OTHER_RUNTIMES = (*CONVERTED_RUNTIMES, "openvino")
 
 
 def _cuda_in_torch() -> bool:
@@ -50,19 +53,22 @@ def test_smoke_converted_runtimes_are_available() -> None:
     assert {"litert", "onnxruntime", "torch"} <= set(available_runtimes())
 
 
-@pytest.mark.parametrize("runtime", CONVERTED_RUNTIMES)
+@pytest.mark.parametrize("runtime", OTHER_RUNTIMES)
 def test_shapes_a_batch_equals_single_runs(runtime: str, landmark_path) -> None:
     single = model_input("pose_landmark_full", "real")
     noise = model_input("pose_landmark_full", "noise")
     with contextlib.closing(open_session(runtime, landmark_path, SessionOptions())) as session:
         batch = session.run({"input_1": np.concatenate([single, noise, single])})
         one = session.run({"input_1": single}, ["Identity", "Identity_2"])
+        other = session.run({"input_1": noise}, ["Identity"])
     assert set(one) == {"Identity", "Identity_2"}
     assert batch["Identity"].shape == (3, 195)
     assert batch["Identity_2"].shape == (3, 256, 256, 1)
     for name in one:
         np.testing.assert_allclose(batch[name][0], one[name][0], rtol=1e-5, atol=1e-3)
         np.testing.assert_allclose(batch[name][2], one[name][0], rtol=1e-5, atol=1e-3)
+    # the middle item is its own crop's (not a copy of another's)
+    np.testing.assert_allclose(batch["Identity"][1], other["Identity"][0], rtol=1e-5, atol=1e-3)
 
 
 def test_shapes_torch_run_batch_runs_a_list_of_rois_in_one_pass(landmark_path) -> None:
@@ -76,7 +82,7 @@ def test_shapes_torch_run_batch_runs_a_list_of_rois_in_one_pass(landmark_path) -
         session.run_batch([])
 
 
-@pytest.mark.parametrize("runtime", CONVERTED_RUNTIMES)
+@pytest.mark.parametrize("runtime", OTHER_RUNTIMES)
 @pytest.mark.parametrize(
     ("feed", "match"),
     [
@@ -93,7 +99,7 @@ def test_exception_bad_inputs(runtime: str, feed, match: str, landmark_path) -> 
         session.run(feed)
 
 
-@pytest.mark.parametrize("runtime", CONVERTED_RUNTIMES)
+@pytest.mark.parametrize("runtime", OTHER_RUNTIMES)
 def test_exception_closed_session(runtime: str, landmark_path) -> None:
     session = open_session(runtime, landmark_path, SessionOptions())
     session.close()
@@ -142,7 +148,11 @@ def test_smoke_auto_without_gpu_falls_back_to_cpu_and_says_so_once(
 
 @pytest.mark.parametrize(
     ("runtime", "module", "extra"),
-    [("onnxruntime", "onnxruntime", "onnx"), ("torch", "torch", "torch")],
+    [
+        ("onnxruntime", "onnxruntime", "onnx"),
+        ("torch", "torch", "torch"),
+        ("openvino", "openvino", "openvino"),
+    ],
 )
 def test_exception_missing_extra_names_the_install_line(
     runtime, module, extra, landmark_path
@@ -204,7 +214,7 @@ def test_values_torch_cuda_float16_is_close_to_litert(landmark_path) -> None:
     assert mask_error <= tol.CONVERTED_FLOAT16_MASK_MEAN_ABS
 
 
-@pytest.mark.parametrize("runtime", ["litert", "onnxruntime", "torch"])
+@pytest.mark.parametrize("runtime", ["litert", *OTHER_RUNTIMES])
 def test_runtimes_prune_outputs_nobody_asks_for(runtime: str, landmark_path) -> None:
     wanted = ("Identity", "Identity_1", "Identity_3", "Identity_4")  # all but the mask logits
     image = model_input("pose_landmark_full", "real")

@@ -63,6 +63,10 @@ def test_auto_options_are_mediapipes_for_one_person_and_measured_for_several() -
         ({"precision": "float16"}, "precision"),
         ({"precision": "int8", "runtime": "onnxruntime"}, "int8.*litert"),
         ({"precision": "int8", "runtime": "mediapipe"}, "int8.*litert"),
+        ({"precision": "bf16"}, "bf16.*'openvino' only, not 'litert'"),
+        ({"precision": "bf16", "runtime": "torch"}, "bf16.*openvino"),
+        ({"device": "gpu"}, "OpenVINO device"),
+        ({"device": "npu", "runtime": "onnxruntime"}, "OpenVINO device"),
     ],
 )
 def test_exception_invalid_options(kwargs: dict, match: str) -> None:
@@ -96,6 +100,10 @@ def test_compat_and_accuracy_modes_default_to_the_graph() -> None:
         ({"runtime": "mediapipe", "flip_tta": True}, "hifipose's own pipeline"),
         ({"runtime": "mediapipe", "compat": "mediapipe-python"}, "hifipose's own pipeline"),
         ({"precision": "int8", "compat": "mediapipe-python"}, "use one or the other"),
+        (
+            {"runtime": "openvino", "precision": "bf16", "compat": "mediapipe-python"},
+            "use one or the other",
+        ),
     ],
 )
 def test_bad_compat_or_accuracy_mode_is_a_config_error(options: dict, message: str) -> None:
@@ -105,6 +113,20 @@ def test_bad_compat_or_accuracy_mode_is_a_config_error(options: dict, message: s
 
 def test_int8_with_the_graph_is_accepted() -> None:
     assert DetectorConfig(precision="int8").compat == "graph"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"runtime": "openvino", "precision": "bf16"},
+        {"runtime": "openvino", "precision": "int8"},
+        {"runtime": "openvino", "device": "gpu"},
+        {"runtime": "openvino", "device": "npu"},
+    ],
+)
+def test_openvino_fast_modes_and_devices_are_accepted(options: dict) -> None:
+    config = DetectorConfig(**options)
+    assert all(getattr(config, key) == value for key, value in options.items())
 
 
 @pytest.mark.parametrize("name", sorted(LIMITS))

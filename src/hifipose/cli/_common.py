@@ -117,7 +117,7 @@ FLAG_NAMES: dict[str, str] = {
 
 #: Each detector flag's help (a command passes its own where the flag means more there).
 DETECTOR_HELP: dict[str, str] = {
-    "device": "cpu, cuda or auto (the runtime's GPU when there is one)",
+    "device": "cpu, cuda or auto (the runtime's GPU when there is one); gpu, npu: openvino's",
     "enable_segmentation": "compute (and tint) the person mask",
     "min_detection_confidence": "minimum detector score to start a person (0 to 1)",
     "min_tracking_confidence": "minimum pose presence to keep a person (0 to 1)",
@@ -134,7 +134,10 @@ DETECTOR_HELP: dict[str, str] = {
         "default 1, automatic tiles with --num-poses > 1)"
     ),
     "model_dir": "use model files from this folder",
-    "precision": "int8: a quantised landmark model (litert): faster, not MediaPipe's numbers",
+    "precision": (
+        "int8: a quantised landmark model (litert, openvino); bf16: bfloat16 (openvino): "
+        "faster, not MediaPipe's numbers"
+    ),
     "compat": "mediapipe-python: the legacy mp.solutions.pose's numbers (default: the graph's)",
     "refine_passes": "2: a second landmark pass on each new person (accuracy mode)",
     "flip_tta": "average each crop with its mirror (accuracy)",

@@ -39,6 +39,16 @@ def _threads(text: str) -> tuple[int | None, ...]:
     return counts
 
 
+def _precisions(text: str) -> tuple[str, ...]:
+    from hifipose.config import PRECISIONS
+
+    names = tuple(text.split(","))
+    if not names or any(name not in PRECISIONS for name in names):
+        msg = f"expected precisions among {', '.join(PRECISIONS)}, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return names
+
+
 def run(args: argparse.Namespace) -> int:
     """``hifipose bench``: time hifipose (and MediaPipe) and print the tables."""
     from hifipose import bench
@@ -61,11 +71,13 @@ def run(args: argparse.Namespace) -> int:
         multi_frames=multi,
         models=tuple(args.models.split(",")),
         runtimes=tuple(args.runtimes.split(",")),
+        precisions=args.precisions,
         threads=args.threads,
         rounds=args.rounds,
         vs_mediapipe=args.vs_mediapipe,
         cold_start=args.cold_start,
-        overhead_sizes=tuple(dict.fromkeys((args.size, (1920, 1080)))),
+        overhead_sizes=() if args.speed_only else tuple(dict.fromkeys((args.size, (1920, 1080)))),
+        accuracy_modes=not args.speed_only,
     )
     say = None if args.quiet else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
     report = bench.run_bench(frames, options, progress=say)
@@ -90,6 +102,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     bench = sub.add_parser("bench", help="time hifipose, optionally against MediaPipe")
     bench.add_argument("--models", default="lite,full,heavy", help="comma-separated models")
     bench.add_argument("--runtimes", default="litert", help="comma-separated runtimes")
+    bench.add_argument(
+        "--precisions",
+        type=_precisions,
+        default=("float32",),
+        help="comma-separated: float32, bf16 (openvino), int8 (litert, openvino)",
+    )
     bench.add_argument("--frames", type=bounded_int(2), default=60, help="frames per pass")
     bench.add_argument(
         "--threads", type=_threads, default=(None, 1), help="thread counts (default: default,1)"
@@ -106,6 +124,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--multi", help="a clip with three people: add the several-people rows (full model)"
     )
     bench.add_argument("--cold-start", action="store_true", help="time fresh-process starts")
+    bench.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only the speed table (no outside-inference sizes, no accuracy modes)",
+    )
     bench.add_argument(
         "--memory-frames", type=bounded_int(0), default=0, help="RSS check over N frames"
     )

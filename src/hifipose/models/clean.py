@@ -32,10 +32,11 @@ PIDLESS_PARTIAL_STALE_S: Final = 3600
 _OWNED_PARTIAL_STALE_S: Final = 24 * 3600
 
 # convert: "<stem>.<16 hex of the source's sha256>.hifipose-c<version><suffix>";
-# int8: "<stem>.<16 hex>.hifipose-q<version>.int8.tflite".
+# int8: "<stem>.<16 hex>.hifipose-q<version>.int8.tflite"; OpenVINO's int8:
+# "<stem>.<16 hex>.hifipose-qov<version>.int8.ovir".
 _DERIVED: Final = re.compile(
-    r"(?P<stem>.+)\.(?P<sha>[0-9a-f]{16})\.hifipose-(?P<tool>[cq])(?P<version>\d+)"
-    r"\.(?:\w+|int8\.tflite)\Z"
+    r"(?P<stem>.+)\.(?P<sha>[0-9a-f]{16})\.hifipose-(?P<tool>c|q|qov)(?P<version>\d+)"
+    r"\.(?:\w+|int8\.tflite|int8\.ovir)\Z"
 )
 
 
@@ -76,10 +77,13 @@ def _why_removable(path: Path, now: float) -> str | None:
 
 
 def _why_derived_removable(path: Path, match: re.Match[str]) -> str | None:
+    from hifipose.convert.openvino_int8 import OPENVINO_INT8_VERSION
     from hifipose.convert.quantize import QUANTIZER_VERSION  # numpy: only when one is found
 
     if match["tool"] == "c":
         tool, current = "converter", CONVERTER_VERSION
+    elif match["tool"] == "qov":
+        tool, current = "OpenVINO int8 recipe", OPENVINO_INT8_VERSION
     else:
         tool, current = "quantiser", QUANTIZER_VERSION
     if int(match["version"]) != current:

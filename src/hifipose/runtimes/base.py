@@ -25,7 +25,7 @@ __all__ = [
     "open_session",
 ]
 
-PRECISIONS: Final = ("float32", "float16", "int8")
+PRECISIONS: Final = ("float32", "float16", "bf16", "int8")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,10 +34,12 @@ class SessionOptions:
 
     Attributes:
         num_threads: Inference threads; None lets the runtime choose (LiteRT: 2).
-        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
-        precision: ``"float32"``, ``"float16"`` (opt-in; the torch runtime on CUDA only), or
-            ``"int8"`` (opt-in; litert, BlazePose landmark models only: a quantised model,
-            faster and not MediaPipe's numbers; see :func:`hifipose.convert.int8_model_bytes`).
+        device: ``"cpu"``, ``"cuda"``, ``"auto"``, or ``"gpu"``/``"npu"`` (openvino only).
+        precision: ``"float32"``, ``"float16"`` (opt-in; the torch runtime on CUDA only),
+            ``"bf16"`` (opt-in; openvino on a CPU with AVX512_BF16 or AMX), or ``"int8"``
+            (opt-in; litert and openvino, BlazePose landmark models only: a quantised model,
+            faster and not MediaPipe's numbers; see :func:`hifipose.convert.int8_model_bytes`
+            and :func:`hifipose.convert.openvino_int8.openvino_int8_model`).
         outputs: The outputs the caller will ask for, None for all. A runtime may then skip
             the graph branches only the other outputs need (litert and onnxruntime prune
             them); asking a pruned session for another output is a :class:`ConfigError`.
@@ -75,11 +77,15 @@ _LOADERS: Final = MappingProxyType(
         "litert": ("hifipose.runtimes.litert:open_litert", "ai_edge_litert"),
         "onnxruntime": ("hifipose.runtimes.ort:open_onnxruntime", "onnxruntime"),
         "torch": ("hifipose.runtimes.torch_runtime:open_torch", "torch"),
+        "openvino": ("hifipose.runtimes.openvino_runtime:open_openvino", "openvino"),
     }
 )
-# Runtimes that can run a model in float16 / int8 (SessionOptions.precision).
-_FLOAT16_RUNTIMES: Final = ("torch",)
-_INT8_RUNTIMES: Final = ("litert",)
+# Runtimes that can run a model in float16 / bf16 / int8 (SessionOptions.precision).
+_PRECISION_RUNTIMES: Final = MappingProxyType(
+    {"float16": ("torch",), "bf16": ("openvino",), "int8": ("litert", "openvino")}
+)
+# Devices only some runtimes have.
+_DEVICE_RUNTIMES: Final = MappingProxyType({"gpu": ("openvino",), "npu": ("openvino",)})
 
 
 def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Session:
@@ -94,7 +100,8 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
         A ready session.
 
     Raises:
-        ConfigError: The runtime name is unknown, or it cannot run ``options.precision``.
+        ConfigError: The runtime name is unknown, or it has no ``options.precision`` or
+            ``options.device`` (``"gpu"``/``"npu"``).
         RuntimeUnavailableError: The runtime is not installed or not available in this build.
         DeviceUnavailableError: The runtime cannot use ``options.device`` here.
     """
@@ -104,12 +111,13 @@ def open_session(runtime: str, model_path: Path, options: SessionOptions) -> Ses
     if options.precision not in PRECISIONS:
         msg = f"precision must be one of {PRECISIONS}, got {options.precision!r}"
         raise ConfigError(msg)
-    if options.precision == "float16" and runtime not in _FLOAT16_RUNTIMES:
-        msg = f"precision='float16' is available on: {', '.join(_FLOAT16_RUNTIMES)}; not {runtime}"
-        raise ConfigError(msg)
-    if options.precision == "int8" and runtime not in _INT8_RUNTIMES:
-        msg = f"precision='int8' is available on: {', '.join(_INT8_RUNTIMES)}; not {runtime}"
-        raise ConfigError(msg)
+    for option, value, table in (
+        ("precision", options.precision, _PRECISION_RUNTIMES),
+        ("device", options.device, _DEVICE_RUNTIMES),
+    ):
+        if runtime not in table.get(value, (runtime,)):
+            msg = f"{option}={value!r} is available on: {', '.join(table[value])}; not {runtime}"
+            raise ConfigError(msg)
     target, _ = _LOADERS[runtime]
     module_name, func_name = target.split(":")
     loader: Callable[[Path, SessionOptions], Session] = getattr(

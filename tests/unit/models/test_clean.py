@@ -13,6 +13,7 @@ import pytest
 
 from hifipose.cli import main
 from hifipose.convert import CONVERTER_VERSION, derived
+from hifipose.convert.openvino_int8 import OPENVINO_INT8_VERSION
 from hifipose.convert.quantize import QUANTIZER_VERSION
 from hifipose.models import MODEL_SPECS, clean_cache, derived_status
 
@@ -66,8 +67,12 @@ def cache(tmp_path: Path) -> tuple[Path, set[str], set[str]]:
     good = f"pose_landmark_full.{FULL.sha256[:16]}.hifipose-c{CONVERTER_VERSION}.onnx"
     int8 = f"pose_landmark_lite.{LITE.sha256[:16]}.hifipose-q{QUANTIZER_VERSION}.int8.tflite"
     old_int8 = int8.replace(f"-q{QUANTIZER_VERSION}.", f"-q{QUANTIZER_VERSION - 1}.")
+    ovir = f"pose_landmark_full.{FULL.sha256[:16]}.hifipose-qov{OPENVINO_INT8_VERSION}.int8.ovir"
+    old_ovir = ovir.replace(f"-qov{OPENVINO_INT8_VERSION}.", f"-qov{OPENVINO_INT8_VERSION + 1}.")
     made = {
         good: ("stay", b"onnx bytes"),
+        ovir: ("stay", b"openvino int8 bytes"),
+        old_ovir: ("go", b"openvino int8 of another recipe"),
         int8: ("go", b"int8 model bytes"),
         old_int8: ("go", b"older int8 model bytes"),
         f"pose_landmark_heavy.{'1' * 16}.hifipose-c{CONVERTER_VERSION}.onnx": ("go", b"gone"),
@@ -76,6 +81,8 @@ def cache(tmp_path: Path) -> tuple[Path, set[str], set[str]]:
         derived.write(tmp_path / name, data, source_sha256="0" * 64, tool="test")
     files |= {name: (what, 0) for name, (what, _) in made.items()}
     files[derived.record_path(tmp_path / good).name] = ("stay", 0)
+    files[derived.record_path(tmp_path / ovir).name] = ("stay", 0)
+    files[derived.record_path(tmp_path / old_ovir).name] = ("go", 0)
     files[derived.record_path(tmp_path / old_int8).name] = ("go", 0)  # its file is removed
     (tmp_path / int8).write_bytes(b"int8 model bytez")  # damaged after it was made
     gone_file = tmp_path / f"pose_landmark_heavy.{'1' * 16}.hifipose-c{CONVERTER_VERSION}.onnx"
