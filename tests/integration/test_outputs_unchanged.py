@@ -32,6 +32,8 @@ BASELINE = "1474f81"
 SQUATS = SHARED_DATA / "tfjs_golden" / "pose_squats.mp4"
 CROSSING = SHARED_DATA / "multi" / "crossing_squats.mp4"
 FRAMES = ["--max-frames", "12"]
+#: The several-people options' values before issue 27 made them depend on ``num_poses``.
+OLD = ["--tiles", "1", "--detect-every", "15", "--max-lost-ms", "1000"]
 
 #: ``(name, argv)`` per run; ``{out}`` is the run's output folder.
 RUNS: list[tuple[str, list[str]]] = [
@@ -40,7 +42,8 @@ RUNS: list[tuple[str, list[str]]] = [
     ("parquet", ["track", str(SQUATS), "-o", "{out}/k.parquet", "--fov", "60"]),
     ("coco", ["track", str(SQUATS), "-o", "{out}/k.json", "--segmentation"]),
     ("bvh", ["track", str(SQUATS), "-o", "{out}/k.bvh", "--smoothing", "offline"]),
-    ("multi_parquet", ["track", str(CROSSING), "-o", "{out}/m.parquet", "--num-poses", "3"]),
+    # issue 27 changed the several-people defaults on purpose: the old ones, given
+    ("multi_parquet", ["track", str(CROSSING), "-o", "{out}/m.parquet", "--num-poses", "3", *OLD]),
     ("batch", ["batch", str(SQUATS), "-o", "{out}/batch", "--workers", "1", "--model", "lite"]),
 ]
 
