@@ -179,3 +179,25 @@ def check_batch_inputs(
         msg = f"all inputs must have the same batch size, got {sorted(batch_sizes)}"
         raise ConfigError(msg)
     return feed
+
+
+Batch = NDArray[np.float32]
+
+
+def run_item_by_item(
+    inputs: Mapping[str, Batch],
+    names: Sequence[str],
+    infer: Callable[
+        [Mapping[str, NDArray[np.float32]], Sequence[str]], dict[str, NDArray[np.float32]]
+    ],
+) -> dict[str, NDArray[np.float32]]:
+    """A batch of N through ``infer`` as N batch-1 runs, outputs concatenated in order.
+
+    For runtimes whose graph keeps the file's batch of 1 (LiteRT, OpenVINO): the inputs
+    share one batch size (checked by the caller).
+    """
+    size = next(iter(inputs.values())).shape[0] if inputs else 1
+    if size == 1:
+        return infer(inputs, names)
+    items = [infer({k: v[i : i + 1] for k, v in inputs.items()}, names) for i in range(size)]
+    return {name: np.concatenate([item[name] for item in items]) for name in names}

@@ -19,7 +19,7 @@ from hifipose.errors import (
     ModelIntegrityError,
     RuntimeUnavailableError,
 )
-from hifipose.runtimes.base import Session, SessionOptions, check_output_names
+from hifipose.runtimes.base import Session, SessionOptions, check_output_names, run_item_by_item
 
 __all__ = ["open_litert"]
 
@@ -93,13 +93,7 @@ class _LiteRTSession:
         if len(batch) > 1:
             msg = f"all inputs must have the same batch size, got {sorted(batch)}"
             raise ConfigError(msg)
-        size = batch.pop() if batch else 1
-        if size == 1:
-            return self._invoke(inputs, names)
-        items = [
-            self._invoke({k: v[i : i + 1] for k, v in inputs.items()}, names) for i in range(size)
-        ]
-        return {name: np.concatenate([item[name] for item in items]) for name in names}
+        return run_item_by_item(inputs, names, self._invoke)
 
     def _invoke(
         self, inputs: Mapping[str, NDArray[np.float32]], names: Sequence[str]

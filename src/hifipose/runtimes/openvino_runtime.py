@@ -33,6 +33,7 @@ from hifipose.runtimes.base import (
     SessionOptions,
     check_batch_inputs,
     check_output_names,
+    run_item_by_item,
 )
 
 __all__ = ["DEFAULT_NUM_THREADS", "check_bf16", "open_openvino", "select_device"]
@@ -194,13 +195,7 @@ class _OpenVINOSession:
             raise DetectorClosedError(msg)
         feed = check_batch_inputs(inputs, self._input_shapes)
         names = check_output_names(output_names, self.output_names)
-        size = next(iter(feed.values())).shape[0]
-        if size == 1:
-            return self._infer(feed, names)
-        items = [
-            self._infer({k: v[i : i + 1] for k, v in feed.items()}, names) for i in range(size)
-        ]
-        return {name: np.concatenate([item[name] for item in items]) for name in names}
+        return run_item_by_item(feed, names, self._infer)
 
     def _infer(
         self, feed: Mapping[str, NDArray[np.float32]], names: Sequence[str]
