@@ -14,7 +14,6 @@ Only numpy is imported here; onnx and torch are imported when a converter runs.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -103,7 +102,7 @@ def onnx_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         logger.warning("cannot cache the ONNX conversion at %s (%s); continuing", target, exc)
     else:
         logger.info("converted %s to ONNX: %s", model_path.name, target)
-        _remove_stale(model_path, target)
+        derived.remove_older(target, f"{model_path.stem}.*.hifipose-c*{target.suffix}")
     return blob
 
 
@@ -160,9 +159,7 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         logger.warning("cannot cache the int8 model at %s (%s); continuing", target, exc)
     else:
         logger.info("quantised %s to int8: %s", model_path.name, target)
-        for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-q*.int8.tflite"):
-            if stale != target:
-                _unlink_with_record(stale)
+        derived.remove_older(target, f"{model_path.stem}.*.hifipose-q*.int8.tflite")
     return blob
 
 
@@ -177,19 +174,6 @@ def _load_derived(target: Path, what: str, source_sha256: str, tool: str) -> byt
         log = logger.info if why == derived.NO_RECORD else logger.warning
         log("the cached %s %s %s; making it again", what, target, why)
     return blob
-
-
-def _unlink_with_record(path: Path) -> None:
-    for stale in (path, derived.record_path(path)):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
-def _remove_stale(model_path: Path, current: Path) -> None:
-    """Delete this model's conversions from other sources or converter versions."""
-    for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-c*{current.suffix}"):
-        if stale != current:
-            _unlink_with_record(stale)
 
 
 def torch_module(model_path: Path, outputs: Sequence[str] | None = None) -> TFLiteModule:

@@ -10,6 +10,7 @@ makes it again. torch modules are rebuilt from the .tflite each time and have no
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "is_derived",
     "load",
     "record_path",
+    "remove_older",
     "write",
     "write_atomic",
 ]
@@ -154,3 +156,16 @@ def check(path: Path) -> str | None:
     if isinstance(entry, str):
         return entry
     return _judge(path, data, entry, None, None)
+
+
+def remove_older(current: Path, pattern: str) -> None:
+    """Delete the files beside ``current`` matching the glob ``pattern`` (its other versions).
+
+    Each goes with its digest record; ``current`` stays, and a file that cannot be deleted
+    is left.
+    """
+    for stale in current.parent.glob(pattern):
+        if stale != current:
+            for path in (stale, record_path(stale)):
+                with contextlib.suppress(OSError):
+                    path.unlink()

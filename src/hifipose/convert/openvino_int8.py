@@ -231,8 +231,5 @@ def openvino_int8_model(model_path: Path, *, refresh: bool = False) -> Any:  # n
         logger.warning("cannot cache the int8 model at %s (%s); continuing", target, exc)
     else:
         logger.info("quantised %s to int8 for openvino: %s", model_path.name, target)
-        for stale in model_path.parent.glob(f"{model_path.stem}.*.hifipose-qov*.int8.ovir"):
-            if stale != target:
-                for path in (stale, derived.record_path(stale)):
-                    path.unlink(missing_ok=True)
+        derived.remove_older(target, f"{model_path.stem}.*.hifipose-qov*.int8.ovir")
     return _unpack(blob, target)
