@@ -70,3 +70,27 @@ def test_part_landmarks_normalise_and_set_xyz_only() -> None:
     np.testing.assert_allclose(got, points, rtol=1e-6)
     first = landmarks.landmark[0]
     assert [f.name for f, _ in first.ListFields()] == ["x", "y", "z"]  # as mediapipe 0.10.14's
+
+
+def test_edge_sets_are_well_formed_without_mediapipe() -> None:
+    """What holds without the oracle (Python 3.13 has no mediapipe wheel)."""
+    from hifipose.solutions import face_mesh_connections as fm
+    from hifipose.solutions import hands_connections as hc
+
+    mesh = {a for edge in fm.FACEMESH_TESSELATION for a in edge}
+    assert mesh == set(range(468))  # every mesh point, no iris point
+    for iris, first in ((fm.FACEMESH_RIGHT_IRIS, 469), (fm.FACEMESH_LEFT_IRIS, 474)):
+        assert iris == {(first + i, first + (i + 1) % 4) for i in range(4)}  # a loop
+    assert fm.FACEMESH_IRISES == fm.FACEMESH_LEFT_IRIS | fm.FACEMESH_RIGHT_IRIS
+    assert fm.FACEMESH_CONTOURS >= fm.FACEMESH_LIPS | fm.FACEMESH_FACE_OVAL
+    assert not fm.FACEMESH_CONTOURS & fm.FACEMESH_NOSE
+    groups = (
+        hc.HAND_PALM_CONNECTIONS,
+        hc.HAND_THUMB_CONNECTIONS,
+        hc.HAND_INDEX_FINGER_CONNECTIONS,
+        hc.HAND_MIDDLE_FINGER_CONNECTIONS,
+        hc.HAND_RING_FINGER_CONNECTIONS,
+        hc.HAND_PINKY_FINGER_CONNECTIONS,
+    )
+    assert frozenset().union(*groups) == hc.HAND_CONNECTIONS
+    assert sum(len(g) for g in groups) == len(hc.HAND_CONNECTIONS) == 21
