@@ -1,13 +1,16 @@
-"""hifipose.solutions against MediaPipe: its own pose_test.py, its numbers, its pixels.
+"""hifipose.solutions against MediaPipe: its own pose and holistic tests, its numbers, its pixels.
 
-- MediaPipe's own ``pose_test.py`` (../shared/peer, run unchanged by the peer runner) passes
-  10 of 10 against ``hifipose.solutions`` (mediapipe 0.10.14 itself passes 9).
+- MediaPipe's own ``pose_test.py`` and ``holistic_test.py`` (../shared/peer, run unchanged by
+  the peer runner) pass 10 of 10 each against ``hifipose.solutions`` (mediapipe 0.10.14
+  itself passes 9 and 10).
 - The numbers through the shim are mediapipe 0.10.14's ``solutions.pose`` (fed the same model
   files) within the compat target, 0.15 % of the box diagonal (mean), on a subset of stills
   and clip frames per model in static and video mode; the full sweep is
   benchmarks/bench_solutions.py --accuracy. The shim adds nothing to the compat pipeline's
   numbers (same landmarks as ``create_detector(compat="mediapipe-python")``, to float32),
   which tests/integration/test_compat_mediapipe.py holds on every input.
+- ``holistic.Holistic`` adds nothing to ``create_detector(holistic=True)``'s hands and face
+  (tests/integration/test_holistic.py holds those against MediaPipe's Holistic).
 - draw_landmarks on real results draws MediaPipe's pixels.
 - Bad input raises MediaPipe's error kinds and loses nothing.
 """
@@ -26,6 +29,7 @@ import pytest
 
 import hifipose
 from hifipose.solutions import drawing_styles, drawing_utils
+from hifipose.solutions import holistic as hp_holistic
 from hifipose.solutions import pose as hp_pose
 from tests import tolerances as tol
 from tests.conftest import REPORT, ROOT, SHARED_DATA, clip_frames, read_rgb
@@ -45,11 +49,12 @@ def _env_with_this_checkout() -> dict[str, str]:
     return env
 
 
-def test_mediapipes_own_pose_test_passes_unchanged(tmp_path: Path) -> None:
+@pytest.mark.parametrize("solution", ["pose", "holistic"])
+def test_mediapipes_own_solution_test_passes_unchanged(solution: str, tmp_path: Path) -> None:
     # MediaPipe's tests write their annotated frames to the temporary folder: this test's own.
     env = {**_env_with_this_checkout(), "TMPDIR": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, str(PEER_RUNNER), "--impl", "hifipose", "--tests", "pose"],
+        [sys.executable, str(PEER_RUNNER), "--impl", "hifipose", "--tests", solution],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -59,7 +64,7 @@ def test_mediapipes_own_pose_test_passes_unchanged(tmp_path: Path) -> None:
     )
     lines = run.stdout.strip().splitlines()
     assert lines, run.stderr[-2000:]
-    REPORT.append(f"MediaPipe's pose_test.py against hifipose.solutions: {lines[-1]}")
+    REPORT.append(f"MediaPipe's {solution}_test.py against hifipose.solutions: {lines[-1]}")
     assert lines[-1] == "hifipose: 10 passed, 0 failed", run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0
 
@@ -152,6 +157,39 @@ def test_the_shim_adds_nothing_to_the_compat_pipeline(model_dir: Path) -> None:
             assert results.segmentation_mask.shape == (height, width)
 
 
+def test_holistic_adds_nothing_to_hifiposes_holistic(model_dir: Path) -> None:
+    """Same pose, hands and face as create_detector(holistic=True, compat="mediapipe-python"),
+    the person's left hand as left_hand_landmarks, to float32 rounding."""
+    frames = clip_frames(SHARED_DATA / "tfjs_golden" / "pose_squats.mp4")[:8]
+    height, width = frames[0].shape[:2]
+    scale = np.array([width, height, width], np.float32)
+    found = {"left_hand": 0, "right_hand": 0, "face": 0}
+    with (
+        hp_holistic.Holistic(model_dir=model_dir) as solution,
+        hifipose.create_detector(
+            model_dir=model_dir, compat="mediapipe-python", holistic=True
+        ) as detector,
+    ):
+        for frame in frames:
+            results = solution.process(frame)
+            (pose,) = detector.estimate_poses(frame)
+            pairs = {
+                "left_hand": (results.left_hand_landmarks, pose.left_hand),
+                "right_hand": (results.right_hand_landmarks, pose.right_hand),
+                "face": (results.face_landmarks, pose.face),
+            }
+            for part, (theirs, ours) in pairs.items():
+                assert (theirs is None) == (ours is None), part
+                if ours is None:
+                    continue
+                found[part] += 1
+                got = np.array([[p.x, p.y, p.z] for p in theirs.landmark]) * scale
+                np.testing.assert_allclose(got, ours.image_array, rtol=1e-6, atol=1e-3)
+            image = np.array([[p.x, p.y, p.z] for p in results.pose_landmarks.landmark])
+            np.testing.assert_allclose(image * scale, pose.image_array[:, :3], rtol=1e-6, atol=1e-4)
+    assert all(count > 0 for count in found.values()), found
+
+
 def test_draw_landmarks_on_real_results_draws_mediapipes_pixels(model_dir: Path) -> None:
     mp_drawing = pytest.importorskip("mediapipe.python.solutions.drawing_utils")
     landmark_pb2 = pytest.importorskip("mediapipe.framework.formats.landmark_pb2")
@@ -172,6 +210,19 @@ def test_draw_landmarks_on_real_results_draws_mediapipes_pixels(model_dir: Path)
             mp_drawing.draw_landmarks(original, theirs, hp_pose.POSE_CONNECTIONS, style)
             assert not np.array_equal(original, bgr)
             np.testing.assert_array_equal(mine, original)
+
+
+def test_holistic_bad_input_and_close_are_mediapipes(model_dir: Path) -> None:
+    with hp_holistic.Holistic(static_image_mode=True, model_dir=model_dir) as solution:
+        with pytest.raises(
+            ValueError, match=re.escape("Input image must contain three channel rgb data.")
+        ):
+            solution.process(np.arange(36, dtype=np.uint8).reshape(3, 3, 4))
+        blank = solution.process(np.full((100, 100, 3), 255, np.uint8))
+        assert blank == (None,) * 6
+    solution.close()  # again: nothing happens
+    with pytest.raises(ValueError, match="this Holistic is closed"):
+        solution.process(np.zeros((8, 8, 3), np.uint8))
 
 
 def test_bad_input_raises_mediapipes_errors_and_loses_nothing(model_dir: Path) -> None:

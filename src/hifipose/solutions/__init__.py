@@ -11,7 +11,8 @@ Code written against ``mp.solutions`` runs after changing its import line::
 
 or ``from hifipose.solutions import pose as mp_pose`` for
 ``from mediapipe.python.solutions import pose as mp_pose``. Submodules: :mod:`.pose`,
-:mod:`.drawing_utils`, :mod:`.drawing_styles`, :mod:`.pose_connections`, and
+:mod:`.holistic` (pose, hands and face), :mod:`.drawing_utils`, :mod:`.drawing_styles`,
+:mod:`.pose_connections`, :mod:`.hands_connections`, :mod:`.face_mesh_connections`, and
 :mod:`.landmark_pb2` (the landmark containers). They are imported on first use, so
 ``import hifipose`` stays light.
 """
@@ -26,12 +27,24 @@ if TYPE_CHECKING:
     from hifipose.solutions import (
         drawing_styles,
         drawing_utils,
+        face_mesh_connections,
+        hands_connections,
+        holistic,
         landmark_pb2,
         pose,
         pose_connections,
     )
 
-__all__ = ["drawing_styles", "drawing_utils", "landmark_pb2", "pose", "pose_connections"]
+__all__ = [
+    "drawing_styles",
+    "drawing_utils",
+    "face_mesh_connections",
+    "hands_connections",
+    "holistic",
+    "landmark_pb2",
+    "pose",
+    "pose_connections",
+]
 
 _SUBMODULES: Final = frozenset(__all__)
 

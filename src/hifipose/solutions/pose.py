@@ -19,26 +19,31 @@ from __future__ import annotations
 import dataclasses
 from enum import IntEnum
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.api import create_detector
-from hifipose.config import Compat, Device, ModelType, RuntimeName
-from hifipose.errors import ConfigError, SolutionClosedError
-from hifipose.solutions._solution import check_rgb, landmark_lists
+from hifipose.config import Compat, Device, RuntimeName
+from hifipose.errors import ConfigError
+from hifipose.solutions._solution import (
+    Solution,
+    check_flag,
+    check_model_complexity,
+    check_rgb,
+    landmark_lists,
+)
 from hifipose.solutions.landmark_pb2 import LandmarkList, NormalizedLandmarkList
 from hifipose.solutions.pose_connections import POSE_CONNECTIONS
 
-if TYPE_CHECKING:
-    from hifipose.detector import PoseDetector
-
-__all__ = ["POSE_CONNECTIONS", "ExtraSettings", "Pose", "PoseLandmark", "PoseResults"]
-
-#: ``model_complexity`` → hifipose's landmark model.
-MODEL_COMPLEXITY: Final[dict[int, ModelType]] = {0: "lite", 1: "full", 2: "heavy"}
+__all__ = [
+    "POSE_CONNECTIONS",
+    "ExtraSettings",
+    "Pose",
+    "PoseLandmark",
+    "PoseResults",
+]
 
 
 class PoseLandmark(IntEnum):
@@ -98,14 +103,7 @@ class PoseResults(NamedTuple):
     segmentation_mask: NDArray[np.float32] | None
 
 
-def _check_flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool | int | np.bool_):
-        msg = f"{name} must be a bool, got {value!r}"
-        raise ConfigError(msg)
-    return bool(value)
-
-
-class Pose:
+class Pose(Solution):
     """MediaPipe Pose: the pose of the most prominent person in each RGB image.
 
     The legacy ``mp.solutions.pose.Pose`` arguments, same names, defaults and meaning;
@@ -154,44 +152,27 @@ class Pose:
         model_dir: str | Path | None = None,
         compat: Compat = "mediapipe-python",
     ) -> None:
-        if (
-            isinstance(model_complexity, bool)
-            or not isinstance(model_complexity, int | np.integer)
-            or int(model_complexity) not in MODEL_COMPLEXITY
-        ):
-            msg = f"model_complexity must be 0, 1 or 2, got {model_complexity!r}"
-            raise ConfigError(msg)
+        model_type = check_model_complexity(model_complexity)
         if extra_settings is not None and not isinstance(extra_settings, ExtraSettings):
             msg = f"extra_settings must be an ExtraSettings or None, got {extra_settings!r}"
             raise ConfigError(msg)
-        static = _check_flag("static_image_mode", static_image_mode)
-        self._enable_segmentation = _check_flag("enable_segmentation", enable_segmentation)
-        self._detector: PoseDetector | None = create_detector(
-            model_type=MODEL_COMPLEXITY[int(model_complexity)],
+        static = check_flag("static_image_mode", static_image_mode)
+        self._enable_segmentation = check_flag("enable_segmentation", enable_segmentation)
+        detector = create_detector(
+            model_type=model_type,
             runtime=runtime,
             device=device,
             static_image_mode=static,
-            enable_smoothing=_check_flag("smooth_landmarks", smooth_landmarks),
+            enable_smoothing=check_flag("smooth_landmarks", smooth_landmarks),
             enable_segmentation=self._enable_segmentation,
-            smooth_segmentation=_check_flag("smooth_segmentation", smooth_segmentation),
+            smooth_segmentation=check_flag("smooth_segmentation", smooth_segmentation),
             min_detection_confidence=min_detection_confidence,
             min_tracking_confidence=min_tracking_confidence,
             model_dir=model_dir,
             num_threads=num_threads,
             compat=compat,
         )
-
-    @property
-    def detector(self) -> PoseDetector:
-        """The hifipose detector behind this solution (for hifipose's own API).
-
-        Raises:
-            SolutionClosedError: After :meth:`close`.
-        """
-        if self._detector is None:
-            msg = "this Pose is closed; create a new one"
-            raise SolutionClosedError(msg)
-        return self._detector
+        super().__init__(detector)
 
     def process(self, image: NDArray[np.uint8]) -> PoseResults:
         """Find the pose of the most prominent person in an RGB image.
@@ -220,32 +201,3 @@ class Pose:
         image_list, world_list = landmark_lists(pose, (frame.shape[1], frame.shape[0]))
         mask = pose.segmentation if self._enable_segmentation else None
         return PoseResults(image_list, world_list, mask)
-
-    def reset(self) -> None:
-        """Forget the tracked person and the smoothing: the next frame starts a new stream.
-
-        Raises:
-            SolutionClosedError: After :meth:`close`.
-        """
-        self.detector.reset()
-
-    def close(self) -> None:
-        """Release the models. Calling it again does nothing."""
-        if self._detector is not None:
-            self._detector.close()
-            self._detector = None
-
-    def __enter__(self) -> Pose:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self._detector is None else repr(self._detector)
-        return f"Pose({state})"

@@ -100,13 +100,15 @@ def test_import_hifipose_as_mp_reaches_the_solutions_lazily() -> None:
     code = (
         "import sys, hifipose as mp; assert 'hifipose.solutions' not in sys.modules; "
         "print(mp.solutions.pose.Pose.__module__, mp.solutions.drawing_utils.__name__, "
-        "mp.solutions.drawing_styles.get_default_pose_landmarks_style.__name__)"
+        "mp.solutions.drawing_styles.get_default_pose_landmarks_style.__name__, "
+        "mp.solutions.holistic.Holistic.__module__)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [
         "hifipose.solutions.pose",
         "hifipose.solutions.drawing_utils",
         "get_default_pose_landmarks_style",
+        "hifipose.solutions.holistic",
     ]
-    with pytest.raises(AttributeError, match="holistic"):
-        hifipose.solutions.holistic  # noqa: B018 - not built yet
+    with pytest.raises(AttributeError, match="hands"):
+        hifipose.solutions.hands  # noqa: B018 - not a hifipose solution
