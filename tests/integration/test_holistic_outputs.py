@@ -119,3 +119,38 @@ def test_track_holistic_csv_publishes_its_face_file(model_dir: Path, tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.csv", "k.face.csv"]
     frames = list(read_results(out))
     assert frames[1].poses and frames[1].poses[0].face is not None
+
+
+def test_batch_holistic_tables_carry_the_parts(model_dir: Path, tmp_path: Path) -> None:
+    import cv2
+
+    from hifipose.batch import BatchOptions
+    from hifipose.cli import main
+    from hifipose.io.table import read_metadata
+
+    capture = cv2.VideoCapture(str(CLIP))
+    frames = [capture.read()[1] for _ in range(3)]
+    capture.release()
+    clip = tmp_path / "in" / "three.mp4"
+    clip.parent.mkdir()
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (width, height))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "out"
+    argv = ["batch", str(clip), "-o", str(out), "--workers", "1", "--holistic", "--num-poses", "3"]
+    assert main([*argv, "--model-dir", str(model_dir), "--quiet"]) == 0
+    table = read_poses(out / "poses" / "three.parquet")
+    assert set(HOLISTIC_COLUMNS) < set(table.column_names)
+    assert table.column("right_hand_score").null_count < table.num_rows
+    assert table.column("face_x").null_count < table.num_rows
+    producer = read_metadata(table.schema.metadata)
+    assert producer is not None
+    assert producer["schema_version"] == 4
+    assert producer["options"]["holistic"] is True
+    assert "hand_landmark_full" in producer["models"]
+    # the body-only fingerprint is the one batch always wrote: no holistic key, no hand model
+    body = BatchOptions().fingerprint()
+    assert "holistic" not in body["options"]
+    assert set(body["models"]) == {"pose_detection", "pose_landmark_full"}
