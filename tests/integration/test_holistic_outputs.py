@@ -154,3 +154,32 @@ def test_batch_holistic_tables_carry_the_parts(model_dir: Path, tmp_path: Path) 
     body = BatchOptions().fingerprint()
     assert "holistic" not in body["options"]
     assert set(body["models"]) == {"pose_detection", "pose_landmark_full"}
+
+
+def test_rerun_logs_hands_and_face_per_person(results: list[FrameResult], tmp_path: Path) -> None:
+    rr = pytest.importorskip("rerun")
+    path = tmp_path / "k.rrd"
+    with open_writer(path, holistic=True) as writer:
+        for result in results:
+            writer.write(result)
+    positions: dict[tuple[str, str], dict[int, object]] = {}  # (entity, archetype): {frame: xy}
+    for chunk in rr.chunk.RrdReader(path).stream().to_chunks():
+        if chunk.is_static or "frame" not in chunk.timeline_names:
+            continue
+        batch = chunk.to_record_batch()
+        for name in ("Points2D:positions", "Points3D:positions"):
+            if name in batch.schema.names:
+                found = positions.setdefault((chunk.entity_path, name[:8]), {})
+                frames = batch.column("frame").to_pylist()
+                for frame, xy in zip(frames, batch.column(name).to_pylist(), strict=True):
+                    if xy is not None:
+                        found[int(frame)] = xy
+    pose = results[1].poses[0]
+    for part in ("left_hand", "right_hand", "face"):
+        logged = positions[f"/video/pose/{pose.track_id}/{part}", "Points2D"]
+        assert sorted(logged) == [1, 2], part
+        found = np.asarray(logged[1], dtype=np.float32)
+        np.testing.assert_allclose(found, getattr(pose, part).image_array[:, :2])
+    hand = positions[f"/world/pose/{pose.track_id}/left_hand", "Points3D"][1]
+    wrist = pose.world_array_m[15]  # the body's left wrist: the hand is placed there
+    np.testing.assert_allclose(np.asarray(hand, dtype=np.float32)[0], wrist, atol=1e-6)
