@@ -339,7 +339,9 @@ class JobManager:
             source = stack.enter_context(open_source(inputs[0], max_frames=self._max_frames))
             job.frames_total = source.frame_count
             writers: list[ResultWriter] = [
-                stack.enter_context(open_writer(job.folder / OUTPUTS[kind]))
+                stack.enter_context(
+                    open_writer(job.folder / OUTPUTS[kind], holistic=options.holistic)
+                )
                 for kind in self._kinds
                 if kind != "overlay"
             ]

@@ -139,6 +139,7 @@ def test_switching_options_applies_live(client: TestClient) -> None:
             "smoothing": True,
             "segmentation": True,
             "num_poses": 1,
+            "holistic": False,
         }
         ws.send_bytes(encode_frame(1, 0.0, jpeg))
         result = receive_until(ws, "result")
@@ -152,6 +153,24 @@ def test_switching_options_applies_live(client: TestClient) -> None:
         ws.send_text(json.dumps({"type": "config", "smoothing": False, "segmentation": False}))
         assert receive_until(ws, "config")["config"]["smoothing"] is False
         assert info(client)["open_detectors"] == 1  # the old detector was closed
+
+
+def test_the_holistic_switch_sends_each_persons_hands_and_face(client: TestClient) -> None:
+    jpegs = squat_jpegs()
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_bytes(encode_frame(0, 0.0, jpegs[0]))
+        (body,) = receive_until(ws, "result")["poses"]
+        assert "left_hand" not in body and "face" not in body  # off: the body only, as ever
+        ws.send_text(json.dumps({"type": "config", "holistic": True}))
+        assert receive_until(ws, "config")["config"]["holistic"] is True
+        ws.send_bytes(encode_frame(1, 100.0, jpegs[1]))
+        (pose,) = receive_until(ws, "result")["poses"]
+        assert len(pose["left_hand"]) == len(pose["right_hand"]) == 21
+        assert len(pose["face"]) in {468, 478}
+        assert all(len(point) == 2 for point in pose["right_hand"])
+        ws.send_text(json.dumps({"type": "config", "holistic": False}))
+        assert receive_until(ws, "config")["config"]["holistic"] is False
 
 
 def test_several_people_come_back_each_with_its_track_id(client: TestClient) -> None:
