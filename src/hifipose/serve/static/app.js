@@ -500,7 +500,7 @@
     showProgress(1, "");
     const frames = `${job.frames_done} frame${job.frames_done === 1 ? "" : "s"}`;
     finishUpload(`Done: ${frames}, a pose in ${job.frames_with_pose}.`);
-    const names = { jsonl: "Keypoints (JSONL)", csv: "Keypoints (CSV)", parquet: "Keypoints (Parquet)", overlay: "Overlay video (MP4)" };
+    const names = { jsonl: "Keypoints (JSONL)", csv: "Keypoints (CSV)", parquet: "Keypoints (Parquet)", overlay: "Overlay video (MP4)", face_csv: "Face points (CSV)" };
     $("downloads").replaceChildren(...job.outputs.map((kind) => {
       const item = document.createElement("li");
       const link = document.createElement("a");
