@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -280,15 +281,26 @@ def table_rows(
     return rows
 
 
-def face_csv_rows(result: FrameResult, video_id: str) -> list[list[Any]]:
-    """The face file's rows of one frame (:data:`FACE_CSV_COLUMNS`): one per face point."""
+def face_csv_rows(
+    result: FrameResult, video_id: str, decimals: int | None = None
+) -> list[list[Any]]:
+    """The face file's rows of one frame (:data:`FACE_CSV_COLUMNS`): one per face point.
+
+    With ``decimals``, the coordinates are rounded to that many; a non-finite one is None.
+    """
     rows: list[list[Any]] = []
     for place, pose in enumerate(result.poses):
         face = pose.face
         if face is None:
             continue
         head = [video_id, result.index, pose.track_id, place]
-        rows += [[*head, point, *xyz] for point, xyz in enumerate(face.image_array.tolist())]
+        values = face.image_array.astype(np.float64)
+        if decimals is not None:  # n / 10**d, the double nearest the decimal, as round() gives
+            values = np.round(values, decimals)
+        points = values.tolist()
+        if decimals is not None and not np.isfinite(values).all():
+            points = [[v if math.isfinite(v) else None for v in xyz] for xyz in points]
+        rows += [[*head, point, *xyz] for point, xyz in enumerate(points)]
     return rows
 
 

@@ -95,7 +95,8 @@ class _FaceCsvWriter(AtomicWriter):
         self._csv.writerow(FACE_CSV_COLUMNS)
 
     def _write(self, result: FrameResult) -> None:
-        self._csv.writerows(_csv_cells(row) for row in face_csv_rows(result, self.video_id))
+        # rounded there (the cells' values are known: no per-cell type checks)
+        self._csv.writerows(face_csv_rows(result, self.video_id, DECIMALS))
 
 
 class CsvWriter(AtomicWriter):
