@@ -17,6 +17,7 @@ __all__ = [
     "COCO17_SKELETON",
     "FLIP_PERMUTATION",
     "HAND_EDGES",
+    "HAND_KEYPOINT_NAMES",
     "KEYPOINT_NAMES",
     "LEFT_KEYPOINTS",
     "NUM_KEYPOINTS",
@@ -70,7 +71,18 @@ NUM_KEYPOINTS: Final = len(Kp)
 #: Lower-case names in model order (``"nose"``, ``"left_eye_inner"``, …), as in TF.js.
 KEYPOINT_NAMES: Final[tuple[str, ...]] = tuple(kp.name.lower() for kp in Kp)
 
-#: The 35 skeleton edges of MediaPipe's ``POSE_CONNECTIONS``.
+#: The 21 points of a Holistic hand, lower-case, in the hand model's order (MediaPipe's
+#: ``HandLandmark`` names): the wrist, then each finger from its base to its tip.
+HAND_KEYPOINT_NAMES: Final[tuple[str, ...]] = (
+    "wrist",
+    *(f"thumb_{joint}" for joint in ("cmc", "mcp", "ip", "tip")),
+    *(
+        f"{finger}_{joint}"
+        for finger in ("index_finger", "middle_finger", "ring_finger", "pinky")
+        for joint in ("mcp", "pip", "dip", "tip")
+    ),
+)
+
 #: The 21 edges of a Holistic hand (points: 0 wrist; per finger, base to tip: thumb 1-4,
 #: index 5-8, middle 9-12, ring 13-16, pinky 17-20): each finger's chain, and the palm
 #: outline wrist → index base → middle base → ring base → pinky base → wrist.
@@ -83,6 +95,7 @@ HAND_EDGES: Final[tuple[tuple[int, int], ...]] = (
     *((5, 9), (9, 13), (13, 17)),
 )
 
+#: The 35 skeleton edges of MediaPipe's ``POSE_CONNECTIONS``.
 SKELETON_EDGES: Final[tuple[tuple[Kp, Kp], ...]] = (
     # face
     (Kp.NOSE, Kp.LEFT_EYE_INNER),

@@ -10,7 +10,8 @@ from hifipose._version import __version__
 from hifipose.camera import CameraSpec
 from hifipose.config import ONE_PERSON_DEFAULTS, DetectorConfig
 from hifipose.errors import ConfigError
-from hifipose.models import MODEL_SPECS, landmark_model_name
+from hifipose.holistic import HOLISTIC_MODELS
+from hifipose.models import HOLISTIC_SPECS, MODEL_SPECS, landmark_model_name
 from hifipose.stream import SMOOTHING_MODES, RunOptions, Smoothing
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ BATCH_FIXED_FIELDS: Final = {
     "num_threads": "set per worker (--threads-per-worker)",
     "strict_timestamps": "batch repairs container timestamps",
     "smooth_segmentation": "batch stores no masks",
-    "holistic": "batch's tables hold the body only (hands and face: not yet)",
     "refine_face_landmarks": "the attention face model is not built yet",
 }
 #: The fingerprint's keys of batch's first release, in order; every later option follows,
@@ -69,7 +69,9 @@ class BatchOptions:
             as ``smoothing``, ``num_threads`` None: each worker sets its own).
         run: Smoothing and the camera. With a camera, the table gains camera-space
             keypoints (``{name}_cam_x/_y/_z`` columns, metres), their depth smoothed per
-            track over time unless ``smoothing`` is ``"none"``, as in ``track``.
+            track over time unless ``smoothing`` is ``"none"``, as in ``track``. With
+            ``holistic`` (in ``detector``), the hands' and face's columns
+            (:mod:`hifipose.io.table`).
             ``max_frames`` is refused: a batch job tracks whole videos.
 
     Raises:
@@ -161,10 +163,10 @@ class BatchOptions:
             elif value != _AUTO.get(field, getattr(_DETECTOR, field)):
                 options[key] = value
         models = ("pose_detection", landmark_model_name(self.detector.model_type))
-        return {
-            "options": options,
-            "models": {name: MODEL_SPECS[name].sha256 for name in models},
-        }
+        hashes = {name: MODEL_SPECS[name].sha256 for name in models}
+        if self.detector.holistic:  # (a key only then: older outputs stay done)
+            hashes |= {name: HOLISTIC_SPECS[name].sha256 for name in HOLISTIC_MODELS}
+        return {"options": options, "models": hashes}
 
     def producer(self) -> dict[str, Any]:
         """What produced an output: the fingerprint plus the hifipose version."""
@@ -179,6 +181,5 @@ def _fixed(smoothing: Smoothing) -> dict[str, Any]:
         "num_threads": None,
         "strict_timestamps": False,
         "smooth_segmentation": _DETECTOR.smooth_segmentation,
-        "holistic": False,
         "refine_face_landmarks": False,
     }

@@ -268,7 +268,10 @@ class VideoWorker:
         }
         if camera is not None and results:
             metadata["camera"] = camera_metadata(camera, results[0].size_wh)
-        table = build_table(results, job.video_id, metadata, camera=camera is not None)
+        holistic = self.setup.options.detector.holistic
+        table = build_table(
+            results, job.video_id, metadata, camera=camera is not None, holistic=holistic
+        )
         self.store.write_table(self.store.pose_file(job.video_id), table)
         if self.setup.hooks is not None:
             self.setup.hooks.published(job.video_id)

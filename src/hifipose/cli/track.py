@@ -109,7 +109,12 @@ class _Outputs:
         self.keypoints: ResultWriter | None = None
         if args.output:
             video_id = Path(str(args.input)).stem or str(args.input)
-            writer = open_writer(args.output, video_id=video_id, camera=self.camera is not None)
+            writer = open_writer(
+                args.output,
+                video_id=video_id,
+                camera=self.camera is not None,
+                holistic=bool(getattr(args, "holistic", False)),
+            )
             self.keypoints = stack.enter_context(writer)
             self.writers.append(writer)
         if getattr(args, "rerun", None):
@@ -130,10 +135,12 @@ class _Outputs:
         The files written are ``-o``, or a ``.bvh``'s per-track files; the replaced ones are
         an earlier run's ``.bvh`` files that this run deleted.
         """
-        from hifipose.io.writers import BvhWriter
+        from hifipose.io.writers import BvhWriter, CsvWriter
 
         if isinstance(self.keypoints, BvhWriter):
             return list(self.keypoints.written), list(self.keypoints.removed)
+        if isinstance(self.keypoints, CsvWriter):  # with --holistic, its face file too
+            return [Path(self.args.output), *self.keypoints.companion_paths], []
         return ([Path(self.args.output)] if self.args.output else []), []
 
     @property

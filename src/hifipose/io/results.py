@@ -7,7 +7,9 @@ Conventions:
     the writer's 4 decimals for JSONL and CSV; an empty cell or ``null`` is NaN. The box is
     not read (a ``Pose`` derives it from its keypoints), nor are masks (never written).
     Camera space (``camera_array_m``) comes back where the file has it; a pose whose camera
-    cells are all empty has none.
+    cells are all empty has none. Holistic hands and face (``Pose.parts``) come back where
+    the file has them (JSONL's ``left_hand``/``right_hand``/``face`` keys, the pose table's
+    Holistic columns and a CSV table's ``.face.csv`` file; reading those needs pyarrow).
 """
 
 from __future__ import annotations
@@ -25,9 +27,18 @@ from numpy.typing import NDArray
 from hifipose.camera import CAMERA_COLUMNS
 from hifipose.errors import ConfigError, VideoReadError
 from hifipose.io.read import read_poses
-from hifipose.io.table import COLUMNS, KEYPOINT_FIELDS, has_camera_columns
-from hifipose.pose import FrameResult, Pose
-from hifipose.topology import NUM_KEYPOINTS
+from hifipose.io.table import (
+    COLUMNS,
+    FACE_LIST_COLUMNS,
+    HAND_FIELDS,
+    HAND_SIDES,
+    KEYPOINT_FIELDS,
+    columns,
+    has_camera_columns,
+    has_holistic_columns,
+)
+from hifipose.pose import Face, FrameResult, Hand, HolisticParts, Pose
+from hifipose.topology import HAND_KEYPOINT_NAMES, NUM_KEYPOINTS
 
 __all__ = ["RESULT_SUFFIXES", "json_float", "json_int", "read_results"]
 
@@ -124,6 +135,47 @@ def _points(points: object, keys: tuple[str, ...]) -> NDArray[np.float32]:
         return np.array(values, dtype=np.float64).astype(np.float32)
 
 
+def _score(value: object) -> float:
+    return math.nan if value is None else json_float(value)
+
+
+def _hand_from_json(entry: object) -> Hand | None:
+    """A :meth:`Hand.to_dict` object, or None (null: not found)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        msg = f"a hand is a JSON object or null, got {type(entry).__name__}"
+        raise TypeError(msg)
+    return Hand(
+        np.array(entry["keypoints"], dtype=np.float64),  # None → nan
+        np.array(entry["keypoints3d"], dtype=np.float64),
+        _score(entry["score"]),
+        entry["handedness"],
+        _score(entry["handedness_score"]),
+    )
+
+
+def _face_from_json(entry: object) -> Face | None:
+    """A :meth:`Face.to_dict` object, or None (null: not found)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        msg = f"a face is a JSON object or null, got {type(entry).__name__}"
+        raise TypeError(msg)
+    return Face(np.array(entry["keypoints"], dtype=np.float64), _score(entry["score"]))
+
+
+def _parts_from_json(entry: dict[str, Any]) -> HolisticParts | None:
+    """The pose's Holistic parts, or None when the line has none of their keys."""
+    if not {"left_hand", "right_hand", "face"} & entry.keys():
+        return None
+    return HolisticParts(
+        _hand_from_json(entry.get("left_hand")),
+        _hand_from_json(entry.get("right_hand")),
+        _face_from_json(entry.get("face")),
+    )
+
+
 def _pose_from_json(entry: object, where: str) -> Pose:
     if not isinstance(entry, dict):
         msg = f"a pose is a JSON object, got {type(entry).__name__}"
@@ -137,7 +189,49 @@ def _pose_from_json(entry: object, where: str) -> Pose:
         math.nan if score is None else json_float(score),
         track_id=None if track_id is None else json_int(track_id),
         camera_array_m=None if camera is None else _array(camera, 3, where),
+        parts=_parts_from_json(entry),
     )
+
+
+def _column(table: Any, name: str) -> NDArray[np.float32]:  # noqa: ANN401 - pyarrow
+    """A float column as float32, null as NaN."""
+    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float32)
+
+
+def _parts_from_table(table: Any, where: str) -> list[HolisticParts]:  # noqa: ANN401 - pyarrow
+    """Each row's Holistic parts, from :func:`read_poses`' table with the Holistic columns."""
+    hands: list[list[Hand | None]] = []
+    for side in HAND_SIDES:
+        names = [f"{side}_{n}_{f}" for n in HAND_KEYPOINT_NAMES for f in HAND_FIELDS]
+        points = np.column_stack([_column(table, name) for name in names])
+        points = points.reshape(len(points), len(HAND_KEYPOINT_NAMES), len(HAND_FIELDS))
+        scores = _column(table, f"{side}_score").tolist()
+        label_scores = _column(table, f"{side}_handedness_score").tolist()
+        labels = table.column(f"{side}_handedness").to_pylist()
+        hands.append(
+            [
+                None if label is None else Hand(row[:, :3], row[:, 3:], score, label, label_score)
+                for row, score, label, label_score in zip(
+                    points, scores, labels, label_scores, strict=True
+                )
+            ]
+        )
+    face_scores = _column(table, "face_score").tolist()
+    axes = [table.column(name).to_pylist() for name in FACE_LIST_COLUMNS]
+    faces: list[Face | None] = []
+    for row, (score, *xyz) in enumerate(zip(face_scores, *axes, strict=True)):
+        if xyz[0] is None:
+            faces.append(None)
+            continue
+        try:
+            faces.append(Face(np.array(xyz, dtype=np.float32).T, score))
+        except ValueError as exc:
+            msg = f"{where}, row {row + 1}: {exc}"
+            raise VideoReadError(msg) from exc
+    return [
+        HolisticParts(left, right, face)
+        for left, right, face in zip(hands[0], hands[1], faces, strict=True)
+    ]
 
 
 def _frame_from_json(data: object, where: str) -> FrameResult:
@@ -177,12 +271,18 @@ def _read_jsonl(path: Path) -> Iterator[FrameResult]:
 
 
 def _frames(
-    heads: Sequence[Sequence[Any]], values: NDArray[np.float32], *, camera: bool, where: str
+    heads: Sequence[Sequence[Any]],
+    values: NDArray[np.float32],
+    *,
+    camera: bool,
+    where: str,
+    parts: Sequence[HolisticParts] | None = None,
 ) -> Iterator[FrameResult]:
     """Group the pose table's rows (consecutive rows of a frame) into results.
 
     ``heads``: per row, the :data:`_HEAD_NAMES` values; ``values``: per row, the float
-    columns from ``score`` on (the camera's last when ``camera``).
+    columns from ``score`` on (the camera's last when ``camera``); ``parts``: per row, the
+    Holistic parts (None: the table has none).
     """
     points_end = _POINTS - _SCORE + NUM_KEYPOINTS * len(KEYPOINT_FIELDS)
     start = 0
@@ -205,6 +305,7 @@ def _frames(
                     float(score),
                     track_id=heads[row][5],
                     camera_array_m=None if cam is None or np.isnan(cam).all() else cam,
+                    parts=None if parts is None else parts[row],
                 )
             )
         try:
@@ -225,6 +326,8 @@ def _read_csv(path: Path) -> Iterator[FrameResult]:
             msg = f"{path}: not a hifipose pose table (its header is not the table's columns)"
             raise VideoReadError(msg)
         camera = has_camera_columns(header)
+        holistic = has_holistic_columns(header)
+        flat = len(columns(camera=camera))  # the body's cells (the parts: read_poses)
         heads: list[list[Any]] = []
         rows: list[list[float]] = []
         for number, row in enumerate(reader, start=2):
@@ -243,13 +346,14 @@ def _read_csv(path: Path) -> Iterator[FrameResult]:
                         int(track_id) if track_id else None,
                     ]
                 )
-                rows.append([float(v) if v else math.nan for v in row[_SCORE:]])
+                rows.append([float(v) if v else math.nan for v in row[_SCORE:flat]])
             except ValueError as exc:
                 msg = f"{path}, line {number}: {exc}"
                 raise VideoReadError(msg) from exc
-    cells = len(header) - _SCORE
+    cells = flat - _SCORE
     values = np.array(rows, dtype=np.float32).reshape(len(rows), cells)
-    yield from _frames(heads, values, camera=camera, where=str(path))
+    parts = _parts_from_table(read_poses(path), str(path)) if holistic else None
+    yield from _frames(heads, values, camera=camera, where=str(path), parts=parts)
 
 
 def _read_parquet(path: Path) -> Iterator[FrameResult]:
@@ -260,4 +364,6 @@ def _read_parquet(path: Path) -> Iterator[FrameResult]:
         [table.column(name).to_numpy(zero_copy_only=False).astype(np.float32) for name in names]
     )
     heads = list(zip(*(table.column(name).to_pylist() for name in _HEAD_NAMES), strict=True))
-    yield from _frames(heads, values, camera=camera, where=str(path))
+    holistic = has_holistic_columns(table.column_names)
+    parts = _parts_from_table(table, str(path)) if holistic else None
+    yield from _frames(heads, values, camera=camera, where=str(path), parts=parts)

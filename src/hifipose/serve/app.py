@@ -5,8 +5,9 @@ Routes:
     ``GET /api/info``: version, model types, runtimes, limits and live counters.
     ``GET /healthz``: a cheap liveness answer (the load test times it).
     ``WS /ws``: the live stream (see :mod:`hifipose.serve.protocol`).
-    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0&num_poses=1``:
-    the raw video as the body; answers the job's status. ``GET /api/jobs/{id}``: its status.
+    ``POST /api/jobs?suffix=.mp4&model_type=…&runtime=…&smoothing=1&segmentation=0&num_poses=1``
+    (and ``&holistic=1`` for hands and face): the raw video as the body; answers the
+    job's status. ``GET /api/jobs/{id}``: its status.
     ``GET /api/jobs/{id}/files/{kind}``: ``kind`` is ``jsonl``, ``csv``, ``parquet`` or
     ``overlay``.
 
@@ -54,7 +55,7 @@ from hifipose.serve.protocol import (
 from hifipose.serve.security import GuardMiddleware
 from hifipose.serve.sessions import DetectorFactory, Send, SessionCounters, StreamSession
 from hifipose.serve.workers import InferencePool
-from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES, Kp, keypoint_side
+from hifipose.topology import HAND_EDGES, KEYPOINT_NAMES, SKELETON_EDGES, Kp, keypoint_side
 
 __all__ = ["create_app"]
 
@@ -88,6 +89,7 @@ def _detector_factory(config: ServeConfig) -> DetectorFactory:
             enable_smoothing=options.smoothing,
             enable_segmentation=options.segmentation,
             num_poses=options.num_poses,
+            holistic=options.holistic,
             num_threads=1,  # the inference pool provides the parallelism
         )
         return detector_from_config(chosen)
@@ -144,6 +146,7 @@ class _DemoApp:
         self.topology = {
             "names": list(KEYPOINT_NAMES),
             "edges": [[int(a), int(b)] for a, b in SKELETON_EDGES],
+            "hand_edges": [[a, b] for a, b in HAND_EDGES],
             "sides": [keypoint_side(kp) for kp in Kp],
         }
         self.jobs: JobManager | None = None
@@ -218,6 +221,7 @@ class _DemoApp:
             smoothing=_flag(query.get("smoothing"), "smoothing", default=True),
             segmentation=_flag(query.get("segmentation"), "segmentation", default=False),
             num_poses=_count(query.get("num_poses"), "num_poses", default=self.config.num_poses),
+            holistic=_flag(query.get("holistic"), "holistic", default=False),
         )
         if options.model_type not in self.models:
             raise JobError(400, f"model_type must be one of {', '.join(self.models)}")

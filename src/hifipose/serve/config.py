@@ -24,7 +24,7 @@ SERVE_FIXED_FIELDS: Final = {
     "strict_timestamps": "the server repairs the browser's timestamps",
     "enable_smoothing": "the page switches it per live stream or upload",
     "enable_segmentation": "the page switches it per live stream or upload",
-    "holistic": "the page draws and sends the body only (hands and face: not yet)",
+    "holistic": "the page switches it per live stream or upload",
     "refine_face_landmarks": "the attention face model is not built yet",
 }
 #: The detector the live streams and uploads start from until the page switches.

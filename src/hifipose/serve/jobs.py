@@ -54,8 +54,12 @@ OUTPUTS: Final = MappingProxyType(
         "csv": "keypoints.csv",
         "parquet": "keypoints.parquet",
         "overlay": "overlay.mp4",
+        # a Holistic job's CSV face points (hifipose.io.table.face_csv_path of the CSV)
+        "face_csv": "keypoints.face.csv",
     }
 )
+#: The kinds only a Holistic job makes.
+_HOLISTIC_KINDS: Final = ("face_csv",)
 #: An image's first bytes → the suffix its upload is stored with (None: a format the
 #: decoder cannot read). WebP is ``RIFF????WEBP``, checked apart.
 _IMAGE_SIGNATURES: Final = (
@@ -195,7 +199,9 @@ class JobManager:
         self._max_jobs = max_jobs
         self._max_upload_bytes = max_upload_bytes
         self._max_frames = max_frames
-        self._kinds = tuple(k for k in OUTPUTS if parquet or k != "parquet")
+        self._kinds = tuple(
+            k for k in OUTPUTS if (parquet or k != "parquet") and k not in _HOLISTIC_KINDS
+        )
         self._jobs: dict[str, Job] = {}
         self._runner = anyio.CapacityLimiter(1)
 
@@ -339,10 +345,12 @@ class JobManager:
             source = stack.enter_context(open_source(inputs[0], max_frames=self._max_frames))
             job.frames_total = source.frame_count
             writers: list[ResultWriter] = [
-                stack.enter_context(open_writer(job.folder / OUTPUTS[kind]))
+                stack.enter_context(
+                    open_writer(job.folder / OUTPUTS[kind], holistic=options.holistic)
+                )
                 for kind in self._kinds
                 if kind != "overlay"
-            ]
+            ]  # with holistic, the CSV writer writes face_csv beside its table
             detector = stack.enter_context(self._factory(options))
             renderer: OverlayVideoWriter | None = None
             caption = f"{options.model_type} | {options.runtime}"
@@ -374,7 +382,9 @@ class JobManager:
             if renderer is None:
                 msg = "the upload holds no video frame that can be decoded"
                 raise VideoReadError(msg)
-        job.outputs = self._kinds
+        job.outputs = self._kinds + (
+            ("face_csv",) if options.holistic and "csv" in self._kinds else ()
+        )
 
     def cancel_all(self) -> None:
         """Ask every queued or running job to stop at its next frame."""

@@ -12,7 +12,7 @@ Client → server:
 
 * **Control** (text message, a JSON object with a ``type``):
   ``{"type": "config", "model_type": "lite", "runtime": "litert", "smoothing": true,
-  "segmentation": false, "num_poses": 1}`` (every key but ``type`` optional) and
+  "segmentation": false, "num_poses": 1, "holistic": false}`` (every key but ``type`` optional) and
   ``{"type": "ping", "id": 7}``.
 
 Server → client (text messages, JSON objects): ``hello`` (models, runtimes, limits, the
@@ -27,7 +27,9 @@ Conventions:
     frame as decoded (origin top-left, y down); world keypoints are ``[x_m, y_m, z_m]``,
     origin between the hips. Times are milliseconds. Each pose carries its ``track_id``
     (the person's identity within the stream; ``null`` where the runtime gives none), and
-    the poses come sorted by it.
+    the poses come sorted by it. With Holistic on (``holistic``), each pose also has
+    ``left_hand`` and ``right_hand`` (21 ``[x_px, y_px]`` in the hand model's order, or
+    ``null`` when not found) and ``face`` (468 or 478 ``[x_px, y_px]``, or ``null``).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class StreamOptions:
         smoothing: Landmark smoothing on or off.
         segmentation: Person mask on or off.
         num_poses: Most people tracked, 1 to :data:`MAX_NUM_POSES`.
+        holistic: Each person's hands and face too (Holistic) on or off.
     """
 
     model_type: str = "lite"
@@ -114,6 +117,7 @@ class StreamOptions:
     smoothing: bool = True
     segmentation: bool = False
     num_poses: int = 1
+    holistic: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the options as a JSON-ready dict."""
@@ -123,6 +127,7 @@ class StreamOptions:
             "smoothing": self.smoothing,
             "segmentation": self.segmentation,
             "num_poses": self.num_poses,
+            "holistic": self.holistic,
         }
 
 
@@ -144,6 +149,7 @@ class ConfigMessage:
     smoothing: bool | None = None
     segmentation: bool | None = None
     num_poses: int | None = None
+    holistic: bool | None = None
 
     def apply_to(self, options: StreamOptions) -> StreamOptions:
         """Return ``options`` with this message's fields replaced."""
@@ -153,6 +159,7 @@ class ConfigMessage:
             smoothing=options.smoothing if self.smoothing is None else self.smoothing,
             segmentation=options.segmentation if self.segmentation is None else self.segmentation,
             num_poses=options.num_poses if self.num_poses is None else self.num_poses,
+            holistic=options.holistic if self.holistic is None else self.holistic,
         )
 
 
@@ -274,6 +281,7 @@ def parse_text(
         return PingMessage(ping_id)
     if kind == "config":
         known = {"type", "model_type", "runtime", "smoothing", "segmentation", "num_poses"}
+        known.add("holistic")
         unknown = sorted(set(payload) - known)
         if unknown:
             msg = f"unknown config key(s) {', '.join(map(repr, unknown))}; known: {sorted(known)}"
@@ -284,6 +292,7 @@ def parse_text(
             smoothing=_optional_bool(payload, "smoothing"),
             segmentation=_optional_bool(payload, "segmentation"),
             num_poses=_optional_count(payload, "num_poses", MAX_NUM_POSES),
+            holistic=_optional_bool(payload, "holistic"),
         )
     raise ProtocolError("bad_message", f"unknown message type {kind!r}; use 'config' or 'ping'")
 
@@ -292,6 +301,33 @@ def _rows(array: np.ndarray[Any, Any], decimals: int) -> list[list[float | None]
     """Rows of ``array`` rounded for JSON; a non-finite value becomes None (JSON null)."""
     values: list[list[float]] = np.round(array.astype(np.float64), decimals).tolist()
     return [[v if math.isfinite(v) else None for v in row] for row in values]
+
+
+def _part_points(points: np.ndarray[Any, Any] | None) -> list[list[float | None]] | None:
+    """A hand's or face's ``[x_px, y_px]`` rows (1 decimal), or None when not found."""
+    return None if points is None else _rows(points[:, :2], 1)
+
+
+def _pose_entry(pose: Pose) -> dict[str, Any]:
+    """One pose of a ``result``; the Holistic parts only when the detector runs Holistic."""
+    entry: dict[str, Any] = {
+        "track_id": pose.track_id,
+        "score": round(pose.score, 4),
+        "keypoints": [
+            [*xy, *vp]
+            for xy, vp in zip(
+                _rows(pose.image_array[:, :2], 1),
+                _rows(pose.image_array[:, 3:5], 3),
+                strict=True,
+            )
+        ],
+        "world": _rows(pose.world_array_m, 4),
+    }
+    if pose.parts is not None:
+        for name in ("left_hand", "right_hand", "face"):
+            part = getattr(pose.parts, name)
+            entry[name] = _part_points(None if part is None else part.image_array)
+    return entry
 
 
 def result_message(
@@ -330,22 +366,7 @@ def result_message(
         "timestamp_ms": timestamp_ms,
         "width": size_wh[0],
         "height": size_wh[1],
-        "poses": [
-            {
-                "track_id": pose.track_id,
-                "score": round(pose.score, 4),
-                "keypoints": [
-                    [*xy, *vp]
-                    for xy, vp in zip(
-                        _rows(pose.image_array[:, :2], 1),
-                        _rows(pose.image_array[:, 3:5], 3),
-                        strict=True,
-                    )
-                ],
-                "world": _rows(pose.world_array_m, 4),
-            }
-            for pose in poses
-        ],
+        "poses": [_pose_entry(pose) for pose in poses],
         "mask_png": mask_png_base64,
         "inference_ms": round(inference_ms, 2),
         "server_time_ms": round(server_time_ms, 2),

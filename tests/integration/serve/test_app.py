@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from hifipose.io import read_results
 from hifipose.serve import ServeConfig, create_app
 from hifipose.serve.protocol import encode_frame
 from tests.integration.serve.helpers import CROSSING, SQUATS, crossing_jpegs, squat_jpegs
@@ -139,6 +140,7 @@ def test_switching_options_applies_live(client: TestClient) -> None:
             "smoothing": True,
             "segmentation": True,
             "num_poses": 1,
+            "holistic": False,
         }
         ws.send_bytes(encode_frame(1, 0.0, jpeg))
         result = receive_until(ws, "result")
@@ -152,6 +154,24 @@ def test_switching_options_applies_live(client: TestClient) -> None:
         ws.send_text(json.dumps({"type": "config", "smoothing": False, "segmentation": False}))
         assert receive_until(ws, "config")["config"]["smoothing"] is False
         assert info(client)["open_detectors"] == 1  # the old detector was closed
+
+
+def test_the_holistic_switch_sends_each_persons_hands_and_face(client: TestClient) -> None:
+    jpegs = squat_jpegs()
+    with client.websocket_connect(WS) as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_bytes(encode_frame(0, 0.0, jpegs[0]))
+        (body,) = receive_until(ws, "result")["poses"]
+        assert "left_hand" not in body and "face" not in body  # off: the body only, as ever
+        ws.send_text(json.dumps({"type": "config", "holistic": True}))
+        assert receive_until(ws, "config")["config"]["holistic"] is True
+        ws.send_bytes(encode_frame(1, 100.0, jpegs[1]))
+        (pose,) = receive_until(ws, "result")["poses"]
+        assert len(pose["left_hand"]) == len(pose["right_hand"]) == 21
+        assert len(pose["face"]) in {468, 478}
+        assert all(len(point) == 2 for point in pose["right_hand"])
+        ws.send_text(json.dumps({"type": "config", "holistic": False}))
+        assert receive_until(ws, "config")["config"]["holistic"] is False
 
 
 def test_several_people_come_back_each_with_its_track_id(client: TestClient) -> None:
@@ -439,6 +459,27 @@ def test_upload_limits_and_bad_requests(client: TestClient, work_dir: Path) -> N
         assert refused.status_code == 400 and "num_poses" in refused.json()["error"], count
     (root,) = work_dir.iterdir()
     assert list(root.iterdir()) == []  # refused uploads leave nothing behind
+
+
+def test_a_holistic_upload_writes_hands_and_face_and_offers_the_face_file(
+    client: TestClient, tmp_path: Path
+) -> None:
+    photo = (CROSSING.parent / "three_people.jpg").read_bytes()  # a face the lite model finds
+    job = run_job(client, photo, "suffix=.jpg&model_type=lite&holistic=1")
+    assert job["state"] == "done", job
+    assert set(job["outputs"]) == {"jsonl", "csv", "parquet", "overlay", "face_csv"}
+    base = f"/api/jobs/{job['job_id']}/files"
+    (pose,) = json.loads(client.get(f"{base}/jsonl").text)["poses"]
+    assert {"left_hand", "right_hand"} <= pose.keys()  # null here: not found
+    assert pose["face"] is not None and len(pose["face"]["keypoints"]) == 468
+    (tmp_path / "k.csv").write_bytes(client.get(f"{base}/csv").content)
+    (tmp_path / "k.face.csv").write_bytes(client.get(f"{base}/face_csv").content)
+    (frame,) = read_results(tmp_path / "k.csv")
+    (read,) = frame.poses
+    assert read.face is not None
+    np.testing.assert_allclose(
+        read.face.image_array, np.array(pose["face"]["keypoints"], np.float32), atol=1e-4
+    )
 
 
 def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(

@@ -294,6 +294,22 @@ def test_page_draws_every_person_in_their_colour_with_their_id(
         else:  # MediaPipe Tasks: no ids, so no labels
             assert all(p["trackId"] is None and p["label"] is None for p in most), most
         assert stats()["errors"] == 0, stats()["lastError"]
+        if runtime != "mediapipe":  # Holistic runs on hifipose's own pipeline only
+            # The Holistic switch: each person's hands and face arrive and are drawn.
+            driver.find_element(By.ID, "holistic").click()
+            wait_for(
+                lambda: (stats().get("config") or {}).get("holistic") is True,
+                timeout=60,
+                what="the switch to Holistic",
+                state=stats,
+            )
+            wait_for(
+                lambda: any(p.get("hands", 0) >= 1 and p.get("face") for p in drawn()),
+                timeout=60,
+                what="a person drawn with hands and a face",
+                state=lambda: (stats(), drawn()),
+            )
+            assert stats()["errors"] == 0, stats()["lastError"]
         assert driver.save_screenshot(str(tmp_path / "serve-multi.png"))
         if os.environ.get("HIFIPOSE_UPDATE_DOCS") == "1":
             shutil.copyfile(tmp_path / "serve-multi.png", ROOT / "docs" / "serve_multi.png")

@@ -42,7 +42,7 @@ WRITER_SUFFIXES: Final[Mapping[str, Callable[[Path], ResultWriter]]] = MappingPr
 
 
 def open_writer(
-    path: str | Path, *, video_id: str | None = None, camera: bool = False
+    path: str | Path, *, video_id: str | None = None, camera: bool = False, holistic: bool = False
 ) -> ResultWriter:
     """Open the writer for ``path``'s extension.
 
@@ -54,6 +54,8 @@ def open_writer(
         video_id: The pose table's ``video_id`` column (CSV and Parquet; default: the
             output's stem); ``track`` passes the input's stem.
         camera: CSV and Parquet: add the camera-space columns (``Pose.camera_array_m``).
+        holistic: CSV and Parquet: add the hands' and face's columns (a CSV file's face
+            points go to ``<stem>.face.csv``); JSONL and Rerun carry the parts as they come.
 
     Raises:
         ConfigError: The extension is not one of those.
@@ -66,7 +68,7 @@ def open_writer(
         msg = f"unknown output extension {suffix or '(none)'!r} for {path}; use one of: {known}"
         raise ConfigError(msg)
     if suffix == ".csv":
-        return CsvWriter(path, video_id=video_id, camera=camera)
+        return CsvWriter(path, video_id=video_id, camera=camera, holistic=holistic)
     if suffix == ".parquet":
-        return ParquetWriter(path, video_id=video_id, camera=camera)
+        return ParquetWriter(path, video_id=video_id, camera=camera, holistic=holistic)
     return WRITER_SUFFIXES[suffix](Path(path))

@@ -20,11 +20,14 @@ from typing import Any
 from hifipose._optional import require
 from hifipose.io.table import (
     COLUMNS,
+    FACE_CSV_COLUMNS,
     METADATA_KEY,
-    SCHEMA_VERSION,
     arrow_schema,
     build_table,
     columns,
+    face_csv_path,
+    face_csv_rows,
+    schema_version,
 )
 from hifipose.io.table import table_rows as _table_rows
 from hifipose.io.writers.base import AtomicWriter
@@ -70,40 +73,92 @@ def _rounded(value: Any) -> Any:  # noqa: ANN401 - JSON-shaped data
     return value
 
 
+def _csv_cells(row: list[Any]) -> list[Any]:
+    """A row's CSV cells: None and non-finite numbers empty, floats rounded."""
+    return [
+        ""
+        if v is None or (isinstance(v, float) and not math.isfinite(v))
+        else _round(v)
+        if isinstance(v, float)
+        else v
+        for v in row
+    ]
+
+
+class _FaceCsvWriter(AtomicWriter):
+    """A CSV pose table's face file (:data:`FACE_CSV_COLUMNS`), one row per face point."""
+
+    def __init__(self, path: Path, video_id: str) -> None:
+        super().__init__(path)
+        self.video_id = video_id
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(FACE_CSV_COLUMNS)
+
+    def _write(self, result: FrameResult) -> None:
+        # rounded there (the cells' values are known: no per-cell type checks)
+        self._csv.writerows(face_csv_rows(result, self.video_id, DECIMALS))
+
+
 class CsvWriter(AtomicWriter):
     """The pose table's :data:`COLUMNS`: one row per frame and pose.
 
     A frame without a pose has one row whose ``track_id``, score, box and keypoint cells
-    are empty.
+    are empty. With ``holistic`` the hands are columns of the table and the face's points go
+    to a second file, ``<stem>.face.csv`` (a CSV cell holds no list; see
+    :mod:`hifipose.io.table`), published and discarded with the table.
 
     Args:
         path: The output file.
         video_id: The ``video_id`` column's value (default: the file's stem).
         camera: Add the camera-space columns ``{name}_cam_x/_y/_z`` (metres; empty for a
             pose without ``camera_array_m``).
+        holistic: Add the hands' and ``face_score`` columns and write the face file.
     """
 
     def __init__(
-        self, path: str | Path, *, video_id: str | None = None, camera: bool = False
+        self,
+        path: str | Path,
+        *,
+        video_id: str | None = None,
+        camera: bool = False,
+        holistic: bool = False,
     ) -> None:
         super().__init__(path)
         self.video_id = video_id or _default_video_id(self.path)
         self._camera = camera
+        self._holistic = holistic
         self._csv = csv.writer(self._file)
-        self._csv.writerow(columns(camera=camera))
+        self._csv.writerow(columns(camera=camera, holistic=holistic))
+        self._faces: _FaceCsvWriter | None = None
+        if holistic:
+            try:
+                self._faces = _FaceCsvWriter(face_csv_path(self.path), self.video_id)
+            except BaseException:
+                super().abort()
+                raise
+
+    @property
+    def companion_paths(self) -> list[Path]:
+        """The other files this writer publishes (the face file with ``holistic``)."""
+        return [] if self._faces is None else [self._faces.path]
 
     def _write(self, result: FrameResult) -> None:
-        for row in _table_rows(result, self.video_id, camera=self._camera):
-            self._csv.writerow(
-                [
-                    ""
-                    if v is None or (isinstance(v, float) and not math.isfinite(v))
-                    else _round(v)
-                    if isinstance(v, float)
-                    else v
-                    for v in row
-                ]
-            )
+        rows = _table_rows(result, self.video_id, camera=self._camera, holistic=self._holistic)
+        self._csv.writerows(_csv_cells(row) for row in rows)
+        if self._faces is not None:
+            self._faces.write(result)
+
+    def close(self) -> None:
+        """Finish and publish the table, then its face file."""
+        super().close()
+        if self._faces is not None:
+            self._faces.close()
+
+    def abort(self) -> None:
+        """Close without publishing; delete the partial files."""
+        super().abort()
+        if self._faces is not None:
+            self._faces.abort()
 
 
 class ParquetWriter(AtomicWriter):
@@ -119,6 +174,8 @@ class ParquetWriter(AtomicWriter):
         batch_frames: Frames per row group.
         camera: Add the camera-space columns ``{name}_cam_x/_y/_z`` (metres; null for a
             pose without ``camera_array_m``).
+        holistic: Add the hands' and face's columns (``face_x/_y/_z`` are lists; see
+            :mod:`hifipose.io.table`).
     """
 
     binary = True
@@ -130,12 +187,15 @@ class ParquetWriter(AtomicWriter):
         video_id: str | None = None,
         batch_frames: int = 1024,
         camera: bool = False,
+        holistic: bool = False,
     ) -> None:
         pq = require("pyarrow.parquet", extra="parquet")
         super().__init__(path)
         self.video_id = video_id or _default_video_id(self.path)
         self._camera = camera
-        self._writer = pq.ParquetWriter(self._file, arrow_schema(camera=camera))
+        self._holistic = holistic
+        schema = arrow_schema(camera=camera, holistic=holistic)
+        self._writer = pq.ParquetWriter(self._file, schema)
         self._results: list[FrameResult] = []
         self._batch_frames = batch_frames
         self._metadata: dict[str, Any] = {}
@@ -153,14 +213,14 @@ class ParquetWriter(AtomicWriter):
         if self._results:
             self._writer.write_table(
                 build_table(
-                    self._results, self.video_id, camera=self._camera
+                    self._results, self.video_id, camera=self._camera, holistic=self._holistic
                 ).replace_schema_metadata(None)
             )
             self._results = []
 
     def _finish(self) -> None:
         self._flush()
-        document = {"schema_version": SCHEMA_VERSION, **self._metadata}
+        document = {"schema_version": schema_version(holistic=self._holistic), **self._metadata}
         self._writer.add_key_value_metadata({METADATA_KEY: json.dumps(document)})
         self._writer.close()
 

@@ -7,7 +7,14 @@ without track ids):
   when camera space is known, so 2D and 3D line up in the viewer;
 - ``video/pose/{track}``: the 2D keypoints (pixels) with the skeleton's edges;
 - ``video/mask/{track}``: the person mask (1 = person), when segmentation was asked for;
-- ``world/pose/{track}``: the 3D world keypoints (metres, origin between the hips);
+- with Holistic (``Pose.parts``): ``video/pose/{track}/left_hand`` and ``…/right_hand``,
+  each hand's 21 points (pixels) with its 21 edges (class 2, "hand"), and
+  ``video/pose/{track}/face``, the face's 468 or 478 points as small dots (class 3,
+  "face"); cleared on a frame where that part was not found;
+- ``world/pose/{track}``: the 3D world keypoints (metres, origin between the hips); with
+  Holistic, ``world/pose/{track}/left_hand`` and ``…/right_hand``: the hand model's metric
+  points, moved so that the hand's wrist sits on the body's world wrist (the hand model's
+  origin is the hand's own centre);
 - ``camera/pose/{track}``: the camera-space keypoints (metres, camera at the origin);
 - ``poses/count``: the number of poses in the frame (a scalar, logged on every frame);
 - ``angles/{track}/{name}``: angles in degrees (scalars) when given to :meth:`write`,
@@ -37,11 +44,16 @@ from hifipose.camera import Intrinsics
 from hifipose.errors import OutputError
 from hifipose.io.writers.base import ResultWriter
 from hifipose.pose import FrameResult, Pose
-from hifipose.topology import KEYPOINT_NAMES, SKELETON_EDGES
+from hifipose.topology import HAND_EDGES, HAND_KEYPOINT_NAMES, KEYPOINT_NAMES, SKELETON_EDGES, Kp
 
-__all__ = ["PERSON_CLASS", "RerunWriter", "track_key"]
+__all__ = ["FACE_CLASS", "HAND_CLASS", "PERSON_CLASS", "RerunWriter", "track_key"]
 
 PERSON_CLASS: Final = 1
+HAND_CLASS: Final = 2
+FACE_CLASS: Final = 3
+FACE_RGBA: Final = (224, 224, 224, 200)
+FACE_RADIUS_PX: Final = 0.8
+_HANDS: Final = (("left_hand", Kp.LEFT_WRIST), ("right_hand", Kp.RIGHT_WRIST))
 JPEG_QUALITY: Final = 75
 PERSON_RGBA: Final = (255, 140, 0, 160)  # skeletons, and masks at this opacity
 
@@ -119,6 +131,15 @@ class RerunWriter(ResultWriter):
                         ],
                         keypoint_connections=[(int(a), int(b)) for a, b in SKELETON_EDGES],
                     ),
+                    rr.ClassDescription(
+                        info=rr.AnnotationInfo(id=HAND_CLASS, label="hand", color=PERSON_RGBA),
+                        keypoint_annotations=[
+                            rr.AnnotationInfo(id=i, label=name)
+                            for i, name in enumerate(HAND_KEYPOINT_NAMES)
+                        ],
+                        keypoint_connections=list(HAND_EDGES),
+                    ),
+                    rr.AnnotationInfo(id=FACE_CLASS, label="face", color=FACE_RGBA),
                 ]
             ),
             static=True,
@@ -210,6 +231,36 @@ class RerunWriter(ResultWriter):
         if pose.segmentation is not None:
             mask = (pose.segmentation > 0.5).astype(np.uint8) * PERSON_CLASS
             rec.log(f"video/mask/{key}", rr.SegmentationImage(mask))
+        if pose.parts is not None:
+            self._log_parts(key, pose)
+
+    def _log_parts(self, key: str, pose: Pose) -> None:
+        """The hands and face of a Holistic pose; a part not found is cleared."""
+        rr, rec = self._rr, self._recording
+        ids = np.arange(len(HAND_KEYPOINT_NAMES))
+        for name, wrist in _HANDS:
+            hand = getattr(pose, name)
+            if hand is None:
+                rec.log(f"video/pose/{key}/{name}", rr.Clear(recursive=False))
+                rec.log(f"world/pose/{key}/{name}", rr.Clear(recursive=False))
+                continue
+            rec.log(
+                f"video/pose/{key}/{name}",
+                rr.Points2D(hand.image_array[:, :2], class_ids=HAND_CLASS, keypoint_ids=ids),
+            )
+            placed = hand.world_array_m - hand.world_array_m[0] + pose.world_array_m[wrist]
+            rec.log(
+                f"world/pose/{key}/{name}",
+                rr.Points3D(placed, class_ids=HAND_CLASS, keypoint_ids=ids),
+            )
+        face = pose.face
+        if face is None:
+            rec.log(f"video/pose/{key}/face", rr.Clear(recursive=False))
+        else:
+            rec.log(
+                f"video/pose/{key}/face",
+                rr.Points2D(face.image_array[:, :2], class_ids=FACE_CLASS, radii=FACE_RADIUS_PX),
+            )
 
     def close(self) -> None:
         """Flush, disconnect and publish the file. Calling it again does nothing."""

@@ -23,7 +23,7 @@
     connected: false, sent: 0, answered: 0, withPose: 0, dropped: 0, errors: 0,
     fps: 0, inferenceMs: null, rttMs: null, config: null, configAcks: 0,
     lastError: null, lastResult: null, models: [], runtimes: [],
-    drawn: [],                    // the people in the overlay: {trackId, colour, label}
+    drawn: [],                    // the people in the overlay: {trackId, colour, label, hands, face}
   };
   window.hifipose = stats;
 
@@ -93,10 +93,11 @@
       smoothing: $("smoothing").checked,
       segmentation: $("segmentation").checked,
       num_poses: Number($("num-poses").value),
+      holistic: $("holistic").checked,
     }));
     setStatus("switching…");
   }
-  for (const id of ["model", "runtime", "smoothing", "segmentation", "num-poses"]) {
+  for (const id of ["model", "runtime", "smoothing", "segmentation", "num-poses", "holistic"]) {
     $(id).addEventListener("change", sendConfig);
   }
 
@@ -303,11 +304,40 @@
         ctx.arc(p.x, p.y, 4, 0, 2 * Math.PI);
         ctx.fill();
       });
+      const parts = drawParts(ctx, pose, sx, sy, colour);
       const label = hasId ? `#${pose.track_id}` : null;
       if (label) drawLabel(ctx, points, label, colour);
-      drawn.push({ trackId: hasId ? pose.track_id : null, colour, label });
+      drawn.push({ trackId: hasId ? pose.track_id : null, colour, label, ...parts });
     });
     stats.drawn = drawn;
+  }
+
+  // Holistic parts, when the server sent them: each hand's 21-point skeleton in its side's
+  // colour (or the person's), the face as small light dots. Returns what was drawn.
+  function drawParts(ctx, pose, sx, sy, colour) {
+    let hands = 0;
+    for (const [name, side] of [["left_hand", "left"], ["right_hand", "right"]]) {
+      const hand = pose[name];
+      if (!hand || !topology.hand_edges) continue;
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = colour || COLOURS[side];
+      for (const [a, b] of topology.hand_edges) {
+        if (hand[a][0] === null || hand[b][0] === null) continue;
+        ctx.beginPath();
+        ctx.moveTo(hand[a][0] * sx, hand[a][1] * sy);
+        ctx.lineTo(hand[b][0] * sx, hand[b][1] * sy);
+        ctx.stroke();
+      }
+      hands += 1;
+    }
+    const face = pose.face;
+    if (face) {
+      ctx.fillStyle = "rgba(224, 224, 224, 0.8)";
+      for (const [x, y] of face) {
+        if (x !== null && y !== null) ctx.fillRect(x * sx - 0.5, y * sy - 0.5, 1.2, 1.2);
+      }
+    }
+    return { hands, face: Boolean(face) };
   }
 
   // The id above the person's highest shown point, on a patch of their colour.
@@ -411,6 +441,7 @@
       smoothing: $("upload-smoothing").checked ? "1" : "0",
       segmentation: $("upload-segmentation").checked ? "1" : "0",
       num_poses: $("upload-num-poses").value,
+      holistic: $("upload-holistic").checked ? "1" : "0",
     });
     $("downloads").replaceChildren();
     $("upload-start").disabled = true;
@@ -469,7 +500,7 @@
     showProgress(1, "");
     const frames = `${job.frames_done} frame${job.frames_done === 1 ? "" : "s"}`;
     finishUpload(`Done: ${frames}, a pose in ${job.frames_with_pose}.`);
-    const names = { jsonl: "Keypoints (JSONL)", csv: "Keypoints (CSV)", parquet: "Keypoints (Parquet)", overlay: "Overlay video (MP4)" };
+    const names = { jsonl: "Keypoints (JSONL)", csv: "Keypoints (CSV)", parquet: "Keypoints (Parquet)", overlay: "Overlay video (MP4)", face_csv: "Face points (CSV)" };
     $("downloads").replaceChildren(...job.outputs.map((kind) => {
       const item = document.createElement("li");
       const link = document.createElement("a");
