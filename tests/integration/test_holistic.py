@@ -120,7 +120,7 @@ def test_lite_and_heavy_hands_and_face_match_mediapipe_holistic(
 
     Measured (litert, 2-core x86-64): static ≤ 0.28 % of the part's box on these photos (all 25
     photos: mean 0.06-0.22 %, worst 1.12 %, lite's right hand on ochuman 003799); video medians
-    over these frames 0.40 / 0.17 / 0.20 % (lite: left hand, right hand, face) and 0.80 / 0.31 /
+    over these frames 0.40 / 0.17 / 0.17 % (lite: left hand, right hand, face) and 0.80 / 0.28 /
     0.15 % (heavy), presence flips: heavy's right hand on frames 8-9.
     """
     photos = shared_images()
@@ -147,9 +147,12 @@ def test_lite_and_heavy_hands_and_face_match_mediapipe_holistic(
         assert len(errors) >= len(frames) * 3 // 4, f"{model} {part}: found on too few frames"
         # MediaPipe flips a hand's presence on 2.5-5 % of frames under noise; measured here: 2.
         assert mismatches <= 3, f"{model} {part}: {mismatches} presence mismatches"
-        # Video bound: twice MediaPipe's own median movement under ±1 grey of noise (hifipose's
-        # deviation sits under that floor on the whole clip for every part and model).
-        bound = 2.0 * VIDEO_FLOOR[model][part]
+        # Video bound: MediaPipe's own median movement under ±1 grey of noise. hifipose's
+        # deviation sits under that floor on the whole clip for every part and model, and at
+        # 0.26-0.71 of it on these frames (heavy's right hand the closest). A hand tracking ROI
+        # 10 % too large (scale 2.2 for 2.0) gives 1.76 / 0.79 % on lite and fails; at twice
+        # the floor it would pass.
+        bound = VIDEO_FLOOR[model][part]
         assert median < bound, f"{model} {part}: median {median:.3f} % of its box (< {bound})"
 
 
