@@ -82,14 +82,19 @@ R = TypeVar("R")
 
 @contextmanager
 def hifipose_runner(
-    warm_up: NDArray[np.uint8], model: str, *, holistic: bool, num_poses: int = 1
+    warm_up: NDArray[np.uint8],
+    model: str,
+    *,
+    holistic: bool,
+    num_poses: int = 1,
+    threads: int | None = None,
 ) -> Iterator[Step]:
     """hifipose in video mode, run once on ``warm_up`` and reset: a step per frame.
 
     A step takes (frame, index) and returns (people, parts found) on that frame.
     """
     with hifipose.create_detector(
-        model_type=model, holistic=holistic, num_poses=num_poses
+        model_type=model, holistic=holistic, num_poses=num_poses, num_threads=threads
     ) as detector:
         detector.estimate_poses(warm_up)  # first detection, the interpreters' allocations
         detector.reset()
@@ -181,14 +186,18 @@ def _timed(method: Callable[P, R], name: str, seconds: dict[str, float]) -> Call
     return wrapper
 
 
-def profile(frames: Frames, model: str, num_poses: int = 1) -> dict[str, float]:
+def profile(
+    frames: Frames, model: str, num_poses: int = 1, threads: int | None = None
+) -> dict[str, float]:
     """ms per frame in each part of hifipose Holistic (one pass, video mode).
 
     Reaches into the detector's parts pipeline (private: a measuring tool, not an API): each
     stage method and each model session is wrapped in a timer.
     """
     seconds: dict[str, float] = defaultdict(float)
-    with hifipose.create_detector(model_type=model, holistic=True, num_poses=num_poses) as detector:
+    with hifipose.create_detector(
+        model_type=model, holistic=True, num_poses=num_poses, num_threads=threads
+    ) as detector:
         pipeline = detector._parts  # type: ignore[attr-defined]
         sessions = pipeline._sessions
         for name in list(sessions):
@@ -210,6 +219,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Every model's rounds, the several-people rounds and the profile: the report."""
     frames = clip_frames(CLIP)[: args.frames]
     crowd = clip_frames(CROWD)[: args.frames]
+    threads = args.threads
     load_before = os.getloadavg()[0]
     models: dict[str, Any] = {}
     people: dict[str, Any] = {}
@@ -219,8 +229,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             for round_index in range(args.rounds):
                 timed = interleaved(
                     {
-                        "holistic": hifipose_runner(frames[0], model, holistic=True),
-                        "pose": hifipose_runner(frames[0], model, holistic=False),
+                        "holistic": hifipose_runner(
+                            frames[0], model, holistic=True, threads=threads
+                        ),
+                        "pose": hifipose_runner(frames[0], model, holistic=False, threads=threads),
                         "mediapipe": mediapipe_runner(frames[0], mp_holistic, model),
                     },
                     frames,
@@ -239,7 +251,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         crowd_runs: dict[str, list[dict[str, float]]] = defaultdict(list)
         for _ in range(args.rounds):
             runners: dict[str, AbstractContextManager[Step]] = {
-                str(n): hifipose_runner(crowd[0], "full", holistic=True, num_poses=n)
+                str(n): hifipose_runner(
+                    crowd[0], "full", holistic=True, num_poses=n, threads=threads
+                )
                 for n in args.people
             }
             runners["mediapipe"] = mediapipe_runner(crowd[0], mp_holistic, "full")
@@ -248,8 +262,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         people = {name: medians(rows) for name, rows in crowd_runs.items()}
     profiles = (
         {
-            **{model: profile(frames, model) for model in args.models},
-            "full, crossing_squats, num_poses=3": profile(crowd, "full", num_poses=3),
+            **{model: profile(frames, model, threads=threads) for model in args.models},
+            "full, crossing_squats, num_poses=3": profile(crowd, "full", 3, threads),
         }
         if args.profile
         else {}
@@ -260,6 +274,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "crowd": f"{CROWD.relative_to(SHARED_DATA)} ({len(crowd)} frames, "
         f"{crowd[0].shape[1]}×{crowd[0].shape[0]})",
         "rounds": args.rounds,
+        "threads": args.threads,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "note": args.note,
@@ -289,7 +304,8 @@ def render(report: dict[str, Any]) -> str:
         "# Holistic speed against mediapipe 0.10.14 (solutions.holistic, npm model files)",
         "",
         f"Measured by `benchmarks/holistic_speed.py` ({report['machine']}; {report['note']}). "
-        f"{report['clip']}, video mode, LiteRT default threads; median ms per frame over "
+        f"{report['clip']}, video mode, LiteRT {report.get('threads') or 'default'} threads "
+        "(MediaPipe: its own); median ms per frame over "
         f"{report['rounds']} rounds; MediaPipe / hifipose: the per-round ratio, median (range), "
         "above 1 hifipose is faster.",
         "",
@@ -354,6 +370,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--frames", type=int, default=None, help="first N frames of each clip")
     parser.add_argument("--people", nargs="+", type=int, default=[1, 2, 3], help="num_poses")
+    parser.add_argument("--threads", type=int, help="hifipose's num_threads (default: its own)")
     parser.add_argument("--profile", action="store_true", help="also time the parts' stages")
     parser.add_argument(
         "--note", default="quiet machine", help="how loaded the machine was (into the table)"
