@@ -54,10 +54,18 @@ def _mirror(root: Path) -> None:
 
 @contextlib.contextmanager
 def holistic_solution() -> Iterator[Any]:
-    """``mediapipe.solutions.holistic`` reading the npm model files while the block runs."""
+    """``mediapipe.solutions.holistic`` reading the npm model files while the block runs.
+
+    Also places the npm lite and heavy pose models in mediapipe's own folder (its Holistic
+    checks there, and would download them, before it reads any resource):
+    :func:`hifipose.bench.install_solution_models`.
+    """
     from mediapipe.python import solution_base
     from mediapipe.python.solutions import holistic
 
+    from hifipose.bench import install_solution_models
+
+    install_solution_models()
     with tempfile.TemporaryDirectory(prefix="hifipose-mp-holistic-") as tmp:
         root = Path(tmp)
         _mirror(root)
