@@ -75,7 +75,7 @@ _MODEL_COMPLEXITY: Final = {"lite": 0, "full": 1, "heavy": 2}
 
 # MediaPipe's resource folder is one process-wide setting, read when a graph loads its models:
 # solutions are created one at a time, each with its own folder set.
-_RESOURCE_LOCK = threading.Lock()
+_RESOURCE_LOCK = threading.RLock()  # re-entrant: a block may create a detector
 
 
 def holistic_model_files(model_type: str, *, refine_face_landmarks: bool) -> tuple[str, ...]:
