@@ -102,11 +102,21 @@ def test_video_parts_follow_hifipose_holistic(shared_data: Path) -> None:
         assert median < (0.6 if part == "face" else 1.5), f"{part}: median {median:.3f} %"
 
 
-def test_one_person_only_and_the_solution_runs_on_it(shared_data: Path) -> None:
+def test_one_person_only_and_the_solution_runs_on_it(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also: the lite model is the npm file, never downloaded into the installed package
+    (mediapipe's Holistic would, for model_complexity 0 or 2, where the wheel lacks it)."""
+    from mediapipe.python.solutions import download_utils
+
+    def refuse(path: str) -> None:
+        pytest.fail(f"MediaPipe tried to download {path}")
+
+    monkeypatch.setattr(download_utils, "download_oss_model", refuse)
     with pytest.raises(ConfigError, match="num_poses must be 1"):
         hifipose.create_detector(runtime="mediapipe", holistic=True, num_poses=2)
     image = read_rgb(shared_data / "tfjs_golden" / "pose.jpg")
-    with hp_holistic.Holistic(static_image_mode=True, runtime="mediapipe") as solution:
+    with hp_holistic.Holistic(True, 0, runtime="mediapipe") as solution:  # static, lite
         results = solution.process(image)
     assert results.pose_landmarks is not None and results.pose_world_landmarks is not None
     for hand in (results.left_hand_landmarks, results.right_hand_landmarks):

@@ -127,8 +127,10 @@ def npm_resources(resources: NpmResourceDir) -> Iterator[Any]:
     """``mediapipe.solutions.holistic``, creating its solutions on ``resources``' files.
 
     While the block runs, a legacy solution created inside it reads its graph and models from
-    ``resources`` (MediaPipe's own ``set_resource_dir`` is redirected); blocks in several
-    threads run one at a time. The folder must outlive the solutions made in the block.
+    ``resources`` (MediaPipe's own ``set_resource_dir`` is redirected), and does not look for
+    the lite or heavy pose model in the installed package (which it would download there
+    when missing: the folder links them); blocks in several threads run one at a time. The
+    folder must outlive the solutions made in the block.
     """
     solution_base = require("mediapipe.python.solution_base", extra="mediapipe")
     holistic = require("mediapipe.python.solutions.holistic", extra="mediapipe")
@@ -139,11 +141,18 @@ def npm_resources(resources: NpmResourceDir) -> Iterator[Any]:
         def redirect(_path: str) -> None:
             original(str(resources.path))
 
+        download = holistic._download_oss_pose_landmark_model
+
+        def skip_download(_model_complexity: int) -> None:
+            return None
+
         resource_util.set_resource_dir = redirect
+        holistic._download_oss_pose_landmark_model = skip_download
         try:
             yield holistic
         finally:
             resource_util.set_resource_dir = original
+            holistic._download_oss_pose_landmark_model = download
 
 
 class LegacyHolisticPipeline:
