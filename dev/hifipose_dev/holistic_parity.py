@@ -1,55 +1,23 @@
 """MediaPipe's own Holistic (mediapipe 0.10.14's legacy solution) fed the npm model files.
 
 mediapipe 0.10.14's wheel ships other builds of the hand, face and face-detector models than
-``@mediapipe/holistic`` (different bytes). :func:`holistic_solution` builds a private
-resource folder that mirrors the wheel's ``mediapipe/modules`` with links, except that
-those model files are links to hifipose's pinned npm files, and points MediaPipe's resource
-loader at it. Nothing in the installed package is changed.
+``@mediapipe/holistic`` (different bytes). :func:`holistic_solution` points MediaPipe's
+resource loader at a private folder that mirrors the wheel's ``mediapipe/modules`` with
+links, those model files linked to hifipose's pinned npm files
+(:mod:`hifipose.runtimes.mediapipe_holistic`, which ``runtime="mediapipe"`` uses too).
+Nothing in the installed package is changed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-#: (folder under mediapipe/modules, file name) ← registry name of the pinned npm file.
-_SUBSTITUTES = {
-    ("hand_landmark", "hand_landmark_full.tflite"): "hand_landmark_full",
-    ("holistic_landmark", "hand_recrop.tflite"): "hand_recrop",
-    ("face_landmark", "face_landmark.tflite"): "face_landmark",
-    ("face_landmark", "face_landmark_with_attention.tflite"): "face_landmark_with_attention",
-    ("face_detection", "face_detection_short_range.tflite"): "face_detection_short_range",
-    ("pose_landmark", "pose_landmark_lite.tflite"): "pose_landmark_lite",
-    ("pose_landmark", "pose_landmark_full.tflite"): "pose_landmark_full",
-    ("pose_landmark", "pose_landmark_heavy.tflite"): "pose_landmark_heavy",
-}
-
-
-def _mirror(root: Path) -> None:
-    import mediapipe
-
-    from hifipose.models import ensure_model
-
-    package = Path(str(mediapipe.__file__)).parent
-    modules = package / "modules"
-    target = root / "mediapipe" / "modules"
-    target.mkdir(parents=True)
-    for folder in modules.iterdir():
-        if not folder.is_dir():
-            continue
-        (target / folder.name).mkdir()
-        for item in folder.iterdir():
-            (target / folder.name / item.name).symlink_to(item)
-    for (folder_name, name), spec in _SUBSTITUTES.items():
-        link = target / folder_name / name
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(ensure_model(spec, fetch=False))
+from hifipose.models import ensure_model
+from hifipose.runtimes.mediapipe_holistic import MODULE_FILES, NpmResourceDir, npm_resources
 
 
 @contextlib.contextmanager
@@ -60,25 +28,15 @@ def holistic_solution() -> Iterator[Any]:
     checks there, and would download them, before it reads any resource):
     :func:`hifipose.bench.install_solution_models`.
     """
-    from mediapipe.python import solution_base
-    from mediapipe.python.solutions import holistic
-
     from hifipose.bench import install_solution_models
 
     install_solution_models()
-    with tempfile.TemporaryDirectory(prefix="hifipose-mp-holistic-") as tmp:
-        root = Path(tmp)
-        _mirror(root)
-        original = solution_base.resource_util.set_resource_dir
-
-        def redirect(_path: str) -> None:
-            original(str(root))
-
-        solution_base.resource_util.set_resource_dir = redirect
-        try:
+    resources = NpmResourceDir({name: ensure_model(name, fetch=False) for name in MODULE_FILES})
+    try:
+        with npm_resources(resources) as holistic:
             yield holistic
-        finally:
-            solution_base.resource_util.set_resource_dir = original
+    finally:
+        resources.cleanup()
 
 
 def _points(landmarks: Any, size_wh: tuple[int, int]) -> np.ndarray | None:

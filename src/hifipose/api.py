@@ -28,6 +28,7 @@ from hifipose.holistic import HOLISTIC_MODELS, PartsPipeline
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import Session, SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
+from hifipose.runtimes.mediapipe_holistic import LegacyHolisticPipeline, holistic_model_files
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline, build_task_bundle
 
 __all__ = ["available_runtimes", "create_detector", "detector_from_config", "list_models"]
@@ -114,6 +115,8 @@ def detector_from_config(config: DetectorConfig) -> PoseDetector:
         if config.device == "cuda":
             msg = "runtime 'mediapipe' runs on the CPU only here; use device='cpu' or 'auto'"
             raise DeviceUnavailableError(msg)
+        if config.holistic:
+            return MediaPipeTasksDetector(config, _legacy_holistic(config))
         pipeline = TasksPipeline(
             build_task_bundle(detector_path, landmark_path),
             video=not config.static_image_mode,
@@ -145,6 +148,24 @@ def detector_from_config(config: DetectorConfig) -> PoseDetector:
         landmark_session.close()
         raise
     return BlazePoseDetector(config, detector_session, landmark_session, parts)
+
+
+def _legacy_holistic(config: DetectorConfig) -> LegacyHolisticPipeline:
+    """MediaPipe's own Holistic solution on the npm files (fetched into the cache if missing)."""
+    names = holistic_model_files(
+        config.model_type, refine_face_landmarks=config.refine_face_landmarks
+    )
+    return LegacyHolisticPipeline(
+        {name: ensure_model(name, model_dir=config.model_dir) for name in names},
+        model_type=config.model_type,
+        video=not config.static_image_mode,
+        smooth_landmarks=config.enable_smoothing,
+        segmentation=config.enable_segmentation,
+        smooth_segmentation=config.smooth_segmentation,
+        refine_face_landmarks=config.refine_face_landmarks,
+        min_detection_confidence=config.min_detection_confidence,
+        min_tracking_confidence=config.min_tracking_confidence,
+    )
 
 
 def _open_parts(config: DetectorConfig, options: SessionOptions) -> PartsPipeline:

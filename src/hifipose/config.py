@@ -125,7 +125,9 @@ class DetectorConfig:
             Holistic graph places them (``Pose.left_hand``, ``right_hand``, ``face``;
             docs/holistic-spec.md). Every person of ``num_poses`` gets their own. Needs the
             Holistic model files (``hifipose models fetch --holistic``, or fetched on
-            first use). litert, onnxruntime and torch; not ``runtime="mediapipe"``.
+            first use). litert, onnxruntime and torch; ``runtime="mediapipe"`` runs
+            MediaPipe's own legacy Holistic solution instead (one person, ``num_poses=1``;
+            no hand world points or scores: :mod:`hifipose.runtimes.mediapipe_holistic`).
         refine_face_landmarks: With ``holistic``, the face model with attention (lips,
             eyes, 478 points with the irises). Not built yet (the model needs MediaPipe's
             custom operators): True is a ConfigError.
@@ -264,10 +266,11 @@ class DetectorConfig:
 
     def _check_holistic(self) -> None:
         """``holistic`` runs on hifipose's own pipeline; the attention face model is not built."""
-        if self.holistic and self.runtime == "mediapipe":
+        if self.holistic and self.runtime == "mediapipe" and self.num_poses != 1:
             msg = (
-                "holistic=True runs on hifipose's own pipeline (litert, onnxruntime, torch); "
-                "runtime 'mediapipe' (MediaPipe Tasks' PoseLandmarker) has no hands or face"
+                "holistic=True with runtime 'mediapipe' is MediaPipe's own Holistic, which "
+                f"finds one person: num_poses must be 1, got {self.num_poses}; for several "
+                "people use hifipose's pipeline (litert, onnxruntime, torch)"
             )
             raise ConfigError(msg)
         if self.refine_face_landmarks and not self.holistic:

@@ -48,6 +48,7 @@ from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.holistic import PartsPipeline
 from hifipose.pose import Pose
 from hifipose.runtimes.base import Session
+from hifipose.runtimes.mediapipe_holistic import LegacyHolisticPipeline
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
 from hifipose.tracker import (
@@ -571,11 +572,17 @@ class MediaPipeTasksDetector(PoseDetector):
     report it). With ``num_poses`` > 1 Tasks gives no identities: every pose's
     ``track_id`` is None and the list is in Tasks' order, which changes when people overlap.
     See :mod:`hifipose.runtimes.mediapipe_tasks` for how results are mapped.
+
+    With ``holistic=True`` the pipeline is MediaPipe's legacy Holistic solution instead
+    (one person, hands and face; it smooths as MediaPipe's solution does, at a simulated
+    30 fps): see :mod:`hifipose.runtimes.mediapipe_holistic`.
     """
 
-    def __init__(self, config: DetectorConfig, pipeline: TasksPipeline) -> None:
+    def __init__(
+        self, config: DetectorConfig, pipeline: TasksPipeline | LegacyHolisticPipeline
+    ) -> None:
         super().__init__(config)
-        self._pipeline: TasksPipeline | None = pipeline
+        self._pipeline: TasksPipeline | LegacyHolisticPipeline | None = pipeline
 
     @property
     def detector_runs(self) -> int | None:

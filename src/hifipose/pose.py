@@ -107,19 +107,24 @@ class Hand:
             MediaPipe's hand order (0 wrist, 1–4 thumb, 5–8 index, 9–12 middle, 13–16 ring,
             17–20 pinky).
         world_array_m: (21, 3) float32: x, y, z in metres, origin near the hand's centre,
-            axes as the body's world keypoints.
-        score: The hand model's presence probability, in [0, 1].
+            axes as the body's world keypoints; None where the runtime does not give them
+            (``runtime="mediapipe"``: MediaPipe's legacy Holistic gives no hand world points).
+        score: The hand model's presence probability, in [0, 1]; None where the runtime does
+            not report it (``runtime="mediapipe"``).
         handedness: The hand model's own label, ``"Left"`` or ``"Right"`` (MediaPipe's
             convention: for a mirrored, selfie-view image); which of the person's hands
             this is comes from the pose (:attr:`Pose.left_hand`, :attr:`Pose.right_hand`).
-        handedness_score: The label's probability, in [0.5, 1].
+            With ``runtime="mediapipe"`` (no label from the solution) it is the label for
+            that side on a non-mirrored image: ``"Right"`` for the person's left hand.
+        handedness_score: The label's probability, in [0.5, 1]; None where the label was
+            not given by the model (``runtime="mediapipe"``).
     """
 
     image_array: NDArray[np.float32]
-    world_array_m: NDArray[np.float32]
-    score: float
+    world_array_m: NDArray[np.float32] | None
+    score: float | None
     handedness: str
-    handedness_score: float
+    handedness_score: float | None
 
     def __post_init__(self) -> None:
         """Keep read-only float32 copies of the arrays; check their shapes.
@@ -129,7 +134,9 @@ class Hand:
         """
         set_field = object.__setattr__
         set_field(self, "image_array", _frozen_copy("image_array", self.image_array, (21, 3)))
-        set_field(self, "world_array_m", _frozen_copy("world_array_m", self.world_array_m, (21, 3)))
+        if self.world_array_m is not None:
+            world = _frozen_copy("world_array_m", self.world_array_m, (21, 3))
+            set_field(self, "world_array_m", world)
         if self.handedness not in {"Left", "Right"}:
             msg = f"handedness must be 'Left' or 'Right', got {self.handedness!r}"
             raise ValueError(msg)
@@ -140,13 +147,17 @@ class Hand:
         return Hand, (*fields_, self.handedness_score)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict: score, handedness and both point lists as [x, y, z]."""
+        """Return a JSON-ready dict: score, handedness and both point lists as [x, y, z].
+
+        A value the runtime did not give (see the attributes) is None (JSON null).
+        """
+        world = self.world_array_m
         return {
             "score": self.score,
             "handedness": self.handedness,
             "handedness_score": self.handedness_score,
             "keypoints": self.image_array.tolist(),
-            "keypoints3d": self.world_array_m.tolist(),
+            "keypoints3d": None if world is None else world.tolist(),
         }
 
 
@@ -158,11 +169,12 @@ class Face:
         image_array: (468, 3) float32 (478 with the iris points of
             ``refine_face_landmarks``): x_px, y_px, z (pixel scale), MediaPipe's face-mesh
             order.
-        score: The face model's presence probability, in [0, 1].
+        score: The face model's presence probability, in [0, 1]; None where the runtime
+            does not report it (``runtime="mediapipe"``).
     """
 
     image_array: NDArray[np.float32]
-    score: float
+    score: float | None
 
     def __post_init__(self) -> None:
         """Keep a read-only float32 copy of the points; check their shape.

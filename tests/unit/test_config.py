@@ -147,8 +147,9 @@ def test_the_limits_are_those_the_issue_needs() -> None:
 
 def test_holistic_options_refuse_what_is_not_built() -> None:
     assert DetectorConfig(holistic=True).holistic
-    with pytest.raises(ConfigError, match="runtime 'mediapipe'"):
-        DetectorConfig(holistic=True, runtime="mediapipe")
+    assert DetectorConfig(holistic=True, runtime="mediapipe").holistic  # MediaPipe's own
+    with pytest.raises(ConfigError, match="num_poses must be 1, got 2"):
+        DetectorConfig(holistic=True, runtime="mediapipe", num_poses=2)
     with pytest.raises(ConfigError, match="needs holistic=True"):
         DetectorConfig(refine_face_landmarks=True)
     with pytest.raises(ConfigError, match="custom operators"):

@@ -136,7 +136,8 @@ def _face_lists(path: Path, table: Any) -> list[Any]:  # noqa: ANN401 - pyarrow
     """The ``face_x/_y/_z`` list arrays of a CSV table's rows, from its face file.
 
     A row's face is the face file's points of its frame and place among the frame's rows
-    (``pose``); null where ``face_score`` is empty.
+    (``pose``); null where the face file has none (a face's ``face_score`` may be empty
+    where the runtime gives no score, ``runtime="mediapipe"``).
 
     Raises:
         VideoReadError: The face file is missing or unreadable, or lacks a face that the
@@ -170,7 +171,7 @@ def _face_lists(path: Path, table: Any) -> list[Any]:  # noqa: ANN401 - pyarrow
     for row, frame_index in enumerate(frames.tolist()):
         place_in_frame = place_in_frame + 1 if frame_index == previous else 0
         previous = frame_index
-        face = groups.get((frame_index, place_in_frame)) if found[row] else None
+        face = groups.get((frame_index, place_in_frame))  # with or without a face_score
         if found[row] and face is None:
             msg = f"{face_path} has no face for frame {frame_index}, pose {place_in_frame}"
             raise VideoReadError(msg)

@@ -139,6 +139,11 @@ def _score(value: object) -> float:
     return math.nan if value is None else json_float(value)
 
 
+def _optional_score(value: object) -> float | None:
+    """A part's score, or None where the runtime gave none (null)."""
+    return None if value is None else json_float(value)
+
+
 def _hand_from_json(entry: object) -> Hand | None:
     """A :meth:`Hand.to_dict` object, or None (null: not found)."""
     if entry is None:
@@ -146,12 +151,13 @@ def _hand_from_json(entry: object) -> Hand | None:
     if not isinstance(entry, dict):
         msg = f"a hand is a JSON object or null, got {type(entry).__name__}"
         raise TypeError(msg)
+    world = entry["keypoints3d"]  # null: the runtime gives no world points
     return Hand(
         np.array(entry["keypoints"], dtype=np.float64),  # None → nan
-        np.array(entry["keypoints3d"], dtype=np.float64),
-        _score(entry["score"]),
+        None if world is None else np.array(world, dtype=np.float64),
+        _optional_score(entry["score"]),
         entry["handedness"],
-        _score(entry["handedness_score"]),
+        _optional_score(entry["handedness_score"]),
     )
 
 
@@ -162,7 +168,7 @@ def _face_from_json(entry: object) -> Face | None:
     if not isinstance(entry, dict):
         msg = f"a face is a JSON object or null, got {type(entry).__name__}"
         raise TypeError(msg)
-    return Face(np.array(entry["keypoints"], dtype=np.float64), _score(entry["score"]))
+    return Face(np.array(entry["keypoints"], dtype=np.float64), _optional_score(entry["score"]))
 
 
 def _parts_from_json(entry: dict[str, Any]) -> HolisticParts | None:
@@ -198,6 +204,11 @@ def _column(table: Any, name: str) -> NDArray[np.float32]:  # noqa: ANN401 - pya
     return table.column(name).to_numpy(zero_copy_only=False).astype(np.float32)
 
 
+def _given(score: float) -> float | None:
+    """A part's score from a table, or None where it is null (NaN): not given."""
+    return None if math.isnan(score) else score
+
+
 def _parts_from_table(table: Any, where: str) -> list[HolisticParts]:  # noqa: ANN401 - pyarrow
     """Each row's Holistic parts, from :func:`read_poses`' table with the Holistic columns."""
     hands: list[list[Hand | None]] = []
@@ -210,7 +221,15 @@ def _parts_from_table(table: Any, where: str) -> list[HolisticParts]:  # noqa: A
         labels = table.column(f"{side}_handedness").to_pylist()
         hands.append(
             [
-                None if label is None else Hand(row[:, :3], row[:, 3:], score, label, label_score)
+                None
+                if label is None
+                else Hand(
+                    row[:, :3],
+                    None if np.isnan(row[:, 3:]).all() else row[:, 3:],  # null: not given
+                    _given(score),
+                    label,
+                    _given(label_score),
+                )
                 for row, score, label, label_score in zip(
                     points, scores, labels, label_scores, strict=True
                 )
@@ -224,7 +243,7 @@ def _parts_from_table(table: Any, where: str) -> list[HolisticParts]:  # noqa: A
             faces.append(None)
             continue
         try:
-            faces.append(Face(np.array(xyz, dtype=np.float32).T, score))
+            faces.append(Face(np.array(xyz, dtype=np.float32).T, _given(score)))
         except ValueError as exc:
             msg = f"{where}, row {row + 1}: {exc}"
             raise VideoReadError(msg) from exc

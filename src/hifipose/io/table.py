@@ -31,7 +31,9 @@ keypoints) for a frame without a pose, so frame order and gaps survive. Columns,
   ``_y`` (px), ``_z`` (pixel scale, as the body's), ``_world_x``, ``_world_y``,
   ``_world_z`` (metres, origin near the hand's centre), all float32: the hand model gives
   no per-point visibility or presence, only the hand's score. Then ``face_score``
-  (float32, the face model's presence). All null where that part was not found.
+  (float32, the face model's presence). All null where that part was not found; the
+  scores and world columns are also null where the runtime does not give them
+  (``runtime="mediapipe"``: None in :class:`~hifipose.pose.Hand`, ``Face.score``).
 - The face's points (468, or 478 with ``refine_face_landmarks``): in Parquet three list
   columns at the very end, ``face_x``, ``face_y`` (px) and ``face_z`` (pixel scale), each a
   list of float32 in face-mesh order, null where no face was found
@@ -213,11 +215,16 @@ def _pose_values(result: FrameResult, camera: bool) -> tuple[list[int | None], n
 
 
 def _hand_values(hand: Hand | None) -> np.ndarray:
-    """score, handedness score, then the 21 points' x, y, z, world x, y, z; NaN: no hand."""
+    """score, handedness score, then the 21 points' x, y, z, world x, y, z.
+
+    NaN: no hand, or a value the runtime does not give (None in :class:`Hand`).
+    """
     values = np.full(2 + _HAND_POINTS, np.nan, np.float32)
     if hand is not None:
-        values[:2] = hand.score, hand.handedness_score
-        values[2:] = np.concatenate([hand.image_array, hand.world_array_m], axis=1).ravel()
+        values[:2] = [np.nan if v is None else v for v in (hand.score, hand.handedness_score)]
+        world = hand.world_array_m
+        world = np.full((21, 3), np.nan, np.float32) if world is None else world
+        values[2:] = np.concatenate([hand.image_array, world], axis=1).ravel()
     return values
 
 
@@ -422,11 +429,12 @@ def _parts_arrays(
     arrays: list[Any] = []
     for side in range(2):
         block = hands[:, side]
-        absent = np.isnan(block[:, 0])  # a hand not found (or no pose): null
+        # null: no hand (or no pose), or a value the runtime does not give (NaN in the block)
+        missing = np.isnan(block)
         arrays += [
-            pa.array(block[:, 0], pa.float32(), mask=absent),
+            pa.array(block[:, 0], pa.float32(), mask=missing[:, 0]),
             pa.array([label[side] for label in labels], pa.string()),
-            *(pa.array(block[:, i], pa.float32(), mask=absent) for i in range(1, width)),
+            *(pa.array(block[:, i], pa.float32(), mask=missing[:, i]) for i in range(1, width)),
         ]
     arrays.append(pa.array([None if f is None else f.score for f in faces], pa.float32()))
     arrays += [

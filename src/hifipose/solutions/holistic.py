@@ -91,7 +91,8 @@ class Holistic(Solution):
         min_detection_confidence: Minimum person-detector score, in [0, 1].
         min_tracking_confidence: Minimum pose presence to keep tracking, in [0, 1].
         runtime: hifipose's model runtime: ``"litert"`` (default), ``"onnxruntime"``,
-            ``"torch"``.
+            ``"torch"``; or ``"mediapipe"``: mediapipe 0.10.14's own Holistic solution on
+            the npm model files, for comparison (``compat`` does not apply to it).
         device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
         num_threads: Inference threads per model; None lets the runtime choose.
         model_dir: A folder holding the model files, instead of hifipose's cache (the
@@ -136,7 +137,8 @@ class Holistic(Solution):
             min_tracking_confidence=min_tracking_confidence,
             model_dir=model_dir,
             num_threads=num_threads,
-            compat=compat,
+            # MediaPipe's own solution is its own numbers: no compat mode to pick
+            compat="graph" if runtime == "mediapipe" else compat,
             holistic=True,
             refine_face_landmarks=check_flag("refine_face_landmarks", refine_face_landmarks),
         )

@@ -482,6 +482,30 @@ def test_a_holistic_upload_writes_hands_and_face_and_offers_the_face_file(
     )
 
 
+def test_a_holistic_upload_on_mediapipes_own_holistic_has_hands_without_world_points(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """runtime=mediapipe runs MediaPipe's legacy Holistic: hands without world points or
+    scores, which the files carry as nulls (this failed as a job error before)."""
+    pytest.importorskip("mediapipe")
+    photo = (SQUATS.parent / "pose.jpg").read_bytes()  # both hands found, no face
+    job = run_job(client, photo, "suffix=.jpg&model_type=lite&holistic=1&runtime=mediapipe")
+    assert job["state"] == "done", job
+    base = f"/api/jobs/{job['job_id']}/files"
+    (pose,) = json.loads(client.get(f"{base}/jsonl").text)["poses"]
+    for side, label in (("left_hand", "Right"), ("right_hand", "Left")):
+        hand = pose[side]
+        assert hand["handedness"] == label and len(hand["keypoints"]) == 21
+        assert hand["keypoints3d"] is None and hand["score"] is None
+    (tmp_path / "k.parquet").write_bytes(client.get(f"{base}/parquet").content)
+    (frame,) = read_results(tmp_path / "k.parquet")
+    (read,) = frame.poses
+    assert read.left_hand is not None and read.left_hand.world_array_m is None
+    np.testing.assert_allclose(
+        read.left_hand.image_array, np.array(pose["left_hand"]["keypoints"]), atol=1e-3
+    )
+
+
 def test_a_photo_uploaded_from_the_page_is_tracked_as_one_frame(
     client: TestClient, work_dir: Path
 ) -> None:

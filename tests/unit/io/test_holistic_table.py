@@ -150,3 +150,59 @@ def test_a_folder_mixing_body_only_and_holistic_tables_reads_as_one(tmp_path: Pa
     assert table.column("face_score").to_pylist()[-1] is None  # b's row: null
     assert len(table.column("face_x").to_pylist()[1]) == 478
     assert tuple(read_poses(tmp_path / "b.parquet").column_names) == COLUMNS
+
+
+#: runtime="mediapipe" gives hand points without world points, scores or a label score,
+#: and a face without a score.
+BARE = [
+    FrameResult(
+        0,
+        0.0,
+        (640, 480),
+        (
+            _pose(
+                7,
+                HolisticParts(
+                    Hand(np.full((21, 3), 10.0), None, None, "Right", None),
+                    _hand(200, "Left"),
+                    Face(np.full((468, 3), 20.0), None),
+                ),
+            ),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_values_a_runtime_does_not_give_are_null_and_read_back_as_none(
+    tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / f"k{suffix}"
+    with open_writer(path, holistic=True) as writer:
+        writer.write(BARE[0])
+    if suffix != ".jsonl":
+        (row,) = (
+            pq.read_table(path).to_pylist()
+            if suffix == ".parquet"
+            else [
+                {k: _cell(k, v) for k, v in r.items()}
+                for r in csv.DictReader(path.open(newline=""))
+            ]
+        )
+        assert row["left_hand_score"] is None and row["left_hand_handedness_score"] is None
+        assert row["left_hand_handedness"] == "Right"
+        assert row["left_hand_wrist_x"] == pytest.approx(10.0)
+        assert row["left_hand_pinky_tip_world_z"] is None
+        assert row["right_hand_pinky_tip_world_z"] == pytest.approx((200 + 20 + 0.2) / 1000)
+        assert row["right_hand_score"] == pytest.approx(0.9)
+        assert row["face_score"] is None
+    (result,) = read_results(path)
+    (pose,) = result.poses
+    left, right, face = pose.left_hand, pose.right_hand, pose.face
+    assert left is not None and right is not None and face is not None
+    assert (left.world_array_m, left.score, left.handedness_score) == (None, None, None)
+    assert left.handedness == "Right"
+    np.testing.assert_allclose(left.image_array, 10.0)
+    assert right.world_array_m is not None and right.score == pytest.approx(0.9)
+    assert face.score is None
+    np.testing.assert_allclose(face.image_array, 20.0)

@@ -14,7 +14,8 @@ without track ids):
 - ``world/pose/{track}``: the 3D world keypoints (metres, origin between the hips); with
   Holistic, ``world/pose/{track}/left_hand`` and ``…/right_hand``: the hand model's metric
   points, moved so that the hand's wrist sits on the body's world wrist (the hand model's
-  origin is the hand's own centre);
+  origin is the hand's own centre; none where the runtime gives no hand world points,
+  ``runtime="mediapipe"``);
 - ``camera/pose/{track}``: the camera-space keypoints (metres, camera at the origin);
 - ``poses/count``: the number of poses in the frame (a scalar, logged on every frame);
 - ``angles/{track}/{name}``: angles in degrees (scalars) when given to :meth:`write`,
@@ -248,7 +249,11 @@ class RerunWriter(ResultWriter):
                 f"video/pose/{key}/{name}",
                 rr.Points2D(hand.image_array[:, :2], class_ids=HAND_CLASS, keypoint_ids=ids),
             )
-            placed = hand.world_array_m - hand.world_array_m[0] + pose.world_array_m[wrist]
+            world = hand.world_array_m
+            if world is None:  # the runtime gives no hand world points
+                rec.log(f"world/pose/{key}/{name}", rr.Clear(recursive=False))
+                continue
+            placed = world - world[0] + pose.world_array_m[wrist]
             rec.log(
                 f"world/pose/{key}/{name}",
                 rr.Points3D(placed, class_ids=HAND_CLASS, keypoint_ids=ids),
