@@ -266,3 +266,17 @@ def test_extra_keyword_arguments_pick_the_runtime(model_dir: Path) -> None:
         b = _arrays(onnx.process(frame), (frame.shape[1], frame.shape[0]))
     assert a is not None and b is not None
     np.testing.assert_allclose(a[0][:, :2], b[0][:, :2], atol=0.05)  # float32 summation order
+
+
+def test_runtime_mediapipe_is_mediapipe_tasks_without_a_compat_mode(model_dir: Path) -> None:
+    """``Pose(runtime="mediapipe")`` is Tasks' landmarker: the compat default does not apply."""
+    frame = read_rgb(SHARED_DATA / "tfjs_golden" / "pose.jpg")
+    with (
+        hp_pose.Pose(static_image_mode=True, model_dir=model_dir) as ours,
+        hp_pose.Pose(static_image_mode=True, model_dir=model_dir, runtime="mediapipe") as tasks,
+    ):
+        assert tasks.detector.config.compat == "graph"
+        a = _arrays(ours.process(frame), (frame.shape[1], frame.shape[0]))
+        b = _arrays(tasks.process(frame), (frame.shape[1], frame.shape[0]))
+    assert a is not None and b is not None
+    np.testing.assert_allclose(a[0][:, :2], b[0][:, :2], atol=2.0)  # px; measured ≤ 1.07

@@ -122,7 +122,8 @@ class Pose(Solution):
         min_tracking_confidence: Minimum pose presence to keep tracking, in [0, 1].
         extra_settings: An :class:`ExtraSettings` (changes nothing here) or None.
         runtime: hifipose's model runtime: ``"litert"`` (default), ``"onnxruntime"``,
-            ``"torch"``.
+            ``"torch"``, ``"openvino"``; or ``"mediapipe"``: MediaPipe Tasks' pose landmarker,
+            for comparison (``compat`` does not apply to it).
         device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
         num_threads: Inference threads per model; None lets the runtime choose.
         model_dir: A folder holding the model files, instead of hifipose's cache.
@@ -170,7 +171,8 @@ class Pose(Solution):
             min_tracking_confidence=min_tracking_confidence,
             model_dir=model_dir,
             num_threads=num_threads,
-            compat=compat,
+            # MediaPipe Tasks is its own numbers: no compat mode to pick
+            compat="graph" if runtime == "mediapipe" else compat,
         )
         super().__init__(detector)
 
