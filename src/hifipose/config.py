@@ -126,9 +126,14 @@ class DetectorConfig:
             docs/holistic-spec.md). Every person of ``num_poses`` gets their own. Needs the
             Holistic model files (``hifipose models fetch --holistic``, or fetched on
             first use). litert, onnxruntime and torch; not ``runtime="mediapipe"``.
-        refine_face_landmarks: With ``holistic``, the face model with attention (lips,
-            eyes, 478 points with the irises). Not built yet (the model needs MediaPipe's
-            custom operators): True is a ConfigError.
+        refine_face_landmarks: With ``holistic``, the face model with attention: 478 face
+            points (the 468 of the mesh, lips and eyes refined, then 5 points per iris), as
+            MediaPipe's ``refine_face_landmarks``. That model uses three MediaPipe custom
+            operators, which hifipose's converter rebuilds (docs/holistic-spec.md §9): on
+            ``runtime="torch"`` and ``"onnxruntime"`` it runs on that runtime; on
+            ``"litert"`` and ``"openvino"``, which cannot load those operators, this one model
+            runs on onnxruntime on the CPU (the ``onnx`` extra; without it, creating the
+            detector raises RuntimeUnavailableError). Not ``runtime="mediapipe"``.
     """
 
     model_type: ModelType = "full"
@@ -263,7 +268,7 @@ class DetectorConfig:
             raise ConfigError(msg)
 
     def _check_holistic(self) -> None:
-        """``holistic`` runs on hifipose's own pipeline; the attention face model is not built."""
+        """``holistic`` and ``refine_face_landmarks`` run on hifipose's own pipeline."""
         if self.holistic and self.runtime == "mediapipe":
             msg = (
                 "holistic=True runs on hifipose's own pipeline (litert, onnxruntime, torch); "
@@ -272,14 +277,6 @@ class DetectorConfig:
             raise ConfigError(msg)
         if self.refine_face_landmarks and not self.holistic:
             msg = "refine_face_landmarks needs holistic=True (it refines the face mesh)"
-            raise ConfigError(msg)
-        if self.refine_face_landmarks:
-            msg = (
-                "refine_face_landmarks=True (the 478-point face model with attention) is not "
-                "built yet: that model needs three MediaPipe custom operators "
-                "(Landmarks2TransformMatrix, TransformTensorBilinear, TransformLandmarks) that "
-                "LiteRT lacks; use holistic=True without it (468 face points)"
-            )
             raise ConfigError(msg)
 
 

@@ -145,13 +145,16 @@ def test_the_limits_are_those_the_issue_needs() -> None:
     assert LIMITS["num_threads"] >= 64
 
 
-def test_holistic_options_refuse_what_is_not_built() -> None:
+def test_holistic_options_refuse_what_cannot_run() -> None:
     assert DetectorConfig(holistic=True).holistic
+    for runtime in ("litert", "onnxruntime", "torch", "openvino"):
+        config = DetectorConfig(holistic=True, refine_face_landmarks=True, runtime=runtime)
+        assert config.refine_face_landmarks
     with pytest.raises(ConfigError, match="runtime 'mediapipe'"):
         DetectorConfig(holistic=True, runtime="mediapipe")
+    with pytest.raises(ConfigError, match="runtime 'mediapipe'"):
+        DetectorConfig(holistic=True, refine_face_landmarks=True, runtime="mediapipe")
     with pytest.raises(ConfigError, match="needs holistic=True"):
         DetectorConfig(refine_face_landmarks=True)
-    with pytest.raises(ConfigError, match="custom operators"):
-        DetectorConfig(holistic=True, refine_face_landmarks=True)
     with pytest.raises(ConfigError, match="True or False"):
         DetectorConfig(holistic=1)  # type: ignore[arg-type]

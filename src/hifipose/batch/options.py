@@ -29,7 +29,7 @@ BATCH_FIXED_FIELDS: Final = {
     "strict_timestamps": "batch repairs container timestamps",
     "smooth_segmentation": "batch stores no masks",
     "holistic": "batch's tables hold the body only (hands and face: not yet)",
-    "refine_face_landmarks": "the attention face model is not built yet",
+    "refine_face_landmarks": "it refines holistic's face, which batch leaves out",
 }
 #: The fingerprint's keys of batch's first release, in order; every later option follows,
 #: only when it is not at its default, so outputs published before it stay done.
