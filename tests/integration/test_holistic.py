@@ -12,11 +12,14 @@ margin for another CPU's kernels.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import hifipose
+from hifipose.errors import RuntimeUnavailableError
 from hifipose.pose import Pose
 from hifipose_dev.holistic_parity import holistic_arrays, holistic_solution
 from tests.conftest import REPORT, clip_frames, read_rgb, shared_images
@@ -128,6 +131,7 @@ def test_static_refined_face_matches_mediapipe_holistic(shared_data: Path) -> No
             ours = _ours(poses[0] if poses else None, "face")
             assert ours is not None and theirs is not None, "a face found by one side only"
             assert ours.shape == theirs.shape == (478, 3)
+            assert len(poses[0].to_dict()["face"]["keypoints"]) == 478  # what JSONL writes
             mesh_errors.append(_percent_of_diagonal(ours[:468], theirs[:468], theirs))
             iris_errors.append(_percent_of_diagonal(ours[468:], theirs[468:], theirs))
     REPORT.append(
@@ -139,6 +143,15 @@ def test_static_refined_face_matches_mediapipe_holistic(shared_data: Path) -> No
     # max 0.28 % (benchmarks/refine_face_parity.py)
     assert np.max(mesh_errors) < 0.6, f"mesh: {mesh_errors}"
     assert np.max(iris_errors) < 0.8, f"irises: {iris_errors}"
+
+
+def test_refined_face_on_litert_without_onnxruntime_names_the_extra(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on the core install
+    match = r"refine_face_landmarks on runtime 'litert' .* pip install 'hifipose\[onnx\]'"
+    with pytest.raises(RuntimeUnavailableError, match=match):
+        hifipose.create_detector(holistic=True, refine_face_landmarks=True)
 
 
 def test_each_hand_stays_with_the_body_whose_wrist_placed_it(shared_data: Path) -> None:
