@@ -1,9 +1,9 @@
 """Decode the FlexBuffers map a TFLite custom op carries as its options (``custom_options``).
 
 Only what MediaPipe's custom ops store is handled: a root map whose values are integers,
-floats, booleans or typed vectors of integers or floats. FlexBuffers is little-endian; a value
-is stored inline in its parent's byte width, or (maps, vectors) as an unsigned offset back from
-where it is stored; each element's "packed type" byte is ``type << 2 | log2(byte width)``,
+floats, booleans, or vectors (typed or not) of integers or floats. FlexBuffers is
+little-endian; a value is stored inline in its parent's byte width, or (maps, vectors) as an
+unsigned offset back from where it is stored; each element's "packed type" byte is ``type << 2 | log2(byte width)``,
 where the width is the inline value's, or for an offset the width of the data it points to.
 """
 
@@ -18,16 +18,8 @@ __all__ = ["FlexValue", "read_flex_map"]
 
 FlexValue = int | float | bool | tuple[int, ...] | tuple[float, ...]
 
-_INT, _UINT, _FLOAT, _MAP, _VECTOR_INT, _VECTOR_UINT, _VECTOR_FLOAT, _BOOL = (
-    1,
-    2,
-    3,
-    9,
-    11,
-    12,
-    13,
-    26,
-)
+_INT, _UINT, _FLOAT, _MAP, _VECTOR, _BOOL = 1, 2, 3, 9, 10, 26
+_VECTOR_INT, _VECTOR_UINT, _VECTOR_FLOAT = 11, 12, 13
 _SIGNED: Final = {1: "<b", 2: "<h", 4: "<i", 8: "<q"}
 _UNSIGNED: Final = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
 _FLOATS: Final = {4: "<f", 8: "<d"}
@@ -57,6 +49,14 @@ class _Reader:
             size = self.unsigned(start - width, width)
             element = {_VECTOR_INT: _INT, _VECTOR_UINT: _UINT, _VECTOR_FLOAT: _FLOAT}[kind]
             return tuple(self.scalar(start + i * width, width, element) for i in range(size))
+        if kind == _VECTOR:  # each element's packed type follows the elements
+            start = position - self.unsigned(position, parent_width)
+            size = self.unsigned(start - width, width)
+            types = self.data[start + size * width : start + size * width + size]
+            if any(t >> 2 not in (_INT, _UINT, _FLOAT) for t in types):
+                msg = "custom op options hold a vector of other than numbers"
+                raise ModelIntegrityError(msg)
+            return tuple(self.scalar(start + i * width, width, t >> 2) for i, t in enumerate(types))
         msg = f"custom op options hold a FlexBuffers value of type {kind}, not handled"
         raise ModelIntegrityError(msg)
 
