@@ -3,8 +3,9 @@
 Only what MediaPipe's custom ops store is handled: a root map whose values are integers,
 floats, booleans, or vectors (typed or not) of integers or floats. FlexBuffers is
 little-endian; a value is stored inline in its parent's byte width, or (maps, vectors) as an
-unsigned offset back from where it is stored; each element's "packed type" byte is ``type << 2 | log2(byte width)``,
-where the width is the inline value's, or for an offset the width of the data it points to.
+unsigned offset back from where it is stored; each element's "packed type" byte is
+``type << 2 | log2(byte width)``, where the width is the inline value's, or for an offset the
+width of the data it points to.
 """
 
 from __future__ import annotations
