@@ -23,8 +23,8 @@ from hifipose.detector import (
     PoseDetector,
     landmark_outputs,
 )
-from hifipose.errors import ConfigError, DeviceUnavailableError
-from hifipose.holistic import HOLISTIC_MODELS, PartsPipeline
+from hifipose.errors import ConfigError, DeviceUnavailableError, RuntimeUnavailableError
+from hifipose.holistic import ATTENTION_FACE_MODEL, PartsPipeline, holistic_models
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import Session, SessionOptions, open_session
 from hifipose.runtimes.base import available_runtimes as _available_runtimes
@@ -168,13 +168,41 @@ def _legacy_holistic(config: DetectorConfig) -> LegacyHolisticPipeline:
     )
 
 
+#: Runtimes that cannot load the face model with attention (its MediaPipe custom operators):
+#: with ``refine_face_landmarks`` that one model runs on onnxruntime, through hifipose's
+#: conversion (docs/holistic-spec.md §10).
+_NO_CUSTOM_OPS: Final = ("litert", "openvino")
+
+
+def _open_attention_face(config: DetectorConfig, path: Path, options: SessionOptions) -> Session:
+    """Open the face model with attention on ``config.runtime``, or on onnxruntime.
+
+    onnxruntime (CPU) where that runtime cannot load the model's custom operators.
+    """
+    if config.runtime not in _NO_CUSTOM_OPS:
+        return open_session(config.runtime, path, options)
+    try:
+        return open_session("onnxruntime", path, replace(options, device="cpu"))
+    except RuntimeUnavailableError as exc:
+        msg = (
+            f"refine_face_landmarks on runtime {config.runtime!r} runs the face model with "
+            "attention on onnxruntime (that model uses MediaPipe custom operators "
+            f"{config.runtime} cannot load); install it with: pip install 'hifipose[onnx]', "
+            f"or use runtime='torch' or 'onnxruntime' ({exc})"
+        )
+        raise RuntimeUnavailableError(msg) from exc
+
+
 def _open_parts(config: DetectorConfig, options: SessionOptions) -> PartsPipeline:
     """Open the Holistic models (fetched into the cache if missing) as one pipeline."""
     sessions: dict[str, Session] = {}
     try:
-        for name in HOLISTIC_MODELS:
+        for name in holistic_models(refine_face_landmarks=config.refine_face_landmarks):
             path = ensure_model(name, model_dir=config.model_dir)
-            sessions[name] = open_session(config.runtime, path, options)
+            if name == ATTENTION_FACE_MODEL:
+                sessions[name] = _open_attention_face(config, path, options)
+            else:
+                sessions[name] = open_session(config.runtime, path, options)
     except BaseException:
         for session in sessions.values():
             session.close()

@@ -125,12 +125,18 @@ class DetectorConfig:
             Holistic graph places them (``Pose.left_hand``, ``right_hand``, ``face``;
             docs/holistic-spec.md). Every person of ``num_poses`` gets their own. Needs the
             Holistic model files (``hifipose models fetch --holistic``, or fetched on
-            first use). litert, onnxruntime and torch; ``runtime="mediapipe"`` runs
+            first use). litert, onnxruntime, torch and openvino; ``runtime="mediapipe"`` runs
             MediaPipe's own legacy Holistic solution instead (one person, ``num_poses=1``;
             no hand world points or scores: :mod:`hifipose.runtimes.mediapipe_holistic`).
-        refine_face_landmarks: With ``holistic``, the face model with attention (lips,
-            eyes, 478 points with the irises). Not built yet (the model needs MediaPipe's
-            custom operators): True is a ConfigError.
+        refine_face_landmarks: With ``holistic``, the face model with attention: 478 face
+            points (the 468 of the mesh, lips and eyes refined, then 5 points per iris), as
+            MediaPipe's ``refine_face_landmarks``. That model uses three MediaPipe custom
+            operators, which hifipose's converter rebuilds (docs/holistic-spec.md §10): on
+            ``runtime="torch"`` and ``"onnxruntime"`` it runs on that runtime; on
+            ``"litert"`` and ``"openvino"``, which cannot load those operators, this one model
+            runs on onnxruntime on the CPU (the ``onnx`` extra; without it, creating the
+            detector raises RuntimeUnavailableError). ``runtime="mediapipe"`` passes it to
+            MediaPipe's own Holistic.
     """
 
     model_type: ModelType = "full"
@@ -265,7 +271,7 @@ class DetectorConfig:
             raise ConfigError(msg)
 
     def _check_holistic(self) -> None:
-        """``holistic`` runs on hifipose's own pipeline; the attention face model is not built."""
+        """``holistic`` on MediaPipe's own solution finds one person; refining needs holistic."""
         if self.holistic and self.runtime == "mediapipe" and self.num_poses != 1:
             msg = (
                 "holistic=True with runtime 'mediapipe' is MediaPipe's own Holistic, which "
@@ -275,14 +281,6 @@ class DetectorConfig:
             raise ConfigError(msg)
         if self.refine_face_landmarks and not self.holistic:
             msg = "refine_face_landmarks needs holistic=True (it refines the face mesh)"
-            raise ConfigError(msg)
-        if self.refine_face_landmarks:
-            msg = (
-                "refine_face_landmarks=True (the 478-point face model with attention) is not "
-                "built yet: that model needs three MediaPipe custom operators "
-                "(Landmarks2TransformMatrix, TransformTensorBilinear, TransformLandmarks) that "
-                "LiteRT lacks; use holistic=True without it (468 face points)"
-            )
             raise ConfigError(msg)
 
 

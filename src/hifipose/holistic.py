@@ -34,6 +34,7 @@ from hifipose.blazepose.parts import (
     TrackingRule,
     decode_face_detections,
     decode_face_landmarks,
+    decode_face_landmarks_with_attention,
     decode_hand_landmarks,
     face_roi_from_detection,
     face_roi_from_landmarks,
@@ -47,7 +48,7 @@ from hifipose.blazepose.roi import Roi
 from hifipose.pose import Face, Hand, HolisticParts, Pose
 from hifipose.runtimes.base import Session
 
-__all__ = ["HOLISTIC_MODELS", "PartsPipeline"]
+__all__ = ["ATTENTION_FACE_MODEL", "HOLISTIC_MODELS", "PartsPipeline", "holistic_models"]
 
 #: The models Holistic needs beyond the pose's (keys of ``HOLISTIC_SPECS``).
 HOLISTIC_MODELS: Final = (
@@ -56,6 +57,28 @@ HOLISTIC_MODELS: Final = (
     "face_detection_short_range",
     "face_landmark",
 )
+#: The face model that replaces ``face_landmark`` with ``refine_face_landmarks``.
+ATTENTION_FACE_MODEL: Final = "face_landmark_with_attention"
+_ATTENTION_OUTPUTS: Final = (
+    "output_mesh_identity",
+    "output_lips",
+    "output_left_eye",
+    "output_right_eye",
+    "output_left_iris",
+    "output_right_iris",
+)
+
+
+def holistic_models(*, refine_face_landmarks: bool = False) -> tuple[str, ...]:
+    """Return the part models Holistic runs (keys of ``HOLISTIC_SPECS``).
+
+    :data:`HOLISTIC_MODELS`, with :data:`ATTENTION_FACE_MODEL` in place of ``face_landmark``
+    when ``refine_face_landmarks``.
+    """
+    if not refine_face_landmarks:
+        return HOLISTIC_MODELS
+    return tuple(ATTENTION_FACE_MODEL if m == "face_landmark" else m for m in HOLISTIC_MODELS)
+
 
 Part = Literal["left_hand", "right_hand", "face"]
 #: Pose keypoint indices (wrist, pinky, index) for each hand: the person's own left/right.
@@ -78,7 +101,9 @@ class PartsPipeline:
     """Hands and face for the poses of each frame; owns the part models' sessions.
 
     Args:
-        sessions: Open sessions for :data:`HOLISTIC_MODELS`, by name.
+        sessions: Open sessions for :func:`holistic_models`, by name: with
+            ``face_landmark_with_attention`` in place of ``face_landmark``, each face has 478
+            points (the refined lips and eyes, and the irises), else 468.
         fixed_point: Crop as MediaPipe's OpenCV 3.4 does (see :func:`crop_image`).
     """
 
@@ -86,6 +111,7 @@ class PartsPipeline:
         self._sessions: dict[str, Session] | None = dict(sessions)
         self._fixed_point = fixed_point
         self._tracks: dict[tuple[int, Part], _Track] = {}
+        self._attention = ATTENTION_FACE_MODEL in sessions
 
     def reset(self) -> None:
         """Forget every part's previous frame."""
@@ -240,18 +266,26 @@ class PartsPipeline:
         if not rois:
             return []
         crops = [self._crop(image, roi, FACE_INPUT_SIZE) for roi in rois]
-        out = self._run("face_landmark", [c.tensor for c in crops])
+        model = ATTENTION_FACE_MODEL if self._attention else "face_landmark"
+        out = self._run(model, [c.tensor for c in crops])
+        flag = "conv_faceflag" if self._attention else "conv2d_31"
         faces: list[Face | None] = []
         for i, (roi, crop) in enumerate(zip(rois, crops, strict=True)):
-            logit = float(out["conv2d_31"][i].reshape(-1)[0])
+            logit = float(out[flag][i].reshape(-1)[0])
             presence = 1.0 / (1.0 + np.exp(-np.clip(logit, -100.0, 100.0)))
             if not presence > MIN_FACE_PRESENCE:
                 faces.append(None)
                 continue
-            points = project_landmarks(
-                decode_face_landmarks(out["conv2d_21"][i]), roi, crop.padding
-            )
-            faces.append(Face(points, float(presence)))
+            if self._attention:
+                mesh, lips, left_eye, right_eye, left_iris, right_iris = (
+                    out[name][i] for name in _ATTENTION_OUTPUTS
+                )
+                decoded = decode_face_landmarks_with_attention(
+                    mesh, lips, (left_eye, right_eye), (left_iris, right_iris)
+                )
+            else:
+                decoded = decode_face_landmarks(out["conv2d_21"][i])
+            faces.append(Face(project_landmarks(decoded, roi, crop.padding), float(presence)))
         return faces
 
     def _crop(self, image: NDArray[np.uint8], roi: Roi, size: int) -> Crop:

@@ -154,6 +154,11 @@ def test_batch_holistic_tables_carry_the_parts(model_dir: Path, tmp_path: Path) 
     body = BatchOptions().fingerprint()
     assert "holistic" not in body["options"]
     assert set(body["models"]) == {"pose_detection", "pose_landmark_full"}
+    # the refined face is an option of its own, and its model replaces the plain face's
+    refined = BatchOptions(holistic=True, refine_face_landmarks=True).fingerprint()
+    assert refined["options"]["refine_face_landmarks"] is True
+    assert "face_landmark_with_attention" in refined["models"]
+    assert "face_landmark" not in refined["models"]
 
 
 def test_rerun_logs_hands_and_face_per_person(results: list[FrameResult], tmp_path: Path) -> None:

@@ -145,14 +145,15 @@ def test_the_limits_are_those_the_issue_needs() -> None:
     assert LIMITS["num_threads"] >= 64
 
 
-def test_holistic_options_refuse_what_is_not_built() -> None:
+def test_holistic_options_refuse_what_cannot_run() -> None:
     assert DetectorConfig(holistic=True).holistic
+    for runtime in ("litert", "onnxruntime", "torch", "openvino", "mediapipe"):
+        config = DetectorConfig(holistic=True, refine_face_landmarks=True, runtime=runtime)
+        assert config.refine_face_landmarks
     assert DetectorConfig(holistic=True, runtime="mediapipe").holistic  # MediaPipe's own
     with pytest.raises(ConfigError, match="num_poses must be 1, got 2"):
         DetectorConfig(holistic=True, runtime="mediapipe", num_poses=2)
     with pytest.raises(ConfigError, match="needs holistic=True"):
         DetectorConfig(refine_face_landmarks=True)
-    with pytest.raises(ConfigError, match="custom operators"):
-        DetectorConfig(holistic=True, refine_face_landmarks=True)
     with pytest.raises(ConfigError, match="True or False"):
         DetectorConfig(holistic=1)  # type: ignore[arg-type]

@@ -56,6 +56,7 @@ CHANGED: dict[str, tuple[Any, list[str] | None]] = {
     "num_threads": (3, None),
     "strict_timestamps": (True, ["--strict-timestamps"]),
     "holistic": (True, ["--holistic"]),
+    "refine_face_landmarks": (True, ["--holistic", "--refine-face-landmarks"]),
 }
 
 #: (command, field) pairs no flag reaches, and why: each command's own table.

@@ -10,7 +10,7 @@ from hifipose._version import __version__
 from hifipose.camera import CameraSpec
 from hifipose.config import ONE_PERSON_DEFAULTS, DetectorConfig
 from hifipose.errors import ConfigError
-from hifipose.holistic import HOLISTIC_MODELS
+from hifipose.holistic import holistic_models
 from hifipose.models import HOLISTIC_SPECS, MODEL_SPECS, landmark_model_name
 from hifipose.stream import SMOOTHING_MODES, RunOptions, Smoothing
 
@@ -29,7 +29,6 @@ BATCH_FIXED_FIELDS: Final = {
     "num_threads": "set per worker (--threads-per-worker)",
     "strict_timestamps": "batch repairs container timestamps",
     "smooth_segmentation": "batch stores no masks",
-    "refine_face_landmarks": "the attention face model is not built yet",
 }
 #: The fingerprint's keys of batch's first release, in order; every later option follows,
 #: only when it is not at its default, so outputs published before it stay done.
@@ -165,7 +164,8 @@ class BatchOptions:
         models = ("pose_detection", landmark_model_name(self.detector.model_type))
         hashes = {name: MODEL_SPECS[name].sha256 for name in models}
         if self.detector.holistic:  # (a key only then: older outputs stay done)
-            hashes |= {name: HOLISTIC_SPECS[name].sha256 for name in HOLISTIC_MODELS}
+            parts = holistic_models(refine_face_landmarks=self.detector.refine_face_landmarks)
+            hashes |= {name: HOLISTIC_SPECS[name].sha256 for name in parts}
         return {"options": options, "models": hashes}
 
     def producer(self) -> dict[str, Any]:
@@ -181,5 +181,4 @@ def _fixed(smoothing: Smoothing) -> dict[str, Any]:
         "num_threads": None,
         "strict_timestamps": False,
         "smooth_segmentation": _DETECTOR.smooth_segmentation,
-        "refine_face_landmarks": False,
     }

@@ -28,7 +28,9 @@ from hifipose.blazepose.roi import Roi, normalize_angle
 
 __all__ = [
     "FACE_DETECTOR_SIZE",
+    "FACE_EYE_POINTS",
     "FACE_INPUT_SIZE",
+    "FACE_LIPS_POINTS",
     "FACE_TRACKING",
     "HAND_INPUT_SIZE",
     "HAND_TRACKING",
@@ -40,6 +42,7 @@ __all__ = [
     "TrackingRule",
     "decode_face_detections",
     "decode_face_landmarks",
+    "decode_face_landmarks_with_attention",
     "decode_hand_landmarks",
     "face_roi_from_detection",
     "face_roi_from_landmarks",
@@ -69,6 +72,40 @@ _NUM_FACE_DETECTOR_KEYPOINTS: Final = 6
 #: The hand points that place the next frame's tracking ROI: wrist, thumb 1–3, and the two
 #: lowest joints of the other four fingers.
 PALM_POINTS: Final = (0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18)
+#: The face model with attention (``refine_face_landmarks``): the mesh points its lips output
+#: replaces, in the output's order (MediaPipe's ``tensors_to_face_landmarks_with_attention``).
+#: The model's own attention crops are placed from these same points (docs/holistic-spec.md §10).
+FACE_LIPS_POINTS: Final = (
+    *(61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291),  # lower outer
+    *(185, 40, 39, 37, 0, 267, 269, 270, 409),  # upper outer, corners left out
+    *(78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308),  # lower inner
+    *(191, 80, 81, 82, 13, 312, 311, 310, 415),  # upper inner
+    *(76, 77, 90, 180, 85, 16, 315, 404, 320, 307, 306),  # lower semi-outer
+    *(184, 74, 73, 72, 11, 302, 303, 304, 408),  # upper semi-outer
+    *(62, 96, 89, 179, 86, 15, 316, 403, 319, 325, 292),  # lower semi-inner
+    *(183, 42, 41, 38, 12, 268, 271, 272, 407),  # upper semi-inner
+)
+#: The mesh points each eye output replaces (the person's left eye first, as the model's
+#: outputs come): the eye's lower and upper contour (16 points, which also set the iris depth),
+#: then four halos and the eyebrow.
+FACE_EYE_POINTS: Final = (
+    (
+        *(33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173),
+        *(130, 25, 110, 24, 23, 22, 26, 112, 243, 247, 30, 29, 27, 28, 56, 190),
+        *(226, 31, 228, 229, 230, 231, 232, 233, 244, 113, 225, 224, 223, 222, 221, 189),
+        *(35, 124, 46, 53, 52, 65, 143, 111, 117, 118, 119, 120, 121, 128, 245),
+        *(156, 70, 63, 105, 66, 107, 55, 193),
+    ),
+    (
+        *(263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398),
+        *(359, 255, 339, 254, 253, 252, 256, 341, 463, 467, 260, 259, 257, 258, 286, 414),
+        *(446, 261, 448, 449, 450, 451, 452, 453, 464, 342, 445, 444, 443, 442, 441, 413),
+        *(265, 353, 276, 283, 282, 295, 372, 340, 346, 347, 348, 349, 350, 357, 465),
+        *(383, 300, 293, 334, 296, 336, 285, 417),
+    ),
+)
+_EYE_CONTOUR: Final = 16
+_MESH_POINTS, _IRIS_POINTS = 468, 5
 #: Face mesh points that set the face ROI's rotation: one outer eye corner to the other.
 _FACE_EYE_START, _FACE_EYE_END = 33, 263
 #: Pose points (of the 11 face points 0..10) that set the face ROI's rotation from the pose.
@@ -288,6 +325,38 @@ def decode_hand_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
 def decode_face_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
     """The face model's (1404,) mesh output → (468, 3) crop-normalised x, y, z (all / 192)."""
     return raw.reshape(468, 3).astype(np.float32) / np.float32(FACE_INPUT_SIZE)
+
+
+def decode_face_landmarks_with_attention(
+    mesh: NDArray[np.float32],
+    lips: NDArray[np.float32],
+    eyes: tuple[NDArray[np.float32], NDArray[np.float32]],
+    irises: tuple[NDArray[np.float32], NDArray[np.float32]],
+) -> NDArray[np.float32]:
+    """The attention face model's outputs → (478, 3) crop-normalised x, y, z (all / 192).
+
+    The mesh (468 × xyz) is refined as MediaPipe's ``LandmarksRefinementCalculator`` does:
+    the lips (80 × xy) and each eye (71 × xy) replace x and y of the mesh points in
+    :data:`FACE_LIPS_POINTS` / :data:`FACE_EYE_POINTS` (their z stays the mesh's); each iris
+    (5 × xy: centre, then the edges) becomes points 468–472 (left) and 473–477 (right), its z
+    the mean mesh z of that eye's 16 contour points.
+
+    Args:
+        mesh: The mesh output (1404 values).
+        lips: The lips output (160).
+        eyes: The left and right eye outputs (142 each), in the model's output order.
+        irises: The left and right iris outputs (10 each).
+    """
+    points = np.zeros((_MESH_POINTS + 2 * _IRIS_POINTS, 3), np.float32)
+    points[:_MESH_POINTS] = mesh.reshape(_MESH_POINTS, 3)
+    points[list(FACE_LIPS_POINTS), :2] = lips.reshape(-1, 2)
+    for indices, eye in zip(FACE_EYE_POINTS, eyes, strict=True):
+        points[list(indices), :2] = eye.reshape(-1, 2)
+    for side, (indices, iris) in enumerate(zip(FACE_EYE_POINTS, irises, strict=True)):
+        rows = slice(_MESH_POINTS + side * _IRIS_POINTS, _MESH_POINTS + (side + 1) * _IRIS_POINTS)
+        points[rows, :2] = iris.reshape(_IRIS_POINTS, 2)
+        points[rows, 2] = points[list(indices[:_EYE_CONTOUR]), 2].mean(dtype=np.float32)
+    return points / np.float32(FACE_INPUT_SIZE)
 
 
 def decode_face_detections(

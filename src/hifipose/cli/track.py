@@ -608,7 +608,6 @@ TRACK_OWN_FIELDS: Final = {
     "num_threads": "--jobs (one inference thread per parallel input)",
     "strict_timestamps": "track repairs container and camera timestamps",
     "smooth_segmentation": "mask blending stays MediaPipe's",
-    "refine_face_landmarks": "the attention face model is not built yet",
 }
 
 

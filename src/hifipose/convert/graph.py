@@ -4,7 +4,9 @@ The graph keeps TFLite's own conventions: activations are NHWC (batch, height, w
 channels), CONV_2D weights are OHWI, DEPTHWISE_CONV_2D weights are 1HWC. Constant tensors are
 decoded to numpy here, and the two weight-decoding ops are folded away: DENSIFY (a sparse
 constant, see :mod:`hifipose.convert.sparse`) and DEQUANTIZE of a float16 constant. Every
-other operator must be one of :data:`SUPPORTED_OPS`, or reading fails with the op's name.
+other operator must be one of :data:`SUPPORTED_OPS` or :data:`CUSTOM_OPS` (MediaPipe's custom
+ops of the face model with attention, ``docs/holistic-spec.md``), or reading fails with the op's
+name.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hifipose.convert._flatbuffer import Table, root_table
+from hifipose.convert._flexbuffer import FlexValue, read_flex_map
 from hifipose.convert.sparse import Level, SparseIndexing, densify
 from hifipose.errors import ModelIntegrityError, UnsupportedOperatorError
 
-__all__ = ["SUPPORTED_OPS", "Graph", "OpOptions", "Operator", "TensorSpec", "read_tflite"]
+__all__ = [
+    "CUSTOM_OPS",
+    "SUPPORTED_OPS",
+    "Graph",
+    "OpOptions",
+    "Operator",
+    "TensorSpec",
+    "read_tflite",
+]
 
 # BuiltinOperator codes (tensorflow/lite/schema/schema.fbs) of the ops the converters emit.
 SUPPORTED_OPS: Final = MappingProxyType(
@@ -36,6 +47,7 @@ SUPPORTED_OPS: Final = MappingProxyType(
         9: "FULLY_CONNECTED",
         14: "LOGISTIC",
         17: "MAX_POOL_2D",
+        18: "MUL",
         19: "RELU",
         22: "RESHAPE",
         23: "RESIZE_BILINEAR",
@@ -45,6 +57,16 @@ SUPPORTED_OPS: Final = MappingProxyType(
         54: "PRELU",
     }
 )
+# MediaPipe's custom ops (mediapipe/util/tflite/operations/), by their custom code: the op kind the
+# converters emit. Only version 2 of each is handled (the one MediaPipe's models use).
+CUSTOM_OPS: Final = MappingProxyType(
+    {
+        "Landmarks2TransformMatrix": "LANDMARKS_TO_TRANSFORM_MATRIX",
+        "TransformTensorBilinear": "TRANSFORM_TENSOR_BILINEAR",
+        "TransformLandmarks": "TRANSFORM_LANDMARKS",
+    }
+)
+_CUSTOM: Final = 32
 # Ops that only decode constant weights; they are evaluated here, at read time.
 _DEQUANTIZE: Final = 6
 _DENSIFY: Final = 124
@@ -53,11 +75,9 @@ _DENSIFY: Final = 124
 _OTHER_OP_NAMES: Final = MappingProxyType(
     {
         1: "AVERAGE_POOL_2D",
-        18: "MUL",
         21: "RELU6",
         25: "SOFTMAX",
         28: "TANH",
-        32: "CUSTOM",
         39: "TRANSPOSE",
         41: "SUB",
         67: "TRANSPOSE_CONV",
@@ -98,6 +118,15 @@ class OpOptions:
         block_size: DEPTH_TO_SPACE block size.
         keep_dims: MEAN keeps the reduced axes (as size 1).
         slice_masks: STRIDED_SLICE's begin, end, ellipsis, new-axis and shrink-axis masks.
+        subset: LANDMARKS_TO_TRANSFORM_MATRIX: the landmark indices whose rotated bounding box
+            is the crop (an odd last index upstream pairs with itself, so the set is the same).
+        rotation_pair: LANDMARKS_TO_TRANSFORM_MATRIX: the (left, right) landmark indices whose
+            direction sets the crop's rotation.
+        target_rotation: LANDMARKS_TO_TRANSFORM_MATRIX: the angle (radians) that direction is
+            turned to.
+        output_hw: LANDMARKS_TO_TRANSFORM_MATRIX and TRANSFORM_TENSOR_BILINEAR: the crop's
+            (height, width) in the sampled tensor's cells.
+        scale_xy: LANDMARKS_TO_TRANSFORM_MATRIX: the crop's size as a multiple of the box.
     """
 
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -111,6 +140,11 @@ class OpOptions:
     block_size: int = 1
     keep_dims: bool = False
     slice_masks: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+    subset: tuple[int, ...] = ()
+    rotation_pair: tuple[int, int] = (0, 0)
+    target_rotation: float = 0.0
+    output_hw: tuple[int, int] = (0, 0)
+    scale_xy: tuple[float, float] = (1.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +349,7 @@ class _Reader:
                 filter_hw=options.filter_hw,
                 activation=options.activation,
             )
-        if kind == "ADD":
+        if kind in ("ADD", "MUL"):
             return OpOptions(activation=_activation(table.integer(0, "b") if table else 0, kind))
         if kind == "CONCATENATION":
             if table is None:
@@ -344,13 +378,56 @@ class _Reader:
             return OpOptions(slice_masks=(masks[0], masks[1], masks[2], masks[3], masks[4]))
         return OpOptions()  # RESHAPE, PAD, LOGISTIC, RELU, PRELU: no options that matter
 
+    def _custom(self, op: Table, name: str, version: int, outputs: tuple[int, ...]) -> Operator:
+        """A MediaPipe custom op of :data:`CUSTOM_OPS`, its FlexBuffers options decoded."""
+        if name not in CUSTOM_OPS or version != 2:
+            msg = (
+                f"the tflite converter does not handle the custom op {name!r} (version "
+                f"{version}); it handles version 2 of {', '.join(sorted(CUSTOM_OPS))}"
+            )
+            raise UnsupportedOperatorError(msg)
+        kind = CUSTOM_OPS[name]
+        inputs = tuple(int(i) for i in op.vector(1, "<i4"))
+        if kind == "TRANSFORM_LANDMARKS":  # version 2 has no options: all comes from the shapes
+            return Operator(kind, inputs, outputs)
+        fields = read_flex_map(bytes(op.vector(5, "u1"))) if op.has(5) else {}
+
+        def number(key: str) -> float:
+            value: FlexValue | None = fields.get(key)
+            if not isinstance(value, int | float):
+                msg = f"{name} options lack the number {key!r}"
+                raise ModelIntegrityError(msg)
+            return float(value)
+
+        output_hw = (int(number("output_height")), int(number("output_width")))
+        if kind == "TRANSFORM_TENSOR_BILINEAR":
+            return Operator(kind, inputs, outputs, OpOptions(output_hw=output_hw))
+        subset = fields.get("subset_idxs", ())
+        if not isinstance(subset, tuple) or not subset:
+            msg = f"{name} options lack the subset_idxs vector"
+            raise ModelIntegrityError(msg)
+        options = OpOptions(
+            subset=tuple(int(i) for i in subset),
+            rotation_pair=(int(number("left_rotation_idx")), int(number("right_rotation_idx"))),
+            target_rotation=number("target_rotation_radians"),
+            output_hw=output_hw,
+            scale_xy=(number("scale_x"), number("scale_y")),
+        )
+        return Operator(kind, inputs, outputs, options)
+
     def operators(self) -> tuple[Operator, ...]:
-        codes = [max(code.integer(0, "b"), code.integer(3, "i")) for code in self._model.tables(1)]
+        op_codes = self._model.tables(1)
+        codes = [max(code.integer(0, "b"), code.integer(3, "i")) for code in op_codes]
         result = []
         for op in self._subgraph.tables(3):
             code = codes[op.integer(0, "I")]
             inputs = tuple(int(i) for i in op.vector(1, "<i4"))
             outputs = tuple(int(i) for i in op.vector(2, "<i4"))
+            if code == _CUSTOM:
+                code_table = op_codes[op.integer(0, "I")]
+                name, version = code_table.string(1), code_table.integer(2, "i", default=1)
+                result.append(self._custom(op, name, version, outputs))
+                continue
             if code in (_DENSIFY, _DEQUANTIZE):
                 self._fold("DENSIFY" if code == _DENSIFY else "DEQUANTIZE", inputs, outputs)
                 continue
@@ -359,7 +436,8 @@ class _Reader:
                 msg = (
                     f"the tflite converter does not handle the {name} op; it handles "
                     f"{', '.join(sorted(SUPPORTED_OPS.values()))} (+ DENSIFY and float16 "
-                    "DEQUANTIZE of weights)"
+                    "DEQUANTIZE of weights, and MediaPipe's custom ops "
+                    f"{', '.join(sorted(CUSTOM_OPS))})"
                 )
                 raise UnsupportedOperatorError(msg)
             kind = SUPPORTED_OPS[code]
@@ -383,8 +461,9 @@ def read_tflite(source: Path | bytes) -> Graph:
         The main subgraph, its weights decoded to float32 (sparse and float16 ones included).
 
     Raises:
-        UnsupportedOperatorError: The model uses an op outside :data:`SUPPORTED_OPS`
-            (the message names it), or a form of a supported op the converter does not handle.
+        UnsupportedOperatorError: The model uses an op outside :data:`SUPPORTED_OPS` and
+            :data:`CUSTOM_OPS` (the message names it), or a form of a supported op the
+            converter does not handle.
         ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
     """
     data = source.read_bytes() if isinstance(source, Path) else bytes(source)

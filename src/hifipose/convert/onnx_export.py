@@ -92,6 +92,7 @@ class _Emitter:
             "DEPTHWISE_CONV_2D": self._conv,
             "MAX_POOL_2D": self._max_pool,
             "ADD": self._add_or_concat,
+            "MUL": self._add_or_concat,
             "CONCATENATION": self._add_or_concat,
             "PAD": self._pad,
             "RESHAPE": self._reshape,
@@ -103,6 +104,9 @@ class _Emitter:
             "STRIDED_SLICE": self._channel_slice,
             "MEAN": self._mean,
             "FULLY_CONNECTED": self._dense,
+            "LANDMARKS_TO_TRANSFORM_MATRIX": self._landmarks_to_matrix,
+            "TRANSFORM_TENSOR_BILINEAR": self._transform_tensor,
+            "TRANSFORM_LANDMARKS": self._transform_landmarks,
         }
         if op.kind not in emitters:
             msg = f"the ONNX converter does not handle the {op.kind} op"
@@ -146,9 +150,13 @@ class _Emitter:
             return
         ranks = {len(graph.tensors[i].shape) for i in op.inputs if i not in graph.constants}
         if len(ranks) > 1:
-            msg = f"ADD of run-time tensors of different ranks {sorted(ranks)}"
+            msg = f"{op.kind} of run-time tensors of different ranks {sorted(ranks)}"
             raise UnsupportedOperatorError(msg)
-        self.activation(op, self.node("Add", operands, self.fresh("add")))
+        op_type = "Mul" if op.kind == "MUL" else "Add"
+        result = operands[0]
+        for operand in operands[1:]:  # ONNX's Add and Mul take two operands
+            result = self.node(op_type, [result, operand], self.fresh(op_type.lower()))
+        self.activation(op, result)
 
     def _pad(self, op: Operator) -> None:
         pairs = nchw_paddings(self.graph, op)
@@ -230,6 +238,184 @@ class _Emitter:
             transB=1,
         )
         self.activation(op, pre)
+
+    def _slice(self, source: str, axis: int, start: int, stop: int) -> str:
+        bounds = [self.constant(np.array([v], np.int64), "slice") for v in (start, stop, axis)]
+        return self.node("Slice", [source, *bounds], self.fresh("slice"))
+
+    def _scalar(self, value: float) -> str:
+        return self.constant(np.array(value, np.float32), "scalar")
+
+    def _binary(self, op_type: str, left: str, right: str) -> str:
+        return self.node(op_type, [left, right], self.fresh(op_type.lower()))
+
+    def _landmarks_to_matrix(self, op: Operator) -> None:
+        """Landmarks2TransformMatrix v2, as ``_LandmarksToTransformMatrix`` in torch_export."""
+        options = op.options
+        landmarks = f"t{op.inputs[0]}"  # (B, N, 3)
+        xy = self._slice(landmarks, 2, 0, 2)
+        pair = self.constant(np.array(options.rotation_pair, np.int64), "pair")
+        ends = self.node("Gather", [xy, pair], self.fresh("ends"), axis=1)  # (B, 2, 2)
+        direction = self._binary(
+            "Sub", self._slice(ends, 1, 1, 2), self._slice(ends, 1, 0, 1)
+        )  # (B, 1, 2)
+        length = self.node(
+            "ReduceL2",
+            [direction, self.constant(np.array([2], np.int64), "axes")],
+            self.fresh("length"),
+            keepdims=1,
+        )
+        zero_length = self._binary("Equal", length, self._scalar(0.0))
+        safe = self.node(
+            "Where", [zero_length, self._scalar(1.0), length], self.fresh("safe_length")
+        )
+        unit = self._binary("Div", direction, safe)
+        unit = self.node(
+            "Where",
+            [zero_length, self.constant(np.array([1.0, 0.0], np.float32), "x_axis"), unit],
+            self.fresh("unit"),
+        )  # (B, 1, 2): cos and sin of the direction's angle
+        cos_a, sin_a = self._slice(unit, 2, 0, 1), self._slice(unit, 2, 1, 2)  # (B, 1, 1)
+        cos_t = self._scalar(float(np.cos(np.float32(options.target_rotation))))
+        sin_t = self._scalar(float(np.sin(np.float32(options.target_rotation))))
+        cos_r = self._binary(
+            "Add", self._binary("Mul", cos_a, cos_t), self._binary("Mul", sin_a, sin_t)
+        )
+        sin_r = self._binary(
+            "Sub", self._binary("Mul", cos_a, sin_t), self._binary("Mul", sin_a, cos_t)
+        )
+        subset = self.constant(np.array(options.subset, np.int64), "subset")
+        points = self.node("Gather", [xy, subset], self.fresh("points"), axis=1)  # (B, K, 2)
+        px, py = self._slice(points, 2, 0, 1), self._slice(points, 2, 1, 2)  # (B, K, 1)
+        turned_x = self._binary(
+            "Sub", self._binary("Mul", cos_r, px), self._binary("Mul", sin_r, py)
+        )
+        turned_y = self._binary(
+            "Add", self._binary("Mul", sin_r, px), self._binary("Mul", cos_r, py)
+        )
+        axis = self.constant(np.array([1], np.int64), "axis")
+        extremes = []
+        for turned in (turned_x, turned_y):
+            for reduce in ("ReduceMin", "ReduceMax"):
+                extremes.append(self.node(reduce, [turned, axis], self.fresh("ext"), keepdims=1))
+        low_x, high_x, low_y, high_y = extremes  # (B, 1, 1)
+        half = self._scalar(0.5)
+        mid_x = self._binary("Mul", self._binary("Add", low_x, high_x), half)
+        mid_y = self._binary("Mul", self._binary("Add", low_y, high_y), half)
+        centre_x = self._binary(
+            "Add", self._binary("Mul", cos_r, mid_x), self._binary("Mul", sin_r, mid_y)
+        )
+        centre_y = self._binary(
+            "Sub", self._binary("Mul", cos_r, mid_y), self._binary("Mul", sin_r, mid_x)
+        )
+        out_h, out_w = options.output_hw
+        scale_x, scale_y = options.scale_xy
+        step_x = self._binary(
+            "Mul", self._binary("Sub", high_x, low_x), self._scalar(scale_x / out_w)
+        )
+        step_y = self._binary(
+            "Mul", self._binary("Sub", high_y, low_y), self._scalar(scale_y / out_h)
+        )
+        a00 = self._binary("Mul", cos_r, step_x)
+        a01 = self._binary("Mul", sin_r, step_y)
+        a10 = self._binary("Mul", self.node("Neg", [sin_r], self.fresh("neg")), step_x)
+        a11 = self._binary("Mul", cos_r, step_y)
+        half_w, half_h = self._scalar(out_w / 2), self._scalar(out_h / 2)
+
+        def shift(centre: str, first: str, second: str) -> str:
+            offset = self._binary(
+                "Add", self._binary("Mul", first, half_w), self._binary("Mul", second, half_h)
+            )
+            return self._binary("Sub", centre, offset)
+
+        t0, t1 = shift(centre_x, a00, a01), shift(centre_y, a10, a11)
+        zero = self._binary("Mul", a00, self._scalar(0.0))
+        one = self._binary("Add", zero, self._scalar(1.0))
+        entries = [a00, a01, zero, t0, a10, a11, zero, t1, zero, zero, one, zero]
+        entries += [zero, zero, zero, one]
+        flat = self.node("Concat", entries, self.fresh("entries"), axis=2)  # (B, 1, 16)
+        shape = self.constant(np.array([-1, 4, 4], np.int64), "shape")
+        self.node("Reshape", [flat, shape], f"t{op.outputs[0]}")
+
+    def _transform_tensor(self, op: Operator) -> None:
+        """TransformTensorBilinear v2 as GridSample, as ``_TransformTensorBilinear`` in torch."""
+        source = f"t{op.inputs[0]}"  # NCHW
+        height, width = self.graph.tensors[op.inputs[0]].shape[1:3]
+        out_h, out_w = op.options.output_hw
+        ys, xs = np.meshgrid(
+            np.arange(out_h, dtype=np.float32) + 0.5,
+            np.arange(out_w, dtype=np.float32) + 0.5,
+            indexing="ij",
+        )
+        cells = np.stack((xs, ys, np.zeros_like(xs), np.ones_like(xs)), -1).reshape(1, -1, 4)
+        rows = self._slice(f"t{op.inputs[1]}", 1, 0, 2)  # (B, 2, 4)
+        rows_t = self.node("Transpose", [rows], self.fresh("rows_t"), perm=[0, 2, 1])
+        points = self._binary(
+            "Sub",
+            self.node("MatMul", [self.constant(cells, "cells"), rows_t], self.fresh("points")),
+            self._scalar(0.5),
+        )  # (B, HW, 2) input pixel coordinates
+        size = np.array([width, height], np.float32)
+        low_ok = self._binary("GreaterOrEqual", points, self._scalar(0.0))
+        high_ok = self._binary("LessOrEqual", points, self.constant(size - 1, "last"))
+        inside = self.node(
+            "Cast", [self._binary("And", low_ok, high_ok)], self.fresh("inside"), to=1
+        )
+        inside = self.node(
+            "ReduceMin",
+            [inside, self.constant(np.array([2], np.int64), "axes")],
+            self.fresh("inside_all"),
+            keepdims=0,
+        )  # (B, HW)
+        normalised = self._binary(
+            "Sub",
+            self._binary(
+                "Div",
+                self._binary(
+                    "Add", self._binary("Mul", points, self._scalar(2.0)), self._scalar(1.0)
+                ),
+                self.constant(size, "size"),
+            ),
+            self._scalar(1.0),
+        )
+        grid_shape = self.constant(np.array([-1, out_h, out_w, 2], np.int64), "grid_shape")
+        grid = self.node("Reshape", [normalised, grid_shape], self.fresh("grid"))
+        sampled = self.node(
+            "GridSample",
+            [source, grid],
+            self.fresh("sampled"),
+            mode="linear",
+            padding_mode="zeros",
+            align_corners=0,
+        )
+        mask_shape = self.constant(np.array([-1, 1, out_h, out_w], np.int64), "mask_shape")
+        mask = self.node("Reshape", [inside, mask_shape], self.fresh("mask"))
+        self.node("Mul", [sampled, mask], f"t{op.outputs[0]}")
+
+    def _transform_landmarks(self, op: Operator) -> None:
+        """TransformLandmarks v2, as ``_TransformLandmarks`` in torch_export."""
+        points = f"t{op.inputs[0]}"  # (B, N, D)
+        matrix = f"t{op.inputs[1]}"
+        dims = self.graph.tensors[op.inputs[0]].shape[2]
+        linear = self._slice(self._slice(matrix, 1, 0, 2), 2, 0, 2)  # (B, 2, 2)
+        linear_t = self.node("Transpose", [linear], self.fresh("linear_t"), perm=[0, 2, 1])
+        offset = self.node(
+            "Transpose",
+            [self._slice(self._slice(matrix, 1, 0, 2), 2, 3, 4)],
+            self.fresh("offset"),
+            perm=[0, 2, 1],
+        )  # (B, 1, 2)
+        moved = self._binary(
+            "Add",
+            self.node("MatMul", [self._slice(points, 2, 0, 2), linear_t], self.fresh("mm")),
+            offset,
+        )
+        if dims > 2:
+            self.node(
+                "Concat", [moved, self._slice(points, 2, 2, dims)], f"t{op.outputs[0]}", axis=2
+            )
+        else:
+            self.node("Identity", [moved], f"t{op.outputs[0]}")
 
 
 def _value_info(graph: Graph, index: int) -> onnx.ValueInfoProto:

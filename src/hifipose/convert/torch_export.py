@@ -91,7 +91,7 @@ class _MaxPool(nn.Module):
 
 
 class _Elementwise(nn.Module):
-    """ADD (any number of run-time or constant operands) or CONCATENATION."""
+    """ADD or MUL (any number of run-time or constant operands), or CONCATENATION."""
 
     def __init__(self, graph: Graph, op: Operator) -> None:
         super().__init__()
@@ -110,8 +110,9 @@ class _Elementwise(nn.Module):
             else:
                 self.slots.append(sum(slot is not None for slot in self.slots))
                 run_time_ranks.add(len(graph.tensors[index].shape))
-        if op.kind == "ADD" and len(run_time_ranks) > 1:
-            msg = f"ADD of run-time tensors of different ranks {sorted(run_time_ranks)}"
+        self.multiply = op.kind == "MUL"
+        if op.kind in ("ADD", "MUL") and len(run_time_ranks) > 1:
+            msg = f"{op.kind} of run-time tensors of different ranks {sorted(run_time_ranks)}"
             raise UnsupportedOperatorError(msg)
 
     def forward(self, *operands: torch.Tensor) -> torch.Tensor:
@@ -124,7 +125,7 @@ class _Elementwise(nn.Module):
         else:
             result = values[0]
             for value in values[1:]:
-                result = result + value
+                result = result * value if self.multiply else result + value
         return _activate(result, self.activation)
 
 
@@ -259,11 +260,124 @@ class _Dense(nn.Module):
         return _activate(self.linear(x), self.activation)
 
 
+class _LandmarksToTransformMatrix(nn.Module):
+    """MediaPipe's Landmarks2TransformMatrix v2: (B, N, 3) landmarks → (B, 4, 4) crop matrix.
+
+    The matrix maps a cell (x, y) of a ``output_hw`` crop to the landmarks' frame: the crop is
+    the landmarks ``subset``'s bounding box in the frame turned so that the ``rotation_pair``
+    direction points at ``target_rotation``, scaled by ``scale_xy`` (see
+    ``docs/holistic-spec.md``; the angle's cosine and sine come from the direction vector,
+    which equals upstream's atan2 and works the same in ONNX, which has no atan2).
+    """
+
+    subset: torch.Tensor  # a buffer: the landmark indices of the box
+
+    def __init__(self, op: Operator) -> None:
+        super().__init__()
+        options = op.options
+        self.register_buffer("subset", torch.tensor(options.subset, dtype=torch.long))
+        self.left, self.right = options.rotation_pair
+        self.target = options.target_rotation
+        self.out_h, self.out_w = options.output_hw
+        self.scale_x, self.scale_y = options.scale_xy
+
+    def forward(self, landmarks: torch.Tensor) -> torch.Tensor:
+        direction = landmarks[:, self.right, :2] - landmarks[:, self.left, :2]
+        length = direction.norm(dim=-1, keepdim=True)
+        unit = torch.where(length > 0, direction / length.clamp_min(1e-30), 0.0)
+        unit = torch.where(length > 0, unit, torch.tensor([1.0, 0.0], dtype=unit.dtype))
+        cos_a, sin_a = unit[:, 0], unit[:, 1]
+        # rotation = target - angle(direction)
+        cos_t, sin_t = torch.cos(torch.tensor(self.target)), torch.sin(torch.tensor(self.target))
+        cos_r = cos_t * cos_a + sin_t * sin_a
+        sin_r = sin_t * cos_a - cos_t * sin_a
+        points = landmarks[:, self.subset, :2]
+        c, s = cos_r[:, None], sin_r[:, None]
+        turned_x = c * points[..., 0] - s * points[..., 1]
+        turned_y = s * points[..., 0] + c * points[..., 1]
+        low_x, high_x = turned_x.amin(dim=1), turned_x.amax(dim=1)
+        low_y, high_y = turned_y.amin(dim=1), turned_y.amax(dim=1)
+        mid_x, mid_y = (low_x + high_x) / 2, (low_y + high_y) / 2
+        centre_x = cos_r * mid_x + sin_r * mid_y  # turned back by -rotation
+        centre_y = -sin_r * mid_x + cos_r * mid_y
+        step_x = self.scale_x * (high_x - low_x) / self.out_w
+        step_y = self.scale_y * (high_y - low_y) / self.out_h
+        a00, a01 = cos_r * step_x, sin_r * step_y
+        a10, a11 = -sin_r * step_x, cos_r * step_y
+        t0 = centre_x - a00 * (self.out_w / 2) - a01 * (self.out_h / 2)
+        t1 = centre_y - a10 * (self.out_w / 2) - a11 * (self.out_h / 2)
+        zero, one = torch.zeros_like(a00), torch.ones_like(a00)
+        rows = (
+            a00,
+            a01,
+            zero,
+            t0,
+            a10,
+            a11,
+            zero,
+            t1,
+            zero,
+            zero,
+            one,
+            zero,
+            zero,
+            zero,
+            zero,
+            one,
+        )
+        return torch.stack(rows, dim=1).reshape(-1, 4, 4)
+
+
+class _TransformTensorBilinear(nn.Module):
+    """MediaPipe's TransformTensorBilinear v2: sample an NCHW tensor at a matrix's grid.
+
+    Output cell (x, y) reads the input at ``M[:2] @ (x + 0.5, y + 0.5, 0, 1) - 0.5`` (pixel
+    centres), bilinearly; a point outside ``[0, W-1] × [0, H-1]`` reads 0 in every channel.
+    """
+
+    cells: torch.Tensor  # a buffer: (1, HW, 4) output cell centres (x, y, 0, 1)
+
+    def __init__(self, op: Operator) -> None:
+        super().__init__()
+        out_h, out_w = op.options.output_hw
+        ys, xs = torch.meshgrid(
+            torch.arange(out_h, dtype=torch.float32) + 0.5,
+            torch.arange(out_w, dtype=torch.float32) + 0.5,
+            indexing="ij",
+        )
+        cells = torch.stack((xs, ys, torch.zeros_like(xs), torch.ones_like(xs)), dim=-1)
+        self.register_buffer("cells", cells.reshape(1, out_h * out_w, 4))
+        self.out_hw = (out_h, out_w)
+
+    def forward(self, x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[2], x.shape[3]
+        points = self.cells.to(x.dtype) @ matrix[:, :2].transpose(1, 2) - 0.5  # (B, HW, 2)
+        size = torch.tensor([width, height], dtype=x.dtype)
+        inside = ((points >= 0) & (points <= size - 1)).all(dim=-1)
+        grid = ((2 * points + 1) / size - 1).reshape(-1, *self.out_hw, 2)
+        sampled = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        return sampled * inside.reshape(-1, 1, *self.out_hw).to(x.dtype)
+
+
+class _TransformLandmarks(nn.Module):
+    """MediaPipe's TransformLandmarks v2: (B, N, D) points through a (B, 4, 4) matrix's x, y rows.
+
+    x and y become ``M[:2, :2] @ (x, y) + M[:2, 3]``; a third coordinate (D = 3) is kept.
+    """
+
+    def forward(self, points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+        moved = points[..., :2] @ matrix[:, :2, :2].transpose(1, 2) + matrix[:, None, :2, 3]
+        return torch.cat((moved, points[..., 2:]), dim=-1)
+
+
 _SIMPLE_STEPS: dict[str, Callable[[Graph, Operator], nn.Module]] = {
     "PRELU": _PRelu,
     "STRIDED_SLICE": _ChannelSlice,
     "MEAN": _SpatialMean,
     "FULLY_CONNECTED": _Dense,
+    "LANDMARKS_TO_TRANSFORM_MATRIX": lambda graph, op: _LandmarksToTransformMatrix(op),
+    "TRANSFORM_TENSOR_BILINEAR": lambda graph, op: _TransformTensorBilinear(op),
+    "TRANSFORM_LANDMARKS": lambda graph, op: _TransformLandmarks(),
 }
 
 
@@ -272,7 +386,7 @@ def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one retur
         return _Conv(graph, op)
     if op.kind == "MAX_POOL_2D":
         return _MaxPool(op)
-    if op.kind in ("ADD", "CONCATENATION"):
+    if op.kind in ("ADD", "MUL", "CONCATENATION"):
         return _Elementwise(graph, op)
     if op.kind == "PAD":
         return _Pad(graph, op)
@@ -290,6 +404,12 @@ def _step(graph: Graph, op: Operator) -> nn.Module:  # noqa: PLR0911 - one retur
         return _SIMPLE_STEPS[op.kind](graph, op)
     msg = f"the torch converter does not handle the {op.kind} op"
     raise UnsupportedOperatorError(msg)
+
+
+# Ops whose run-time operands are all passed to their step (the others take the first input).
+_MULTI_INPUT = frozenset(
+    {"ADD", "MUL", "CONCATENATION", "TRANSFORM_TENSOR_BILINEAR", "TRANSFORM_LANDMARKS"}
+)
 
 
 class TFLiteModule(nn.Module):
@@ -315,7 +435,7 @@ class TFLiteModule(nn.Module):
         self._wiring = tuple(
             (
                 tuple(i for i in op.inputs if i not in graph.constants)
-                if op.kind in ("ADD", "CONCATENATION")
+                if op.kind in _MULTI_INPUT
                 else (op.inputs[0],),
                 op.outputs[0],
             )

@@ -25,7 +25,7 @@ SERVE_FIXED_FIELDS: Final = {
     "enable_smoothing": "the page switches it per live stream or upload",
     "enable_segmentation": "the page switches it per live stream or upload",
     "holistic": "the page switches it per live stream or upload",
-    "refine_face_landmarks": "the attention face model is not built yet",
+    "refine_face_landmarks": "the page draws a light face (dots): the 468-point mesh is enough",
 }
 #: The detector the live streams and uploads start from until the page switches.
 _DETECTOR: Final = DetectorConfig(model_type="lite")

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 
 from hifipose.blazepose.parts import (
+    FACE_EYE_POINTS,
+    FACE_LIPS_POINTS,
     FACE_TRACKING,
     HAND_TRACKING,
     PALM_POINTS,
+    decode_face_landmarks_with_attention,
     decode_hand_landmarks,
     face_roi_from_pose,
     hand_roi_from_landmarks,
@@ -91,3 +94,32 @@ def test_hand_z_is_normalised_by_the_crop_and_0_4() -> None:
     raw = np.arange(63, dtype=np.float32)
     points = decode_hand_landmarks(raw)
     assert points[1] == pytest.approx([3 / 224, 4 / 224, 5 / 224 / 0.4])
+
+
+def test_attention_outputs_refine_the_mesh_and_append_the_irises() -> None:
+    rng = np.random.default_rng(5)
+    mesh = rng.uniform(0, 192, 1404).astype(np.float32)
+    lips = rng.uniform(0, 192, 160).astype(np.float32)
+    eyes = (
+        rng.uniform(0, 192, 142).astype(np.float32),
+        rng.uniform(0, 192, 142).astype(np.float32),
+    )
+    irises = (
+        rng.uniform(0, 192, 10).astype(np.float32),
+        rng.uniform(0, 192, 10).astype(np.float32),
+    )
+    points = decode_face_landmarks_with_attention(mesh, lips, eyes, irises) * 192
+    assert points.shape == (478, 3)
+    plain = mesh.reshape(468, 3)
+    replaced = {*FACE_LIPS_POINTS, *FACE_EYE_POINTS[0], *FACE_EYE_POINTS[1]}
+    assert len(replaced) == 80 + 71 + 71  # no mesh point is refined twice
+    kept = [i for i in range(468) if i not in replaced]
+    np.testing.assert_allclose(points[kept], plain[kept], rtol=1e-6)
+    np.testing.assert_allclose(points[:468, 2], plain[:, 2], rtol=1e-6)  # z stays the mesh's
+    np.testing.assert_allclose(points[list(FACE_LIPS_POINTS), :2], lips.reshape(80, 2), rtol=1e-6)
+    for side, (indices, eye, iris) in enumerate(zip(FACE_EYE_POINTS, eyes, irises, strict=True)):
+        np.testing.assert_allclose(points[list(indices), :2], eye.reshape(71, 2), rtol=1e-6)
+        rows = points[468 + 5 * side : 473 + 5 * side]
+        np.testing.assert_allclose(rows[:, :2], iris.reshape(5, 2), rtol=1e-6)
+        contour_z = plain[list(indices[:16]), 2].mean()  # the eye's lower and upper contour
+        np.testing.assert_allclose(rows[:, 2], contour_z, rtol=1e-5)
