@@ -34,7 +34,7 @@ CROSSING = DATA / "multi" / "crossing_squats.mp4"
 FRAMES = 40
 FRAME_MS = 1000 / 30
 
-#: (name, clip, create_detector options); 26 configurations.
+#: (name, clip, create_detector options); 25 configurations.
 CONFIGS: list[tuple[str, Path, dict[str, Any]]] = [
     *[(f"{m} litert", SQUATS, {"model_type": m}) for m in ("lite", "full", "heavy")],
     *[

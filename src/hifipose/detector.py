@@ -554,13 +554,12 @@ class BlazePoseDetector(PoseDetector):
 
     def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
         """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame)."""
-        out = {name: value[i : i + 1] for name, value in outputs.items()}
         landmarks = refine_with_heatmap(
-            decode_landmarks(out[_LANDMARKS]), out[_HEATMAP], self._heatmap_kernel
+            decode_landmarks(outputs[_LANDMARKS][i]), outputs[_HEATMAP][i], self._heatmap_kernel
         )
-        world = out[_WORLD].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
-        mask = out[_MASK] if self.config.enable_segmentation else None
-        return CropView(float(out[_FLAG].reshape(-1)[0]), landmarks, world, mask)
+        world = outputs[_WORLD][i].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
+        mask = outputs[_MASK][i : i + 1] if self.config.enable_segmentation else None
+        return CropView(float(outputs[_FLAG][i].reshape(-1)[0]), landmarks, world, mask)
 
     def close(self) -> None:
         """Release the models. Calling it again does nothing."""

@@ -126,8 +126,11 @@ def run_filled(
     Returns:
         The named outputs, batch dimension first.
     """
-    if isinstance(session, FillableSession):
-        return session.run_filled(name, count, fill, output_names)
+    # a method lookup, not isinstance: a runtime-checkable Protocol's check costs ~10 µs
+    direct = getattr(session, "run_filled", None)
+    if direct is not None:
+        filled: dict[str, NDArray[np.float32]] = direct(name, count, fill, output_names)
+        return filled
     for i in range(count):
         fill(i, buffer[i])
     return session.run({name: buffer[:count]}, output_names)
