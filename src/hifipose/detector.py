@@ -294,6 +294,7 @@ class BlazePoseDetector(PoseDetector):
         self._landmark_input = np.empty(
             (0, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3), np.float32
         )
+        self._detector_input: NDArray[np.float32] | None = None
 
     @property
     def closed(self) -> bool:
@@ -426,23 +427,39 @@ class BlazePoseDetector(PoseDetector):
     def _detections(self, image: NDArray[np.uint8], region: Roi) -> list[Detection]:
         """The detector's NMS survivors on ``region``, keypoints as fractions of the frame."""
         assert self._detector is not None  # noqa: S101 - checked by estimate_poses
-        crop = crop_image(
-            image,
-            region,
-            tensor_size=DETECTOR_INPUT_SIZE,
-            value_range=(-1.0, 1.0),
-            border="zero",
-            fixed_point=self._fixed_point,
+        paddings: list[tuple[float, float, float, float]] = []
+
+        def fill(_: int, item: NDArray[np.float32]) -> None:
+            crop = crop_image(
+                image,
+                region,
+                tensor_size=DETECTOR_INPUT_SIZE,
+                value_range=(-1.0, 1.0),
+                border="zero",
+                fixed_point=self._fixed_point,
+                out=item,
+            )
+            paddings.append(crop.padding)
+            self.stage_times.lap("preprocess")
+
+        if self._detector_input is None:  # the fallback for a runtime without run_filled
+            side = DETECTOR_INPUT_SIZE
+            self._detector_input = np.empty((1, side, side, 3), dtype=np.float32)
+        outputs = run_filled(
+            self._detector,
+            "input_1",
+            1,
+            fill,
+            output_names=(_BOXES, _SCORES),
+            buffer=self._detector_input,
         )
-        self.stage_times.lap("preprocess")
-        outputs = self._detector.run({"input_1": crop.tensor})
         self.stage_times.lap("inference")
         detections = weighted_nms(
             decode_detections(
                 outputs[_BOXES], outputs[_SCORES], min_score=self.config.min_detection_confidence
             )
         )
-        return [remove_letterbox(d, crop.padding) for d in detections]
+        return [remove_letterbox(d, paddings[0]) for d in detections]
 
     def _refined_passes(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[_RawPose | None]:
         """:meth:`_landmark_passes`, then with ``refine_passes=2`` :meth:`_second_passes`."""
