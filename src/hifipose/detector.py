@@ -47,7 +47,7 @@ from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.holistic import PartsPipeline
 from hifipose.pose import Pose
-from hifipose.runtimes.base import Session
+from hifipose.runtimes.base import Session, run_filled
 from hifipose.runtimes.mediapipe_holistic import LegacyHolisticPipeline
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
@@ -295,6 +295,7 @@ class BlazePoseDetector(PoseDetector):
         self._landmark_input = np.empty(
             (0, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, 3), np.float32
         )
+        self._detector_input: NDArray[np.float32] | None = None
 
     @property
     def closed(self) -> bool:
@@ -427,23 +428,39 @@ class BlazePoseDetector(PoseDetector):
     def _detections(self, image: NDArray[np.uint8], region: Roi) -> list[Detection]:
         """The detector's NMS survivors on ``region``, keypoints as fractions of the frame."""
         assert self._detector is not None  # noqa: S101 - checked by estimate_poses
-        crop = crop_image(
-            image,
-            region,
-            tensor_size=DETECTOR_INPUT_SIZE,
-            value_range=(-1.0, 1.0),
-            border="zero",
-            fixed_point=self._fixed_point,
+        paddings: list[tuple[float, float, float, float]] = []
+
+        def fill(_: int, item: NDArray[np.float32]) -> None:
+            crop = crop_image(
+                image,
+                region,
+                tensor_size=DETECTOR_INPUT_SIZE,
+                value_range=(-1.0, 1.0),
+                border="zero",
+                fixed_point=self._fixed_point,
+                out=item,
+            )
+            paddings.append(crop.padding)
+            self.stage_times.lap("preprocess")
+
+        if self._detector_input is None:  # the fallback for a runtime without run_filled
+            side = DETECTOR_INPUT_SIZE
+            self._detector_input = np.empty((1, side, side, 3), dtype=np.float32)
+        outputs = run_filled(
+            self._detector,
+            "input_1",
+            1,
+            fill,
+            output_names=(_BOXES, _SCORES),
+            buffer=self._detector_input,
         )
-        self.stage_times.lap("preprocess")
-        outputs = self._detector.run({"input_1": crop.tensor})
         self.stage_times.lap("inference")
         detections = weighted_nms(
             decode_detections(
                 outputs[_BOXES], outputs[_SCORES], min_score=self.config.min_detection_confidence
             )
         )
-        return [remove_letterbox(d, crop.padding) for d in detections]
+        return [remove_letterbox(d, paddings[0]) for d in detections]
 
     def _refined_passes(self, image: NDArray[np.uint8], rois: list[Roi]) -> list[_RawPose | None]:
         """:meth:`_landmark_passes`, then with ``refine_passes=2`` :meth:`_second_passes`."""
@@ -482,32 +499,44 @@ class BlazePoseDetector(PoseDetector):
             return []
         assert self._landmarks is not None  # noqa: S101 - checked by estimate_poses
         height, width = image.shape[:2]
-        flip_tta = self.config.flip_tta
-        # Without TTA the crops are written straight into the reused batch buffer.
-        buffer = None if flip_tta else self._input_buffer(len(rois))
-        crops = [
-            crop_image(
+        fixed_point, lap = self._fixed_point, self.stage_times.lap
+        # (padding, crop_from_image) per crop; the tensors are written into the model's
+        # input and not kept (a runtime's own input buffer is reused by the next crop)
+        cuts: list[tuple[tuple[float, float, float, float], NDArray[np.float64]]] = []
+
+        def fill(i: int, item: NDArray[np.float32]) -> None:
+            crop = crop_image(
                 image,
-                roi,
+                rois[i],
                 tensor_size=LANDMARK_INPUT_SIZE,
                 value_range=(0.0, 1.0),
                 border="replicate",
-                fixed_point=self._fixed_point,
-                out=None if buffer is None else buffer[i],
+                fixed_point=fixed_point,
+                out=item,
             )
-            for i, roi in enumerate(rois)
-        ]
-        if buffer is not None:
-            batch = buffer
+            cuts.append((crop.padding, crop.crop_from_image))
+            lap("preprocess")
+
+        if self.config.flip_tta:
+            # the crops and their mirrors in one batch (item i + len(rois): crop i flipped)
+            batch = self._input_buffer(2 * len(rois))
+            for i in range(len(rois)):
+                fill(i, batch[i])
+                batch[len(rois) + i] = flip_tensor(batch[i : i + 1])[0]
+            self.stage_times.lap("preprocess")
+            outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
         else:
-            tensors = [c.tensor for c in crops]
-            tensors += [flip_tensor(t) for t in tensors]
-            batch = np.concatenate(tensors)
-        self.stage_times.lap("preprocess")
-        outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
+            outputs = run_filled(
+                self._landmarks,
+                "input_1",
+                len(rois),
+                fill,
+                output_names=self._landmark_outputs,
+                buffer=self._input_buffer(len(rois)),
+            )
         self.stage_times.lap("inference")
         raws: list[_RawPose | None] = []
-        for i, (roi, crop) in enumerate(zip(rois, crops, strict=True)):
+        for i, (roi, (padding, crop_from_image)) in enumerate(zip(rois, cuts, strict=True)):
             view = self._crop_view(outputs, i)
             if self.config.flip_tta:
                 view = average_views(view, unflip_view(self._crop_view(outputs, len(rois) + i)))
@@ -515,14 +544,14 @@ class BlazePoseDetector(PoseDetector):
             if not score > self.config.min_tracking_confidence:
                 raws.append(None)
                 continue
-            projected = project_landmarks(view.landmarks[: AUX_END + 1], roi, crop.padding)
+            projected = project_landmarks(view.landmarks[: AUX_END + 1], roi, padding)
             world = rotate_world(view.world, roi.angle_rad)[:NUM_KEYPOINTS]
             mask = None
             if view.mask_logits is not None:
                 probabilities = activate_mask(view.mask_logits)
                 mask = CropMask(
                     probabilities,
-                    crop.crop_from_image,
+                    crop_from_image,
                     (width, height),
                     fixed_point=self._fixed_point,
                 )
@@ -543,13 +572,12 @@ class BlazePoseDetector(PoseDetector):
 
     def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
         """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame)."""
-        out = {name: value[i : i + 1] for name, value in outputs.items()}
         landmarks = refine_with_heatmap(
-            decode_landmarks(out[_LANDMARKS]), out[_HEATMAP], self._heatmap_kernel
+            decode_landmarks(outputs[_LANDMARKS][i]), outputs[_HEATMAP][i], self._heatmap_kernel
         )
-        world = out[_WORLD].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
-        mask = out[_MASK] if self.config.enable_segmentation else None
-        return CropView(float(out[_FLAG].reshape(-1)[0]), landmarks, world, mask)
+        world = outputs[_WORLD][i].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
+        mask = outputs[_MASK][i : i + 1] if self.config.enable_segmentation else None
+        return CropView(float(outputs[_FLAG][i].reshape(-1)[0]), landmarks, world, mask)
 
     def close(self) -> None:
         """Release the models. Calling it again does nothing."""

@@ -3,7 +3,10 @@
 Each shortcut is compared with the code it replaces, bit for bit: the one-person
 association against the general steps, the column medians against ``np.median``, the
 sigmoid against its formula, the one-euro weight against its numpy form, and crops written
-into a caller's buffer (after warming the frame rows) against fresh ones.
+into a caller's buffer (after warming the frame rows) against fresh ones; the heatmap
+refinement's fast paths against the general steps they skip, the filters' in-place steps
+against their formulas, and a crop written into the runtime's own input tensor against
+the same crop passed to ``run``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import numpy as np
 import pytest
 
 from hifipose.blazepose.crop import crop_image, warm_rows
-from hifipose.blazepose.landmarks import _sigmoid
+from hifipose.blazepose.landmarks import _sigmoid, _window_offsets, refine_with_heatmap
 from hifipose.blazepose.roi import Roi
+from hifipose.filters.low_pass import LowPassFilter
 from hifipose.filters.one_euro import OneEuroFilter
 from hifipose.tracker import MultiTracker, TrackStatus
 from hifipose.tracking.identity import IdentityAssignment
@@ -188,3 +192,79 @@ def test_warm_rows_accepts_any_frame_and_changes_nothing() -> None:
         warm_rows(frame, corners)
         np.testing.assert_array_equal(frame, kept)
     warm_rows(image, corners + 10_000)  # beyond the frame: nothing to read
+
+
+def _refine_general(landmarks: np.ndarray, heatmap: np.ndarray, kernel: int) -> np.ndarray:
+    """The heatmap refinement's general steps: every window clipped and masked (no shortcut)."""
+    heatmap = heatmap.reshape(heatmap.shape[-3:])
+    grid_h, grid_w, count = heatmap.shape
+    out = landmarks.copy()
+    grid = np.array((grid_w, grid_h), dtype=np.int64)
+    cells = np.trunc(landmarks[:count, :2] * grid.astype(landmarks.dtype)).astype(np.int64)
+    index = np.flatnonzero(((cells >= 0) & (cells < grid)).all(axis=1))
+    if not index.size:
+        return out
+    windows = cells[index].T[:, :, None] + _window_offsets(kernel)
+    ok = (windows >= 0) & (windows < grid[:, None, None])
+    clipped = np.clip(windows, 0, grid[:, None, None] - 1)
+    flat = (clipped[1][:, :, None] * grid_w + clipped[0][:, None, :]) * count
+    flat += index[:, None, None]
+    confidence = _sigmoid(np.ravel(heatmap).take(flat))
+    confidence *= ok[1][:, :, None] & ok[0][:, None, :]
+    total = confidence.sum(axis=(1, 2))
+    refine = (confidence.max(axis=(1, 2)) >= 0.5) & (total > 0)
+    weighted_col = (confidence * windows[0][:, None, :]).sum(axis=(1, 2))
+    weighted_row = (confidence * windows[1][:, :, None]).sum(axis=(1, 2))
+    out[index[refine], 0] = weighted_col[refine] / grid_w / total[refine]
+    out[index[refine], 1] = weighted_row[refine] / grid_h / total[refine]
+    return out
+
+
+def test_heatmap_refinement_shortcuts_equal_the_general_steps() -> None:
+    rng = np.random.default_rng(0)
+    spreads = [(0.1, 0.9), (-0.1, 1.1), (-0.05, 0.08), (0.9, 1.02), (-2.0, 3.0)]
+    for trial in range(400):
+        low, high = spreads[trial % len(spreads)]  # inside, across the edges, outside
+        landmarks = rng.uniform(low, high, (39, 5)).astype(np.float32)
+        if trial % 7 == 0:
+            landmarks[rng.integers(39), rng.integers(2)] = np.nan
+        heatmap = rng.normal(-2.0, (3.0, 8.0, 30.0)[trial % 3], (1, 64, 64, 39))
+        if trial % 4 == 0:
+            heatmap[..., rng.integers(39)] = -200.0  # a landmark with nothing to refine
+        heatmap = heatmap.astype(np.float32)
+        kernel = (7, 9)[trial % 2]
+        with np.errstate(invalid="ignore"):  # NaN cells, in both
+            got = refine_with_heatmap(landmarks, heatmap, kernel)
+            expected = _refine_general(landmarks, heatmap, kernel)
+        assert got.tobytes() == expected.tobytes(), trial
+
+
+def test_filters_in_place_steps_equal_their_formulas() -> None:
+    rng = np.random.default_rng(1)
+    for shape in [(33, 3), (2, 3), ()]:
+        one_euro = OneEuroFilter(min_cutoff=0.05, beta=80.0, derivate_cutoff=1.0)
+        low_pass = LowPassFilter(0.1)
+        smoothed = raw = dx = low = None
+        t_us, previous_us, frequency = 0, 0, 30.0
+        for step in range(40):
+            t_us += 33_333 + int(rng.integers(-2, 3))
+            value = rng.normal(200.0, 50.0, shape)
+            scale = float(rng.uniform(0.001, 1.0))
+            got, got_low = one_euro.apply(value, t_us, scale), low_pass.apply(value)
+            # the class docstrings' formulas, written out
+            if step:
+                frequency = 1e6 / (t_us - previous_us)
+            d = np.zeros(shape) if raw is None else (value - raw) * scale * frequency
+            alpha_d = 1.0 / (1.0 + 1.0 / (2 * math.pi * 1.0) * frequency)
+            dx = d if dx is None else alpha_d * d + (1.0 - alpha_d) * dx
+            alpha = 1.0 / (1.0 + 1.0 / (2 * math.pi * (0.05 + 80.0 * np.abs(dx))) * frequency)
+            first = smoothed is None
+            smoothed = value.copy() if first else alpha * value + (1.0 - alpha) * smoothed
+            low = value.copy() if first else 0.1 * value + (1.0 - 0.1) * low
+            raw, previous_us = value.copy(), t_us
+            assert np.asarray(got).tobytes() == np.asarray(smoothed).tobytes()
+            assert np.asarray(got_low).tobytes() == np.asarray(low).tobytes()
+            if shape:  # the caller owns what it got: writing to it changes no state
+                got[...] = 0.0
+                got_low[...] = 0.0
+                value[...] = 0.0

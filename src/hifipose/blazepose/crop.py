@@ -23,6 +23,7 @@ Conventions:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -145,9 +146,7 @@ def crop_image(
             dtype=np.float32,
         )
     )
-    s = float(tensor_size)
-    targets = np.array([[0.0, s], [0.0, 0.0], [s, 0.0], [s, s]], dtype=np.float32)
-    crop_from_image = cv2.getPerspectiveTransform(corners.astype(np.float32), targets)
+    crop_from_image = cv2.getPerspectiveTransform(corners, _tensor_corners(tensor_size))
     warm_rows(image_rgb, corners)
     if fixed_point:
         image_from_crop = np.asarray(cv2.invert(crop_from_image)[1], dtype=np.float64)
@@ -180,6 +179,15 @@ def crop_image(
         padding=padding,
         crop_from_image=np.asarray(crop_from_image, dtype=np.float64),
     )
+
+
+@functools.cache
+def _tensor_corners(tensor_size: int) -> NDArray[np.float32]:
+    """The tensor's corners (0, S), (0, 0), (S, 0), (S, S) as float32 (read-only, shared)."""
+    s = float(tensor_size)
+    corners = np.array([[0.0, s], [0.0, 0.0], [s, 0.0], [s, s]], dtype=np.float32)
+    corners.setflags(write=False)
+    return corners
 
 
 def warm_rows(image: NDArray[np.uint8], corners: NDArray[np.float32]) -> None:

@@ -99,36 +99,61 @@ def refine_with_heatmap(
     shape: tuple[int, ...] = heatmap.shape
     grid_h, grid_w, count = shape[-3], shape[-2], shape[-1]
     out = landmarks.copy()
-    grid = np.array((grid_w, grid_h), dtype=np.int64)
-    # (x, y) cells as (col, row); the grid sides multiply in the landmarks' own dtype
-    cells = np.trunc(landmarks[:count, :2] * grid.astype(landmarks.dtype)).astype(np.int64)
-    inside = ((cells >= 0) & (cells < grid)).all(axis=1)
-    if not inside.any():
-        return out
-    index = np.flatnonzero(inside)
+    grid = _grid(grid_w, grid_h)
+    # (x, y) cells as (col, row): the grid sides multiply in the landmarks' own dtype, and
+    # the cast truncates toward zero; negative cells become huge unsigned ones, so one
+    # unsigned comparison tells the cells inside the grid
+    cells = (landmarks[:count, :2] * grid.astype(landmarks.dtype)).astype(np.int64)
+    inside = (cells.view(np.uint64) < grid.view(np.uint64)).all(axis=1)
+    if inside.all():  # the usual case: no fancy indexing
+        index = _arange(count)
+    else:
+        index = np.flatnonzero(inside)
+        if not index.size:
+            return out
+        cells = cells[index]
     # (2, K, k): the windows' columns, then rows; ok where inside the grid
-    windows = cells[index].T[:, :, None] + _window_offsets(kernel_size)
-    ok = (windows >= 0) & (windows < grid[:, None, None])
-    win_cols, win_rows = windows[0], windows[1]
+    windows = cells.T[:, :, None] + _window_offsets(kernel_size)
+    ok = windows.view(np.uint64) < grid.view(np.uint64)[:, None, None]
+    edge = not ok.all()  # a window that crosses the grid's edge (else: nothing to clip)
+    clipped = np.clip(windows, 0, grid[:, None, None] - 1) if edge else windows
     # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take)
-    clipped = np.clip(windows, 0, grid[:, None, None] - 1)
-    flat = clipped[1][:, :, None] * grid_w
-    flat = flat + clipped[0][:, None, :]
-    flat *= count
-    flat += index[:, None, None]
+    flat = clipped[0] * count
+    flat += index[:, None]
+    flat = (clipped[1] * (grid_w * count))[:, :, None] + flat[:, None, :]
     values = np.ravel(heatmap).take(flat)
     confidence = _sigmoid(values.astype(np.float32, copy=False))
-    confidence *= ok[1][:, :, None] & ok[0][:, None, :]
+    if edge:  # cells outside the grid count 0 (the others are multiplied by 1: unchanged)
+        confidence *= ok[1][:, :, None] & ok[0][:, None, :]
     total = confidence.sum(axis=(1, 2))
     peak = confidence.max(axis=(1, 2))
     refine = (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
-    if refine.any():
-        weighted_col = (confidence * win_cols[:, None, :]).sum(axis=(1, 2))
-        weighted_row = (confidence * win_rows[:, :, None]).sum(axis=(1, 2))
-        target = index[refine]
-        out[target, 0] = weighted_col[refine] / grid_w / total[refine]
-        out[target, 1] = weighted_row[refine] / grid_h / total[refine]
+    every = refine.all()
+    if every or refine.any():
+        weighted_col = (confidence * windows[0][:, None, :]).sum(axis=(1, 2))
+        weighted_row = (confidence * windows[1][:, :, None]).sum(axis=(1, 2))
+        if not every:
+            index, total = index[refine], total[refine]
+            weighted_col, weighted_row = weighted_col[refine], weighted_row[refine]
+        out[index, 0] = weighted_col / grid_w / total
+        out[index, 1] = weighted_row / grid_h / total
     return out
+
+
+@functools.cache
+def _grid(grid_w: int, grid_h: int) -> NDArray[np.int64]:
+    """(grid_w, grid_h) as an int64 array (read-only, shared)."""
+    grid = np.array((grid_w, grid_h), dtype=np.int64)
+    grid.setflags(write=False)
+    return grid
+
+
+@functools.cache
+def _arange(count: int) -> NDArray[np.int64]:
+    """0 … count − 1 (read-only, shared)."""
+    index = np.arange(count, dtype=np.int64)
+    index.setflags(write=False)
+    return index
 
 
 @functools.cache

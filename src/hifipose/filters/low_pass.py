@@ -45,15 +45,24 @@ class LowPassFilter:
         self, value: ArrayLike, alpha: float | NDArray[np.float64] | None = None
     ) -> NDArray[np.float64]:
         """Filter one sample (an array; ``alpha`` may be an array of the same shape)."""
-        x = np.asarray(value, dtype=np.float64)
-        a = self.alpha if alpha is None else alpha
-        if self._stored is None or self._stored.shape != x.shape:
+        x = np.array(value, dtype=np.float64)  # the filter's own copy
+        return self._update(x, self.alpha if alpha is None else alpha).copy()
+
+    def _update(
+        self, x: NDArray[np.float64], alpha: float | NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """:meth:`apply` on a float64 ``x`` the filter keeps (the caller lets it go).
+
+        Returns the filter's state itself: the caller reads it and never writes to it.
+        """
+        stored = self._stored
+        if stored is None or stored.shape != x.shape:
             result = x.copy()
         else:
-            result = a * x + (1.0 - a) * self._stored
-        self._raw = x.copy()
+            result = alpha * x + (1.0 - alpha) * stored
+        self._raw = x
         self._stored = result
-        return result.copy()
+        return result
 
     def reset(self) -> None:
         """Forget the past: the next sample passes through."""

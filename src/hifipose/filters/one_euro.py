@@ -61,6 +61,8 @@ class OneEuroFilter:
         """Low-pass weight for ``cutoff`` (Hz) at the current frequency."""
         if isinstance(cutoff, float | int) and cutoff:  # the same double arithmetic, in Python
             return 1.0 / (1.0 + 1.0 / (2 * math.pi * cutoff) * self.frequency)
+        if isinstance(cutoff, np.ndarray) and cutoff.ndim and cutoff.dtype == np.float64:
+            return 1.0 / (1.0 + 1.0 / (2 * math.pi * cutoff) * self.frequency)
         tau = 1.0 / (2 * math.pi * np.asarray(cutoff, dtype=np.float64))
         result = 1.0 / (1.0 + tau * self.frequency)
         return float(result) if np.ndim(result) == 0 else result
@@ -69,10 +71,10 @@ class OneEuroFilter:
         self, value: ArrayLike, timestamp_us: int, value_scale: float = 1.0
     ) -> NDArray[np.float64]:
         """Filter one sample taken at ``timestamp_us``; see the class docstring."""
-        x = np.asarray(value, dtype=np.float64)
+        x = np.array(value, dtype=np.float64)  # the filter's own copy
         if self._last_us is not None:
             if timestamp_us <= self._last_us:
-                return x.copy()
+                return x
             self.frequency = 1e6 / (timestamp_us - self._last_us)
         self._last_us = timestamp_us
         last_raw = self._x.last_raw_value
@@ -80,9 +82,10 @@ class OneEuroFilter:
             dvalue = (x - last_raw) * value_scale * self.frequency
         else:
             dvalue = np.zeros_like(x)
-        smoothed_dvalue = self._dx.apply(dvalue, self.alpha(self.derivate_cutoff))
+        # the inner filters keep these arrays (no copies): none is used here afterwards
+        smoothed_dvalue = self._dx._update(dvalue, self.alpha(self.derivate_cutoff))
         cutoff = self.min_cutoff + self.beta * np.abs(smoothed_dvalue)
-        return self._x.apply(x, self.alpha(cutoff))
+        return self._x._update(x, self.alpha(cutoff)).copy()
 
     def reset(self) -> None:
         """Forget all state, including the estimated frequency."""

@@ -19,7 +19,13 @@ from hifipose.errors import (
     ModelIntegrityError,
     RuntimeUnavailableError,
 )
-from hifipose.runtimes.base import Session, SessionOptions, check_output_names, run_item_by_item
+from hifipose.runtimes.base import (
+    Fill,
+    Session,
+    SessionOptions,
+    check_output_names,
+    run_item_by_item,
+)
 
 __all__ = ["open_litert"]
 
@@ -94,6 +100,33 @@ class _LiteRTSession:
             msg = f"all inputs must have the same batch size, got {sorted(batch)}"
             raise ConfigError(msg)
         return run_item_by_item(inputs, names, self._invoke)
+
+    def run_filled(
+        self, name: str, count: int, fill: Fill, output_names: Sequence[str] | None = None
+    ) -> dict[str, NDArray[np.float32]]:
+        """Run ``count`` items of input ``name``, each written by ``fill`` into LiteRT's tensor.
+
+        ``fill`` gets a view of the interpreter's own input buffer (no ``set_tensor`` copy);
+        the view is dropped before ``invoke``, which LiteRT refuses while one is alive.
+        """
+        if self._closed:
+            msg = "this LiteRT session is closed"
+            raise DetectorClosedError(msg)
+        if name not in self._input_index or len(self._input_index) != 1:
+            msg = f"run_filled needs the model's one input; it takes {self.input_names}"
+            raise ConfigError(msg)
+        names = check_output_names(output_names, self.output_names)
+        interpreter = self._interpreter
+        view = interpreter.tensor(self._input_index[name])
+        indices = [self._output_index[n] for n in names]
+        items = []
+        for i in range(count):
+            fill(i, view()[0])  # a fresh view each time, gone when fill returns
+            interpreter.invoke()
+            items.append([interpreter.get_tensor(index) for index in indices])
+        if count == 1:
+            return dict(zip(names, items[0], strict=True))
+        return {n: np.concatenate([item[k] for item in items]) for k, n in enumerate(names)}
 
     def _invoke(
         self, inputs: Mapping[str, NDArray[np.float32]], names: Sequence[str]

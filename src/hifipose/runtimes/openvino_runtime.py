@@ -29,6 +29,7 @@ from hifipose.errors import (
 )
 from hifipose.runtimes._device import note_cpu_fallback
 from hifipose.runtimes.base import (
+    Fill,
     Session,
     SessionOptions,
     check_batch_inputs,
@@ -163,6 +164,7 @@ class _OpenVINOSession:
         self.input_names = tuple(i.get_any_name() for i in compiled.inputs)
         self.output_names = tuple(o.get_any_name() for o in compiled.outputs)
         self._outputs = {o.get_any_name(): o for o in compiled.outputs}
+        self._inputs = {i.get_any_name(): i for i in compiled.inputs}
         self._input_shapes = {
             i.get_any_name(): tuple(i.get_partial_shape().to_shape())[1:] for i in compiled.inputs
         }
@@ -200,9 +202,40 @@ class _OpenVINOSession:
     def _infer(
         self, feed: Mapping[str, NDArray[np.float32]], names: Sequence[str]
     ) -> dict[str, NDArray[np.float32]]:
-        self._request.infer(feed)
+        # share_outputs: infer() then returns views, not a copy of every output (the
+        # heatmap is 0.6 MB); the outputs asked for are copied below
+        self._request.infer(feed, share_outputs=True)
+        return self._copy_outputs(names)
+
+    def _copy_outputs(self, names: Sequence[str]) -> dict[str, NDArray[np.float32]]:
         # copies: the request's output buffers are overwritten by the next inference
         return {name: self._request.get_tensor(self._outputs[name]).data.copy() for name in names}
+
+    def run_filled(
+        self, name: str, count: int, fill: Fill, output_names: Sequence[str] | None = None
+    ) -> dict[str, NDArray[np.float32]]:
+        """Run ``count`` items of input ``name``, each written by ``fill`` into the request.
+
+        ``fill`` writes into the infer request's own input tensor, which ``infer`` would
+        otherwise copy a caller's array into.
+        """
+        if self._closed:
+            msg = "this OpenVINO session is closed"
+            raise DetectorClosedError(msg)
+        if name not in self._inputs or len(self._inputs) != 1:
+            msg = f"run_filled needs the model's one input; it takes {self.input_names}"
+            raise ConfigError(msg)
+        names = check_output_names(output_names, self.output_names)
+        request = self._request
+        item = request.get_tensor(self._inputs[name]).data[0]
+        items = []
+        for i in range(count):
+            fill(i, item)
+            request.infer(share_outputs=True)
+            items.append(self._copy_outputs(names))
+        if count == 1:
+            return items[0]
+        return {n: np.concatenate([it[n] for it in items]) for n in names}
 
     def close(self) -> None:
         self._closed = True
