@@ -348,7 +348,13 @@ class BlazePoseDetector(PoseDetector):
         for association in associations:
             raw = raws[association.index]
             assert raw is not None  # noqa: S101 - associate only reports poses
-            pose = self._smooth(association.track, raw, t_us, learn=not association.contested)
+            pose = self._smooth(
+                association.track,
+                raw,
+                t_us,
+                learn=not association.contested,
+                crowded=association.crowded,
+            )
             if association.track.track_id:
                 poses.append(pose)
         tracker.end_frame()
@@ -360,7 +366,15 @@ class BlazePoseDetector(PoseDetector):
             poses = [poses[i] for i in dedup([pose_points(p.image_array) for p in poses])]
         return poses
 
-    def _smooth(self, track: Track, raw: _RawPose, t_us: int, *, learn: bool = True) -> Pose:
+    def _smooth(
+        self,
+        track: Track,
+        raw: _RawPose,
+        t_us: int,
+        *,
+        learn: bool = True,
+        crowded: bool = False,
+    ) -> Pose:
         filters = track.filters
         aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
         aux = filters.smooth_aux(aux_raw, t_us)
@@ -372,7 +386,7 @@ class BlazePoseDetector(PoseDetector):
         mask = raw.mask
         if mask is not None and self._smooth_masks:
             mask = filters.smooth_mask(mask)
-        track.observe(body, t_us, learn=learn)
+        track.observe(body, t_us, learn=learn, crowded=crowded)
         self._tracker.confirm(track)
         return _to_pose(raw.score, body, world, mask, track.track_id)
 

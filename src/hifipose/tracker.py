@@ -31,6 +31,7 @@ from hifipose.blazepose.roi import Roi
 from hifipose.tracking.clock import DEFAULT_FRAME_INTERVAL_US, StreamClock
 from hifipose.tracking.identity import (
     CONTESTED_DISTANCE,
+    CROWDED_DISTANCE,
     MAX_NEWBORN_IOU,
     MIN_TRACK_SIMILARITY,
     YOUNG_HITS,
@@ -63,6 +64,7 @@ __all__ = [
     "CLAIM_SIZE_RATIO",
     "CLEAR_MARGIN",
     "CONTESTED_DISTANCE",
+    "CROWDED_DISTANCE",
     "DEFAULT_FRAME_INTERVAL_US",
     "MASK_BLEND_SUPERSAMPLING",
     "MAX_DETECT_BACKOFF",
@@ -313,8 +315,9 @@ class MultiTracker:
         """Start a tentative track (id 0) and add it to ``tracks``."""
         # One person at a time is MediaPipe's graph: one filter set for the whole stream,
         # whose world and visibility filters outlive a loss whoever comes back.
-        filters = self._shared_filters if self.max_tracks == 1 else PoseFilters()
-        track = Track(track_id=0, filters=filters)
+        several = self.max_tracks > 1
+        filters = PoseFilters() if several else self._shared_filters
+        track = Track(track_id=0, filters=filters, torso_motion=several)
         self.tracks.append(track)
         return track
 

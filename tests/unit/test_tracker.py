@@ -187,3 +187,62 @@ def test_with_no_one_tracked_every_detector_run_covers_the_tiles() -> None:
     tracker.reset()
     assert tracker.detect_interval == 15
     assert tracker.wants_tiles()
+
+
+def _standing(cx: float, *, arms_dx: float = 0.0) -> np.ndarray:
+    """(33, 5) image landmarks of an upright person 400 px tall, hips at (cx, 400).
+
+    Shoulders at y 250 (torso 150 px); every point not of the torso is an arm or leg point
+    shifted by ``arms_dx`` (a squat or a swing: limbs moving against the body).
+    """
+    points = np.zeros((33, 5), np.float32)
+    points[:, 0] = cx + arms_dx
+    points[:, 1] = np.linspace(200.0, 600.0, 33)
+    points[[11, 12], :2] = [[cx - 30, 250.0], [cx + 30, 250.0]]
+    points[[23, 24], :2] = [[cx - 20, 400.0], [cx + 20, 400.0]]
+    points[:, 3:] = 1.0
+    return points
+
+
+@pytest.mark.parametrize(("torso_motion", "expected"), [(True, 200.0), (False, 0.0)])
+def test_several_peoples_velocity_is_the_torsos_not_the_swinging_limbs(
+    torso_motion: bool, expected: float
+) -> None:
+    """A person walking right at 20 px a frame whose limbs swing back as much (a squat)."""
+    track = Track(track_id=1, filters=PoseFilters(), torso_motion=torso_motion)
+    for frame in range(6):
+        cx = 300.0 + 20.0 * frame
+        track.observe(_standing(cx, arms_dx=-20.0 * frame), frame * 100_000)
+    assert track.velocity_px_s[0] == pytest.approx(expected, abs=10.0)
+
+
+def test_a_crowded_track_keeps_its_velocity_and_learns_its_pose() -> None:
+    """In a crowd the crop drifts onto the neighbour: the pose is learnt, the motion is not."""
+    track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
+    for frame in range(7):  # walking right at 100 px/s (10 px per frame)
+        track.observe(_standing(300.0 + 10.0 * frame), frame * 100_000)
+    velocity = track.velocity_px_s.copy()
+    assert velocity[0] == pytest.approx(100.0, abs=2.0)
+    track.observe(_standing(320.0), 700_000, crowded=True)  # the crop slid 50 px left
+    assert track.velocity_px_s == pytest.approx(velocity)
+    assert track.last_pose is not None
+    assert track.last_pose[[23, 24], 0].mean() == pytest.approx(320.0)
+    predicted = track.predict(800_000)
+    assert predicted is not None
+    assert predicted[[23, 24], 0].mean() == pytest.approx(320.0 + 0.1 * velocity[0])
+    track.observe(_standing(310.0), 800_000)  # out of the crowd: the motion is learnt again
+    assert track.velocity_px_s[0] < velocity[0]
+
+
+def test_a_person_is_in_a_crowd_while_another_is_predicted_within_crowded_distance() -> None:
+    from hifipose.tracker import CROWDED_DISTANCE
+    from hifipose.tracking.crossing import in_crowd
+
+    tracks = [Track(track_id=k, filters=PoseFilters(), torso_motion=True) for k in (1, 2, 3)]
+    centres = (300.0, 300.0 + 0.9 * CROWDED_DISTANCE * 150.0, 900.0)
+    for track, cx in zip(tracks, centres, strict=True):
+        track.observe(_standing(cx), 0)
+    assert in_crowd(tracks[0], tracks, 100_000)
+    assert in_crowd(tracks[1], tracks, 100_000)
+    assert not in_crowd(tracks[2], tracks, 100_000)  # far from both
+    assert not in_crowd(tracks[0], tracks[:1], 100_000)  # alone: never its own crowd

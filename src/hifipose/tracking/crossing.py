@@ -17,11 +17,21 @@ from hifipose.association import duplicate_of, torso_distance
 from hifipose.tracking.similarity import CLEAR_MARGIN, fit, lost_rival_fits_better, one_body
 from hifipose.tracking.track import Candidate, Track, TrackStatus
 
-__all__ = ["CONTESTED_DISTANCE", "drop_duplicates", "keep_contests_apart", "settle_contests"]
+__all__ = [
+    "CONTESTED_DISTANCE",
+    "CROWDED_DISTANCE",
+    "drop_duplicates",
+    "in_crowd",
+    "keep_contests_apart",
+    "settle_contests",
+]
 
 #: Two tracked crops on one body contest it when its torso centre lies within this many
 #: torso lengths of the rival's prediction.
 CONTESTED_DISTANCE: Final = 0.35
+#: A person is in a crowd while another track's predicted torso centre lies within this
+#: many torso lengths of theirs: each one's crop then holds much of the other's body.
+CROWDED_DISTANCE: Final = 1.0
 
 
 def drop_duplicates(
@@ -149,3 +159,22 @@ def keep_contests_apart(
                     sims[row] = -1.0
                     elsewhere.add(i)
     return elsewhere
+
+
+def in_crowd(track: Track, others: list[Track], t_us: int) -> bool:
+    """Whether another of ``others`` is predicted within :data:`CROWDED_DISTANCE` of ``track``.
+
+    Torso centres of the predictions, in torso lengths of ``track``'s. In a crowd a crop
+    holds much of someone else's body and the landmark model drifts onto the more visible
+    one a little each frame: the pose is still the track's best view, but its motion is
+    not the person's (see :class:`~hifipose.tracking.track.Association`).
+    """
+    predicted = track.predict(t_us)
+    if predicted is None:
+        return False
+    return any(
+        other is not track
+        and (near := other.predict(t_us)) is not None
+        and torso_distance(near, predicted) <= CROWDED_DISTANCE
+        for other in others
+    )

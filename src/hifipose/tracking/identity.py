@@ -16,12 +16,15 @@ tracked ROI, lost-track probe and detection, in that order):
    becomes that person.
 6. :meth:`~IdentityAssignment._admit`: the poses no track took re-identify a lost person
    or start a new track.
+7. :func:`~hifipose.tracking.crossing.in_crowd`: a reported track with another person
+   predicted close by keeps its velocity (several people; see
+   :class:`~hifipose.tracking.track.Association`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Protocol
 
 import numpy as np
@@ -36,7 +39,9 @@ from hifipose.association import (
 from hifipose.blazepose.roi import Roi
 from hifipose.tracking.crossing import (
     CONTESTED_DISTANCE,
+    CROWDED_DISTANCE,
     drop_duplicates,
+    in_crowd,
     keep_contests_apart,
     settle_contests,
 )
@@ -50,6 +55,7 @@ from hifipose.tracking.track import Association, Candidate, Track, TrackStatus, 
 
 __all__ = [
     "CONTESTED_DISTANCE",
+    "CROWDED_DISTANCE",
     "MAX_NEWBORN_IOU",
     "MIN_TRACK_SIMILARITY",
     "YOUNG_HITS",
@@ -146,6 +152,11 @@ class IdentityAssignment:
         result += self._admit(
             t_us, newcomers, candidates, [candidates[a.index].pose for a in result]
         )
+        if self.max_tracks > 1:  # one person: MediaPipe's graph, whoever else was lost
+            result = [
+                replace(a, crowded=True) if in_crowd(a.track, self.roster.tracks, t_us) else a
+                for a in result
+            ]
         return sorted(result, key=lambda a: a.track.track_id)
 
     def _kept_alone(

@@ -15,6 +15,7 @@ from hifipose.tracking.pose_filters import PoseFilters
 
 __all__ = [
     "MAX_PREDICT_S",
+    "TORSO",
     "VELOCITY_ALPHA",
     "Association",
     "Candidate",
@@ -27,6 +28,10 @@ __all__ = [
 VELOCITY_ALPHA: Final = 0.5
 #: A lost track's predicted motion stops after this long (seconds).
 MAX_PREDICT_S: Final = 1.0
+#: The shoulders and hips: where a person is. Their motion is the person's (several people):
+#: the limbs swing about them (a squat moves the head and arms against the walk).
+TORSO: Final = np.array([11, 12, 23, 24])
+_LIMBS: Final = np.setdiff1d(np.arange(33), TORSO)
 
 
 class TrackStatus(Enum):
@@ -53,12 +58,15 @@ class Track:
         last_roi: The last ROI the person was found in (kept while lost).
         status: Tracked (found on the last frame) or lost.
         last_pose: The last learnt smoothed (33, 3) pose: x px, y px, visibility.
-        velocity_px_s: Median keypoint motion (x, y) in pixels per second.
+        velocity_px_s: Median keypoint motion (x, y) in pixels per second: of the torso's
+            points when ``torso_motion`` and all four are seen, else of every seen point.
         bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
         hits: On how many frames the person was found.
         first_seen_us: Stream time of the first frame the track was seen on.
         last_seen_us: Stream time of the last frame the person was found on.
         pose_us: Stream time of ``last_pose``.
+        torso_motion: The velocity follows the torso (several people); False: every seen
+            point (one person, as it always has).
     """
 
     track_id: int
@@ -73,6 +81,7 @@ class Track:
     first_seen_us: int = 0
     last_seen_us: int = 0
     pose_us: int = 0
+    torso_motion: bool = False
 
     def predict(self, t_us: int) -> NDArray[np.float64] | None:
         """The pose expected at ``t_us``: the last pose moved on by the velocity."""
@@ -83,12 +92,23 @@ class Track:
         predicted[:, :2] += self.velocity_px_s * dt
         return predicted
 
-    def observe(self, landmarks_px: NDArray[np.floating], t_us: int, *, learn: bool = True) -> None:
+    def observe(
+        self,
+        landmarks_px: NDArray[np.floating],
+        t_us: int,
+        *,
+        learn: bool = True,
+        crowded: bool = False,
+    ) -> None:
         """Remember this frame's smoothed (33, ≥4) image landmarks as the person's pose.
 
         With ``learn=False`` (a contested pose, see :class:`Association`: possibly a blend
         of two people) the person is found on this frame, but the pose, velocity and bones
         that identify them stay those of the last uncontested frame.
+
+        With ``crowded`` (see :class:`Association`) the pose is learnt but the velocity is
+        kept: the motion the person had before the crowd carries their prediction (and the
+        probe that looks for them while hidden) through it.
         """
         pose = pose_points(landmarks_px)
         if not self.hits:
@@ -98,8 +118,10 @@ class Track:
         self.status = TrackStatus.TRACKED
         if not learn and self.last_pose is not None:
             return
-        if self.last_pose is not None and t_us > self.pose_us:
+        if self.last_pose is not None and t_us > self.pose_us and not crowded:
             seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
+            if self.torso_motion and seen[TORSO].all():
+                seen[_LIMBS] = False
             if seen.any():
                 motion = _column_medians(pose[seen, :2] - self.last_pose[seen, :2])
                 speed = motion / ((t_us - self.pose_us) * 1e-6)
@@ -152,11 +174,16 @@ class Association:
             expected (see :meth:`~hifipose.tracker.MultiTracker.associate`): the pose may
             be a blend of two people, so the track does not learn from it (see
             :meth:`Track.observe`).
+        crowded: Another person is predicted close by (several people; see
+            :func:`~hifipose.tracking.crossing.in_crowd`): each crop holds much of the
+            other's body and the landmark model drifts onto the more visible one, so the
+            track keeps the velocity it had (see :meth:`Track.observe`).
     """
 
     track: Track
     index: int
     contested: bool = False
+    crowded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
