@@ -48,7 +48,8 @@ def _rows(table: Table) -> list[dict[str, str]]:
     ("index", "results", "key"),
     [
         (0, "bench.md", {"runtime": "litert", "threads": "default"}),
-        (1, "parity.md", {"runtime": "litert"}),
+        (1, "bench_openvino.md", {"threads": "default"}),
+        (2, "parity.md", {"runtime": "litert"}),
     ],
 )
 def test_headline_tables_are_the_committed_results(
@@ -63,7 +64,11 @@ def test_headline_tables_are_the_committed_results(
             r
             for r in theirs
             if all(r[k] == v for k, v in key.items())
-            and all(r[c] == row[c] for c in ("model", "mode", "sequence") if c in row)
+            and all(
+                r[c] == row[c]
+                for c in ("model", "mode", "sequence", "runtime", "precision")
+                if c in row
+            )
         ]
         assert len(match) == 1, row
         assert {c: match[0][c] for c in mine.header} == row
