@@ -76,8 +76,8 @@ def test_results_tables_are_rendered_from_the_results_files(site: Path) -> None:
     html = (site / "guides" / "runtimes-and-precision" / "index.html").read_text("utf-8")
     assert "benchmarks/results/bench.md" in html
     bench = (ROOT / "benchmarks" / "results" / "bench.md").read_text("utf-8")
-    row = next(line for line in bench.splitlines() if line.startswith("| full | litert | default"))
-    ms = row.split("|")[4].strip()
+    row = next(r for r in bench.splitlines() if r.startswith("| full | litert | float32 |"))
+    ms = row.split("|")[5].strip()  # model, runtime, precision, threads, hifipose ms
     assert f"<td>{ms}</td>" in html
     # Every results block of every page became a table that names its file (a block the
     # hook missed would be shown as code instead).
