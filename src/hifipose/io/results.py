@@ -201,7 +201,10 @@ def _pose_from_json(entry: object, where: str) -> Pose:
 
 def _column(table: Any, name: str) -> NDArray[np.float32]:  # noqa: ANN401 - pyarrow
     """A float column as float32, null as NaN."""
-    return table.column(name).to_numpy(zero_copy_only=False).astype(np.float32)
+    values: NDArray[np.float32] = np.asarray(
+        table.column(name).to_numpy(zero_copy_only=False), dtype=np.float32
+    )
+    return values
 
 
 def _given(score: float) -> float | None:

@@ -72,6 +72,8 @@ MODULE_FILES: Final[dict[str, tuple[str, str]]] = {
 HANDEDNESS_BY_SIDE: Final = {"left_hand": "Right", "right_hand": "Left"}
 
 _MODEL_COMPLEXITY: Final = {"lite": 0, "full": 1, "heavy": 2}
+#: mediapipe 0.10.14's holistic module helper that downloads the lite or heavy pose model.
+_DOWNLOAD: Final = "_download_oss_pose_landmark_model"
 
 # MediaPipe's resource folder is one process-wide setting, read when a graph loads its models:
 # solutions are created one at a time, each with its own folder set.
@@ -141,18 +143,20 @@ def npm_resources(resources: NpmResourceDir) -> Iterator[Any]:
         def redirect(_path: str) -> None:
             original(str(resources.path))
 
-        download = holistic._download_oss_pose_landmark_model
+        # a private helper of mediapipe 0.10.14's holistic module (it fetches the lite or heavy
+        # pose model into the installed package), reached by name: it is not typed
+        download = getattr(holistic, _DOWNLOAD)
 
         def skip_download(_model_complexity: int) -> None:
             return None
 
         resource_util.set_resource_dir = redirect
-        holistic._download_oss_pose_landmark_model = skip_download
+        setattr(holistic, _DOWNLOAD, skip_download)
         try:
             yield holistic
         finally:
             resource_util.set_resource_dir = original
-            holistic._download_oss_pose_landmark_model = download
+            setattr(holistic, _DOWNLOAD, download)
 
 
 class LegacyHolisticPipeline:
