@@ -6,7 +6,8 @@ Tracking mode, one person, LiteRT, the squat clip from ../shared/data letterboxe
 * the frame's own work outside the model, per stage, in the calling thread's CPU time (each
   stage's function wrapped; other processes' load does not inflate it, cache misses apart):
   input checks, crop (warp, tensor), tensor in/out (the session's ``run`` less ``invoke``;
-  ``run_filled`` less ``invoke`` and the crop it calls, where the session has it),
+  ``run_filled`` less ``invoke`` and the crop it calls, where the session has it;
+  ``run_each`` less those and the decoding it calls),
   decode (landmarks, heatmap refinement), projection, association, filters (smoothing, the
   track's record, next ROI), ``Pose`` construction, and the rest (the lock, the clock, the
   tracker's bookkeeping, Python glue);
@@ -137,12 +138,12 @@ def _breakdown(
         cls = getattr(importlib.import_module(module_name), class_name)
         setattr(cls, name, _timed(getattr(cls, name), stage, sink))
     session = detector._landmarks
-    # a session that has the crop written into its input (run_filled) runs the crop inside
-    filled = hasattr(session, "run_filled")
-    if filled:
-        session.run_filled = _timed(session.run_filled, "run", sink)
-    else:
-        session.run = _timed(session.run, "run", sink)
+    # a session that has the crop written into its input (run_filled) runs the crop inside;
+    # one whose outputs are decoded in its own buffers (run_each) runs the decoding inside
+    each = hasattr(session, "run_each")
+    filled = each or hasattr(session, "run_filled")
+    method = "run_each" if each else "run_filled" if filled else "run"
+    setattr(session, method, _timed(getattr(session, method), "run", sink))
     interpreter.invoke = _timed(invoke, "invoke", sink, time.perf_counter)
     invoke_cpu: dict[str, float] = {}
     inner = interpreter.invoke
@@ -162,6 +163,8 @@ def _breakdown(
                 stages["tensor in/out"] = stages.pop("run") - invoke_cpu["invoke_cpu"]
                 if filled:
                     stages["tensor in/out"] -= stages["crop"]
+                if each:
+                    stages["tensor in/out"] -= stages["decode"]
                 stages["filters"] -= stages.get("Pose", 0.0)
                 outside = [s for s in stages if s != "invoke"]
                 stages["rest"] = total - sum(stages[s] for s in outside)

@@ -115,7 +115,7 @@ def _seen(pose: NDArray[np.floating]) -> NDArray[np.bool_]:
 
 
 def _box(xy: NDArray[np.floating]) -> NDArray[np.float64]:
-    return np.array([*xy.min(axis=0), *xy.max(axis=0)], dtype=np.float64)
+    return np.concatenate((xy.min(axis=0), xy.max(axis=0)), dtype=np.float64)
 
 
 def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
@@ -158,7 +158,9 @@ def _oks(a: NDArray[np.floating], b: NDArray[np.floating], area: float) -> float
         return 0.0
     d2 = ((a[both, :2] - b[both, :2]) ** 2).sum(axis=1)
     k2 = (2.0 * KEYPOINT_SIGMAS[both]) ** 2
-    return float(np.exp(-d2 / (2.0 * area * k2)).mean())
+    # the mean as np.mean computes it (pairwise sum / count), without its wrappers
+    terms = np.exp(-d2 / (2.0 * area * k2))
+    return float(np.add.reduce(terms) / terms.size)
 
 
 def similarity(

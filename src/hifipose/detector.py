@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -47,7 +48,7 @@ from hifipose.config import DetectorConfig
 from hifipose.errors import ConcurrentUseError, DetectorClosedError
 from hifipose.holistic import PartsPipeline
 from hifipose.pose import Pose
-from hifipose.runtimes.base import Session, run_filled
+from hifipose.runtimes.base import Session, run_each
 from hifipose.runtimes.mediapipe_holistic import LegacyHolisticPipeline
 from hifipose.runtimes.mediapipe_tasks import TasksPipeline
 from hifipose.topology import NUM_KEYPOINTS
@@ -457,22 +458,29 @@ class BlazePoseDetector(PoseDetector):
             paddings.append(crop.padding)
             self.stage_times.lap("preprocess")
 
-        if self._detector_input is None:  # the fallback for a runtime without run_filled
+        def read(_: int, outputs: Mapping[str, NDArray[np.float32]]) -> list[Detection]:
+            self.stage_times.lap("inference")
+            detections = weighted_nms(
+                decode_detections(
+                    outputs[_BOXES],
+                    outputs[_SCORES],
+                    min_score=self.config.min_detection_confidence,
+                )
+            )
+            self.stage_times.lap("postprocess")
+            return detections
+
+        if self._detector_input is None:  # the fallback for a runtime without run_each
             side = DETECTOR_INPUT_SIZE
             self._detector_input = np.empty((1, side, side, 3), dtype=np.float32)
-        outputs = run_filled(
+        (detections,) = run_each(
             self._detector,
             "input_1",
             1,
             fill,
+            read,
             output_names=(_BOXES, _SCORES),
             buffer=self._detector_input,
-        )
-        self.stage_times.lap("inference")
-        detections = weighted_nms(
-            decode_detections(
-                outputs[_BOXES], outputs[_SCORES], min_score=self.config.min_detection_confidence
-            )
         )
         return [remove_letterbox(d, paddings[0]) for d in detections]
 
@@ -539,21 +547,27 @@ class BlazePoseDetector(PoseDetector):
                 batch[len(rois) + i] = flip_tensor(batch[i : i + 1])[0]
             self.stage_times.lap("preprocess")
             outputs = self._landmarks.run({"input_1": batch}, self._landmark_outputs)
+            views = [
+                average_views(
+                    self._crop_view(outputs, i),
+                    unflip_view(self._crop_view(outputs, len(rois) + i)),
+                )
+                for i in range(len(rois))
+            ]
         else:
-            outputs = run_filled(
+            # each crop decoded from the runtime's own output buffers (no copy of them)
+            views = run_each(
                 self._landmarks,
                 "input_1",
                 len(rois),
                 fill,
+                self._read_view,
                 output_names=self._landmark_outputs,
                 buffer=self._input_buffer(len(rois)),
             )
         self.stage_times.lap("inference")
         raws: list[_RawPose | None] = []
-        for i, (roi, (padding, crop_from_image)) in enumerate(zip(rois, cuts, strict=True)):
-            view = self._crop_view(outputs, i)
-            if self.config.flip_tta:
-                view = average_views(view, unflip_view(self._crop_view(outputs, len(rois) + i)))
+        for roi, view, (padding, crop_from_image) in zip(rois, views, cuts, strict=True):
             score = view.score
             if not score > self.config.min_tracking_confidence:
                 raws.append(None)
@@ -584,14 +598,29 @@ class BlazePoseDetector(PoseDetector):
             self._landmark_input = np.empty((count, side, side, 3), dtype=np.float32)
         return self._landmark_input[:count]
 
-    def _crop_view(self, outputs: dict[str, NDArray[np.float32]], i: int) -> CropView:
-        """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame)."""
+    def _crop_view(
+        self, outputs: Mapping[str, NDArray[np.float32]], i: int, *, own: bool = True
+    ) -> CropView:
+        """Crop ``i`` of a batched landmark-model call, decoded and refined (crop frame).
+
+        ``own``: the outputs are the caller's (else a runtime's buffers, which the view
+        must not keep: the mask is then copied; everything else is new arrays anyway).
+        """
         landmarks = refine_with_heatmap(
             decode_landmarks(outputs[_LANDMARKS][i]), outputs[_HEATMAP][i], self._heatmap_kernel
         )
         world = outputs[_WORLD][i].reshape(NUM_MODEL_LANDMARKS, 3).astype(np.float32)
-        mask = outputs[_MASK][i : i + 1] if self.config.enable_segmentation else None
+        mask = None
+        if self.config.enable_segmentation:
+            mask = outputs[_MASK][i : i + 1] if own else outputs[_MASK][i : i + 1].copy()
         return CropView(float(outputs[_FLAG][i].reshape(-1)[0]), landmarks, world, mask)
+
+    def _read_view(self, _: int, outputs: Mapping[str, NDArray[np.float32]]) -> CropView:
+        """:meth:`_crop_view` of one item's outputs in a runtime's buffers (see ``Read``)."""
+        self.stage_times.lap("inference")
+        view = self._crop_view(outputs, 0, own=False)
+        self.stage_times.lap("postprocess")
+        return view
 
     def close(self) -> None:
         """Release the models. Calling it again does nothing."""

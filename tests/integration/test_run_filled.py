@@ -2,7 +2,9 @@
 
 ``run_filled`` (LiteRT's interpreter buffer, OpenVINO's request tensor) and the fallback of
 :func:`hifipose.runtimes.base.run_filled` (a caller's buffer through ``run``) against ``run``
-on the same batch: one crop, as tracking runs it, and two, as several people do.
+on the same batch: one crop, as tracking runs it, and two, as several people do. So does
+``run_each``, whose ``read`` sees each item's outputs (the runtime's own buffers where it has
+them).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 from hifipose.detector import landmark_outputs
 from hifipose.models import ensure_model
 from hifipose.runtimes import SessionOptions, open_session
-from hifipose.runtimes.base import run_filled
+from hifipose.runtimes.base import run_each, run_filled
 
 NAMES = landmark_outputs(enable_segmentation=True)
 
@@ -51,3 +53,17 @@ def test_run_filled_equals_run(runtime: str, direct: bool, count: int) -> None:
         session.run({"input_1": batch[::-1].copy()}, NAMES)
         for name in NAMES:
             assert got[name].tobytes() == kept[name].tobytes(), name
+        # run_each: read sees item i's outputs (batch of 1), and returns what it keeps
+        assert hasattr(session, "run_each") is direct
+        written.clear()
+
+        def read(i: int, outputs: object) -> dict[str, bytes]:
+            assert isinstance(outputs, dict)
+            assert list(outputs) == list(NAMES)
+            return {name: outputs[name].tobytes() for name in NAMES}
+
+        each = run_each(session, "input_1", count, fill, read, output_names=NAMES, buffer=buffer)
+        assert written == list(range(count))
+        for i, item in enumerate(each):
+            for name in NAMES:
+                assert item[name] == expected[name][i : i + 1].tobytes(), name

@@ -103,24 +103,33 @@ def refine_with_heatmap(
     # (x, y) cells as (col, row): the grid sides multiply in the landmarks' own dtype, and
     # the cast truncates toward zero; negative cells become huge unsigned ones, so one
     # unsigned comparison tells the cells inside the grid
-    cells = (landmarks[:count, :2] * grid.astype(landmarks.dtype)).astype(np.int64)
-    inside = (cells.view(np.uint64) < grid.view(np.uint64)).all(axis=1)
+    cells = (landmarks[:count, :2] * _grid_as(grid_w, grid_h, landmarks.dtype)).astype(np.int64)
+    inside = cells.view(np.uint64) < grid.view(np.uint64)
     if inside.all():  # the usual case: no fancy indexing
         index = _arange(count)
     else:
-        index = np.flatnonzero(inside)
+        index = np.flatnonzero(inside.all(axis=1))
         if not index.size:
             return out
         cells = cells[index]
-    # (2, K, k): the windows' columns, then rows; ok where inside the grid
+    # (2, K, k): the windows' columns, then rows
     windows = cells.T[:, :, None] + _window_offsets(kernel_size)
-    ok = windows.view(np.uint64) < grid.view(np.uint64)[:, None, None]
-    edge = not ok.all()  # a window that crosses the grid's edge (else: nothing to clip)
-    clipped = np.clip(windows, 0, grid[:, None, None] - 1) if edge else windows
-    # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take)
-    flat = clipped[0] * count
-    flat += index[:, None]
-    flat = (clipped[1] * (grid_w * count))[:, :, None] + flat[:, None, :]
+    # a window that crosses the grid's edge (else: nothing to clip): its centre cell is
+    # within half a window of it
+    half = kernel_size // 2
+    edge = bool(cells.min() < half or (cells >= grid - half).any())
+    if edge:  # ok where inside the grid
+        ok = windows.view(np.uint64) < grid.view(np.uint64)[:, None, None]
+        clipped = np.clip(windows, 0, grid[:, None, None] - 1)
+        # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take)
+        flat = clipped[0] * count
+        flat += index[:, None]
+        flat = (clipped[1] * (grid_w * count))[:, :, None] + flat[:, None, :]
+    else:
+        # the same flat indices: each window's centre plus the kernel's fixed offsets
+        base = (cells[:, 1] * grid_w + cells[:, 0]) * count
+        base += index
+        flat = base[:, None, None] + _flat_offsets(kernel_size, grid_w, count)
     values = np.ravel(heatmap).take(flat)
     confidence = _sigmoid(values.astype(np.float32, copy=False))
     if edge:  # cells outside the grid count 0 (the others are multiplied by 1: unchanged)
@@ -146,6 +155,23 @@ def _grid(grid_w: int, grid_h: int) -> NDArray[np.int64]:
     grid = np.array((grid_w, grid_h), dtype=np.int64)
     grid.setflags(write=False)
     return grid
+
+
+@functools.cache
+def _grid_as(grid_w: int, grid_h: int, dtype: np.dtype[np.floating]) -> NDArray[np.floating]:
+    """(grid_w, grid_h) in a float dtype (read-only, shared)."""
+    grid = _grid(grid_w, grid_h).astype(dtype)
+    grid.setflags(write=False)
+    return grid
+
+
+@functools.cache
+def _flat_offsets(kernel_size: int, grid_w: int, count: int) -> NDArray[np.int64]:
+    """(k, k) flat offsets of a window's cells from its centre in a (·, grid_w, count) heatmap."""
+    offsets = _window_offsets(kernel_size)
+    flat = (offsets[:, None] * grid_w + offsets[None, :]) * count
+    flat.setflags(write=False)
+    return flat
 
 
 @functools.cache

@@ -21,10 +21,13 @@ from hifipose.errors import (
 )
 from hifipose.runtimes.base import (
     Fill,
+    Read,
     Session,
     SessionOptions,
+    T,
     check_output_names,
     run_item_by_item,
+    stack_items,
 )
 
 __all__ = ["open_litert"]
@@ -106,8 +109,25 @@ class _LiteRTSession:
     ) -> dict[str, NDArray[np.float32]]:
         """Run ``count`` items of input ``name``, each written by ``fill`` into LiteRT's tensor.
 
-        ``fill`` gets a view of the interpreter's own input buffer (no ``set_tensor`` copy);
-        the view is dropped before ``invoke``, which LiteRT refuses while one is alive.
+        ``fill`` gets a view of the interpreter's own input buffer (no ``set_tensor`` copy).
+        """
+        names = check_output_names(output_names, self.output_names)
+        items = self.run_each(name, count, fill, _copies, names)
+        return stack_items(items, names)
+
+    def run_each(
+        self,
+        name: str,
+        count: int,
+        fill: Fill,
+        read: Read[T],
+        output_names: Sequence[str] | None = None,
+    ) -> list[T]:
+        """Run ``count`` items of input ``name``: ``fill`` writes each, ``read`` reads it.
+
+        Both get views of the interpreter's own buffers (no ``set_tensor`` or
+        ``get_tensor`` copy); the views are dropped before the next ``invoke``, which LiteRT
+        refuses while one is alive.
         """
         if self._closed:
             msg = "this LiteRT session is closed"
@@ -118,15 +138,13 @@ class _LiteRTSession:
         names = check_output_names(output_names, self.output_names)
         interpreter = self._interpreter
         view = interpreter.tensor(self._input_index[name])
-        indices = [self._output_index[n] for n in names]
-        items = []
+        outputs = [(n, interpreter.tensor(self._output_index[n])) for n in names]
+        results = []
         for i in range(count):
             fill(i, view()[0])  # a fresh view each time, gone when fill returns
             interpreter.invoke()
-            items.append([interpreter.get_tensor(index) for index in indices])
-        if count == 1:
-            return dict(zip(names, items[0], strict=True))
-        return {n: np.concatenate([item[k] for item in items]) for k, n in enumerate(names)}
+            results.append(read(i, {n: output() for n, output in outputs}))
+        return results
 
     def _invoke(
         self, inputs: Mapping[str, NDArray[np.float32]], names: Sequence[str]
@@ -139,6 +157,11 @@ class _LiteRTSession:
     def close(self) -> None:
         self._closed = True
         self.__dict__.pop("_interpreter", None)
+
+
+def _copies(_: int, outputs: Mapping[str, NDArray[np.float32]]) -> dict[str, NDArray[np.float32]]:
+    """A :data:`~hifipose.runtimes.base.Read` that keeps a copy of every output."""
+    return {name: value.copy() for name, value in outputs.items()}
 
 
 def open_litert(model_path: Path, options: SessionOptions) -> Session:

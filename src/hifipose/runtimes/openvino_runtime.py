@@ -30,11 +30,14 @@ from hifipose.errors import (
 from hifipose.runtimes._device import note_cpu_fallback
 from hifipose.runtimes.base import (
     Fill,
+    Read,
     Session,
     SessionOptions,
+    T,
     check_batch_inputs,
     check_output_names,
     run_item_by_item,
+    stack_items,
 )
 
 __all__ = ["DEFAULT_NUM_THREADS", "check_bf16", "open_openvino", "select_device"]
@@ -219,6 +222,23 @@ class _OpenVINOSession:
         ``fill`` writes into the infer request's own input tensor, which ``infer`` would
         otherwise copy a caller's array into.
         """
+        names = check_output_names(output_names, self.output_names)
+        items = self.run_each(name, count, fill, _copies, names)
+        return stack_items(items, names)
+
+    def run_each(
+        self,
+        name: str,
+        count: int,
+        fill: Fill,
+        read: Read[T],
+        output_names: Sequence[str] | None = None,
+    ) -> list[T]:
+        """Run ``count`` items of input ``name``: ``fill`` writes each, ``read`` reads it.
+
+        Both get the infer request's own tensors (no copy in, none out); the next
+        inference overwrites what ``read`` was shown.
+        """
         if self._closed:
             msg = "this OpenVINO session is closed"
             raise DetectorClosedError(msg)
@@ -228,19 +248,24 @@ class _OpenVINOSession:
         names = check_output_names(output_names, self.output_names)
         request = self._request
         item = request.get_tensor(self._inputs[name]).data[0]
-        items = []
+        ports = [(n, self._outputs[n]) for n in names]
+        results = []
         for i in range(count):
             fill(i, item)
-            request.infer(share_outputs=True)
-            items.append(self._copy_outputs(names))
-        if count == 1:
-            return items[0]
-        return {n: np.concatenate([it[n] for it in items]) for n in names}
+            # share_outputs: the results are views of the request's tensors, not copies
+            shared = request.infer(share_outputs=True)
+            results.append(read(i, {n: shared[port] for n, port in ports}))
+        return results
 
     def close(self) -> None:
         self._closed = True
         self.__dict__.pop("_request", None)
         self.__dict__.pop("_outputs", None)
+
+
+def _copies(_: int, outputs: Mapping[str, NDArray[np.float32]]) -> dict[str, NDArray[np.float32]]:
+    """A :data:`~hifipose.runtimes.base.Read` that keeps a copy of every output."""
+    return {name: value.copy() for name, value in outputs.items()}
 
 
 def open_openvino(model_path: Path, options: SessionOptions) -> Session:
