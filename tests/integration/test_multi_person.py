@@ -31,7 +31,9 @@ REPORT: list[str] = []
 #: landmark model's outputs (another CPU's float rounding; ``benchmarks/multi_noise.py``),
 #: less 0.03 of margin, and never below the issue's bar (0.90, 0.95). Measured: MOTA
 #: 0.950-0.961, IDF1 0.974-0.980, 0 id switches on all 10; since a crowded track keeps its
-#: velocity (3 seeds each): MOTA 0.939-0.950, IDF1 0.969-0.974, 0 id switches on all 6.
+#: velocity (3 seeds each): MOTA 0.939-0.950, IDF1 0.969-0.974, 0 id switches on all 6;
+#: since a pose off the course of someone behind a bigger person is refused: MOTA
+#: 0.927-0.939, IDF1 0.962-0.968, 0 id switches on all 6.
 DEFAULT_BOUNDS = (0.92, 0.95)
 NOISE_SEEDS = (0, 1, 2)
 
@@ -130,9 +132,12 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
         assert mine.idf1 > tasks.idf1
     else:
         # Three identical copies meeting at one point: under noise (3 seeds each of grey
-        # and model-output noise) 4-9 switches against Tasks' 13-19, but who ends up with
-        # which id is a coin toss: IDF1 0.58-0.92 against Tasks' 0.45-0.54.
-        assert mine.idf1 >= 0.38
+        # and model-output noise) 2-4 switches against Tasks' 13-19 (before a pose off a
+        # hidden person's course was refused: 4-9, IDF1 0.58-0.92), IDF1 0.883-0.898
+        # against Tasks' 0.45-0.54. Left: the front person's lagging crop takes the one
+        # behind for a few frames where all three meet (2 switches, out and back).
+        assert mine.id_switches <= 4, mine.switches
+        assert mine.idf1 >= 0.85
     assert mine.mean_error <= 0.03
 
 
@@ -141,7 +146,9 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
 #: Measured with the defaults: 0 id switches on every run; MOTA 0.923-0.949 (a crossing while
 #: one crouches), 0.982 (two people of very different sizes), 0.931-0.957 (a person walking
 #: in front of a crouching one); since a crowded track keeps its velocity: 0 switches, MOTA
-#: 0.932-0.940, 0.982, 0.940. MediaPipe Tasks, one clean run: 10 switches, 0 (MOTA 0.531), 20.
+#: 0.932-0.940, 0.982, 0.940; since a pose off the course of someone behind a bigger person
+#: is refused: 0 switches, MOTA 0.915, 0.982, 0.940. MediaPipe Tasks, one clean run: 10
+#: switches, 0 (MOTA 0.531), 20.
 CROWDED = {"crouch_crossing": 0.89, "size_crossing": 0.95, "seated_front": 0.90}
 
 

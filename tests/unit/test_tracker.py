@@ -216,22 +216,57 @@ def test_several_peoples_velocity_is_the_torsos_not_the_swinging_limbs(
     assert track.velocity_px_s[0] == pytest.approx(expected, abs=10.0)
 
 
-def test_a_crowded_track_keeps_its_velocity_and_learns_its_pose() -> None:
-    """In a crowd the crop drifts onto the neighbour: the pose is learnt, the motion is not."""
+def test_a_crowded_track_keeps_its_courses_velocity_and_learns_its_pose() -> None:
+    """In a crowd the crop drifts onto the neighbour: the pose is learnt, the motion is not.
+
+    The velocity through the crowd is the line fitted through the torso's course before it,
+    and the expected torso centre is dead reckoning on that line.
+    """
     track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
     for frame in range(7):  # walking right at 100 px/s (10 px per frame)
         track.observe(_standing(300.0 + 10.0 * frame), frame * 100_000)
-    velocity = track.velocity_px_s.copy()
-    assert velocity[0] == pytest.approx(100.0, abs=2.0)
+    assert track.velocity_px_s[0] == pytest.approx(100.0, abs=2.0)
     track.observe(_standing(320.0), 700_000, crowded=True)  # the crop slid 50 px left
-    assert track.velocity_px_s == pytest.approx(velocity)
+    assert track.velocity_px_s == pytest.approx([100.0, 0.0], abs=1e-6)  # the course's
     assert track.last_pose is not None
     assert track.last_pose[[23, 24], 0].mean() == pytest.approx(320.0)
     predicted = track.predict(800_000)
     assert predicted is not None
-    assert predicted[[23, 24], 0].mean() == pytest.approx(320.0 + 0.1 * velocity[0])
-    track.observe(_standing(310.0), 800_000)  # out of the crowd: the motion is learnt again
-    assert track.velocity_px_s[0] < velocity[0]
+    assert predicted[[23, 24], 0].mean() == pytest.approx(330.0)
+    expected = track.expected_centre(1_000_000)  # from before the crowd, 4 frames on
+    assert expected == pytest.approx([400.0, 325.0])
+    track.observe(_standing(400.0), 800_000, crowded=True)
+    assert track.expected_centre(1_000_000) == pytest.approx(expected)  # the anchor stays
+    track.observe(_standing(310.0), 900_000)  # out of the crowd: the motion is learnt again
+    assert track.velocity_px_s[0] < 100.0
+    assert track.expected_centre(1_000_000) == pytest.approx(
+        [track.velocity_px_s[0] * 0.1 + 310.0, 325.0]
+    )
+
+
+def test_in_a_crowd_a_pose_off_the_course_of_someone_behind_a_bigger_person_is_not_theirs() -> None:
+    """Three copies of one person meeting (three_crossing): crops drift onto the front one."""
+    from hifipose.tracking.crossing import off_course
+
+    def person(cx: float, size: float) -> np.ndarray:
+        points = _standing(cx)
+        points[:, 1] = 400.0 + (points[:, 1] - 400.0) * size  # torso 150 × size px
+        return points
+
+    back, front = (Track(track_id=k, filters=PoseFilters(), torso_motion=True) for k in (1, 2))
+    for frame in range(5):  # back one standing at x 300, front one walking left 20 px/frame
+        back.observe(person(300.0, 1.0), frame * 100_000)
+        front.observe(person(500.0 - 20.0 * frame, 1.2), frame * 100_000)
+    tracks, t_us = [back, front], 500_000  # the front one expected at x 400: 0.67 torsos on
+    on_course, drifted = np.asarray(person(310.0, 1.0)[:33][:, [0, 1, 3]], np.float64), None
+    assert not off_course(back, on_course, tracks, t_us)
+    drifted = np.asarray(person(370.0, 1.0)[:33][:, [0, 1, 3]], np.float64)  # 0.4 off, nearer
+    assert off_course(back, drifted, tracks, t_us)  # the front one's expected torso centre
+    far = np.asarray(person(220.0, 1.0)[:33][:, [0, 1, 3]], np.float64)
+    assert off_course(back, far, tracks, t_us)  # more than COURSE_GATE torsos off
+    assert not off_course(front, drifted, tracks, t_us)  # the front person is not tested
+    assert off_course(back, on_course, tracks, 700_000)  # hidden: the front one at x 360
+    assert not off_course(back, on_course, [back], t_us)  # alone: never off course
 
 
 def test_a_person_is_in_a_crowd_while_another_is_predicted_within_crowded_distance() -> None:

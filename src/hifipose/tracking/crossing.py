@@ -15,20 +15,29 @@ from numpy.typing import NDArray
 
 from hifipose.association import duplicate_of, torso_distance
 from hifipose.tracking.similarity import CLEAR_MARGIN, fit, lost_rival_fits_better, one_body
-from hifipose.tracking.track import Candidate, Track, TrackStatus
+from hifipose.tracking.track import TORSO, Candidate, Track, TrackStatus
 
 __all__ = [
     "CONTESTED_DISTANCE",
+    "COURSE_GATE",
     "CROWDED_DISTANCE",
+    "HIDDEN_DISTANCE",
     "drop_duplicates",
     "in_crowd",
     "keep_contests_apart",
+    "off_course",
     "settle_contests",
 ]
 
 #: Two tracked crops on one body contest it when its torso centre lies within this many
 #: torso lengths of the rival's prediction.
 CONTESTED_DISTANCE: Final = 0.35
+#: In a crowd, a pose whose torso centre lies further than this many torso lengths from
+#: where its track's dead reckoning puts it is someone else's body (see :func:`off_course`).
+COURSE_GATE: Final = 0.5
+#: In a crowd, a person whose expected torso centre lies within this many torso lengths
+#: (the bigger person's) of a bigger person's is hidden behind them.
+HIDDEN_DISTANCE: Final = 0.5
 #: A person is in a crowd while another track's predicted torso centre lies within this
 #: many torso lengths of theirs: each one's crop then holds much of the other's body.
 CROWDED_DISTANCE: Final = 1.0
@@ -177,4 +186,42 @@ def in_crowd(track: Track, others: list[Track], t_us: int) -> bool:
         and (near := other.predict(t_us)) is not None
         and torso_distance(near, predicted) <= CROWDED_DISTANCE
         for other in others
+    )
+
+
+def off_course(track: Track, pose: NDArray[np.float64], others: list[Track], t_us: int) -> bool:
+    """Whether ``pose``, from ``track``'s crop in a crowd, is not the track's person.
+
+    Only a person with someone bigger (nearer the camera: the copies of one person in the
+    clips, people on one floor) predicted within :data:`CROWDED_DISTANCE` of them is
+    tested, on :meth:`~hifipose.tracking.track.Track.expected_centre` (dead reckoning from
+    before the crowd) and sizes in torso lengths of ``track``'s person: the most visible
+    body in a crowd is the front one, onto which the others' crops drift, while the front
+    person's own crop stays on them. The pose is not theirs when its torso centre lies
+    further than :data:`COURSE_GATE` from where they are expected, or nearer where someone
+    close by is expected, or while they are hidden: expected within
+    :data:`HIDDEN_DISTANCE` of someone bigger. Then the track is better lost (looked for
+    along its course, found again after the crowd) than handed someone else's body.
+    """
+    expected = track.expected_centre(t_us)
+    size = track.size()
+    if expected is None or size <= 0:
+        return False
+    near = [
+        (other, there)
+        for other in others
+        if other is not track
+        and other.track_id
+        and (there := other.expected_centre(t_us)) is not None
+        and math.hypot(*(there - expected)) <= CROWDED_DISTANCE * size
+    ]
+    front = [(other, there) for other, there in near if other.size() > size]
+    if not front:
+        return False
+    centre = pose[TORSO, :2].mean(axis=0)
+    own = math.hypot(*(centre - expected)) / size
+    return (
+        own > COURSE_GATE
+        or any(math.hypot(*(expected - e)) < HIDDEN_DISTANCE * o.size() for o, e in front)
+        or any(math.hypot(*(centre - e)) / size < own for _, e in near)
     )

@@ -18,7 +18,8 @@ tracked ROI, lost-track probe and detection, in that order):
    or start a new track.
 7. :func:`~hifipose.tracking.crossing.in_crowd`: a reported track with another person
    predicted close by keeps its velocity (several people; see
-   :class:`~hifipose.tracking.track.Association`).
+   :class:`~hifipose.tracking.track.Association`), and loses a pose that is
+   :func:`~hifipose.tracking.crossing.off_course` (:meth:`~IdentityAssignment._keep_on_course`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from hifipose.tracking.crossing import (
     drop_duplicates,
     in_crowd,
     keep_contests_apart,
+    off_course,
     settle_contests,
 )
 from hifipose.tracking.similarity import (
@@ -153,11 +155,40 @@ class IdentityAssignment:
             t_us, newcomers, candidates, [candidates[a.index].pose for a in result]
         )
         if self.max_tracks > 1:  # one person: MediaPipe's graph, whoever else was lost
-            result = [
-                replace(a, crowded=True) if in_crowd(a.track, self.roster.tracks, t_us) else a
-                for a in result
-            ]
+            crowded = {id(a) for a in result if in_crowd(a.track, self.roster.tracks, t_us)}
+            result = self._keep_on_course(t_us, result, crowded, tracks, candidates)
+            result = [replace(a, crowded=True) if id(a) in crowded else a for a in result]
         return sorted(result, key=lambda a: a.track.track_id)
+
+    def _keep_on_course(
+        self,
+        t_us: int,
+        result: list[Association],
+        crowded: set[int],
+        tracked: list[Track],
+        candidates: list[Candidate],
+    ) -> list[Association]:
+        """The associations less the crowded ones whose pose is off the track's course.
+
+        See :func:`~hifipose.tracking.crossing.off_course`. Such a track is lost: a tracked
+        one as any unreported one, a lost one found by its probe stays lost.
+        """
+        kept = []
+        for a in result:
+            pose = candidates[a.index].pose
+            if (
+                id(a) in crowded
+                and a.track.track_id
+                and pose is not None
+                and off_course(a.track, pose, self.roster.tracks, t_us)
+            ):
+                if any(a.track is t for t in tracked):
+                    a.track.lose()
+                else:
+                    a.track.status = TrackStatus.LOST
+                continue
+            kept.append(a)
+        return kept
 
     def _kept_alone(
         self,

@@ -9,12 +9,15 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from hifipose.association import MIN_VISIBILITY, bone_lengths
+from hifipose.association import MIN_VISIBILITY, bone_lengths, torso_length
 from hifipose.blazepose.roi import Roi
 from hifipose.tracking.pose_filters import PoseFilters
 
 __all__ = [
+    "COURSE_S",
+    "MAX_CROWD_S",
     "MAX_PREDICT_S",
+    "SIZE_POSES",
     "TORSO",
     "VELOCITY_ALPHA",
     "Association",
@@ -28,6 +31,12 @@ __all__ = [
 VELOCITY_ALPHA: Final = 0.5
 #: A lost track's predicted motion stops after this long (seconds).
 MAX_PREDICT_S: Final = 1.0
+#: Dead reckoning through a crowd stops after this long (seconds).
+MAX_CROWD_S: Final = 3.0
+#: A person's course before a crowd, for dead reckoning through it: this long (seconds).
+COURSE_S: Final = 3.0
+#: A person's size (depth order in a crowd): the median torso length of this many poses.
+SIZE_POSES: Final = 16
 #: The shoulders and hips: where a person is. Their motion is the person's (several people):
 #: the limbs swing about them (a squat moves the head and arms against the walk).
 TORSO: Final = np.array([11, 12, 23, 24])
@@ -67,6 +76,13 @@ class Track:
         pose_us: Stream time of ``last_pose``.
         torso_motion: The velocity follows the torso (several people); False: every seen
             point (one person, as it always has).
+        anchor_xy: In a crowd (several people), where the torso centre was on the line of
+            its course at ``anchor_us``, the last pose before the crowd; None outside one.
+        anchor_us: Stream time of ``anchor_xy``.
+        course: (stream time, torso centre) of the poses of the last :data:`COURSE_S`
+            seconds out of a crowd (several people).
+        torso_lengths: The torso lengths of the last :data:`SIZE_POSES` poses out of a
+            crowd (several people).
     """
 
     track_id: int
@@ -82,6 +98,10 @@ class Track:
     last_seen_us: int = 0
     pose_us: int = 0
     torso_motion: bool = False
+    anchor_xy: NDArray[np.float64] | None = None
+    anchor_us: int = 0
+    course: list[tuple[int, NDArray[np.float64]]] = field(default_factory=list)
+    torso_lengths: list[float] = field(default_factory=list)
 
     def predict(self, t_us: int) -> NDArray[np.float64] | None:
         """The pose expected at ``t_us``: the last pose moved on by the velocity."""
@@ -91,6 +111,19 @@ class Track:
         predicted = self.last_pose.copy()
         predicted[:, :2] += self.velocity_px_s * dt
         return predicted
+
+    def expected_centre(self, t_us: int) -> NDArray[np.float64] | None:
+        """Where the torso centre should be at ``t_us``.
+
+        Outside a crowd, the prediction's; in one, dead reckoning from before it: the
+        anchor moved on by the velocity of the course (the poses learnt in a crowd may have
+        drifted onto someone else's body), for up to :data:`MAX_CROWD_S`.
+        """
+        if self.anchor_xy is None:
+            predicted = self.predict(t_us)
+            return None if predicted is None else predicted[TORSO, :2].mean(axis=0)
+        dt = min(max(t_us - self.anchor_us, 0) * 1e-6, MAX_CROWD_S)
+        return np.asarray(self.anchor_xy + self.velocity_px_s * dt, dtype=np.float64)
 
     def observe(
         self,
@@ -118,6 +151,14 @@ class Track:
         self.status = TrackStatus.TRACKED
         if not learn and self.last_pose is not None:
             return
+        if not crowded:
+            self.anchor_xy = None
+            if self.torso_motion:  # several people: the course for a crowd to come
+                self.course = [(t, c) for t, c in self.course if t_us - t <= COURSE_S * 1e6]
+                self.course.append((t_us, pose[TORSO, :2].mean(axis=0)))
+                self.torso_lengths = [*self.torso_lengths[1 - SIZE_POSES :], torso_length(pose)]
+        elif self.anchor_xy is None and self.last_pose is not None:
+            self._enter_crowd()
         if self.last_pose is not None and t_us > self.pose_us and not crowded:
             seen = (pose[:, 2] >= MIN_VISIBILITY) & (self.last_pose[:, 2] >= MIN_VISIBILITY)
             if self.torso_motion and seen[TORSO].all():
@@ -131,6 +172,31 @@ class Track:
         self.last_pose = pose
         self.pose_us = t_us
         self.bones = bone_lengths(pose)
+
+    def size(self) -> float:
+        """The person's torso length in pixels: the median of ``torso_lengths``.
+
+        The last pose's while there is none; 0 before any pose.
+        """
+        if self.torso_lengths:
+            return float(np.median(self.torso_lengths))
+        return 0.0 if self.last_pose is None else torso_length(self.last_pose)
+
+    def _enter_crowd(self) -> None:
+        """Anchor dead reckoning on the straight line fitted through the torso's course.
+
+        A squat or a stride moves the torso back and forth against the walk: the line over
+        :data:`COURSE_S` carries a person through a crowd better than the last frames'
+        velocity. The velocity becomes the line's (and stays, see :meth:`observe`).
+        """
+        assert self.last_pose is not None  # noqa: S101 - only after a first pose
+        self.anchor_us = self.pose_us
+        self.anchor_xy = self.last_pose[TORSO, :2].mean(axis=0)
+        if len(self.course) >= 3:
+            t = np.array([(u - self.anchor_us) * 1e-6 for u, _ in self.course])
+            slope, intercept = np.polyfit(t, np.array([c for _, c in self.course]), 1)
+            self.anchor_xy = np.asarray(intercept, dtype=np.float64)
+            self.velocity_px_s = np.asarray(slope, dtype=np.float64)
 
     def lose(self) -> None:
         """The person was not found: no ROI, and the filters reset as MediaPipe's on a loss.
