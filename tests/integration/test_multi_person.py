@@ -33,8 +33,9 @@ REPORT: list[str] = []
 #: 0.950-0.961, IDF1 0.974-0.980, 0 id switches on all 10; since a crowded track keeps its
 #: velocity (3 seeds each): MOTA 0.939-0.950, IDF1 0.969-0.974, 0 id switches on all 6;
 #: since a pose off the course of someone behind a bigger person is refused: MOTA
-#: 0.927-0.939, IDF1 0.962-0.968, 0 id switches on all 6.
-DEFAULT_BOUNDS = (0.92, 0.95)
+#: 0.927-0.939, IDF1 0.962-0.968, 0 id switches on all 6 (the MOTA floor is now the issue's
+#: bar: the spread less 0.03 would fall below it).
+DEFAULT_BOUNDS = (0.90, 0.95)
 NOISE_SEEDS = (0, 1, 2)
 
 
