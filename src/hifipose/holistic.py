@@ -4,13 +4,13 @@
 :class:`~hifipose.detector.BlazePoseDetector`: for every pose of a frame it places the hand
 and face search ROIs from the pose's points, refines them (hand recrop model, face
 detector), keeps the previous frame's ROI while the tracking rule allows (video mode), and
-runs the hand and face landmark models. Each part's chain (refined ROI → tracking ROI →
-landmarks) needs nothing from another part's, so on LiteRT the chains of a frame run in two
-lanes at once (the caller's thread and a worker thread, one interpreter thread each), as
-MediaPipe's graph runs its hand and face branches; elsewhere each model runs once per frame
-on all people's crops together. A part's tracking state belongs to its person
-(``track_id``): a hand is only ever looked for from its own body's wrist, so it cannot pass
-to another person. See docs/holistic-spec.md; the stages are in :mod:`hifipose.blazepose.parts`.
+runs the hand and face landmark models. No part needs another's within a frame, so on
+LiteRT the parts run in two lanes at once (the caller's thread and a worker thread, one
+interpreter thread each), as MediaPipe's graph runs its hand and face branches; elsewhere
+each model runs once per frame on all people's crops together. A part's tracking state
+belongs to its person (``track_id``): a hand is only ever looked for from its own body's
+wrist, so it cannot pass to another person. See docs/holistic-spec.md; the stages are in
+:mod:`hifipose.blazepose.parts`.
 """
 
 from __future__ import annotations
@@ -158,15 +158,15 @@ class _Lane:
 class PartsPipeline:
     """Hands and face for the poses of each frame; owns the part models' sessions.
 
-    Each part is a chain: its refined ROI (hand recrop model or face detector), the tracking
-    rule, then its landmark model. Chains of different parts share nothing within a frame,
-    so with ``helper_sessions`` they run in two lanes at once: the caller's thread and one
-    worker thread of a pool this pipeline owns, each lane with its own sessions (a model's
-    interpreter serves one thread at a time), each taking the next waiting part when it is
-    done with one. Every part's numbers are the same whichever lane ran it (the same crop
-    through the same model; LiteRT's XNNPACK gives the same bits on any number of threads).
-    Without ``helper_sessions`` the caller runs the hands, then the faces, each model once
-    on all people's crops together (the batch a batching runtime wants).
+    Each part takes two steps: its ROI step (the hand recrop model or the face detector,
+    then the tracking rule) and its landmark step. Different parts share nothing within a
+    frame, so with ``helper_sessions`` they run in two lanes at once: the caller's thread
+    and one worker thread of a pool this pipeline owns, each lane with its own sessions (an
+    interpreter serves one thread at a time), each taking the next step that can run (see
+    :meth:`_run_steps`). A part's numbers are the same whichever lane ran it: the same crop
+    through the same model (LiteRT's XNNPACK gives the same bits on any number of threads).
+    Without ``helper_sessions`` the caller runs every step, each model once on all people's
+    crops together (the batch a batching runtime wants).
 
     Args:
         sessions: Open sessions for :func:`holistic_models`, by name: with
@@ -222,13 +222,13 @@ class PartsPipeline:
             video: Track each part from its previous frame (by the pose's ``track_id``).
 
         Raises:
-            Whatever a model's session raises, in either lane, as raised there (the other
-            lane finishes its part first).
+            Whatever a model's session raises, in either lane, as raised there (once the
+            other lane has finished the step it was on).
         """
         assert self._lanes is not None  # noqa: S101 - the detector checks it is open
         ids = [p.track_id if video and p.track_id is not None else None for p in poses]
         searches = _searches(poses, one_part_each=self._pool is not None)
-        found = {f.key: f for f in self._run_chains(image, searches, ids, video=video)}
+        found = {f.key: f for f in self._run_steps(image, searches, ids, video=video)}
         self._tracks = {
             (track_id, key[1]): f.track
             for key, f in found.items()
@@ -247,7 +247,7 @@ class PartsPipeline:
             out.append(pose.replace(parts=parts))
         return out
 
-    def _run_chains(
+    def _run_steps(
         self,
         image: NDArray[np.uint8],
         searches: list[_Search],
@@ -255,24 +255,41 @@ class PartsPipeline:
         *,
         video: bool,
     ) -> list[_Found]:
-        """Every search's chain: in the caller's lane, or shared out over both lanes."""
+        """Every search's two steps, in the caller's lane or shared out over both lanes.
+
+        A queue holds the steps that can run: at first each search's ROI step; when one is
+        done, the landmark step of the parts it kept joins the back of the queue. Each lane
+        takes the queue's next step until the queue is empty. Every ROI step so comes before
+        any landmark step, and the small face models fill in beside the hand model.
+        """
         assert self._lanes is not None  # noqa: S101 - checked by run
-        if self._pool is None or len(searches) < 2:
-            lane = self._lanes[0]
-            return [f for s in searches for f in self._chain(lane, image, s, ids, video=video)]
-        waiting: SimpleQueue[_Search] = SimpleQueue()
+        waiting: SimpleQueue[tuple[bool, _Search]] = SimpleQueue()  # (landmark step?, search)
         for search in searches:
-            waiting.put(search)
+            waiting.put((False, search))
+
+        failed = threading.Event()  # a lane raised: the other takes no further step
 
         def drain(lane: _Lane) -> list[_Found]:
             done: list[_Found] = []
-            while True:
-                try:
-                    search = waiting.get_nowait()
-                except Empty:
-                    return done
-                done += self._chain(lane, image, search, ids, video=video)
+            try:
+                while not failed.is_set():
+                    try:
+                        landmark_step, search = waiting.get_nowait()
+                    except Empty:
+                        break  # a step this lane queues it takes itself if no one has
+                    if landmark_step:
+                        done += self._landmarks(lane, image, search, ids, video=video)
+                        continue
+                    tracked = self._tracking_rois(lane, image, search, ids)
+                    if tracked.keys:
+                        waiting.put((True, tracked))
+            except BaseException:
+                failed.set()
+                raise
+            return done
 
+        if self._pool is None or not searches:
+            return drain(self._lanes[0])
         helper = self._pool.submit(drain, self._lanes[1])
         try:
             done = drain(self._lanes[0])
@@ -281,22 +298,16 @@ class PartsPipeline:
             raise
         return done + helper.result()
 
-    def _chain(
-        self,
-        lane: _Lane,
-        image: NDArray[np.uint8],
-        search: _Search,
-        ids: list[int | None],
-        *,
-        video: bool,
-    ) -> list[_Found]:
-        """One search's parts: refined ROI → tracking ROI → landmarks → the next frame's track.
+    def _tracking_rois(
+        self, lane: _Lane, image: NDArray[np.uint8], search: _Search, ids: list[int | None]
+    ) -> _Search:
+        """The ROI step: refined ROIs (recrop model or face detector), then the tracking rule.
 
+        Returns the parts still looked for, with the ROIs their landmark models will crop.
         Reads the previous frame's tracks (no lane writes them: :meth:`run` does, after).
         """
-        hands = search.hands
-        refine = self._recrop if hands else self._face_detect
-        rule = HAND_TRACKING if hands else FACE_TRACKING
+        refine = self._recrop if search.hands else self._face_detect
+        rule = HAND_TRACKING if search.hands else FACE_TRACKING
         keys: list[Key] = []
         rois: list[Roi] = []
         for key, refined in zip(search.keys, refine(lane, image, search.rois), strict=True):
@@ -306,9 +317,24 @@ class PartsPipeline:
             track = None if track_id is None else self._tracks.get((track_id, key[1]))
             keys.append(key)
             rois.append(_tracking_roi(track, refined, rule))
-        landmarks = self._hands(lane, image, rois) if hands else self._faces(lane, image, rois)
+        return _Search(search.hands, tuple(keys), tuple(rois))
+
+    def _landmarks(
+        self,
+        lane: _Lane,
+        image: NDArray[np.uint8],
+        search: _Search,
+        ids: list[int | None],
+        *,
+        video: bool,
+    ) -> list[_Found]:
+        """The landmark step: the parts found, each with the track it leaves (video)."""
+        if search.hands:
+            results: list[Hand | None] | list[Face | None] = self._hands(lane, image, search.rois)
+        else:
+            results = self._faces(lane, image, search.rois)
         found: list[_Found] = []
-        for key, result in zip(keys, landmarks, strict=True):
+        for key, result in zip(search.keys, results, strict=True):
             if result is None:
                 continue
             kept = video and ids[key[0]] is not None
