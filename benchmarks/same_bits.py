@@ -6,7 +6,8 @@ each configuration (model, runtime, precision, options, clip) runs through
 repository, extracted with ``git archive``, against this tree's ``src``), and every array of
 every pose of every frame is compared as raw bytes: image and world keypoints, score, track
 id, and the segmentation mask where asked. Tracking and static-image mode; one person and
-several; the accuracy modes; LiteRT, OpenVINO (f32 and bf16) and ONNX Runtime.
+several; the accuracy modes; LiteRT, OpenVINO (f32 and bf16) and ONNX Runtime; Holistic
+(every hand's and face's arrays too: image and world points, scores, handedness).
 
     PYTHONPATH=src .venv/bin/python benchmarks/same_bits.py --baseline main
 
@@ -34,7 +35,64 @@ CROSSING = DATA / "multi" / "crossing_squats.mp4"
 FRAMES = 40
 FRAME_MS = 1000 / 30
 
-#: (name, clip, create_detector options); 25 configurations.
+#: Holistic (hands and face, issue 25): every model in video and static mode, the refined
+#: face, several people, one thread (one lane), MediaPipe's fixed-point crops, onnxruntime.
+HOLISTIC_CONFIGS: list[tuple[str, Path, dict[str, Any]]] = [
+    *[
+        (f"{m} litert holistic{' static' if static else ''}", SQUATS, options)
+        for m in ("lite", "full", "heavy")
+        for static in (False, True)
+        for options in [{"model_type": m, "holistic": True, "static_image_mode": static}]
+    ],
+    *[
+        (
+            f"full litert holistic refine_face{' static' if static else ''}",
+            SQUATS,
+            {
+                "model_type": "full",
+                "holistic": True,
+                "refine_face_landmarks": True,
+                "static_image_mode": static,
+            },
+        )
+        for static in (False, True)
+    ],
+    *[
+        (
+            f"{m} litert holistic 3 people{' static' if static else ''}",
+            CROSSING,
+            {"model_type": m, "holistic": True, "num_poses": 3, "static_image_mode": static},
+        )
+        for m, static in (("full", False), ("lite", True))
+    ],
+    (
+        "lite litert holistic refine_face 3 people",
+        CROSSING,
+        {"model_type": "lite", "holistic": True, "refine_face_landmarks": True, "num_poses": 3},
+    ),
+    (
+        "lite litert holistic 1 thread",
+        SQUATS,
+        {"model_type": "lite", "holistic": True, "num_threads": 1},
+    ),
+    (
+        "lite litert holistic 4 threads",
+        SQUATS,
+        {"model_type": "lite", "holistic": True, "num_threads": 4},
+    ),
+    (
+        "full litert holistic compat",
+        SQUATS,
+        {"model_type": "full", "holistic": True, "compat": "mediapipe-python"},
+    ),
+    (
+        "lite onnxruntime holistic 3 people",
+        CROSSING,
+        {"model_type": "lite", "runtime": "onnxruntime", "holistic": True, "num_poses": 3},
+    ),
+]
+
+#: (name, clip, create_detector options); 25 configurations, then the 15 Holistic ones.
 CONFIGS: list[tuple[str, Path, dict[str, Any]]] = [
     *[(f"{m} litert", SQUATS, {"model_type": m}) for m in ("lite", "full", "heavy")],
     *[
@@ -94,6 +152,7 @@ CONFIGS: list[tuple[str, Path, dict[str, Any]]] = [
         CROSSING,
         {"model_type": "lite", "num_poses": 3, "static_image_mode": True},
     ),
+    *HOLISTIC_CONFIGS,
 ]
 
 
@@ -121,7 +180,26 @@ def child(names: list[str], out: Path) -> None:
                     arrays[f"{key}|track"] = np.array(track)
                     if pose.segmentation is not None:
                         arrays[f"{key}|mask"] = np.asarray(pose.segmentation)
+                    if pose.parts is not None:
+                        arrays.update(_part_arrays(key, pose))
     np.savez(out, **arrays)
+
+
+def _part_arrays(key: str, pose: Any) -> dict[str, np.ndarray]:  # noqa: ANN401 - a Pose
+    """A Holistic pose's hands and face as arrays (a missing part: an empty array)."""
+    arrays: dict[str, np.ndarray] = {}
+    for part in ("left_hand", "right_hand", "face"):
+        found = getattr(pose, part)
+        if found is None:
+            arrays[f"{key}|{part}"] = np.array([])
+            continue
+        arrays[f"{key}|{part}|image"] = found.image_array
+        arrays[f"{key}|{part}|score"] = np.float64(found.score)
+        if part != "face":
+            arrays[f"{key}|{part}|world"] = found.world_array_m
+            arrays[f"{key}|{part}|handedness"] = np.array(found.handedness)
+            arrays[f"{key}|{part}|handedness_score"] = np.float64(found.handedness_score)
+    return arrays
 
 
 def _extract(revision: str, into: Path) -> Path:

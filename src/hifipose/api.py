@@ -194,20 +194,54 @@ def _open_attention_face(config: DetectorConfig, path: Path, options: SessionOpt
 
 
 def _open_parts(config: DetectorConfig, options: SessionOptions) -> PartsPipeline:
-    """Open the Holistic models (fetched into the cache if missing) as one pipeline."""
-    sessions: dict[str, Session] = {}
+    """Open the Holistic models (fetched into the cache if missing) as one pipeline.
+
+    On LiteRT with two threads or more (its default: 2) the parts run in two lanes, each
+    with its own sessions on half the threads (see :class:`PartsPipeline`).
+    """
+    lanes, options = _part_lanes(config, options)
+    opened: list[dict[str, Session]] = []
     try:
-        for name in holistic_models(refine_face_landmarks=config.refine_face_landmarks):
-            path = ensure_model(name, model_dir=config.model_dir)
-            if name == ATTENTION_FACE_MODEL:
-                sessions[name] = _open_attention_face(config, path, options)
-            else:
-                sessions[name] = open_session(config.runtime, path, options)
+        for _ in range(lanes):
+            sessions: dict[str, Session] = {}
+            opened.append(sessions)
+            for name in holistic_models(refine_face_landmarks=config.refine_face_landmarks):
+                path = ensure_model(name, model_dir=config.model_dir)
+                if name == ATTENTION_FACE_MODEL:
+                    sessions[name] = _open_attention_face(config, path, options)
+                else:
+                    sessions[name] = open_session(config.runtime, path, options)
     except BaseException:
-        for session in sessions.values():
+        for session in (s for sessions in opened for s in sessions.values()):
             session.close()
         raise
-    return PartsPipeline(sessions, fixed_point=config.compat == "mediapipe-python")
+    return PartsPipeline(
+        opened[0],
+        fixed_point=config.compat == "mediapipe-python",
+        helper_sessions=opened[1] if lanes > 1 else None,
+    )
+
+
+#: Runtimes whose Holistic parts run in two lanes: a LiteRT batch is a loop of batch-1 runs
+#: anyway, and XNNPACK's (and, for the attention face model, onnxruntime's) numbers do not
+#: depend on the number of threads, so the lanes change no output bit.
+_LANE_RUNTIMES: Final = ("litert",)
+
+
+def _part_lanes(config: DetectorConfig, options: SessionOptions) -> tuple[int, SessionOptions]:
+    """How many lanes the parts run in, and each part session's options.
+
+    ``num_threads`` (or LiteRT's default) is the parts' budget: two lanes on half of it
+    each, or one lane when it is 1.
+    """
+    if config.runtime not in _LANE_RUNTIMES:
+        return 1, options
+    # imported here: the litert module is loaded only when it is used
+    from hifipose.runtimes.litert import DEFAULT_NUM_THREADS
+
+    budget = options.num_threads or DEFAULT_NUM_THREADS
+    lanes = 2 if budget >= 2 else 1
+    return lanes, replace(options, num_threads=budget // lanes)
 
 
 def list_models() -> tuple[str, ...]:

@@ -106,7 +106,8 @@ class DetectorConfig:
             ``detect_every`` frames; on photos, k=2) (:attr:`resolved_detector_tiles`).
         model_dir: Read model files from this folder instead of the cache.
         num_threads: Inference threads per model (None: the runtime's choice, 2 for LiteRT);
-            at most ``LIMITS["num_threads"]`` (256).
+            at most ``LIMITS["num_threads"]`` (256). With ``holistic`` on LiteRT the hand and
+            face models run two at a time on half of them each (one at a time when 1).
         strict_timestamps: Raise :class:`~hifipose.errors.TimestampError` on a timestamp that
             does not increase, as MediaPipe does, instead of repairing it.
         precision: ``"float32"`` (MediaPipe's numbers); fast modes, not MediaPipe's numbers:

@@ -13,6 +13,7 @@ margin for another CPU's kernels.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -215,11 +216,19 @@ def test_refined_face_on_litert_without_onnxruntime_names_the_extra(
         hifipose.create_detector(holistic=True, refine_face_landmarks=True)
 
 
+def _part_workers() -> list[threading.Thread]:
+    """The parts pipeline's worker threads alive now (PartsPipeline's second lane)."""
+    return [t for t in threading.enumerate() if t.name.startswith("hifipose-parts")]
+
+
 def test_each_hand_stays_with_the_body_whose_wrist_placed_it(shared_data: Path) -> None:
     """Two people cross: every hand found sits at its own body's wrist (a hand taken from the
-    other person would sit at theirs), and each person has at most one of each hand."""
+    other person would sit at theirs), and each person has at most one of each hand. The
+    parts run in two lanes (LiteRT's default 2 threads): closing the detector ends its
+    worker thread."""
     frames = clip_frames(shared_data / "multi" / "crossing_squats.mp4")[44:76]  # cross at ~60
     seen = 0
+    workers_before = _part_workers()
     with hifipose.create_detector(num_poses=2, holistic=True) as detector:
         for index, frame in enumerate(frames):
             poses = detector.estimate_poses(frame)
@@ -237,6 +246,8 @@ def test_each_hand_stays_with_the_body_whose_wrist_placed_it(shared_data: Path) 
                         f"frame {index}: track {pose.track_id}'s {part} is {own:.0f} px from "
                         f"its wrist (hand {size:.0f} px)"
                     )
+        assert len(_part_workers()) == len(workers_before) + 1
+    assert _part_workers() == workers_before
     assert seen > len(frames), "too few hands found to judge"
 
 
