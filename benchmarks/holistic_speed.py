@@ -7,6 +7,8 @@ through each before frame i + 1, so that the machine's changing load falls on al
 
 * hifipose ``create_detector(model_type=..., holistic=True)``: pose, hands and face;
 * hifipose without ``holistic`` (the pose alone: what the parts add);
+* hifipose Holistic with its parts in one lane on both threads (LiteRT only: what the two
+  lanes of ``PartsPipeline`` gain; their outputs are bit-identical);
 * mediapipe 0.10.14's ``solutions.holistic.Holistic(model_complexity=...)`` fed the npm model
   files (``hifipose_dev.holistic_parity``), as the parity tests run it.
 
@@ -58,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "dev"))
 
 import hifipose  # noqa: E402
+import hifipose.api as hifipose_api  # noqa: E402
 from hifipose.runtimes.base import Session  # noqa: E402
 from hifipose_dev.data import SHARED_DATA, clip_frames  # noqa: E402
 from hifipose_dev.holistic_parity import holistic_solution  # noqa: E402
@@ -89,14 +92,24 @@ def hifipose_runner(
     holistic: bool,
     num_poses: int = 1,
     threads: int | None = None,
+    one_lane: bool = False,
 ) -> Iterator[Step]:
     """hifipose in video mode, run once on ``warm_up`` and reset: a step per frame.
 
-    A step takes (frame, index) and returns (people, parts found) on that frame.
+    A step takes (frame, index) and returns (people, parts found) on that frame. ``one_lane``:
+    the Holistic parts run as before the lanes (one lane on all threads), by emptying the
+    private list of lane runtimes while the detector is made.
     """
-    with hifipose.create_detector(
-        model_type=model, holistic=holistic, num_poses=num_poses, num_threads=threads
-    ) as detector:
+    lane_runtimes = hifipose_api._LANE_RUNTIMES
+    if one_lane:
+        hifipose_api._LANE_RUNTIMES = ()
+    try:
+        detector = hifipose.create_detector(
+            model_type=model, holistic=holistic, num_poses=num_poses, num_threads=threads
+        )
+    finally:
+        hifipose_api._LANE_RUNTIMES = lane_runtimes
+    with detector:
         detector.estimate_poses(warm_up)  # first detection, the interpreters' allocations
         detector.reset()
 
@@ -248,6 +261,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                             frames[0], model, holistic=True, threads=threads
                         ),
                         "pose": hifipose_runner(frames[0], model, holistic=False, threads=threads),
+                        "one lane": hifipose_runner(
+                            frames[0], model, holistic=True, threads=threads, one_lane=True
+                        ),
                         "mediapipe": mediapipe_runner(frames[0], mp_holistic, model),
                     },
                     frames,
@@ -328,16 +344,17 @@ def render(report: dict[str, Any]) -> str:
         "above 1 hifipose is faster.",
         "",
         "| model | hifipose Holistic ms | frames/s | MediaPipe Holistic ms | frames/s "
-        "| MediaPipe / hifipose | hifipose pose alone ms | parts found per frame (hifipose "
-        "/ MediaPipe) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| MediaPipe / hifipose | hifipose pose alone ms | hifipose, parts in one lane ms "
+        "| parts found per frame (hifipose / MediaPipe) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for model, row in report["models"].items():
         ours, theirs = row["holistic"], row["mediapipe"]
+        one_lane = f"{row['one lane']['ms']:.1f}" if "one lane" in row else "–"
         lines.append(
             f"| {model} | {ours['ms']:.1f} | {1e3 / ours['ms']:.1f} | {theirs['ms']:.1f} | "
             f"{1e3 / theirs['ms']:.1f} | {ratio_range(row['ratios'])} | "
-            f"{row['pose']['ms']:.1f} | {ours['parts']:.2f} / {theirs['parts']:.2f} |"
+            f"{row['pose']['ms']:.1f} | {one_lane} | {ours['parts']:.2f} / {theirs['parts']:.2f} |"
         )
     people = report["people"]
     if people:
