@@ -39,6 +39,8 @@ def test_values_hint_is_f32_and_threads_are_passed(threads, expected, landmark_p
     # Without the hint OpenVINO runs bf16 by itself on a CPU that has it (this one, and CI's).
     options = SessionOptions(num_threads=threads)
     with contextlib.closing(open_session("openvino", landmark_path, options)) as session:
+        # asked for, as well as compiled with: a CPU without bf16 compiles any hint as f32
+        assert session.requested["INFERENCE_PRECISION_HINT"] == "f32"  # type: ignore[attr-defined]
         assert session.properties == {  # type: ignore[attr-defined]
             "INFERENCE_PRECISION_HINT": "<Type: 'float32'>",
             "INFERENCE_NUM_THREADS": expected,

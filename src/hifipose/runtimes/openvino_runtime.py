@@ -158,6 +158,9 @@ class _OpenVINOSession:
             msg = f"OpenVINO cannot compile {model_path.name} for {self.device}: {exc}"
             raise ModelIntegrityError(msg) from exc
         self._request = compiled.create_infer_request()
+        #: What hifipose asked OpenVINO for. It can differ from :attr:`properties`: a CPU
+        #: without bf16 compiles a ``bf16`` hint as f32.
+        self.requested: dict[str, object] = dict(config)
         #: What OpenVINO compiled with, read back from it: the precision hint (and threads).
         self.properties: dict[str, str] = {
             key: str(compiled.get_property(key))
