@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -40,7 +40,15 @@ from hifipose.runtimes.base import (
     stack_items,
 )
 
-__all__ = ["DEFAULT_NUM_THREADS", "check_bf16", "open_openvino", "select_device"]
+__all__ = [
+    "DEFAULT_NUM_THREADS",
+    "INT8_CPU_FLAGS",
+    "check_bf16",
+    "check_int8",
+    "cpu_flags",
+    "open_openvino",
+    "select_device",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +61,15 @@ _AUTO_ORDER: Final = ("GPU",)
 # SessionOptions.precision → INFERENCE_PRECISION_HINT (int8 models run their int8 ops as
 # quantised and the rest in f32).
 _HINTS: Final = {"float32": "f32", "bf16": "bf16", "int8": "f32"}
+#: The CPU instructions (Linux's names) one of which ``precision="int8"`` on openvino needs:
+#: the int8 dot products of VNNI or AMX. Without them (AVX2 only) OpenVINO multiplies
+#: u8 × s8 pairs into int16 sums that saturate, and the quantised landmark models lose the
+#: pose. Measured on an AMD EPYC (Zen 3, AVX2): PCK@0.2 on the labelled photos fell from
+#: 63.1 / 69.4 (fp32) to 8.7 / 0.4 for full / heavy, the pose lost on 139 of 185 clip frames
+#: for heavy; NNCF's overflow fix (7-bit weights) brought full back to 57.4, heavy not (0.8).
+INT8_CPU_FLAGS: Final = ("avx512_vnni", "avx_vnni", "amx_int8")
+# numpy's names for the CPU features it reports where /proc/cpuinfo is absent.
+_NUMPY_FLAGS: Final = {"AVX512VNNI": "avx512_vnni"}
 
 
 def select_device(device: str, available: Sequence[str]) -> str:
@@ -119,6 +136,49 @@ def check_bf16(device: str, capabilities: Sequence[str]) -> None:
         raise DeviceUnavailableError(msg)
 
 
+def check_int8(device: str, flags: Iterable[str]) -> None:
+    """Refuse ``precision="int8"`` on a CPU whose int8 kernels lose the pose (see above).
+
+    Args:
+        device: The chosen OpenVINO device (other devices are not checked).
+        flags: The CPU's feature flags, as :func:`cpu_flags` returns them.
+
+    Raises:
+        DeviceUnavailableError: The CPU has none of :data:`INT8_CPU_FLAGS`.
+    """
+    if device != "CPU" or not set(INT8_CPU_FLAGS).isdisjoint(flags):
+        return
+    msg = (
+        "precision='int8' on openvino needs a CPU with VNNI or AMX (avx512_vnni, avx_vnni or "
+        "amx_int8); on this one OpenVINO's int8 kernels saturate and lose the pose; use "
+        "precision='float32', or precision='int8' on litert"
+    )
+    raise DeviceUnavailableError(msg)
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """This CPU's feature flags, lower case as Linux names them (``"avx2"``, ``"avx512_vnni"``).
+
+    From ``/proc/cpuinfo`` where it exists, else from the features numpy detected (which name
+    AVX512_VNNI but not AVX_VNNI or AMX: those CPUs are refused int8 there).
+    """
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        from numpy._core._multiarray_umath import (  # type: ignore[import-not-found]
+            __cpu_features__ as features,
+        )
+
+        return frozenset(_NUMPY_FLAGS[k] for k, on in features.items() if on and k in _NUMPY_FLAGS)
+    return frozenset(
+        flag
+        for line in text.splitlines()
+        if line.startswith(("flags", "Features"))
+        for flag in line.partition(":")[2].split()
+    )
+
+
 @functools.cache
 def _core() -> Any:  # noqa: ANN401 - openvino.Core (no stubs needed here)
     """One OpenVINO Core per process (it holds the plugins; creating it costs ~50 ms)."""
@@ -140,6 +200,8 @@ class _OpenVINOSession:
         self.device = select_device(options.device, core.available_devices)
         if options.precision == "bf16":
             check_bf16(self.device, core.get_property(self.device, "OPTIMIZATION_CAPABILITIES"))
+        if options.precision == "int8":
+            check_int8(self.device, cpu_flags())
         model = self._read(core, model_path, options.precision)
         names = [output.get_any_name() for output in model.outputs]
         if options.outputs is not None:  # keep only what the outputs need, as prune_tflite
@@ -293,7 +355,8 @@ def open_openvino(model_path: Path, options: SessionOptions) -> Session:
 
     Raises:
         RuntimeUnavailableError: openvino is not installed.
-        DeviceUnavailableError: The device is absent or ``"cuda"``; bf16 on a CPU without it.
+        DeviceUnavailableError: The device is absent or ``"cuda"``; bf16 on a CPU without it;
+            int8 on a CPU without VNNI or AMX (:func:`check_int8`).
         ConfigError: An entry of ``options.outputs`` is not an output of the model; int8 for
             a model with no calibration.
         ModelIntegrityError: OpenVINO cannot read or compile the file.

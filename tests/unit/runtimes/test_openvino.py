@@ -1,4 +1,4 @@
-"""The openvino runtime's device choice and bf16 check (no OpenVINO needed: lists in, name out)."""
+"""The openvino runtime's device choice, bf16 and int8 checks (no OpenVINO needed: lists in)."""
 
 import contextlib
 import logging
@@ -7,7 +7,7 @@ import pytest
 
 from hifipose.errors import ConfigError, DeviceUnavailableError
 from hifipose.runtimes._device import note_cpu_fallback
-from hifipose.runtimes.openvino_runtime import check_bf16, select_device
+from hifipose.runtimes.openvino_runtime import check_bf16, check_int8, cpu_flags, select_device
 
 does_not_raise = contextlib.nullcontext
 
@@ -51,3 +51,26 @@ def test_auto_without_gpu_says_so_once(caplog: pytest.LogCaptureFixture) -> None
 def test_check_bf16(device, capabilities, error) -> None:
     with error:
         check_bf16(device, capabilities)
+
+
+@pytest.mark.parametrize(
+    ("device", "flags", "error"),
+    [
+        ("CPU", ["avx2", "avx512f", "avx512_vnni"], does_not_raise()),  # Ice Lake on
+        ("CPU", ["avx2", "avx_vnni"], does_not_raise()),  # Alder Lake
+        ("CPU", ["avx2", "amx_int8"], does_not_raise()),
+        ("CPU", ["avx2", "fma", "sse4_2"], pytest.raises(DeviceUnavailableError, match="VNNI")),
+        ("CPU", [], pytest.raises(DeviceUnavailableError, match="int8' on litert")),
+        ("GPU.0", [], does_not_raise()),  # the CPU's kernels are not the GPU's
+    ],
+)
+def test_check_int8(device, flags, error) -> None:
+    with error:
+        check_int8(device, flags)
+
+
+def test_cpu_flags_of_this_machine() -> None:
+    flags = cpu_flags()
+    assert flags, "no CPU flags read"
+    assert all(f == f.lower() and " " not in f for f in flags)
+    assert {"sse2", "fp", "asimd"} & flags  # every x86-64 CPU has SSE2; arm64 fp and asimd
