@@ -33,6 +33,7 @@ from bench_int8 import CLIPS, LABELLED, _cpu_name, deviation, gflop, model_ms, p
 
 import hifipose
 from hifipose.detector import landmark_outputs
+from hifipose.errors import DeviceUnavailableError
 from hifipose.evaluate import evaluate_detector, load_annotations
 from hifipose.models import ensure_model, landmark_model_name
 from hifipose.runtimes.base import Session, SessionOptions, open_session
@@ -49,6 +50,17 @@ MODES: dict[str, dict[str, str]] = {
 DETECTOR_MODES = ("litert fp32", "openvino f32", "openvino bf16")
 
 
+def runnable_modes(path: Path) -> dict[str, str]:
+    """Each mode this CPU cannot run (bf16 without AVX512_BF16 or AMX) → the reason."""
+    skipped: dict[str, str] = {}
+    for mode in MODES:
+        try:
+            _session(mode, path, None).close()
+        except DeviceUnavailableError as error:
+            skipped[mode] = str(error)
+    return skipped
+
+
 def _session(mode: str, path: Path, outputs: tuple[str, ...] | None) -> Session:
     options = MODES[mode]
     return open_session(
@@ -61,7 +73,11 @@ def _session(mode: str, path: Path, outputs: tuple[str, ...] | None) -> Session:
 
 
 def accuracy(
-    m: str, photos: list[Any], annotations: list[Any], clips: list[list[Any]]
+    m: str,
+    photos: list[Any],
+    annotations: list[Any],
+    clips: list[list[Any]],
+    skipped: dict[str, str],
 ) -> dict[str, Any]:
     """Each mode against litert fp32 on the labelled photos and the clips."""
     truth = load_annotations(LABELLED / "annotations.json")
@@ -69,6 +85,8 @@ def accuracy(
     predictions: dict[str, list[Any]] = {}
     tracked: dict[str, list[Any]] = {}
     for mode, options in MODES.items():
+        if mode in skipped:
+            continue
         with hifipose.create_detector(model_type=m, static_image_mode=True, **options) as det:  # type: ignore[arg-type]
             predictions[mode] = [
                 np.array([[k.x, k.y] for k in p[0].keypoints])
@@ -104,6 +122,11 @@ def render(report: dict[str, Any]) -> str:
         f"{'/'.join(f'{v:.1f}' for v in report.get('load_after', []))} after "
         "(shared with other work: absolute times are noisy, compare within a row).",
         "",
+        *(
+            f"Not run on this CPU: {mode} ({why})."
+            for mode, why in report.get("skipped", {}).items()
+        ),
+        *([""] if report.get("skipped") else []),
         "| model | GFLOP | " + " | ".join(f"{mode} ms" for mode in MODES) + " | "
         "OpenVINO f32 / bf16 / int8 vs LiteRT fp32 | GFLOP/s LiteRT / OV f32 / bf16 / int8 |",
         "|---|---|" + "---|" * len(MODES) + "---|---|",
@@ -113,12 +136,16 @@ def render(report: dict[str, Any]) -> str:
         t, g = e["model_ms"], e.get("gflop")
         base = t["litert fp32"]
         ov = ("openvino f32", "openvino bf16", "openvino int8")
-        rates = " / ".join(f"{g / t[k] * 1e3:.0f}" for k in ("litert fp32", *ov)) if g else "–"
+        rates = (
+            " / ".join(f"{g / t[k] * 1e3:.0f}" if k in t else "–" for k in ("litert fp32", *ov))
+            if g
+            else "–"
+        )
         lines.append(f"| {m} | {g:.2f} | " if g else f"| {m} | – | ")
         lines[-1] += (
             " | ".join(f"{t[mode]:.2f}" if mode in t else "–" for mode in MODES)
             + " | "
-            + " / ".join(f"{base / t[k]:.2f}×" for k in ov if k in t)
+            + " / ".join(f"{base / t[k]:.2f}×" if k in t else "–" for k in ov)
             + f" | {rates} |"
         )
     lines += [
@@ -165,17 +192,23 @@ def main() -> int:
         cv2.cvtColor(cv2.imread(str(LABELLED / a["image"])), cv2.COLOR_BGR2RGB) for a in annotations
     ]
     report: dict[str, Any] = {"models": {}, "load_before": os.getloadavg()[:2]}
+    skipped = runnable_modes(ensure_model(landmark_model_name("lite")))
+    report["skipped"] = skipped
     crop = cv2.resize(photos[0], (256, 256)).astype(np.float32)[None] / 255.0
     outputs = landmark_outputs(enable_segmentation=False)
     for m in [*models, "detector"]:
         if m == "detector":
             path = ensure_model("pose_detection")
-            sessions = {mode: _session(mode, path, None) for mode in DETECTOR_MODES}
+            sessions = {
+                mode: _session(mode, path, None) for mode in DETECTOR_MODES if mode not in skipped
+            }
             feed = cv2.resize(photos[0], (224, 224)).astype(np.float32)[None] / 127.5 - 1.0
             entry: dict[str, Any] = {}
         else:
             path = ensure_model(landmark_model_name(m))  # type: ignore[arg-type]
-            sessions = {mode: _session(mode, path, outputs) for mode in MODES}
+            sessions = {
+                mode: _session(mode, path, outputs) for mode in MODES if mode not in skipped
+            }
             feed = crop
             entry = {"gflop": gflop(path)}
         times: dict[str, list[float]] = {}
@@ -190,7 +223,7 @@ def main() -> int:
     if not args.no_accuracy:
         clips = [list(read_frames(path, rgb=True)) for path in CLIPS]
         for m in models:
-            report["models"][m]["accuracy"] = accuracy(m, photos, annotations, clips)
+            report["models"][m]["accuracy"] = accuracy(m, photos, annotations, clips, skipped)
     report["rounds"] = args.rounds
     report["load_after"] = os.getloadavg()[:2]
     report["machine"] = f"{_cpu_name()}, {os.cpu_count()} cores"

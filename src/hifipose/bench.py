@@ -46,7 +46,7 @@ from hifipose.api import create_detector
 from hifipose.config import MODEL_TYPES, ModelType, Precision, RuntimeName
 from hifipose.convert import prune_tflite, read_tflite
 from hifipose.detector import landmark_outputs
-from hifipose.errors import ModelIntegrityError
+from hifipose.errors import DeviceUnavailableError, ModelIntegrityError
 from hifipose.models import MODEL_SPECS, ensure_model, landmark_model_name, verify_file
 from hifipose.runtimes.mediapipe_tasks import build_task_bundle
 
@@ -531,6 +531,20 @@ def _warm(model: ModelType) -> float:
     return time.perf_counter() - started
 
 
+def _runs_here(
+    model: ModelType, runtime: RuntimeName, precision: Precision, say: Callable[[str], None]
+) -> bool:
+    """Whether this CPU runs the mode (bf16 and OpenVINO's int8 need certain instructions)."""
+    if precision == "float32":
+        return True
+    try:
+        create_detector(model_type=model, runtime=runtime, precision=precision).close()
+    except DeviceUnavailableError as error:
+        say(f"{model} {runtime} {precision}: not on this machine ({error})")
+        return False
+    return True
+
+
 def _speed_rows(
     model: ModelType,
     frames: Frames,
@@ -543,6 +557,7 @@ def _speed_rows(
         for runtime in options.runtimes
         for precision in options.precisions
         if runtime in _PRECISION_RUNTIMES.get(precision, (runtime,))
+        and _runs_here(model, runtime, precision, say)
         for threads in options.threads
     ]
     cells: dict[Case, list[tuple[float, dict[str, float]]]] = {case: [] for case in cases}

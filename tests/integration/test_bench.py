@@ -9,7 +9,6 @@ import pytest
 
 from hifipose import bench
 from hifipose.cli import main
-from hifipose.errors import DeviceUnavailableError
 from hifipose.io.sample import sample_frames
 
 
@@ -125,11 +124,13 @@ def test_bench_times_openvino_and_its_fast_modes_with_gflop() -> None:
         accuracy_modes=False,
     )
     frames = sample_frames(3, (320, 240))
+    said: list[str] = []
+    report = bench.run_bench(frames, options, said.append)
     if "BF16" not in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-        with pytest.raises(DeviceUnavailableError, match="bf16"):
-            bench.run_bench(frames, options)
+        # a mode this CPU cannot run is left out and said so; the other rows go on
+        assert report.speed == []
+        assert any("lite openvino bf16: not on this machine" in line for line in said), said
         return
-    report = bench.run_bench(frames, options)
     assert [(r.runtime, r.precision) for r in report.speed] == [("openvino", "bf16")]
     # lite's convolutions, pruned as tracking runs it: 0.33 GFLOP (README "Speed")
     assert all(0.30 < r.gflop < 0.36 and r.gflop_per_s > 0 for r in report.speed)
