@@ -132,13 +132,14 @@ def test_composite_crossings(name: str, model_dir: Path) -> None:
         assert mine.id_switches == 0, mine.switches  # measured: 0 on 10 noisy seeds
         assert mine.idf1 > tasks.idf1
     else:
-        # Three identical copies meeting at one point: under noise (3 seeds each of grey
-        # and model-output noise) 2-4 switches against Tasks' 13-19 (before a pose off a
-        # hidden person's course was refused: 4-9, IDF1 0.58-0.92), IDF1 0.883-0.898
-        # against Tasks' 0.45-0.54. Left: the front person's lagging crop takes the one
-        # behind for a few frames where all three meet (2 switches, out and back).
-        assert mine.id_switches <= 4, mine.switches
-        assert mine.idf1 >= 0.85
+        # Three identical copies meeting at one point: under noise (8 seeds each of grey
+        # and model-output noise) 0 switches on all 16 runs, MOTA 0.818-0.828, IDF1
+        # 0.900-0.906, against Tasks' 13-19 switches and IDF1 0.45-0.54. Before the front
+        # person's crop was kept off a hidden person's body (a pose that fits a lost person
+        # close by clearly better is refused): 2-4 switches, IDF1 0.883-0.898 on 6 runs;
+        # before a pose off a hidden person's course was refused: 4-9, IDF1 0.58-0.92.
+        assert mine.id_switches == 0, mine.switches
+        assert mine.idf1 >= 0.87
     assert mine.mean_error <= 0.03
 
 

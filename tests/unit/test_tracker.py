@@ -245,7 +245,8 @@ def test_a_crowded_track_keeps_its_courses_velocity_and_learns_its_pose() -> Non
 
 
 def test_in_a_crowd_a_pose_off_the_course_of_someone_behind_a_bigger_person_is_not_theirs() -> None:
-    """Three copies of one person meeting (three_crossing): crops drift onto the front one."""
+    """Three copies of one person meeting (three_crossing): crops drift onto the front one,
+    and the front one's crop onto the body of someone hidden behind them."""
     from hifipose.tracking.crossing import off_course
 
     def person(cx: float, size: float) -> np.ndarray:
@@ -264,9 +265,14 @@ def test_in_a_crowd_a_pose_off_the_course_of_someone_behind_a_bigger_person_is_n
     assert off_course(back, drifted, tracks, t_us)  # the front one's expected torso centre
     far = np.asarray(person(220.0, 1.0)[:33][:, [0, 1, 3]], np.float64)
     assert off_course(back, far, tracks, t_us)  # more than COURSE_GATE torsos off
-    assert not off_course(front, drifted, tracks, t_us)  # the front person is not tested
+    assert not off_course(front, drifted, tracks, t_us)  # the front person: not on distances
     assert off_course(back, on_course, tracks, 700_000)  # hidden: the front one at x 360
     assert not off_course(back, on_course, [back], t_us)  # alone: never off course
+    back.lose()  # hidden behind the front one: the front one's crop may lag onto their body
+    own = np.asarray(person(400.0, 1.2)[:33][:, [0, 1, 3]], np.float64)
+    assert not off_course(front, own, tracks, t_us)
+    assert off_course(front, on_course, tracks, t_us)  # fits the lost one's prediction better
+    assert not off_course(front, drifted, tracks, t_us)  # fits neither clearly better
 
 
 def test_a_person_is_in_a_crowd_while_another_is_predicted_within_crowded_distance() -> None:

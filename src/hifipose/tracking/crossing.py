@@ -192,16 +192,24 @@ def in_crowd(track: Track, others: list[Track], t_us: int) -> bool:
 def off_course(track: Track, pose: NDArray[np.float64], others: list[Track], t_us: int) -> bool:
     """Whether ``pose``, from ``track``'s crop in a crowd, is not the track's person.
 
-    Only a person with someone bigger (nearer the camera: the copies of one person in the
+    A person with someone bigger (nearer the camera: the copies of one person in the
     clips, people on one floor) predicted within :data:`CROWDED_DISTANCE` of them is
-    tested, on :meth:`~hifipose.tracking.track.Track.expected_centre` (dead reckoning from
+    tested on :meth:`~hifipose.tracking.track.Track.expected_centre` (dead reckoning from
     before the crowd) and sizes in torso lengths of ``track``'s person: the most visible
-    body in a crowd is the front one, onto which the others' crops drift, while the front
-    person's own crop stays on them. The pose is not theirs when its torso centre lies
-    further than :data:`COURSE_GATE` from where they are expected, or nearer where someone
-    close by is expected, or while they are hidden: expected within
-    :data:`HIDDEN_DISTANCE` of someone bigger. Then the track is better lost (looked for
-    along its course, found again after the crowd) than handed someone else's body.
+    body in a crowd is the front one, onto which the others' crops drift. The pose is not
+    theirs when its torso centre lies further than :data:`COURSE_GATE` from where they are
+    expected, or nearer where someone close by is expected, or while they are hidden:
+    expected within :data:`HIDDEN_DISTANCE` of someone bigger.
+
+    The front person (no one bigger close by) is tested on keypoints instead: where their
+    torso passes over a hidden person's, their crop, a frame behind them, can take the
+    hidden body (three copies meeting at one point), and torso distances tie there (a
+    person walking in front of a crouching one keeps their own body at the same
+    distances). The pose is not theirs when a lost person close by fits it better than
+    the front person's own prediction by :data:`~hifipose.tracking.similarity.CLEAR_MARGIN`.
+
+    Then the track is better lost (looked for along its course, found again after the
+    crowd) than handed someone else's body.
     """
     expected = track.expected_centre(t_us)
     size = track.size()
@@ -217,7 +225,12 @@ def off_course(track: Track, pose: NDArray[np.float64], others: list[Track], t_u
     ]
     front = [(other, there) for other, there in near if other.size() > size]
     if not front:
-        return False
+        own_fit = fit(pose, track, t_us, widen=False)
+        return any(
+            other.status is TrackStatus.LOST
+            and fit(pose, other, t_us, widen=False) >= own_fit + CLEAR_MARGIN
+            for other, _ in near
+        )
     centre = pose[TORSO, :2].mean(axis=0)
     own = math.hypot(*(centre - expected)) / size
     return (
