@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -99,87 +101,110 @@ def refine_with_heatmap(
     shape: tuple[int, ...] = heatmap.shape
     grid_h, grid_w, count = shape[-3], shape[-2], shape[-1]
     out = landmarks.copy()
-    grid = _grid(grid_w, grid_h)
+    plan = _plan(kernel_size, grid_w, grid_h, count)
     # (x, y) cells as (col, row): the grid sides multiply in the landmarks' own dtype, and
-    # the cast truncates toward zero; negative cells become huge unsigned ones, so one
-    # unsigned comparison tells the cells inside the grid
-    cells = (landmarks[:count, :2] * _grid_as(grid_w, grid_h, landmarks.dtype)).astype(np.int64)
-    inside = cells.view(np.uint64) < grid.view(np.uint64)
-    if inside.all():  # the usual case: no fancy indexing
-        index = _arange(count)
+    # the cast truncates toward zero
+    cells = (landmarks[:count, :2] * plan.grid_as(landmarks.dtype)).astype(np.int64)
+    # the usual case: every window wholly inside the grid (nothing to clip or leave out);
+    # a cell below half a window becomes a huge unsigned one, so one comparison tells
+    half = kernel_size // 2
+    edge = not ((cells - half).view(np.uint64) < plan.interior).all()
+    if not edge:
+        index = plan.index
+        # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take):
+        # each window's centre plus the kernel's fixed offsets (and its channel)
+        flat = (cells @ plan.strides)[:, None, None] + plan.flat
     else:
-        index = np.flatnonzero(inside.all(axis=1))
+        grid = plan.grid
+        # negative cells become huge unsigned ones: one comparison tells those in the grid
+        inside = (cells.view(np.uint64) < grid.view(np.uint64)).all(axis=1)
+        index = plan.index if inside.all() else np.flatnonzero(inside)
         if not index.size:
             return out
         cells = cells[index]
-    # (2, K, k): the windows' columns, then rows
-    windows = cells.T[:, :, None] + _window_offsets(kernel_size)
-    # a window that crosses the grid's edge (else: nothing to clip): its centre cell is
-    # within half a window of it
-    half = kernel_size // 2
-    edge = bool(cells.min() < half or (cells >= grid - half).any())
-    if edge:  # ok where inside the grid
+        # (2, K, k): the windows' columns, then rows; ok where inside the grid
+        windows = cells.T[:, :, None] + plan.offsets
         ok = windows.view(np.uint64) < grid.view(np.uint64)[:, None, None]
         clipped = np.clip(windows, 0, grid[:, None, None] - 1)
-        # heatmap[row, col, index] over the (K, k, k) windows, as flat indices (one take)
         flat = clipped[0] * count
         flat += index[:, None]
         flat = (clipped[1] * (grid_w * count))[:, :, None] + flat[:, None, :]
-    else:
-        # the same flat indices: each window's centre plus the kernel's fixed offsets
-        base = (cells[:, 1] * grid_w + cells[:, 0]) * count
-        base += index
-        flat = base[:, None, None] + _flat_offsets(kernel_size, grid_w, count)
     values = np.ravel(heatmap).take(flat)
     confidence = _sigmoid(values.astype(np.float32, copy=False))
     if edge:  # cells outside the grid count 0 (the others are multiplied by 1: unchanged)
         confidence *= ok[1][:, :, None] & ok[0][:, None, :]
-    total = confidence.sum(axis=(1, 2))
     peak = confidence.max(axis=(1, 2))
-    refine = (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
-    every = refine.all()
-    if every or refine.any():
-        weighted_col = (confidence * windows[0][:, None, :]).sum(axis=(1, 2))
-        weighted_row = (confidence * windows[1][:, :, None]).sum(axis=(1, 2))
+    total = confidence.sum(axis=(1, 2))
+    # a total holds its window's peak (sums of non-negative numbers never round below an
+    # addend): with every peak ≥ the threshold, every total is > 0 (NaN fails the test)
+    every = bool(peak.min() >= MIN_CONFIDENCE_TO_REFINE)
+    refine = None if every else (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
+    if every or refine.any():  # type: ignore[union-attr]
+        # (K, 2, k, k): each window's cell columns, then rows, weighted by the confidences
+        # and summed per landmark and axis, in float64 (both converted exactly first: the
+        # products a float32 × int64 multiply makes, without its casting buffers)
+        cell_coords = cells.astype(np.float64)[:, :, None, None] + plan.cell_offsets
+        weighted = (confidence.astype(np.float64)[:, None] * cell_coords).sum(axis=(2, 3))
         if not every:
-            index, total = index[refine], total[refine]
-            weighted_col, weighted_row = weighted_col[refine], weighted_row[refine]
-        out[index, 0] = weighted_col / grid_w / total
-        out[index, 1] = weighted_row / grid_h / total
+            index, total, weighted = index[refine], total[refine], weighted[refine]
+        weighted /= plan.grid_f64
+        weighted /= total[:, None]
+        if index is plan.index:
+            out[:count, :2] = weighted
+        else:
+            out[index, :2] = weighted
     return out
 
 
-@functools.cache
-def _grid(grid_w: int, grid_h: int) -> NDArray[np.int64]:
-    """(grid_w, grid_h) as an int64 array (read-only, shared)."""
-    grid = np.array((grid_w, grid_h), dtype=np.int64)
-    grid.setflags(write=False)
-    return grid
+@dataclass(frozen=True)
+class _Plan:
+    """The fixed arrays of one heatmap refinement shape (read-only, shared)."""
+
+    grid: NDArray[np.int64]  # (grid_w, grid_h)
+    grid_f64: NDArray[np.float64]  # (grid_w, grid_h) as floats
+    interior: NDArray[np.uint64]  # grid − (k − 1): cells − k//2 below it, per axis
+    index: NDArray[np.int64]  # 0 … count − 1
+    strides: NDArray[np.int64]  # flat index steps of a column and a row
+    flat: NDArray[np.int64]  # (count, k, k) flat offsets of each window's cells, channel added
+    offsets: NDArray[np.int64]  # -k//2 … k//2
+    cell_offsets: NDArray[np.float64]  # (2, k, k): column offsets along rows, row offsets down
+    _grid_as: dict[np.dtype[np.floating], NDArray[np.floating]]
+
+    def grid_as(self, dtype: np.dtype[np.floating]) -> NDArray[np.floating]:
+        """(grid_w, grid_h) in a float dtype."""
+        found = self._grid_as.get(dtype)
+        if found is None:
+            found = _read_only(self.grid.astype(dtype))
+            self._grid_as[dtype] = found
+        return found
+
+
+def _read_only(array: NDArray[Any]) -> NDArray[Any]:
+    array.setflags(write=False)
+    return array
 
 
 @functools.cache
-def _grid_as(grid_w: int, grid_h: int, dtype: np.dtype[np.floating]) -> NDArray[np.floating]:
-    """(grid_w, grid_h) in a float dtype (read-only, shared)."""
-    grid = _grid(grid_w, grid_h).astype(dtype)
-    grid.setflags(write=False)
-    return grid
-
-
-@functools.cache
-def _flat_offsets(kernel_size: int, grid_w: int, count: int) -> NDArray[np.int64]:
-    """(k, k) flat offsets of a window's cells from its centre in a (·, grid_w, count) heatmap."""
+def _plan(kernel_size: int, grid_w: int, grid_h: int, count: int) -> _Plan:
+    """The :class:`_Plan` of a kernel, grid and channel count."""
     offsets = _window_offsets(kernel_size)
-    flat = (offsets[:, None] * grid_w + offsets[None, :]) * count
-    flat.setflags(write=False)
-    return flat
-
-
-@functools.cache
-def _arange(count: int) -> NDArray[np.int64]:
-    """0 … count − 1 (read-only, shared)."""
-    index = np.arange(count, dtype=np.int64)
-    index.setflags(write=False)
-    return index
+    grid = _read_only(np.array((grid_w, grid_h), dtype=np.int64))
+    index = _read_only(np.arange(count, dtype=np.int64))
+    window = (offsets[:, None] * grid_w + offsets[None, :]) * count
+    cell_offsets = np.empty((2, kernel_size, kernel_size), dtype=np.float64)
+    cell_offsets[0] = offsets[None, :]
+    cell_offsets[1] = offsets[:, None]
+    return _Plan(
+        grid=grid,
+        grid_f64=_read_only(grid.astype(np.float64)),
+        interior=_read_only(np.maximum(grid - (kernel_size - 1), 0).astype(np.uint64)),
+        index=index,
+        strides=_read_only(np.array((count, grid_w * count), dtype=np.int64)),
+        flat=_read_only(window[None, :, :] + index[:, None, None]),
+        offsets=offsets,
+        cell_offsets=_read_only(cell_offsets),
+        _grid_as={},
+    )
 
 
 @functools.cache

@@ -72,6 +72,15 @@ class OneEuroFilter:
     ) -> NDArray[np.float64]:
         """Filter one sample taken at ``timestamp_us``; see the class docstring."""
         x = np.array(value, dtype=np.float64)  # the filter's own copy
+        return self._filter(x, timestamp_us, value_scale).copy()
+
+    def _filter(
+        self, x: NDArray[np.float64], timestamp_us: int, value_scale: float = 1.0
+    ) -> NDArray[np.float64]:
+        """:meth:`apply` on a float64 ``x`` the filter may keep (the caller lets it go).
+
+        Returns the filter's state itself (or ``x``): the caller reads it, never writes it.
+        """
         if self._last_us is not None:
             if timestamp_us <= self._last_us:
                 return x
@@ -79,13 +88,19 @@ class OneEuroFilter:
         self._last_us = timestamp_us
         last_raw = self._x.last_raw_value
         if last_raw is not None and last_raw.shape == x.shape:
-            dvalue = (x - last_raw) * value_scale * self.frequency
+            dvalue = x - last_raw
+            if value_scale != 1.0:  # × 1 changes no bit
+                dvalue *= value_scale
+            dvalue *= self.frequency
         else:
             dvalue = np.zeros_like(x)
         # the inner filters keep these arrays (no copies): none is used here afterwards
         smoothed_dvalue = self._dx._update(dvalue, self.alpha(self.derivate_cutoff))
-        cutoff = self.min_cutoff + self.beta * np.abs(smoothed_dvalue)
-        return self._x._update(x, self.alpha(cutoff)).copy()
+        # min_cutoff + beta · |dx|, in place (the same two roundings)
+        cutoff = np.abs(smoothed_dvalue)
+        cutoff *= self.beta
+        cutoff += self.min_cutoff
+        return self._x._update(x, self.alpha(cutoff))
 
     def reset(self) -> None:
         """Forget all state, including the estimated frequency."""

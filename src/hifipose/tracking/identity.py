@@ -73,6 +73,32 @@ YOUNG_HITS: Final = 10
 MAX_NEWBORN_IOU: Final = 0.5
 
 
+#: Poses whose coordinates all lie within this many pixels of the origin...
+_MAX_ABS_PX: Final = 1e100
+#: ... the first of which spans a box of at least this area (px²) have a similarity ≥ 0.
+_MIN_BOX_AREA: Final = 1e-100
+
+
+def _similarity_defined(pose: NDArray[np.float64], predicted: NDArray[np.float64]) -> bool:
+    """Whether :func:`~hifipose.association.similarity` of the two is surely not NaN (≥ 0).
+
+    It is NaN only through a NaN or infinite coordinate, an overflow, or a box area so small
+    that its scale underflows to 0 (then 0 / 0): coordinates within :data:`_MAX_ABS_PX`
+    (NaN fails the test) and ``pose``'s box at least :data:`_MIN_BOX_AREA` rule all of
+    them out, at a fraction of the similarity's cost. False: work it out.
+    """
+    xy = pose[:, :2]
+    low, high = xy.min(axis=0), xy.max(axis=0)  # NaN where a coordinate is
+    if not (
+        low.min() >= -_MAX_ABS_PX
+        and high.max() <= _MAX_ABS_PX
+        and np.abs(predicted[:, :2]).max() <= _MAX_ABS_PX
+    ):
+        return False
+    width, height = (high - low).tolist()
+    return bool(width * height >= _MIN_BOX_AREA)
+
+
 class Roster(Protocol):
     """What identity assignment reads and changes of a tracker.
 
@@ -220,7 +246,10 @@ class IdentityAssignment:
         predicted = track.predict(t_us)
         # fit() is the larger of this and the mirrored pose's penalised similarity: it
         # passes the gate exactly when this does (the general steps decide what NaN does)
-        if predicted is None or not similarity(pose, predicted, allow_flip=False) >= 0.0:
+        if predicted is None or not (
+            _similarity_defined(pose, predicted)
+            or similarity(pose, predicted, allow_flip=False) >= 0.0
+        ):
             return None
         result = [Association(track, 0)]
         self._lose_unreported(tracks, result)

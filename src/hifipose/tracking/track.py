@@ -69,7 +69,6 @@ class Track:
         last_pose: The last learnt smoothed (33, 3) pose: x px, y px, visibility.
         velocity_px_s: Median keypoint motion (x, y) in pixels per second: of the torso's
             points when ``torso_motion`` and all four are seen, else of every seen point.
-        bones: :func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
         hits: On how many frames the person was found.
         first_seen_us: Stream time of the first frame the track was seen on.
         last_seen_us: Stream time of the last frame the person was found on.
@@ -92,7 +91,6 @@ class Track:
     status: TrackStatus = TrackStatus.TRACKED
     last_pose: NDArray[np.float64] | None = None
     velocity_px_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(2))
-    bones: NDArray[np.float64] | None = None
     hits: int = 0
     first_seen_us: int = 0
     last_seen_us: int = 0
@@ -102,6 +100,17 @@ class Track:
     anchor_us: int = 0
     course: list[tuple[int, NDArray[np.float64]]] = field(default_factory=list)
     torso_lengths: list[float] = field(default_factory=list)
+    _bones: NDArray[np.float64] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def bones(self) -> NDArray[np.float64] | None:
+        """:func:`~hifipose.association.bone_lengths` of the last pose (re-identification).
+
+        Worked out when first read after the pose changes: only a lost person's are read.
+        """
+        if self._bones is None and self.last_pose is not None:
+            self._bones = bone_lengths(self.last_pose)
+        return self._bones
 
     def predict(self, t_us: int) -> NDArray[np.float64] | None:
         """The pose expected at ``t_us``: the last pose moved on by the velocity."""
@@ -171,7 +180,7 @@ class Track:
                 )
         self.last_pose = pose
         self.pose_us = t_us
-        self.bones = bone_lengths(pose)
+        self._bones = None
 
     def size(self) -> float:
         """The person's torso length in pixels: the median of ``torso_lengths``.
