@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,10 +68,15 @@ def decode_landmarks(raw: NDArray[np.float32]) -> NDArray[np.float32]:
         (39, 5) float32: x, y, z crop-normalised (all divided by 256), visibility and
         presence as probabilities.
     """
-    out = raw.reshape(NUM_MODEL_LANDMARKS, 5).astype(np.float32)
-    out[:, :3] /= np.float32(LANDMARK_INPUT_SIZE)
+    # x, y, z ÷ 256 as a product by 2⁻⁸ (exact: the same rounding), the logits × 1, in
+    # float32 (the raw values converted first)
+    out = np.multiply(raw.reshape(NUM_MODEL_LANDMARKS, 5), _DECODE_SCALE, dtype=np.float32)
     out[:, 3:5] = _sigmoid(out[:, 3:5])
     return out
+
+
+#: :func:`decode_landmarks`' factors per column: 1 / 256 (a power of two) for x, y, z.
+_DECODE_SCALE: Final = np.array([1 / LANDMARK_INPUT_SIZE] * 3 + [1.0, 1.0], dtype=np.float32)
 
 
 def refine_with_heatmap(
@@ -235,11 +240,34 @@ def project_landmarks(
     left, top, right, bottom = padding
     out = landmarks.astype(np.float32, copy=True)
     width, height = roi.size_px
-    x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
-    y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
     cos, sin = math.cos(roi.angle_rad), math.sin(roi.angle_rad)
-    out[:, 0] = cos * x - sin * y + roi.center_px[0]
-    out[:, 1] = sin * x + cos * y + roi.center_px[1]
+    if landmarks.dtype == np.float32:
+        # x and y at once, each step as the formulas below take it in float32 (every
+        # Python float rounded to float32 first); y' = sin·x − (−cos)·y, which is exact
+        c = np.array(
+            [
+                (left, top),
+                (1 - left - right, 1 - top - bottom),
+                (width, height),
+                (cos, sin),
+                (sin, -cos),
+                roi.center_px,
+            ],
+            dtype=np.float32,
+        )
+        xy = landmarks[:, :2] - c[0]
+        xy /= c[1]
+        xy -= np.float32(0.5)
+        xy *= c[2]
+        rotated = xy[:, :1] * c[3]
+        rotated -= xy[:, 1:] * c[4]
+        rotated += c[5]
+        out[:, :2] = rotated
+    else:
+        x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
+        y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
+        out[:, 0] = cos * x - sin * y + roi.center_px[0]
+        out[:, 1] = sin * x + cos * y + roi.center_px[1]
     out[:, 2] = landmarks[:, 2] / (1 - left - right) * width
     return out
 

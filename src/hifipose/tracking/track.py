@@ -41,6 +41,8 @@ SIZE_POSES: Final = 16
 #: the limbs swing about them (a squat moves the head and arms against the walk).
 TORSO: Final = np.array([11, 12, 23, 24])
 _LIMBS: Final = np.setdiff1d(np.arange(33), TORSO)
+#: The x, y and visibility columns of image landmarks (:func:`pose_points`).
+_POINT_COLUMNS: Final = np.array([0, 1, 3])
 
 
 class TrackStatus(Enum):
@@ -52,7 +54,7 @@ class TrackStatus(Enum):
 
 def pose_points(landmarks: NDArray[np.floating]) -> NDArray[np.float64]:
     """The (33, 3) x px, y px, visibility view of (≥33, 5) image landmarks that association uses."""
-    return np.asarray(landmarks[:33][:, [0, 1, 3]], dtype=np.float64)
+    return np.asarray(landmarks[:33, _POINT_COLUMNS], dtype=np.float64)
 
 
 @dataclass
@@ -173,7 +175,7 @@ class Track:
             if self.torso_motion and seen[TORSO].all():
                 seen[_LIMBS] = False
             if seen.any():
-                motion = _column_medians(pose[seen, :2] - self.last_pose[seen, :2])
+                motion = _column_medians((pose[:, :2] - self.last_pose[:, :2])[seen])
                 speed = motion / ((t_us - self.pose_us) * 1e-6)
                 self.velocity_px_s = (
                     VELOCITY_ALPHA * speed + (1.0 - VELOCITY_ALPHA) * self.velocity_px_s
