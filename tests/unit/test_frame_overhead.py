@@ -6,7 +6,8 @@ sigmoid against its formula, the one-euro weight against its numpy form, and cro
 into a caller's buffer (after warming the frame rows) against fresh ones; the heatmap
 refinement's fast paths against the general steps they skip, the filters' in-place steps
 against their formulas, and a crop written into the runtime's own input tensor against
-the same crop passed to ``run``.
+the same crop passed to ``run``; the similarity gate's shortcut only where the similarity is
+not NaN, and the projection and decoding (x and y at once) against their per-column formulas.
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ import warnings
 import numpy as np
 import pytest
 
+from hifipose.association import similarity
 from hifipose.blazepose.crop import crop_image, warm_rows
-from hifipose.blazepose.landmarks import _sigmoid, _window_offsets, refine_with_heatmap
+from hifipose.blazepose.landmarks import (
+    _sigmoid,
+    _window_offsets,
+    decode_landmarks,
+    project_landmarks,
+    refine_with_heatmap,
+)
 from hifipose.blazepose.roi import Roi
 from hifipose.filters.low_pass import LowPassFilter
 from hifipose.filters.one_euro import OneEuroFilter
 from hifipose.tracker import MultiTracker, TrackStatus
-from hifipose.tracking.identity import IdentityAssignment
+from hifipose.tracking.identity import IdentityAssignment, _similarity_defined
 from hifipose.tracking.track import _column_medians
 
 
@@ -268,3 +276,54 @@ def test_filters_in_place_steps_equal_their_formulas() -> None:
                 got[...] = 0.0
                 got_low[...] = 0.0
                 value[...] = 0.0
+
+
+def test_similarity_shortcut_says_defined_only_where_the_similarity_is() -> None:
+    rng = np.random.default_rng(2)
+    defined = 0
+    for trial in range(600):
+        pose = np.zeros((33, 3))
+        size = rng.choice([1.0, 1.0, 1.0, 1e-60, 1e-200, 1e120])  # px, and degenerate
+        pose[:, :2] = rng.uniform(0, 640, (33, 2)) * size
+        pose[:, 2] = rng.uniform(0.0, 1.0, 33)
+        step = rng.choice([1.0, 1.0, 1e150, 1e300])
+        predicted = pose + rng.normal(0.0, 5.0, pose.shape) * step
+        if trial % 5 == 0:
+            (pose if trial % 2 else predicted)[rng.integers(33), rng.integers(2)] = rng.choice(
+                [np.nan, np.inf, -np.inf]
+            )
+        if trial % 11 == 0:
+            pose[:, :2] = pose[0, :2]  # a box of no area
+        with np.errstate(all="ignore"):
+            if _similarity_defined(pose, predicted):
+                defined += 1
+                assert similarity(pose, predicted, allow_flip=False) >= 0.0, trial
+    assert defined > 60  # ordinary poses take the shortcut
+
+
+def test_projection_and_decoding_equal_their_formulas() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        landmarks = rng.uniform(-0.3, 1.3, (35, 5)).astype(np.float32)
+        roi = Roi(
+            (float(rng.uniform(-50, 700)), float(rng.uniform(-50, 500))),
+            (float(rng.uniform(1, 800)),) * 2,
+            float(rng.uniform(-4, 4)),
+        )
+        pad = float(rng.uniform(0, 0.3))
+        padding = (pad, 0.0, pad, 0.0) if trial % 2 else (0.0, pad, 0.0, pad)
+        left, top, right, bottom = padding
+        (width, height), (cx, cy) = roi.size_px, roi.center_px
+        x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
+        y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
+        cos, sin = math.cos(roi.angle_rad), math.sin(roi.angle_rad)
+        expected = landmarks.copy()
+        expected[:, 0] = cos * x - sin * y + cx
+        expected[:, 1] = sin * x + cos * y + cy
+        expected[:, 2] = landmarks[:, 2] / (1 - left - right) * width
+        assert project_landmarks(landmarks, roi, padding).tobytes() == expected.tobytes()
+        raw = (rng.standard_normal((1, 195)) * 200).astype(np.float32)
+        decoded = raw.reshape(39, 5).copy()
+        decoded[:, :3] /= np.float32(256)
+        decoded[:, 3:5] = _sigmoid(decoded[:, 3:5])
+        assert decode_landmarks(raw).tobytes() == decoded.tobytes()
