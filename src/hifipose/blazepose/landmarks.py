@@ -240,34 +240,11 @@ def project_landmarks(
     left, top, right, bottom = padding
     out = landmarks.astype(np.float32, copy=True)
     width, height = roi.size_px
+    x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
+    y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
     cos, sin = math.cos(roi.angle_rad), math.sin(roi.angle_rad)
-    if landmarks.dtype == np.float32:
-        # x and y at once, each step as the formulas below take it in float32 (every
-        # Python float rounded to float32 first); y' = sin·x − (−cos)·y, which is exact
-        c = np.array(
-            [
-                (left, top),
-                (1 - left - right, 1 - top - bottom),
-                (width, height),
-                (cos, sin),
-                (sin, -cos),
-                roi.center_px,
-            ],
-            dtype=np.float32,
-        )
-        xy = landmarks[:, :2] - c[0]
-        xy /= c[1]
-        xy -= np.float32(0.5)
-        xy *= c[2]
-        rotated = xy[:, :1] * c[3]
-        rotated -= xy[:, 1:] * c[4]
-        rotated += c[5]
-        out[:, :2] = rotated
-    else:
-        x = ((landmarks[:, 0] - left) / (1 - left - right) - 0.5) * width
-        y = ((landmarks[:, 1] - top) / (1 - top - bottom) - 0.5) * height
-        out[:, 0] = cos * x - sin * y + roi.center_px[0]
-        out[:, 1] = sin * x + cos * y + roi.center_px[1]
+    out[:, 0] = cos * x - sin * y + roi.center_px[0]
+    out[:, 1] = sin * x + cos * y + roi.center_px[1]
     out[:, 2] = landmarks[:, 2] / (1 - left - right) * width
     return out
 
