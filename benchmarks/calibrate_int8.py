@@ -77,9 +77,11 @@ def person_crops(model_type: str) -> list[NDArray[np.float32]]:
 
 
 def _dumps(record: Mapping[str, object]) -> str:
-    """JSON with one line per key (each list of numbers on its line), for readable diffs."""
+    """JSON with one line per key (each list of numbers on its line; lists of
+    names one name per line), for readable diffs."""
     text = json.dumps(record, indent=1)
-    return re.sub(r"\[\s+([^\[\]{}]*?)\s+\]", lambda m: f"[{' '.join(m[1].split())}]", text) + "\n"
+    numbers = r"\[\s+([^\[\]{}\"]*?)\s+\]"  # a list without strings or nested lists
+    return re.sub(numbers, lambda m: f"[{' '.join(m[1].split())}]", text) + "\n"
 
 
 def main() -> int:
@@ -104,6 +106,9 @@ def main() -> int:
             "means": {name: [float(f"{v:.4g}") for v in values] for name, values in means.items()},
         }
         target = OUT / f"{path.stem}.json"
+        old = json.loads(target.read_text()) if target.is_file() else {}
+        if old.get("sha256") == record["sha256"]:  # the float ops chosen for this model stay
+            record |= {k: old[k] for k in ("float_ops", "float_ops_method") if k in old}
         target.write_text(_dumps(record))
         print(f"  {len(ranges)} ranges from {len(crops)} crops → {target}", flush=True)
     return 0

@@ -112,6 +112,8 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
     The activation ranges (and the convolutions' input means, for bias correction) come from
     ``int8_ranges/<model stem>.json`` in this package, measured on real person crops by
     ``benchmarks/calibrate_int8.py``; they belong to one model file, named by its SHA-256.
+    The same file may list the ops that stay float (heavy's, chosen by measured sensitivity:
+    :func:`~hifipose.convert.quantize.recipe_float_ops`).
     A new quantisation is cached next to the model as
     ``<stem>.<first 16 hex digits of the SHA-256>.hifipose-q<quantiser version>.int8.tflite``
     (atomically) with its digest record; a cached one is used only if it matches its record,
@@ -131,7 +133,7 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         RuntimeUnavailableError: ai-edge-litert is not installed.
         ModelIntegrityError: The file is not a well-formed .tflite flatbuffer.
     """
-    from hifipose.convert.quantize import QUANTIZER_VERSION, float_ops, quantize_tflite
+    from hifipose.convert.quantize import QUANTIZER_VERSION, quantize_tflite, recipe_float_ops
 
     data = model_path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -152,7 +154,7 @@ def int8_model_bytes(model_path: Path, *, refresh: bool = False) -> bytes:
         raise ConfigError(msg)
     ranges = {key: (float(lo), float(hi)) for key, (lo, hi) in record["ranges"].items()}
     means = record.get("means")  # bias correction; absent from older calibration files
-    blob = quantize_tflite(data, ranges, keep_float=float_ops(data), means=means)
+    blob = quantize_tflite(data, ranges, keep_float=recipe_float_ops(data, record), means=means)
     try:
         derived.write(target, blob, source_sha256=sha256, tool=tool)
     except OSError as exc:

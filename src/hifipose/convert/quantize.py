@@ -39,11 +39,12 @@ __all__ = [
     "float_ops",
     "input_means",
     "quantize_tflite",
+    "recipe_float_ops",
 ]
 
 # Bump whenever the emitted graphs or the committed int8_ranges/ change, so stale cached int8
 # models are never reused.
-QUANTIZER_VERSION: Final = 3
+QUANTIZER_VERSION: Final = 4
 
 # The landmark model's outputs whose own branches stay float: the segmentation mask, and the
 # heatmap that refines the landmark positions.
@@ -58,6 +59,9 @@ FLOAT_STEM_OPS: Final = 10
 # lose their pose from 2 / 0 / 6 of 20 to 0 / 0 / 1, for 1.47× → 1.30× (full), 1.31× →
 # 1.24× (lite) and 1.83× → 1.80× (heavy) model speed-up.
 FLOAT_TAIL_OPS: Final = 50
+# These defaults serve lite and full. A model's calibration record may instead list its
+# float trunk ops itself ("float_ops", see recipe_float_ops): heavy's are chosen by measured
+# sensitivity on the calibration crops (benchmarks/int8_sensitivity.py).
 
 _INT8_MIN, _INT8_MAX = -128, 127
 # Ops whose int8 kernels need the output on the input's scale (they move values only).
@@ -160,6 +164,27 @@ def float_ops(
     trunk = [i for i in compute if i not in exclusive]
     chosen = exclusive | set(compute[:stem_ops]) | set(trunk[len(trunk) - tail_ops :])
     return frozenset(graph.tensor_name(graph.sg.operators[i].outputs[0]) for i in chosen)
+
+
+def recipe_float_ops(data: bytes, record: Mapping[str, Any]) -> frozenset[str]:
+    """The ops the int8 recipe keeps float for a model, given its calibration record.
+
+    The float branches always; then the record's own ``float_ops`` list where it has one (the
+    trunk ops chosen by measured sensitivity, for heavy), else the default stem and tail
+    (:data:`FLOAT_STEM_OPS`, :data:`FLOAT_TAIL_OPS`).
+
+    Raises:
+        ModelIntegrityError: The record names an op the model does not have.
+    """
+    listed = record.get("float_ops")
+    if listed is None:
+        return float_ops(data)
+    graph = _Graph(data)
+    known = {graph.tensor_name(op.outputs[0]) for op in graph.sg.operators}
+    if unknown := set(listed) - known:
+        msg = f"the int8 recipe keeps float {len(unknown)} ops the model does not have"
+        raise ModelIntegrityError(msg)
+    return float_ops(data, stem_ops=0, tail_ops=0) | frozenset(listed)
 
 
 def activation_ranges(

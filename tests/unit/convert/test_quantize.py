@@ -5,7 +5,14 @@ import importlib
 import numpy as np
 import pytest
 
-from hifipose.convert.quantize import activation_ranges, input_means, quantize_tflite
+from hifipose.convert.quantize import (
+    activation_ranges,
+    float_ops,
+    input_means,
+    quantize_tflite,
+    recipe_float_ops,
+)
+from hifipose.errors import ModelIntegrityError
 from tests.unit.convert import tflite_builder as tb
 
 pytest.importorskip("ai_edge_litert")
@@ -59,3 +66,12 @@ def test_values_bias_correction_removes_the_mean_error_of_rounded_weights(depthw
     corrected_bias = np.abs(corrected.mean(axis=(0, 1, 2))).mean()
     assert corrected_bias < 0.5 * plain_bias
     assert np.abs(corrected).mean() < np.abs(plain).mean()
+
+
+def test_the_recipe_keeps_float_what_the_calibration_record_lists() -> None:
+    model = _conv_model(np.random.default_rng(0), depthwise=False)
+    assert recipe_float_ops(model, {}) == float_ops(model) == {"y"}  # default stem and tail
+    assert recipe_float_ops(model, {"float_ops": []}) == set()
+    assert recipe_float_ops(model, {"float_ops": ["y"]}) == {"y"}
+    with pytest.raises(ModelIntegrityError, match="1 ops the model does not have"):
+        recipe_float_ops(model, {"float_ops": ["y", "gone"]})
