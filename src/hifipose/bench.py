@@ -23,8 +23,10 @@ Only :mod:`hifipose.cli` prints; this module returns data and formats tables.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import platform
 import shutil
 import statistics
 import subprocess
@@ -207,6 +209,7 @@ class BenchReport:
     frames: int
     size_wh: tuple[int, int]
     rounds: int
+    machine: str = ""  # the CPU, its cores and fast-mode instructions, and the load before
     speed: list[SpeedRow] = field(default_factory=list)
     overhead: list[OverheadRow] = field(default_factory=list)
     cold: list[ColdStart] = field(default_factory=list)
@@ -217,6 +220,32 @@ class BenchReport:
     def to_json(self) -> str:
         """The report as JSON (milliseconds and seconds as in the field names)."""
         return json.dumps(asdict(self), indent=2)
+
+
+def machine() -> str:
+    """This machine in words, for a results file: figures move with the CPU.
+
+    The CPU's name and cores, which of the instructions that decide the fast modes it has
+    (``avx512_bf16``/``amx_bf16`` for bf16, ``avx512_vnni``/``avx_vnni``/``amx_int8`` for
+    OpenVINO's int8), and the 1-minute load average when the run started (Linux's names;
+    elsewhere the name ``platform`` knows).
+    """
+    cpu, flags = platform.processor() or platform.machine(), set[str]()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                cpu = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    fast = [
+        f for f in ("avx512_bf16", "amx_bf16", "avx512_vnni", "avx_vnni", "amx_int8") if f in flags
+    ]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {', '.join(fast) or 'no bf16 or VNNI instructions'}; "
+        f"load average {load:.1f} at the start"
+    )
 
 
 def install_solution_models() -> Path:
@@ -422,7 +451,9 @@ def run_bench(
     """
     say = progress or (lambda _line: None)
     size_wh = (frames[0].shape[1], frames[0].shape[0])
-    report = BenchReport(frames=len(frames), size_wh=size_wh, rounds=options.rounds)
+    report = BenchReport(
+        frames=len(frames), size_wh=size_wh, rounds=options.rounds, machine=machine()
+    )
     with tempfile.TemporaryDirectory(prefix="hifipose-bench-") as tmp:
         folder = Path(tmp)
         if options.vs_mediapipe:
@@ -673,6 +704,7 @@ def markdown(report: BenchReport) -> str:
         "interleaved rounds, ms per frame. Ratios are MediaPipe time / hifipose time "
         "(> 1: hifipose is faster).",
         "",
+        *([f"Machine: {report.machine}.", ""] if report.machine else []),
         "| model | runtime | precision | threads | hifipose ms | FPS | static ms | preprocess "
         "| inference | GFLOP/s | postprocess | smoothing | outside inference | Tasks ms "
         "| solution ms | vs Tasks | vs solution |",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,9 @@ def test_bench_times_openvino_and_its_fast_modes_with_gflop() -> None:
     frames = sample_frames(3, (320, 240))
     said: list[str] = []
     report = bench.run_bench(frames, options, said.append)
+    # the results name the machine: the fast modes' rows depend on its instructions
+    assert f"Machine: {report.machine}." in bench.markdown(report)
+    assert f"{os.cpu_count()} cores" in report.machine
     if "BF16" not in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         # a mode this CPU cannot run is left out and said so; the other rows go on
         assert report.speed == []
