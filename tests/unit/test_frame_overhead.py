@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -53,31 +54,41 @@ def _stream(seed: int, frames: int) -> list[np.ndarray | None]:
     return out
 
 
-def _run(stream: list[np.ndarray | None], *, general: bool) -> list[tuple[object, ...]]:
-    """Drive a one-person tracker as the detector does; a record of every frame."""
-    tracker = MultiTracker(max_tracks=1, detect_every=15, max_lost_us=300_000)
+def _run(
+    stream: list[np.ndarray | None], *, general: bool, max_tracks: int = 1
+) -> list[tuple[object, ...]]:
+    """Drive a tracker of one person as the detector does; a record of every frame.
+
+    With ``max_tracks`` > 1 the detector (on its cadence) and each lost track's probe see
+    the same person again.
+    """
+    tracker = MultiTracker(max_tracks=max_tracks, detect_every=15, max_lost_us=300_000)
     log: list[tuple[object, ...]] = []
     for frame, pose in enumerate(stream):
         t_us = frame * 33_333
         tracker.begin_frame(t_us)
         tracked: list[np.ndarray | None] = [pose for _ in tracker.tracked()]
+        probes: list[np.ndarray | None] = [pose for _ in tracker.probe_rois(t_us)]
         detected: list[np.ndarray | None] = []
         if tracker.wants_detection():
             tracker.note_detection()
             detected = [] if pose is None else [pose]
         if general:
-            assignment = IdentityAssignment(1, tracker)
+            assignment = IdentityAssignment(max_tracks, tracker)
             assignment._kept_alone = lambda *_: None  # type: ignore[method-assign]
-            result = assignment.associate(t_us, tracked, [], detected)
+            result = assignment.associate(t_us, tracked, probes, detected)
         else:
-            result = tracker.associate(t_us, tracked, [], detected)
+            result = tracker.associate(t_us, tracked, probes, detected)
         for association in result:
             assert pose is not None
-            association.track.observe(pose[:33], t_us, learn=not association.contested)
+            association.track.observe(
+                pose[:33], t_us, learn=not association.contested, crowded=association.crowded
+            )
             tracker.confirm(association.track)
+        tracker.end_frame()
         log.append(
             (
-                [(a.track.track_id, a.index, a.contested) for a in result],
+                [(a.track.track_id, a.index, a.contested, a.crowded) for a in result],
                 [
                     (t.track_id, t.status, t.hits, t.velocity_px_s.tobytes(), t.last_seen_us)
                     for t in tracker.tracks
@@ -87,12 +98,16 @@ def _run(stream: list[np.ndarray | None], *, general: bool) -> list[tuple[object
     return log
 
 
+@pytest.mark.parametrize("max_tracks", [1, 3])
 @pytest.mark.parametrize("seed", range(6))
-def test_one_person_association_shortcut_equals_the_general_steps(seed: int) -> None:
+def test_one_person_association_shortcut_equals_the_general_steps(
+    seed: int, max_tracks: int
+) -> None:
     stream = _stream(seed, 150)
-    shortcut, general = _run(stream, general=False), _run(stream, general=True)
+    shortcut = _run(stream, general=False, max_tracks=max_tracks)
+    general = _run(stream, general=True, max_tracks=max_tracks)
     assert shortcut == general
-    ids = {i for frame, _ in shortcut for i, _, _ in frame}
+    ids = {i for frame, _ in shortcut for i, _, _, _ in frame}
     assert len(ids) > 1  # the streams do lose people and start (or re-identify) tracks
 
 
@@ -112,6 +127,26 @@ def test_one_person_shortcut_leaves_a_nan_pose_to_the_general_steps() -> None:
     assert assignment._kept_alone(33_333, tracks, [bad], [], []) is None
     assert assignment._kept_alone(33_333, tracks, [pose], [], []) is not None
     assert tracks[0].status is TrackStatus.TRACKED
+
+
+def test_several_people_shortcut_leaves_a_stranger_or_a_lost_person_to_the_general_steps() -> None:
+    tracker = MultiTracker(max_tracks=3)
+    rng = np.random.default_rng(2)
+    pose = _landmarks(rng, 300, 100, 300)
+    tracker.begin_frame(0)
+    (association,) = tracker.associate(0, [], [], [pose])
+    association.track.observe(pose[:33], 0)
+    tracker.confirm(association.track)
+    tracker.begin_frame(33_333)
+    tracks = tracker.tracked()
+    assignment = IdentityAssignment(3, tracker)
+    stranger = _landmarks(rng, 900, 400, 200)  # fails MIN_TRACK_SIMILARITY
+    assert assignment._kept_alone(33_333, tracks, [stranger], [], []) is None
+    assert tracks[0].status is TrackStatus.TRACKED
+    (kept,) = assignment._kept_alone(33_333, tracks, [pose], [], []) or []
+    assert (kept.track, kept.index, kept.contested, kept.crowded) == (tracks[0], 0, False, False)
+    tracker.tracks.append(replace(tracks[0], track_id=7, status=TrackStatus.LOST))
+    assert assignment._kept_alone(33_333, tracks, [pose], [], []) is None
 
 
 def test_column_medians_equal_numpy_bit_for_bit() -> None:
