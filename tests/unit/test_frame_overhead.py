@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from hifipose.association import torso_length
 from hifipose.blazepose.crop import crop_image, warm_rows
 from hifipose.blazepose.landmarks import _sigmoid, _window_offsets, refine_with_heatmap
 from hifipose.blazepose.roi import Roi
@@ -25,7 +26,8 @@ from hifipose.filters.low_pass import LowPassFilter
 from hifipose.filters.one_euro import OneEuroFilter
 from hifipose.tracker import MultiTracker, TrackStatus
 from hifipose.tracking.identity import IdentityAssignment
-from hifipose.tracking.track import _column_medians
+from hifipose.tracking.pose_filters import PoseFilters
+from hifipose.tracking.track import COURSE_S, TORSO, Track, _column_medians
 
 
 def _landmarks(rng: np.random.Generator, x0: float, y0: float, height: float) -> np.ndarray:
@@ -303,3 +305,28 @@ def test_filters_in_place_steps_equal_their_formulas() -> None:
                 got[...] = 0.0
                 got_low[...] = 0.0
                 value[...] = 0.0
+
+
+def test_torso_centres_and_lengths_equal_the_numpy_means_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32):
+        for _ in range(400):
+            pose = (rng.standard_normal((33, 5)) * rng.choice([1e-3, 1.0, 1e3])).astype(dtype)
+            shoulders, hips = pose[[11, 12], :2].mean(axis=0), pose[[23, 24], :2].mean(axis=0)
+            assert torso_length(pose) == math.hypot(*(shoulders - hips))
+            track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
+            track.observe(pose, 0)  # the course holds pose_points' float64 copy
+            centre = pose[TORSO, :2].astype(np.float64).mean(axis=0)
+            assert track.course[0][1].tobytes() == centre.tobytes()
+
+
+def test_a_course_keeps_the_last_course_seconds() -> None:
+    track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
+    pose = np.ones((33, 5))
+    step = 250_000
+    for frame in range(40):
+        track.observe(pose, frame * step)
+        t_us = frame * step
+        assert [t for t, _ in track.course] == [
+            u for u in range(0, t_us + 1, step) if t_us - u <= COURSE_S * 1e6
+        ]
