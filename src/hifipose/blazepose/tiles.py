@@ -32,11 +32,13 @@ __all__ = [
 
 #: Neighbouring tiles overlap by at least this fraction of their side.
 TILE_OVERLAP: Final = 0.25
-#: Neighbouring :func:`short_side_squares` overlap by at least this fraction of their side:
-#: they look for people too small for the whole-frame pass (which found a person 320 px
-#: tall in a 1280×720 frame on 54 of 55 frames across it, one 220 px tall on 38), about a
-#: third of the short side tall or less and so narrower than this overlap (144 px at 720p):
-#: each lies wholly inside one square. Two squares on 16:9 (overlap 0.22), not three.
+#: Side by side (a landscape frame), neighbouring :func:`short_side_squares` overlap by at
+#: least this fraction of their side: they look for people too small for the whole-frame
+#: pass (which found a person 320 px tall in a 1280×720 frame on 54 of 55 frames across it,
+#: one 220 px tall on 38), about a third of the short side tall or less and so narrower
+#: than this overlap (144 px at 720p): each lies wholly inside one square. Two squares on
+#: 16:9 (overlap 0.22), not three. Stacked (portrait), a seam crosses people along their
+#: height: :data:`TILE_OVERLAP` there.
 SQUARE_OVERLAP: Final = 0.2
 
 
@@ -77,8 +79,9 @@ def detector_tiles(size_wh: tuple[int, int], per_short_side: int) -> list[Roi]:
 def short_side_squares(size_wh: tuple[int, int]) -> list[Roi]:
     """Squares as large as the frame's short side, along its long side (none on a square).
 
-    Two on a 16:9 frame (overlapping by at least :data:`SQUARE_OVERLAP`), each showing
-    people 1.78 × larger than the whole-frame pass.
+    Two on a 16:9 frame (overlapping by at least :data:`SQUARE_OVERLAP`; three on 9:16,
+    stacked, by :data:`TILE_OVERLAP`), each showing people 1.78 × larger than the
+    whole-frame pass.
     """
     width, height = size_wh
     side = min(width, height)
@@ -86,7 +89,7 @@ def short_side_squares(size_wh: tuple[int, int]) -> list[Roi]:
         return []
     return [
         Roi(center_px=(x + side / 2, y + side / 2), size_px=(side, side), angle_rad=0.0)
-        for y in _starts(height, side, SQUARE_OVERLAP)
+        for y in _starts(height, side, TILE_OVERLAP)
         for x in _starts(width, side, SQUARE_OVERLAP)
     ]
 
