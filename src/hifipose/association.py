@@ -136,8 +136,9 @@ def box_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
 
 def torso_length(pose: NDArray[np.floating]) -> float:
     """Shoulder-centre to hip-centre distance in pixels."""
-    shoulders = pose[[11, 12], :2].mean(axis=0)
-    hips = pose[[23, 24], :2].mean(axis=0)
+    # each centre as np.mean(axis=0) computes it (the sum of the two rows / 2), unwrapped
+    shoulders = (pose[11, :2] + pose[12, :2]) / 2
+    hips = (pose[23, :2] + pose[24, :2]) / 2
     return float(math.hypot(*(shoulders - hips)))
 
 

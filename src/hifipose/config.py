@@ -101,7 +101,7 @@ class DetectorConfig:
             detector pass). At most ``LIMITS["detector_tiles"]`` (8). None (the default): 1
             with ``num_poses=1`` (MediaPipe's graph); with more, automatic tiles
             (:func:`~hifipose.blazepose.tiles.auto_tiles`: in video, squares the frame's
-            short side along its long side, 3 detector runs on 16:9, on every detector pass
+            short side along its long side, 2 detector runs on 16:9, on every detector pass
             while no one is tracked and else at most once per ``TILES_EVERY`` (8) ×
             ``detect_every`` frames; on photos, k=2) (:attr:`resolved_detector_tiles`).
         model_dir: Read model files from this folder instead of the cache.

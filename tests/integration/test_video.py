@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,47 @@ def test_detector_runs_again_after_a_frame_without_a_person(
         detector.reset()
         assert detector.estimate_poses(frames[4])
         assert detector.detector_runs == 3  # reset() forces a fresh detection
+
+
+def test_one_person_in_view_costs_num_poses_3_four_detector_passes_more(
+    shared_data: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 27's cost, in detector passes: ``hifipose bench``'s one-person frames.
+
+    The squat clip letterboxed to 1280×720, num_poses=3 against 1: the whole frame and two
+    squares on the first frame, then the backoff's runs 15 and 30 frames later (5 passes,
+    most of what num_poses=3 costs more); num_poses=1 runs the detector once. The one
+    track alone skips the general association steps on every frame but the first.
+    """
+    from hifipose.bench import letterbox
+    from hifipose.detector import BlazePoseDetector
+    from hifipose.tracking.identity import IdentityAssignment
+
+    calls: Counter[str] = Counter()
+
+    def counted(cls: type, method: str) -> None:
+        original = getattr(cls, method)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls[method] += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, method, wrapper)
+
+    counted(BlazePoseDetector, "_detections")
+    counted(IdentityAssignment, "_match_tracks")
+    frames = letterbox(clip_frames(shared_data / SQUATS), (1280, 720))
+    passes = {}
+    for num_poses in (1, 3):
+        calls.clear()
+        with hifipose.create_detector(
+            model_type="lite", num_poses=num_poses, model_dir=model_dir
+        ) as detector:
+            found = [len(detector.estimate_poses(frame)) for frame in frames]
+        assert found[1:] == [1] * (len(frames) - 1)  # num_poses=3: from the second frame
+        passes[num_poses] = calls["_detections"]
+    assert passes == {1: 1, 3: 5}
+    assert calls["_match_tracks"] == 1  # num_poses=3: the first frame (a new track)
 
 
 def test_static_mode_runs_the_detector_on_every_frame(shared_data: Path, model_dir: Path) -> None:

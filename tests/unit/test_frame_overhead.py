@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from hifipose.association import similarity
+from hifipose.association import similarity, torso_length
 from hifipose.blazepose.crop import crop_image, warm_rows
 from hifipose.blazepose.landmarks import (
     _sigmoid,
@@ -31,7 +32,8 @@ from hifipose.filters.low_pass import LowPassFilter
 from hifipose.filters.one_euro import OneEuroFilter
 from hifipose.tracker import MultiTracker, TrackStatus
 from hifipose.tracking.identity import IdentityAssignment, _similarity_defined
-from hifipose.tracking.track import _column_medians
+from hifipose.tracking.pose_filters import PoseFilters
+from hifipose.tracking.track import COURSE_S, TORSO, Track, _column_medians
 
 
 def _landmarks(rng: np.random.Generator, x0: float, y0: float, height: float) -> np.ndarray:
@@ -60,31 +62,41 @@ def _stream(seed: int, frames: int) -> list[np.ndarray | None]:
     return out
 
 
-def _run(stream: list[np.ndarray | None], *, general: bool) -> list[tuple[object, ...]]:
-    """Drive a one-person tracker as the detector does; a record of every frame."""
-    tracker = MultiTracker(max_tracks=1, detect_every=15, max_lost_us=300_000)
+def _run(
+    stream: list[np.ndarray | None], *, general: bool, max_tracks: int = 1
+) -> list[tuple[object, ...]]:
+    """Drive a tracker of one person as the detector does; a record of every frame.
+
+    With ``max_tracks`` > 1 the detector (on its cadence) and each lost track's probe see
+    the same person again.
+    """
+    tracker = MultiTracker(max_tracks=max_tracks, detect_every=15, max_lost_us=300_000)
     log: list[tuple[object, ...]] = []
     for frame, pose in enumerate(stream):
         t_us = frame * 33_333
         tracker.begin_frame(t_us)
         tracked: list[np.ndarray | None] = [pose for _ in tracker.tracked()]
+        probes: list[np.ndarray | None] = [pose for _ in tracker.probe_rois(t_us)]
         detected: list[np.ndarray | None] = []
         if tracker.wants_detection():
             tracker.note_detection()
             detected = [] if pose is None else [pose]
         if general:
-            assignment = IdentityAssignment(1, tracker)
+            assignment = IdentityAssignment(max_tracks, tracker)
             assignment._kept_alone = lambda *_: None  # type: ignore[method-assign]
-            result = assignment.associate(t_us, tracked, [], detected)
+            result = assignment.associate(t_us, tracked, probes, detected)
         else:
-            result = tracker.associate(t_us, tracked, [], detected)
+            result = tracker.associate(t_us, tracked, probes, detected)
         for association in result:
             assert pose is not None
-            association.track.observe(pose[:33], t_us, learn=not association.contested)
+            association.track.observe(
+                pose[:33], t_us, learn=not association.contested, crowded=association.crowded
+            )
             tracker.confirm(association.track)
+        tracker.end_frame()
         log.append(
             (
-                [(a.track.track_id, a.index, a.contested) for a in result],
+                [(a.track.track_id, a.index, a.contested, a.crowded) for a in result],
                 [
                     (t.track_id, t.status, t.hits, t.velocity_px_s.tobytes(), t.last_seen_us)
                     for t in tracker.tracks
@@ -94,12 +106,16 @@ def _run(stream: list[np.ndarray | None], *, general: bool) -> list[tuple[object
     return log
 
 
+@pytest.mark.parametrize("max_tracks", [1, 3])
 @pytest.mark.parametrize("seed", range(6))
-def test_one_person_association_shortcut_equals_the_general_steps(seed: int) -> None:
+def test_one_person_association_shortcut_equals_the_general_steps(
+    seed: int, max_tracks: int
+) -> None:
     stream = _stream(seed, 150)
-    shortcut, general = _run(stream, general=False), _run(stream, general=True)
+    shortcut = _run(stream, general=False, max_tracks=max_tracks)
+    general = _run(stream, general=True, max_tracks=max_tracks)
     assert shortcut == general
-    ids = {i for frame, _ in shortcut for i, _, _ in frame}
+    ids = {i for frame, _ in shortcut for i, _, _, _ in frame}
     assert len(ids) > 1  # the streams do lose people and start (or re-identify) tracks
 
 
@@ -119,6 +135,26 @@ def test_one_person_shortcut_leaves_a_nan_pose_to_the_general_steps() -> None:
     assert assignment._kept_alone(33_333, tracks, [bad], [], []) is None
     assert assignment._kept_alone(33_333, tracks, [pose], [], []) is not None
     assert tracks[0].status is TrackStatus.TRACKED
+
+
+def test_several_people_shortcut_leaves_a_stranger_or_a_lost_person_to_the_general_steps() -> None:
+    tracker = MultiTracker(max_tracks=3)
+    rng = np.random.default_rng(2)
+    pose = _landmarks(rng, 300, 100, 300)
+    tracker.begin_frame(0)
+    (association,) = tracker.associate(0, [], [], [pose])
+    association.track.observe(pose[:33], 0)
+    tracker.confirm(association.track)
+    tracker.begin_frame(33_333)
+    tracks = tracker.tracked()
+    assignment = IdentityAssignment(3, tracker)
+    stranger = _landmarks(rng, 900, 400, 200)  # fails MIN_TRACK_SIMILARITY
+    assert assignment._kept_alone(33_333, tracks, [stranger], [], []) is None
+    assert tracks[0].status is TrackStatus.TRACKED
+    (kept,) = assignment._kept_alone(33_333, tracks, [pose], [], []) or []
+    assert (kept.track, kept.index, kept.contested, kept.crowded) == (tracks[0], 0, False, False)
+    tracker.tracks.append(replace(tracks[0], track_id=7, status=TrackStatus.LOST))
+    assert assignment._kept_alone(33_333, tracks, [pose], [], []) is None
 
 
 def test_column_medians_equal_numpy_bit_for_bit() -> None:
@@ -314,3 +350,28 @@ def test_decoding_equals_its_formula() -> None:
             decoded[:, 3:5] = _sigmoid(decoded[:, 3:5])
             got = decode_landmarks(raw)
         assert got.tobytes() == decoded.tobytes(), trial
+
+
+def test_torso_centres_and_lengths_equal_the_numpy_means_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32):
+        for _ in range(400):
+            pose = (rng.standard_normal((33, 5)) * rng.choice([1e-3, 1.0, 1e3])).astype(dtype)
+            shoulders, hips = pose[[11, 12], :2].mean(axis=0), pose[[23, 24], :2].mean(axis=0)
+            assert torso_length(pose) == math.hypot(*(shoulders - hips))
+            track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
+            track.observe(pose, 0)  # the course holds pose_points' float64 copy
+            centre = pose[TORSO, :2].astype(np.float64).mean(axis=0)
+            assert track.course[0][1].tobytes() == centre.tobytes()
+
+
+def test_a_course_keeps_the_last_course_seconds() -> None:
+    track = Track(track_id=1, filters=PoseFilters(), torso_motion=True)
+    pose = np.ones((33, 5))
+    step = 250_000
+    for frame in range(40):
+        track.observe(pose, frame * step)
+        t_us = frame * step
+        assert [t for t, _ in track.course] == [
+            u for u in range(0, t_us + 1, step) if t_us - u <= COURSE_S * 1e6
+        ]

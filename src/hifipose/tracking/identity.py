@@ -231,10 +231,14 @@ class IdentityAssignment:
         pose is kept (nothing to repeat), nothing is contested, and the track takes it when
         its fit passes the one-person gate (0, which only a NaN fails), as ``assign`` of a
         1×1 matrix would decide; then the track may still re-identify as a lost person.
+
+        With several people the same frame, when that track is the only one the tracker
+        has (no lost person to probe or re-identify, nobody to crowd it: one person in
+        view), reduces further: the track takes its pose when its fit passes the
+        several-people gate :data:`MIN_TRACK_SIMILARITY`, and that is all.
         """
         if (
-            self.max_tracks != 1
-            or len(tracks) != 1
+            len(tracks) != 1
             or len(tracked_poses) != 1
             or probe_poses
             or detected_poses
@@ -242,6 +246,8 @@ class IdentityAssignment:
         ):
             return None
         track = tracks[0]
+        if self.max_tracks != 1:
+            return self._kept_only(t_us, track, tracked_poses[0])
         pose = pose_points(tracked_poses[0])
         predicted = track.predict(t_us)
         # fit() is the larger of this and the mirrored pose's penalised similarity: it
@@ -254,6 +260,23 @@ class IdentityAssignment:
         result = [Association(track, 0)]
         self._lose_unreported(tracks, result)
         return [self._reidentify(result[0], [Candidate(pose, track)], t_us)]
+
+    def _kept_only(
+        self, t_us: int, track: Track, landmarks: NDArray[np.floating]
+    ) -> list[Association] | None:
+        """:meth:`_kept_alone` with several people: ``track`` alone keeps its pose, or None.
+
+        With no other track, the general steps find nothing to repeat, contest, bar or
+        re-identify, no newcomer and no crowd: the track takes the pose when its fit passes
+        :data:`MIN_TRACK_SIMILARITY` (a NaN fails, and the general steps decide).
+        """
+        if len(self.roster.tracks) != 1:
+            return None
+        if not fit(pose_points(landmarks), track, t_us) >= MIN_TRACK_SIMILARITY:
+            return None
+        result = [Association(track, 0)]
+        self._lose_unreported([track], result)
+        return result
 
     def _match_tracks(
         self,

@@ -165,8 +165,13 @@ class Track:
         if not crowded:
             self.anchor_xy = None
             if self.torso_motion:  # several people: the course for a crowd to come
-                self.course = [(t, c) for t, c in self.course if t_us - t <= COURSE_S * 1e6]
-                self.course.append((t_us, pose[TORSO, :2].mean(axis=0)))
+                # oldest first (stream times increase): what is too old is a prefix
+                old = 0
+                while old < len(self.course) and t_us - self.course[old][0] > COURSE_S * 1e6:
+                    old += 1
+                del self.course[:old]
+                # the torso centre as np.mean(axis=0) computes it, without its wrappers
+                self.course.append((t_us, np.add.reduce(pose[TORSO, :2], axis=0) / TORSO.size))
                 self.torso_lengths = [*self.torso_lengths[1 - SIZE_POSES :], torso_length(pose)]
         elif self.anchor_xy is None and self.last_pose is not None:
             self._enter_crowd()

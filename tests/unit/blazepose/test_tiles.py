@@ -4,6 +4,7 @@ import pytest
 from hifipose.blazepose.detection import Detection
 from hifipose.blazepose.roi import Roi
 from hifipose.blazepose.tiles import (
+    SQUARE_OVERLAP,
     TILE_OVERLAP,
     auto_tiles,
     detector_tiles,
@@ -95,13 +96,16 @@ def test_short_side_squares_span_the_long_side_with_overlap(size: tuple[int, int
     assert starts[0] == 0.0
     assert starts[-1] + short == pytest.approx(long)
     steps = np.diff(starts)
-    assert np.all(steps <= short * (1 - TILE_OVERLAP) + 1e-9)  # each pair overlaps enough
-    assert len(squares) == 1 + int(np.ceil((long - short) / (short * (1 - TILE_OVERLAP))))
+    overlap = SQUARE_OVERLAP if axis == 0 else TILE_OVERLAP  # side by side, or stacked
+    assert np.all(steps <= short * (1 - overlap) + 1e-9)  # each pair overlaps enough
+    assert len(squares) == 1 + int(np.ceil((long - short) / (short * (1 - overlap))))
 
 
 def test_auto_tiles_are_squares_in_video_and_the_grid_on_photos() -> None:
     assert short_side_squares((720, 720)) == []
-    assert len(auto_tiles((1280, 720), video=True)) == 3
+    assert len(auto_tiles((1280, 720), video=True)) == 2  # overlap 160 px (0.22)
+    assert len(short_side_squares((1440, 720))) == 3  # two would only touch
+    assert len(short_side_squares((720, 1280))) == 3  # stacked: seams across people
     assert auto_tiles((1280, 720), video=True) == short_side_squares((1280, 720))
     assert auto_tiles((720, 720), video=True) == detector_tiles((720, 720), 2)  # no squares
     assert auto_tiles((1280, 720), video=False) == detector_tiles((1280, 720), 2)
