@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +32,9 @@ import hifipose
 from hifipose.blazepose import tiles
 from hifipose.io import open_source
 
-TOOL = ROOT.parent / "shared" / "tools" / "make_composite.py"
+sys.path.insert(0, str(ROOT / "dev"))  # the development package (not in the wheel)
+from hifipose_dev.composites import make_clip
+
 LAYOUTS = ("whole", "three", "two")
 
 
@@ -61,14 +62,7 @@ def walk_clip(height: int) -> tuple[Path, list[dict[str, object]]]:
         }
         path = folder / f"walk{height}.spec.json"
         path.write_text(json.dumps(spec))
-        subprocess.run(
-            [sys.executable, str(TOOL), str(path), str(clip)],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-        )
-    frames: list[dict[str, object]] = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    return clip, frames
+    return clip, make_clip(folder / f"walk{height}.spec.json", clip)
 
 
 def found(layout: str, clip: Path, truth: list[dict[str, object]]) -> list[tuple[int, bool]]:

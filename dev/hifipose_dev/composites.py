@@ -30,6 +30,12 @@ def composite(name: str) -> tuple[Path, list[dict[str, Any]]]:
     cache = Path(tempfile.gettempdir()) / "hifipose-test-composites"
     cache.mkdir(exist_ok=True)
     clip = cache / f"{name}-{digest}.mp4"
+    return clip, make_clip(spec, clip)
+
+
+def make_clip(spec: Path, clip: Path) -> list[dict[str, Any]]:
+    """Make ``clip`` from ``spec`` with the shared tool, unless made already (its JSON beside
+    it); return its ground-truth frames."""
     if not clip.with_suffix(".json").exists():
         subprocess.run(
             [sys.executable, str(COMPOSITE_TOOL), str(spec), str(clip)],
@@ -38,4 +44,4 @@ def composite(name: str) -> tuple[Path, list[dict[str, Any]]]:
             capture_output=True,
         )
     frames: list[dict[str, Any]] = json.loads(clip.with_suffix(".json").read_text())["frames"]
-    return clip, frames
+    return frames
