@@ -144,13 +144,13 @@ def refine_with_heatmap(
     # addend): with every peak ≥ the threshold, every total is > 0 (NaN fails the test)
     every = bool(peak.min() >= MIN_CONFIDENCE_TO_REFINE)
     refine = None if every else (peak >= MIN_CONFIDENCE_TO_REFINE) & (total > 0)
-    if every or refine.any():  # type: ignore[union-attr]
+    if every or (refine is not None and refine.any()):
         # (K, 2, k, k): each window's cell columns, then rows, weighted by the confidences
         # and summed per landmark and axis, in float64 (both converted exactly first: the
         # products a float32 × int64 multiply makes, without its casting buffers)
         cell_coords = cells.astype(np.float64)[:, :, None, None] + plan.cell_offsets
         weighted = (confidence.astype(np.float64)[:, None] * cell_coords).sum(axis=(2, 3))
-        if not every:
+        if refine is not None:
             index, total, weighted = index[refine], total[refine], weighted[refine]
         weighted /= plan.grid_f64
         weighted /= total[:, None]

@@ -72,12 +72,12 @@ class OneEuroFilter:
     ) -> NDArray[np.float64]:
         """Filter one sample taken at ``timestamp_us``; see the class docstring."""
         x = np.array(value, dtype=np.float64)  # the filter's own copy
-        return self._filter(x, timestamp_us, value_scale).copy()
+        return self.apply_owned(x, timestamp_us, value_scale).copy()
 
-    def _filter(
+    def apply_owned(
         self, x: NDArray[np.float64], timestamp_us: int, value_scale: float = 1.0
     ) -> NDArray[np.float64]:
-        """:meth:`apply` on a float64 ``x`` the filter may keep (the caller lets it go).
+        """:meth:`apply` without its two copies: ``x`` is float64 and the filter may keep it.
 
         Returns the filter's state itself (or ``x``): the caller reads it, never writes it.
         """

@@ -80,7 +80,7 @@ class PoseFilters:
         if scale < MIN_OBJECT_SCALE:
             return aux_px
         out = aux_px.copy()
-        out[:, :3] = self.aux._filter(aux_px[:, :3].astype(np.float64), t_us, 1.0 / scale)
+        out[:, :3] = self.aux.apply_owned(aux_px[:, :3].astype(np.float64), t_us, 1.0 / scale)
         return out
 
     def smooth_landmarks(
@@ -91,7 +91,7 @@ class PoseFilters:
         out[:, 3] = self.landmark_visibility.apply(landmarks_px[:, 3].astype(np.float64))
         scale = object_scale(aux_px)
         if scale >= MIN_OBJECT_SCALE:
-            out[:, :3] = self.landmarks._filter(
+            out[:, :3] = self.landmarks.apply_owned(
                 landmarks_px[:, :3].astype(np.float64), t_us, 1.0 / scale
             )
         return out
@@ -103,7 +103,7 @@ class PoseFilters:
         filter sees the same inputs, α and resets as the image one, so its output is the
         image visibility already returned: it is not run twice.
         """
-        return self.world._filter(world_m.astype(np.float64), t_us, 1.0).astype(np.float32)
+        return self.world.apply_owned(world_m.astype(np.float64), t_us, 1.0).astype(np.float32)
 
     def smooth_mask(self, mask: CropMask) -> CropMask:
         """Blend the mask with the previous smoothed one and remember it.
