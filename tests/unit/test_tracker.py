@@ -69,16 +69,16 @@ def test_clock_refuses_a_repaired_time_past_the_64_bit_range() -> None:
 
 def test_filters_reset_rules_on_a_lost_frame() -> None:
     filters = PoseFilters()
-    body = np.zeros((33, 5), np.float32)
-    aux = np.array([[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]], np.float32)
-    filters.smooth_landmarks(body, aux, 0)
+    image = np.zeros((35, 5), np.float32)
+    image[33:] = [[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]]  # the auxiliary points
+    filters.smooth_image(image, 0)
     filters.smooth_world(np.zeros((33, 3), np.float32), 0)
     filters.previous_mask = np.zeros((2, 2), np.float32)
     filters.on_lost()
-    moved = body.copy()
-    moved[:, :2] = 100.0
+    moved = image.copy()
+    moved[:33, :2] = 100.0
     # the 2D filter was reset: the next sample passes through unsmoothed
-    np.testing.assert_allclose(filters.smooth_landmarks(moved, aux, 33_333)[:, :2], 100.0)
+    np.testing.assert_allclose(filters.smooth_image(moved, 33_333)[:33, :2], 100.0)
     assert filters.previous_mask is None
     # the world filter kept its state: the next sample is smoothed toward the old value
     assert filters.smooth_world(np.ones((33, 3), np.float32), 33_333).max() < 1.0
