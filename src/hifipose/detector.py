@@ -377,12 +377,11 @@ class BlazePoseDetector(PoseDetector):
         crowded: bool = False,
     ) -> Pose:
         filters = track.filters
-        aux_raw = raw.landmarks_px[NUM_KEYPOINTS : AUX_END + 1]
-        aux = filters.smooth_aux(aux_raw, t_us)
-        track.roi = roi_from_aux(aux)
-        body, world = raw.landmarks_px[:NUM_KEYPOINTS], raw.world_m
-        if self.config.enable_smoothing:
-            body = filters.smooth_landmarks(body, aux_raw, t_us)
+        smoothing = self.config.enable_smoothing
+        image = filters.smooth_image(raw.landmarks_px, t_us, body=smoothing)
+        track.roi = roi_from_aux(image[NUM_KEYPOINTS : AUX_END + 1])
+        body, world = image[:NUM_KEYPOINTS], raw.world_m
+        if smoothing:
             world = filters.smooth_world(world, t_us)
         mask = raw.mask
         if mask is not None and self._smooth_masks:

@@ -182,24 +182,25 @@ def test_object_scale_comes_from_the_unfiltered_aux_landmarks(
     # pixel per frame, below what the parity bounds can see, so the calls are observed: the
     # real filters still run.
     from hifipose.tracker import PoseFilters
+    from hifipose.tracking import pose_filters
 
     seen: dict[str, list[np.ndarray]] = {"raw": [], "smoothed": [], "scale_from": []}
-    smooth_aux, smooth_landmarks = PoseFilters.smooth_aux, PoseFilters.smooth_landmarks
+    smooth_image, object_scale = PoseFilters.smooth_image, pose_filters.object_scale
 
-    def spy_aux(self: PoseFilters, aux_px: np.ndarray, t_us: int) -> np.ndarray:
-        out = smooth_aux(self, aux_px, t_us)
-        seen["raw"].append(aux_px.copy())
-        seen["smoothed"].append(out.copy())
+    def spy_image(
+        self: PoseFilters, landmarks_px: np.ndarray, t_us: int, *, body: bool = True
+    ) -> np.ndarray:
+        out = smooth_image(self, landmarks_px, t_us, body=body)
+        seen["raw"].append(landmarks_px[33:35].copy())
+        seen["smoothed"].append(out[33:35].copy())
         return out
 
-    def spy_landmarks(
-        self: PoseFilters, landmarks_px: np.ndarray, aux_px: np.ndarray, t_us: int
-    ) -> np.ndarray:
+    def spy_scale(aux_px: np.ndarray) -> float:
         seen["scale_from"].append(aux_px.copy())
-        return smooth_landmarks(self, landmarks_px, aux_px, t_us)
+        return object_scale(aux_px)
 
-    monkeypatch.setattr(PoseFilters, "smooth_aux", spy_aux)
-    monkeypatch.setattr(PoseFilters, "smooth_landmarks", spy_landmarks)
+    monkeypatch.setattr(PoseFilters, "smooth_image", spy_image)
+    monkeypatch.setattr(pose_filters, "object_scale", spy_scale)
     with hifipose.create_detector(model_type="lite", model_dir=model_dir) as detector:
         for frame in clip_frames(shared_data / SQUATS)[:6]:
             assert detector.estimate_poses(frame)

@@ -31,8 +31,10 @@ from hifipose.tracker import (
 )
 
 
-def _one_euro_params(f: OneEuroFilter) -> tuple[float, float, float, float]:
-    return (f.min_cutoff, f.beta, f.derivate_cutoff, f.frequency)
+def _one_euro_params(f: OneEuroFilter, row: int = 0) -> tuple[float, float, float, float]:
+    """(min_cutoff, beta, derivate_cutoff, initial frequency); of ``row`` where per row."""
+    min_cutoff, beta = (float(np.ravel(v)[row]) for v in (f.min_cutoff, f.beta))
+    return (min_cutoff, beta, f.derivate_cutoff, f.frequency)
 
 
 # ---- §5.1 the filters ---------------------------------------------------------------------
@@ -41,9 +43,13 @@ def _one_euro_params(f: OneEuroFilter) -> tuple[float, float, float, float]:
 def test_one_euro_banks_are_the_graphs() -> None:
     filters = PoseFilters()
     # (min_cutoff, beta, derivate_cutoff, initial frequency)
-    assert _one_euro_params(filters.landmarks) == (0.05, 80.0, 1.0, 30.0)
+    # the landmarks' and the auxiliary points' banks run as one, per row (33 + 2)
+    assert np.shape(filters.image.min_cutoff) == np.shape(filters.image.beta) == (35, 1)
+    for row in range(33):
+        assert _one_euro_params(filters.image, row) == (0.05, 80.0, 1.0, 30.0)
+    for row in (33, 34):
+        assert _one_euro_params(filters.image, row) == (0.01, 10.0, 1.0, 30.0)
     assert _one_euro_params(filters.world) == (0.1, 40.0, 1.0, 30.0)
-    assert _one_euro_params(filters.aux) == (0.01, 10.0, 1.0, 30.0)
     assert filters.landmark_visibility.alpha == 0.1
     assert MIN_OBJECT_SCALE == 1e-6
     assert DEFAULT_FRAME_INTERVAL_US == 33_333  # §5.3 step 10
@@ -51,25 +57,27 @@ def test_one_euro_banks_are_the_graphs() -> None:
 
 def test_visibility_is_low_passed_with_alpha_one_tenth() -> None:
     filters = PoseFilters()
-    body = np.zeros((33, 5), np.float32)
-    aux = np.array([[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]], np.float32)
-    filters.smooth_landmarks(body, aux, 0)
-    body[:, 3] = 1.0
-    out = filters.smooth_landmarks(body, aux, 33_333)
-    np.testing.assert_allclose(out[:, 3], 0.1, rtol=1e-6)  # 0.1·1 + 0.9·0
+    image = np.zeros((35, 5), np.float32)
+    image[33:] = [[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]]  # the auxiliary points
+    filters.smooth_image(image, 0)
+    image[:33, 3] = 1.0
+    out = filters.smooth_image(image, 33_333)
+    np.testing.assert_allclose(out[:33, 3], 0.1, rtol=1e-6)  # 0.1·1 + 0.9·0
     # §5.5: a lost frame resets the 2D and aux filters but not the visibility filter
     filters.on_lost()
-    np.testing.assert_allclose(filters.smooth_landmarks(body, aux, 66_666)[:, 3], 0.19, rtol=1e-6)
+    np.testing.assert_allclose(filters.smooth_image(image, 66_666)[:33, 3], 0.19, rtol=1e-6)
 
 
 def test_aux_filter_is_reset_on_a_lost_frame() -> None:
     filters = PoseFilters()
-    aux = np.array([[100, 100, 0, 0, 1], [100, 50, 0, 0, 1]], np.float32)
-    filters.smooth_aux(aux, 0)
+    image = np.zeros((35, 5), np.float32)
+    image[33:] = [[100, 100, 0, 0, 1], [100, 50, 0, 0, 1]]  # the auxiliary points
+    # smoothing off: the auxiliary points are still smoothed (they give the next ROI)
+    filters.smooth_image(image, 0, body=False)
     filters.on_lost()
-    elsewhere = aux + np.array([300, 200, 0, 0, 0], np.float32)
+    elsewhere = image + np.array([300, 200, 0, 0, 0], np.float32)
     # reset: the first sample after the loss passes through, it is not pulled back
-    np.testing.assert_array_equal(filters.smooth_aux(elsewhere, 33_333), elsewhere)
+    np.testing.assert_array_equal(filters.smooth_image(elsewhere, 33_333, body=False), elsewhere)
 
 
 def test_segmentation_smoothing_constants() -> None:

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from hifipose.errors import TimestampError
+from hifipose.filters import OneEuroFilter
 from hifipose.tracker import (
     MAX_DETECT_BACKOFF,
     TILES_EVERY,
@@ -12,6 +13,7 @@ from hifipose.tracker import (
     object_scale,
     roi_from_aux,
 )
+from hifipose.tracking.pose_filters import AUX_FILTER, DERIVATE_CUTOFF, LANDMARK_FILTER
 
 
 def test_object_scale_is_twice_the_aux_distance_in_pixels() -> None:
@@ -69,19 +71,50 @@ def test_clock_refuses_a_repaired_time_past_the_64_bit_range() -> None:
 
 def test_filters_reset_rules_on_a_lost_frame() -> None:
     filters = PoseFilters()
-    body = np.zeros((33, 5), np.float32)
-    aux = np.array([[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]], np.float32)
-    filters.smooth_landmarks(body, aux, 0)
+    image = np.zeros((35, 5), np.float32)
+    image[33:] = [[0, 0, 0, 0, 1], [0, -50, 0, 0, 1]]  # the auxiliary points
+    filters.smooth_image(image, 0)
     filters.smooth_world(np.zeros((33, 3), np.float32), 0)
     filters.previous_mask = np.zeros((2, 2), np.float32)
     filters.on_lost()
-    moved = body.copy()
-    moved[:, :2] = 100.0
+    moved = image.copy()
+    moved[:33, :2] = 100.0
     # the 2D filter was reset: the next sample passes through unsmoothed
-    np.testing.assert_allclose(filters.smooth_landmarks(moved, aux, 33_333)[:, :2], 100.0)
+    np.testing.assert_allclose(filters.smooth_image(moved, 33_333)[:33, :2], 100.0)
     assert filters.previous_mask is None
     # the world filter kept its state: the next sample is smoothed toward the old value
     assert filters.smooth_world(np.ones((33, 3), np.float32), 33_333).max() < 1.0
+
+
+@pytest.mark.parametrize("body", [True, False])
+def test_image_bank_gives_each_row_what_its_own_bank_gives(body: bool) -> None:
+    # The 33 landmarks and the 2 auxiliary points run through one bank with per-row
+    # settings: each row's numbers must be those of MediaPipe's separate banks, bit for bit,
+    # through moves, a repeated timestamp and a loss (smoothing on; off: the aux rows only).
+    rng = np.random.default_rng(7)
+    filters = PoseFilters()
+    banks = [
+        OneEuroFilter(min_cutoff=c, beta=b, derivate_cutoff=DERIVATE_CUTOFF)
+        for c, b in (LANDMARK_FILTER, AUX_FILTER)
+    ]
+    image = (rng.random((35, 5)) * 400).astype(np.float32)
+    t_us = 0
+    for step in range(30):
+        image[:, :3] += rng.normal(0, 8, (35, 3)).astype(np.float32)
+        t_us += 0 if step == 9 else int(rng.integers(20_000, 50_000))
+        if step == 20:
+            filters.on_lost()
+            for bank in banks:
+                bank.reset()
+        out = filters.smooth_image(image, t_us, body=body)
+        scale = 1.0 / object_scale(image[33:35])
+        aux = banks[1].apply(image[33:, :3], t_us, scale).astype(np.float32)
+        np.testing.assert_array_equal(out[33:, :3], aux)
+        if body:
+            landmarks = banks[0].apply(image[:33, :3], t_us, scale).astype(np.float32)
+            np.testing.assert_array_equal(out[:33, :3], landmarks)
+        else:
+            np.testing.assert_array_equal(out[:33], image[:33])
 
 
 def test_mask_smoothing_runs_in_the_crop_and_resets_on_a_loss() -> None:

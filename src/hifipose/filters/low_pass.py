@@ -48,6 +48,14 @@ class LowPassFilter:
         x = np.array(value, dtype=np.float64)  # the filter's own copy
         return self._update(x, self.alpha if alpha is None else alpha).copy()
 
+    def apply_owned(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`apply` (with the filter's own α) without its two copies.
+
+        ``x`` is float64 and the filter may keep it; the result is the filter's state
+        itself: the caller reads it, never writes it.
+        """
+        return self._update(x, self.alpha)
+
     def _update(
         self, x: NDArray[np.float64], alpha: float | NDArray[np.float64]
     ) -> NDArray[np.float64]:

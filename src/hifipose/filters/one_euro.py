@@ -34,8 +34,10 @@ class OneEuroFilter:
     here "unset" is tracked explicitly, so t = 0 is an ordinary timestamp.
 
     Args:
-        min_cutoff: Cutoff frequency (Hz) when the value is still.
-        beta: How fast the cutoff grows with the (scaled) speed.
+        min_cutoff: Cutoff frequency (Hz) when the value is still: one, or an array that
+            broadcasts against the samples (a value per element, e.g. per row).
+        beta: How fast the cutoff grows with the (scaled) speed: one, or an array as
+            ``min_cutoff``.
         derivate_cutoff: Cutoff frequency (Hz) for the speed estimate.
         frequency: Initial sampling frequency (Hz).
     """
@@ -43,8 +45,8 @@ class OneEuroFilter:
     def __init__(
         self,
         *,
-        min_cutoff: float,
-        beta: float,
+        min_cutoff: float | NDArray[np.float64],
+        beta: float | NDArray[np.float64],
         derivate_cutoff: float,
         frequency: float = 30.0,
     ) -> None:

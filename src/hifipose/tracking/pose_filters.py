@@ -54,6 +54,17 @@ def _one_euro(min_cutoff: float, beta: float) -> OneEuroFilter:
     return OneEuroFilter(min_cutoff=min_cutoff, beta=beta, derivate_cutoff=DERIVATE_CUTOFF)
 
 
+def _image_one_euro() -> OneEuroFilter:
+    """The 33 landmarks' and the 2 auxiliary ones' filters as one bank over (35, 3) rows.
+
+    Both banks see the same samples (the same timestamps, value scale and resets); only
+    their (min_cutoff, beta) differ, given per row. Every step is elementwise, so each
+    row's numbers are those of a bank of its own, in one pass instead of two.
+    """
+    rows = np.repeat([LANDMARK_FILTER, AUX_FILTER], [AUX_START, AUX_END + 1 - AUX_START], axis=0)
+    return OneEuroFilter(min_cutoff=rows[:, :1], beta=rows[:, 1:], derivate_cutoff=DERIVATE_CUTOFF)
+
+
 @dataclass
 class PoseFilters:
     """MediaPipe's ``PoseLandmarkFiltering`` and ``PoseSegmentationFiltering`` for one stream.
@@ -63,37 +74,37 @@ class PoseFilters:
     ones; each derivative cutoff :data:`DERIVATE_CUTOFF`), plus a low-pass filter of α
     :data:`VISIBILITY_ALPHA` on visibility. The image filters work in pixels with
     values scaled by 1 / object scale, the object scale being the side (pixels) of the
-    unexpanded square through the *unfiltered* auxiliary points.
+    unexpanded square through the *unfiltered* auxiliary points. The landmarks' and the
+    auxiliary points' banks run as one, ``image`` (see :meth:`smooth_image`).
     """
 
-    landmarks: OneEuroFilter = field(default_factory=lambda: _one_euro(*LANDMARK_FILTER))
+    image: OneEuroFilter = field(default_factory=_image_one_euro)
     world: OneEuroFilter = field(default_factory=lambda: _one_euro(*WORLD_FILTER))
-    aux: OneEuroFilter = field(default_factory=lambda: _one_euro(*AUX_FILTER))
     landmark_visibility: LowPassFilter = field(
         default_factory=lambda: LowPassFilter(VISIBILITY_ALPHA)
     )
     previous_mask: CropMask | None = None
 
-    def smooth_aux(self, aux_px: NDArray[np.float32], t_us: int) -> NDArray[np.float32]:
-        """Smooth the 2 auxiliary landmarks (pixels); runs even with smoothing off."""
-        scale = object_scale(aux_px)
-        if scale < MIN_OBJECT_SCALE:
-            return aux_px
-        out = aux_px.copy()
-        out[:, :3] = self.aux.apply_owned(aux_px[:, :3].astype(np.float64), t_us, 1.0 / scale)
-        return out
-
-    def smooth_landmarks(
-        self, landmarks_px: NDArray[np.float32], aux_px: NDArray[np.float32], t_us: int
+    def smooth_image(
+        self, landmarks_px: NDArray[np.float32], t_us: int, *, body: bool = True
     ) -> NDArray[np.float32]:
-        """Smooth the 33 image landmarks' visibility and x, y, z (pixels)."""
+        """Smooth the (35, 5) image landmarks: 33 body points, then the 2 auxiliary ones.
+
+        The auxiliary points' x, y, z are smoothed always (they give the next ROI, smoothing
+        on or off); with ``body`` the body points' x, y, z and visibility too, else those
+        rows are returned as they came. The value scale comes from the unfiltered auxiliary
+        points; below :data:`MIN_OBJECT_SCALE` no coordinate is filtered on this frame.
+        """
         out = landmarks_px.copy()
-        out[:, 3] = self.landmark_visibility.apply(landmarks_px[:, 3].astype(np.float64))
-        scale = object_scale(aux_px)
-        if scale >= MIN_OBJECT_SCALE:
-            out[:, :3] = self.landmarks.apply_owned(
-                landmarks_px[:, :3].astype(np.float64), t_us, 1.0 / scale
+        if body:
+            out[:AUX_START, 3] = self.landmark_visibility.apply_owned(
+                landmarks_px[:AUX_START, 3].astype(np.float64)
             )
+        scale = object_scale(landmarks_px[AUX_START : AUX_END + 1])
+        if scale >= MIN_OBJECT_SCALE:
+            xyz = self.image.apply_owned(landmarks_px[:, :3].astype(np.float64), t_us, 1.0 / scale)
+            rows = slice(None) if body else slice(AUX_START, None)
+            out[rows, :3] = xyz[rows]
         return out
 
     def smooth_world(self, world_m: NDArray[np.float32], t_us: int) -> NDArray[np.float32]:
@@ -135,8 +146,7 @@ class PoseFilters:
 
     def on_lost(self) -> None:
         """A frame without a pose: reset what MediaPipe resets (2D, aux, mask history)."""
-        self.landmarks.reset()
-        self.aux.reset()
+        self.image.reset()
         self.previous_mask = None
 
     def reset(self) -> None:
