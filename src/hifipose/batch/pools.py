@@ -96,8 +96,6 @@ def _worker_main(conn: Connection, setup: WorkerFactory, recycle_after: int) -> 
     It exits quietly when its driver is gone (:func:`_exit_with_parent`; a closed pipe).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    if hasattr(signal, "pthread_sigmask"):  # started with SIGINT blocked: see _sigint_held
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _exit_with_parent()
     os.environ["OMP_NUM_THREADS"] = str(setup.threads)
     import cv2
@@ -124,34 +122,23 @@ def _worker_main(conn: Connection, setup: WorkerFactory, recycle_after: int) -> 
 
 
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold SIGINT back while a worker process is started; deliver it afterwards.
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while a worker process is started, so that it starts ignoring it.
 
     A terminal's Ctrl-C goes to the whole process group; the driver handles it and stops
     the workers. A worker still importing when it came (before :func:`_worker_main` could
-    ignore it) died with a ``KeyboardInterrupt`` traceback. So SIGINT is blocked, not
-    ignored, in this thread while the worker starts: the worker inherits the blocked mask
-    (it survives ``exec``) and ignores SIGINT before unblocking anything, and a Ctrl-C that
-    came meanwhile stays pending here and is raised as ``KeyboardInterrupt`` when the block
-    ends. Ignoring it instead loses a Ctrl-C that comes while a worker is being started
-    (the run then goes on to the end). Where ``pthread_sigmask`` is missing (Windows) SIGINT is
-    ignored meanwhile instead, from the main thread only (the only one that may).
+    ignore it) died with a ``KeyboardInterrupt`` traceback; an ignored SIGINT is inherited
+    and Python leaves it ignored. Only the main thread can change it; elsewhere nothing is
+    done.
     """
-    if not hasattr(signal, "pthread_sigmask"):
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            yield
-        finally:  # None: a handler installed outside Python, which cannot be put back
-            signal.signal(signal.SIGINT, signal.SIG_DFL if handler is None else handler)
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
-    finally:  # a pending Ctrl-C is raised here, once the worker is started and recorded
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    finally:  # None: a handler installed outside Python, which cannot be put back
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 class LocalPool:
@@ -185,11 +172,11 @@ class LocalPool:
             name=f"hifipose-batch-{slot}",
             daemon=True,
         )
-        with _sigint_held():
+        with _sigint_ignored():
             process.start()
-            child.close()
-            self._procs[slot], self._conns[slot], self._busy[slot] = process, parent, False
-            self._count[slot] = 0
+        child.close()
+        self._procs[slot], self._conns[slot], self._busy[slot] = process, parent, False
+        self._count[slot] = 0
 
     def submit(self, slot: int, job: VideoJob) -> None:
         """Send ``job`` to the worker of ``slot``."""
