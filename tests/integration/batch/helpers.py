@@ -33,18 +33,14 @@ def read_events(folder: Path) -> list[tuple[str, str]]:
     return events  # type: ignore[return-value]
 
 
-def group_processes(pgid: int) -> list[str]:
-    """The running processes of process group ``pgid`` (zombies, dead but unreaped, not).
-
-    Each as ``"<pid> <state> <command line>"``, so that a failure says what was left.
-    """
+def group_processes(pgid: int) -> list[int]:
+    """The running processes of process group ``pgid`` (zombies, dead but unreaped, not)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:  # it ended while we looked
             continue
         if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(f"{stat.parent.name} {fields[0]} {command.decode(errors='replace')}")
+            found.append(int(stat.parent.name))
     return found

@@ -198,7 +198,6 @@ def _wait_for(event: str, events: Path, process: subprocess.Popen[bytes], count:
         assert process.poll() is None, f"the batch ended before {count} '{event}' events"
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert process.poll() is None, f"the batch ended before the test saw {count} '{event}'"
 
 
 def test_kill_9_at_random_moments_then_resume(
@@ -279,18 +278,15 @@ def test_ctrl_c_exits_130_and_keeps_finished_videos(
     tmp_path: Path, corpus: tuple[Path, dict[str, int]]
 ) -> None:
     events, out, log = tmp_path / "events", tmp_path / "out", tmp_path / "stderr.txt"
-    markers = tmp_path / "markers"
     events.mkdir()
-    markers.mkdir()
-    # The last video hangs its worker (for 2 minutes before its timeout), so the run cannot
-    # end before the Ctrl-C comes however long this process takes to see a video published.
-    hooks = TestHooks(events, (Fault("hang", max(corpus[1])),), markers)
     command = ["batch", str(corpus[0]), "-o", str(out)]
     # stderr goes to a file: a pipe nobody reads while the run goes on can fill up and
     # block its writers, and reading it to its end waits for every process holding it.
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            faulty_cli(hooks, [*command, "--model", "lite", "--workers", "2", "--quiet"]),
+            faulty_cli(
+                TestHooks(events), [*command, "--model", "lite", "--workers", "2", "--quiet"]
+            ),
             env=FAULTY_CLI_ENV,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -300,10 +296,7 @@ def test_ctrl_c_exits_130_and_keeps_finished_videos(
         _wait_for("published", events, process)
         os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
         process.wait(timeout=60)
-        # Left: still there 3 s after the driver (not one already on its way out as it ends).
-        deadline = time.monotonic() + 3
-        while (left := group_processes(process.pid)) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        left = group_processes(process.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
