@@ -10,6 +10,7 @@ this package to unpickle the hooks).
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 
 import hifipose.batch
@@ -18,6 +19,9 @@ from tests.integration.batch.faults import TestHooks
 
 
 def main() -> int:
+    # As from a terminal: Ctrl-C raises. An ignored SIGINT survives exec, so a test process
+    # that ignores it would otherwise hand this command line a Ctrl-C it never sees.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     hooks = TestHooks.from_json(sys.argv[1])
     hifipose.batch.run = functools.partial(engine.run, hooks=hooks)  # type: ignore[assignment]
     from hifipose.cli import main as cli_main
