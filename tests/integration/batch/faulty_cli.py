@@ -19,8 +19,9 @@ from tests.integration.batch.faults import TestHooks
 
 
 def main() -> int:
-    # As from a terminal: Ctrl-C raises. An ignored SIGINT survives exec, so a test process
-    # that ignores it would otherwise hand this command line a Ctrl-C it never sees.
+    # As from a terminal: Ctrl-C raises. An ignored SIGINT survives exec, and a suite started
+    # as a background job of a shell script (as CI's can be) ignores it from the start: the
+    # command line would never see the Ctrl-C (the test then failed with exit 3, not 130).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     hooks = TestHooks.from_json(sys.argv[1])
     hifipose.batch.run = functools.partial(engine.run, hooks=hooks)  # type: ignore[assignment]
