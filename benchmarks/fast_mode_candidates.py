@@ -49,6 +49,10 @@ from hifipose.detector import landmark_outputs
 from hifipose.evaluate import evaluate_detector, load_annotations
 from hifipose.models import ensure_model, landmark_model_name
 
+# The development package (dev/hifipose_dev), not part of the wheel.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dev"))
+from hifipose_dev.data import read_rgb
+
 MODELS = ("lite", "full", "heavy")
 RANGES = Path(hifipose.convert.__file__).parent / "int8_ranges"
 #: The heatmap output of the landmark model (what the refinement reads).
@@ -102,7 +106,7 @@ def without_refinement() -> Iterator[None]:
 def accuracy(model: ModelType, clips: list[list[NDArray[np.uint8]]]) -> dict[str, Any]:
     """fp32 with and without the heatmap refinement, by the fast modes' acceptance rule."""
     annotations = json.loads((LABELLED / "annotations.json").read_text())
-    photos = [_rgb(LABELLED / a["image"]) for a in annotations]
+    photos = [read_rgb(LABELLED / a["image"]) for a in annotations]
     truth = load_annotations(LABELLED / "annotations.json")
     runs: dict[str, dict[str, Any]] = {}
     for name, refined in (("with", True), ("without", False)):
@@ -135,14 +139,6 @@ def accuracy(model: ModelType, clips: list[list[NDArray[np.uint8]]]) -> dict[str
         }
         for name, run in runs.items()
     }
-
-
-def _rgb(path: Path) -> NDArray[np.uint8]:
-    """The photo at ``path``, RGB."""
-    image = cv2.imread(str(path))
-    if image is None:
-        raise FileNotFoundError(path)
-    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), np.uint8)
 
 
 def render(report: dict[str, Any]) -> str:
@@ -206,7 +202,7 @@ def main() -> int:
         return 0
     report: dict[str, Any] = {"machine": machine(), "rounds": args.rounds, "models": {}}
     annotations = json.loads((LABELLED / "annotations.json").read_text())
-    photo = _rgb(LABELLED / annotations[0]["image"])
+    photo = read_rgb(LABELLED / annotations[0]["image"])
     crop = cv2.resize(photo, (256, 256)).astype(np.float32)[None] / 255.0
     clips = [] if args.no_accuracy else [list(read_frames(p, rgb=True)) for p in CLIPS]
     models = cast(list[ModelType], args.models.split(","))
